@@ -1,0 +1,1 @@
+"""Qt-free domain code: MIME, addresses, HTML sanitizing, demo data."""

@@ -1,0 +1,1 @@
+"""The sync server: FastAPI over SQLAlchemy. Never imports the client."""

@@ -1,0 +1,1 @@
+"""The local SQLite cache and the repository API that the UI and the sync engine share."""

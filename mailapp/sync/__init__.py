@@ -1,0 +1,1 @@
+"""The sync engine (a later issue): outbox flush, pull and rebase. Qt-free."""
