@@ -1,0 +1,323 @@
+"""Bulk import of messages that came from the server (or the demo generator): no outbox rows.
+
+Rows go in with executemany in batches, each batch one transaction, so a 100,000-message import
+never holds the write lock for long and another window can still open the store meanwhile.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, text
+
+from mailapp.core.demo import DemoMessage
+from mailapp.core.mime import ParsedMessage
+from mailapp.store import codec
+from mailapp.store.fts import index_row
+from mailapp.store.schema import attachments, mailboxes, message_bodies, messages
+
+BATCH_SIZE = 2000
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# Thread ids are derived from the thread's root Message-ID, so the same conversation gets the
+# same id whichever message of it arrives first.
+_THREAD_NAMESPACE = uuid.UUID("6f1d7b52-3c1e-4b8e-9a52-2f0b1c4f7e11")
+
+ImportItem = DemoMessage | tuple[str, ParsedMessage, frozenset[str]]
+
+
+def batches(items: Iterable[ImportItem], size: int = BATCH_SIZE) -> Iterator[list[ImportItem]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+@dataclass
+class ImportContext:
+    """What one import_messages() call remembers across its batches."""
+
+    account_id: str
+    mailbox_ids: dict[tuple[str | None, str], str] = field(default_factory=dict)
+    known_mailboxes: set[str] = field(default_factory=set)
+    threads: dict[str, str] = field(default_factory=dict)  # Message-ID -> thread id
+    new_ids: list[str] = field(default_factory=list)
+    touched_mailboxes: set[str] = field(default_factory=set)
+
+    def thread_for_key(self, key: str) -> str:
+        return str(uuid.uuid5(_THREAD_NAMESPACE, f"{self.account_id}\0{key}"))
+
+
+def _mailbox_for_demo(conn: Connection, ctx: ImportContext, item: DemoMessage) -> str:
+    cache_key = (item.mailbox_role, item.mailbox_name)
+    if cache_key in ctx.mailbox_ids:
+        return ctx.mailbox_ids[cache_key]
+    if item.mailbox_role is not None:
+        found = conn.execute(
+            select(mailboxes.c.id).where(
+                mailboxes.c.account_id == ctx.account_id, mailboxes.c.role == item.mailbox_role
+            )
+        ).scalar()
+        mailbox_id = found or _create_mailbox(
+            conn, ctx.account_id, item.mailbox_name, None, item.mailbox_role
+        )
+    else:
+        # "Projects/Apollo" is the folder Apollo inside Projects.
+        parent: str | None = None
+        for name in item.mailbox_name.split("/"):
+            found = conn.execute(
+                select(mailboxes.c.id).where(
+                    mailboxes.c.account_id == ctx.account_id,
+                    mailboxes.c.name == name,
+                    mailboxes.c.parent_id.is_(None)
+                    if parent is None
+                    else mailboxes.c.parent_id == parent,
+                )
+            ).scalar()
+            parent = found or _create_mailbox(conn, ctx.account_id, name, parent, None)
+        assert parent is not None
+        mailbox_id = parent
+    ctx.mailbox_ids[cache_key] = mailbox_id
+    return mailbox_id
+
+
+def _create_mailbox(
+    conn: Connection, account_id: str, name: str, parent_id: str | None, role: str | None
+) -> str:
+    mailbox_id = str(uuid.uuid4())
+    next_order = conn.execute(
+        text("SELECT coalesce(max(sort_order), -1) + 1 FROM mailboxes WHERE account_id = :a"),
+        {"a": account_id},
+    ).scalar_one()
+    conn.execute(
+        insert(mailboxes).values(
+            id=mailbox_id,
+            account_id=account_id,
+            name=name,
+            role=role,
+            parent_id=parent_id,
+            sort_order=next_order,
+        )
+    )
+    return mailbox_id
+
+
+def _check_mailbox(conn: Connection, ctx: ImportContext, mailbox_id: str) -> str:
+    if mailbox_id not in ctx.known_mailboxes:
+        owner = conn.execute(
+            select(mailboxes.c.account_id).where(mailboxes.c.id == mailbox_id)
+        ).scalar()
+        if owner != ctx.account_id:
+            raise ValueError(f"mailbox {mailbox_id} does not belong to account {ctx.account_id}")
+        ctx.known_mailboxes.add(mailbox_id)
+    return mailbox_id
+
+
+def _thread_for_message(conn: Connection, ctx: ImportContext, message: ParsedMessage) -> str:
+    related = [*message.references, *([message.in_reply_to] if message.in_reply_to else [])]
+    for ref in related:
+        if ref in ctx.threads:
+            return ctx.threads[ref]
+    if related:
+        found = conn.execute(
+            select(messages.c.thread_id)
+            .where(
+                messages.c.account_id == ctx.account_id,
+                messages.c.message_id_header.in_(related),
+                messages.c.thread_id.isnot(None),
+            )
+            .limit(1)
+        ).scalar()
+        if found:
+            return str(found)
+        return ctx.thread_for_key(related[0])
+    return ctx.thread_for_key(message.message_id or str(uuid.uuid4()))
+
+
+def allocate_nums(conn: Connection, wanted: list[int]) -> list[int]:
+    """Free message keys at or just above each wanted key (the date in microseconds).
+
+    Keying messages (and so the search index) by date lets search return the newest matches
+    by walking the index backwards and stopping at the limit, instead of sorting every match.
+    """
+    checked = set(wanted)
+    taken: set[int] = set()
+    unique = sorted(checked)
+    for start in range(0, len(unique), 500):
+        chunk = unique[start : start + 500]
+        taken.update(
+            conn.execute(select(messages.c.num).where(messages.c.num.in_(chunk))).scalars()
+        )
+    result: list[int] = []
+    # Where to resume probing for each wanted key: mail dated to the second often shares one.
+    resume: dict[int, int] = {}
+    for key in wanted:
+        num = resume.get(key, key)
+        if num == key and key in taken:
+            # Stored mail already crowds this instant: start above it, not one step at a time.
+            top = conn.execute(
+                select(func.max(messages.c.num)).where(messages.c.num.between(key, key + 999_999))
+            ).scalar()
+            num = max(key, (top or key) + 1)
+        # Another message has this exact microsecond: take the next free key.
+        while num in taken or (
+            num not in checked
+            and conn.execute(select(messages.c.num).where(messages.c.num == num)).first()
+        ):
+            checked.add(num)
+            taken.add(num)
+            num += 1
+        checked.add(num)
+        taken.add(num)
+        resume[key] = num + 1
+        result.append(num)
+    return result
+
+
+def _resolve(
+    conn: Connection, ctx: ImportContext, item: ImportItem
+) -> tuple[str, ParsedMessage, frozenset[str], str]:
+    """(mailbox id, message, keywords, thread id) for one item."""
+    if isinstance(item, DemoMessage):
+        mailbox_id = _mailbox_for_demo(conn, ctx, item)
+        message, keywords = item.message, item.keywords
+        thread_id = ctx.thread_for_key(item.thread_key)
+    else:
+        mailbox_id_arg, message, keywords = item
+        mailbox_id = _check_mailbox(conn, ctx, mailbox_id_arg)
+        thread_id = _thread_for_message(conn, ctx, message)
+    if message.message_id:
+        ctx.threads.setdefault(message.message_id, thread_id)
+    return mailbox_id, message, frozenset(keywords), thread_id
+
+
+def import_batch(conn: Connection, ctx: ImportContext, batch: list[ImportItem]) -> None:
+    resolved = [_resolve(conn, ctx, item) for item in batch]
+    now = codec.now_micros()
+    dates: list[int] = []
+    for _box, message, _keywords, _thread in resolved:
+        date = message.date
+        if date is not None and date.tzinfo is None:
+            date = date.replace(tzinfo=UTC)
+        dates.append(codec.to_micros(date) if date is not None else now)
+    nums = allocate_nums(conn, dates)
+    message_rows: list[dict[str, Any]] = []
+    body_rows: list[dict[str, Any]] = []
+    attachment_rows: list[dict[str, Any]] = []
+    fts_rows: list[dict[str, Any]] = []
+    for (mailbox_id, message, keywords, thread_id), date_us, num in zip(
+        resolved, dates, nums, strict=True
+    ):
+        message_id = str(uuid.uuid4())
+        ctx.new_ids.append(message_id)
+        ctx.touched_mailboxes.add(mailbox_id)
+        sender = message.sender
+        message_rows.append(
+            {
+                "num": num,
+                "id": message_id,
+                "account_id": ctx.account_id,
+                "mailbox_id": mailbox_id,
+                "message_id_header": message.message_id,
+                "thread_id": thread_id,
+                "subject": message.subject,
+                "sender_name": sender.name if sender else None,
+                "sender_email": sender.email if sender else None,
+                "date": date_us,
+                "is_read": "$seen" in keywords,
+                "is_flagged": "$flagged" in keywords,
+                "keywords": codec.dumps(sorted(keywords)),
+                "has_attachments": any(not a.inline for a in message.attachments),
+                "snippet": message.snippet,
+                "headers": codec.dumps(
+                    {
+                        "to": codec.addresses_to_wire(message.to),
+                        "cc": codec.addresses_to_wire(message.cc),
+                        "bcc": codec.addresses_to_wire(message.bcc),
+                        "replyTo": codec.addresses_to_wire(message.reply_to),
+                        "inReplyTo": message.in_reply_to,
+                        "references": message.references,
+                    }
+                ),
+            }
+        )
+        body_rows.append(
+            {
+                "message_num": num,
+                "text_body": message.text_body,
+                "html_body": message.html_body,
+                "notes": codec.dumps(message.notes),
+                "raw": message.raw,
+            }
+        )
+        for position, part in enumerate(message.attachments):
+            attachment_rows.append(
+                {
+                    "id": str(uuid.uuid4()),
+                    "message_num": num,
+                    "position": position,
+                    "filename": part.filename,
+                    "content_type": part.content_type,
+                    "size": part.size,
+                    "content_id": part.content_id,
+                    "inline": part.inline,
+                    "data": part.data,
+                }
+            )
+        rowid, subject, sender_text, recipients, body = index_row(num, message)
+        fts_rows.append(
+            {
+                "num": rowid,
+                "subject": subject,
+                "sender": sender_text,
+                "recipients": recipients,
+                "body": body,
+            }
+        )
+    # Plain executemany with tuples: at 100,000 rows SQLAlchemy's per-row parameter
+    # processing costs more than SQLite's own work.
+    _insert_many(conn, messages.name, message_rows)
+    _insert_many(conn, message_bodies.name, body_rows)
+    _insert_many(conn, attachments.name, attachment_rows)
+    _insert_many(conn, "messages_fts", fts_rows, rowid_alias={"num": "rowid"})
+
+
+def _insert_many(
+    conn: Connection,
+    table: str,
+    rows: list[dict[str, Any]],
+    rowid_alias: dict[str, str] | None = None,
+) -> None:
+    if not rows:
+        return
+    keys = list(rows[0])
+    columns = ", ".join((rowid_alias or {}).get(key, key) for key in keys)
+    marks = ", ".join("?" * len(keys))
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"
+    conn.exec_driver_sql("SAVEPOINT insert_many")
+    try:
+        conn.exec_driver_sql(sql, [tuple(row[key] for key in keys) for row in rows])
+    except Exception as exc:
+        if not _is_unencodable_text(exc):
+            raise
+        # Broken mail can carry lone surrogates that SQLite cannot store as UTF-8; keep the
+        # message with U+FFFD in their place rather than failing the whole batch.
+        conn.exec_driver_sql("ROLLBACK TO insert_many")
+        conn.exec_driver_sql(sql, [tuple(_clean(row[key]) for key in keys) for row in rows])
+    conn.exec_driver_sql("RELEASE insert_many")
+
+
+def _is_unencodable_text(exc: BaseException) -> bool:
+    while exc is not None:
+        if isinstance(exc, UnicodeEncodeError):
+            return True
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    return False
+
+
+def _clean(value: Any) -> Any:
+    return _SURROGATE.sub("\ufffd", value) if isinstance(value, str) else value

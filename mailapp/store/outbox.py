@@ -1,0 +1,60 @@
+"""Queueing mutations for the server, inside the caller's transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Row, insert, text
+
+from mailapp.store import codec
+from mailapp.store.rows import OutboxRow, OutboxState
+from mailapp.store.schema import outbox
+
+_NEXT_MUTATION_ID = text(
+    "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'next_mutation_id' "
+    "RETURNING CAST(value AS INTEGER) - 1"
+)
+
+
+def queue_mutation(
+    conn: Connection,
+    account_id: str,
+    type_: str,
+    args: dict[str, Any],
+    *,
+    email_id: str | None = None,
+    draft_id: str | None = None,
+) -> int:
+    """Append one pending mutation; returns its mutation id (sequential per store, from 1)."""
+    mutation_id = conn.execute(_NEXT_MUTATION_ID).scalar_one()
+    conn.execute(
+        insert(outbox).values(
+            mutation_id=mutation_id,
+            account_id=account_id,
+            type=type_,
+            payload=codec.dumps({"type": type_, "args": args}),
+            email_id=email_id,
+            draft_id=draft_id,
+            state=OutboxState.PENDING.value,
+            attempts=0,
+            created_at=codec.now_micros(),
+        )
+    )
+    return int(mutation_id)
+
+
+def outbox_row(row: Row[*tuple[Any, ...]]) -> OutboxRow:
+    payload = codec.loads(row.payload)
+    return OutboxRow(
+        id=row.id,
+        mutation_id=row.mutation_id,
+        type=payload["type"],
+        args=payload["args"],
+        state=OutboxState(row.state),
+        attempts=row.attempts,
+        last_error=row.last_error,
+        next_attempt_at=None
+        if row.next_attempt_at is None
+        else codec.from_micros(row.next_attempt_at),
+        created_at=codec.from_micros(row.created_at),
+    )

@@ -1,0 +1,191 @@
+"""The store's tables as SQLAlchemy Core metadata (the migrations create exactly these).
+
+Times are integer microseconds since the epoch, UTC, so ordering and keyset comparisons are plain
+integer comparisons. JSON columns hold text written by ``mailapp.store.codec``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+OUTBOX_STATES = ("pending", "in_flight", "applied", "failed", "conflict")
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String, primary_key=True),
+    Column("value", String, nullable=False),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("email", String, nullable=False, unique=True),
+    Column("display_name", String),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+mailboxes = Table(
+    "mailboxes",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String, nullable=False),
+    Column("role", String),
+    Column("parent_id", ForeignKey("mailboxes.id")),
+    Column("sort_order", Integer, nullable=False, server_default="0"),
+    Column("server_version", BigInteger),
+    # Maintained by triggers on messages so count() and unread badges never scan.
+    Column("total_count", Integer, nullable=False, server_default="0"),
+    Column("unread_count", Integer, nullable=False, server_default="0"),
+    Index("ix_mailboxes_account", "account_id"),
+)
+Index(
+    "ux_mailboxes_account_role",
+    mailboxes.c.account_id,
+    mailboxes.c.role,
+    unique=True,
+    sqlite_where=mailboxes.c.role.isnot(None),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    # The integer rowid doubles as the FTS rowid and is the date in microseconds (bumped past
+    # collisions), so search can walk matches newest first. ``id`` is the UUID callers see.
+    Column("num", Integer, primary_key=True),
+    Column("id", String, nullable=False, unique=True),
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("mailbox_id", ForeignKey("mailboxes.id"), nullable=False),
+    Column("server_id", String, unique=True),
+    Column("server_version", BigInteger),
+    Column("message_id_header", String),
+    Column("thread_id", String),
+    Column("subject", Text, nullable=False),
+    Column("sender_name", Text),
+    Column("sender_email", Text),
+    Column("date", BigInteger, nullable=False),
+    Column("is_read", Boolean, nullable=False),
+    Column("is_flagged", Boolean, nullable=False),
+    Column("keywords", Text, nullable=False),
+    Column("has_attachments", Boolean, nullable=False),
+    Column("snippet", Text, nullable=False),
+    # {"to", "cc", "bcc", "replyTo": [{"name","email"}], "inReplyTo", "references"}
+    Column("headers", Text, nullable=False),
+    Index("ix_messages_mailbox_date", "mailbox_id", "date", "id"),
+    Index("ix_messages_thread", "thread_id"),
+    Index("ix_messages_message_id_header", "message_id_header"),
+)
+
+message_bodies = Table(
+    "message_bodies",
+    metadata,
+    Column("message_num", ForeignKey("messages.num", ondelete="CASCADE"), primary_key=True),
+    Column("text_body", Text),
+    Column("html_body", Text),
+    Column("notes", Text, nullable=False),
+    Column("raw", LargeBinary),
+)
+
+attachments = Table(
+    "attachments",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("message_num", ForeignKey("messages.num", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("filename", Text, nullable=False),
+    Column("content_type", String, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("content_id", String),
+    Column("inline", Boolean, nullable=False),
+    # Last so metadata reads never walk the blob's overflow pages; NULL until downloaded.
+    Column("data", LargeBinary),
+    Index("ix_attachments_message", "message_num"),
+)
+
+blobs = Table(
+    "blobs",
+    metadata,
+    Column("id", String, primary_key=True),  # a UUID derived from the data's SHA-256
+    Column("size", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+)
+
+drafts = Table(
+    "drafts",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    # The draft's fields in wire form (docs/protocol.md draft.upsert), so diffs are dict diffs.
+    Column("fields", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("server_version", BigInteger),
+    Index("ix_drafts_account", "account_id"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("mutation_id", Integer, nullable=False, unique=True),
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("type", String, nullable=False),
+    Column("payload", Text, nullable=False),  # exactly {"type", "args"}
+    Column("email_id", String),
+    Column("draft_id", String),
+    Column("state", String, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text),
+    Column("next_attempt_at", BigInteger),
+    Column("created_at", BigInteger, nullable=False),
+    CheckConstraint(
+        "state IN ('pending', 'in_flight', 'applied', 'failed', 'conflict')",
+        name="ck_outbox_state",
+    ),
+    Index("ix_outbox_state", "state", "mutation_id"),
+    Index("ix_outbox_email", "email_id"),
+    sqlite_autoincrement=True,
+)
+
+conflicts = Table(
+    "conflicts",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("mutation_id", Integer),
+    Column("record_type", String, nullable=False),
+    Column("record_id", String, nullable=False),
+    Column("base", Text),
+    Column("local", Text),
+    Column("server", Text),
+    Column("state", String, nullable=False, server_default="open"),
+    Column("created_at", BigInteger, nullable=False),
+    Column("resolved_at", BigInteger),
+    CheckConstraint("state IN ('open', 'resolved')", name="ck_conflicts_state"),
+    Index("ix_conflicts_state", "state"),
+)
+
+sync_state = Table(
+    "sync_state",
+    metadata,
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("state", String),
+    Column("last_sync_at", BigInteger),
+)
