@@ -1,0 +1,66 @@
+"""Logging to the profile's log file, and what the user sees when something goes wrong."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from types import TracebackType
+
+from PySide6.QtCore import QCoreApplication
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+log = logging.getLogger("mailapp")
+
+
+def setup_logging(log_file: Path) -> logging.Handler:
+    try:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.FileHandler(log_file, encoding="utf-8")
+    except OSError:
+        handler = logging.StreamHandler(sys.stderr)  # a read-only home must not stop the app
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    return handler
+
+
+def is_headless() -> bool:
+    """True when no one can see or dismiss a dialog (offscreen platform, e.g. --screenshot)."""
+    return QGuiApplication.platformName() in ("offscreen", "minimal")
+
+
+def show_error(title: str, message: str) -> None:
+    """A modal error dialog, or a line on stderr where no dialog can be shown."""
+    if QApplication.instance() is None or is_headless():
+        print(f"mailapp: {message}", file=sys.stderr, flush=True)
+        return
+    QMessageBox.critical(None, title, message)
+
+
+def install_excepthook(log_file: Path) -> None:
+    """Unexpected exceptions go to the log with their traceback; the user gets a short note."""
+    showing = False
+
+    def hook(kind: type[BaseException], error: BaseException, tb: TracebackType | None) -> None:
+        nonlocal showing
+        if issubclass(kind, KeyboardInterrupt):
+            sys.__excepthook__(kind, error, tb)
+            return
+        log.error("Unexpected error", exc_info=(kind, error, tb))
+        if showing:  # an error while the dialog is up must not stack dialogs
+            return
+        showing = True
+        try:
+            show_error(
+                QCoreApplication.translate("crash", "Unexpected error"),
+                QCoreApplication.translate(
+                    "crash",
+                    "Something went wrong: {error}\nDetails were written to {log}.",
+                ).format(error=error, log=log_file),
+            )
+        finally:
+            showing = False
+
+    sys.excepthook = hook

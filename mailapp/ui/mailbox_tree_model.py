@@ -1,0 +1,169 @@
+"""The mailbox tree: standard mailboxes in their usual order, the user's folders nested by "/"."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QFont, QIcon, QStandardItem, QStandardItemModel
+
+from mailapp.store import MailStore
+from mailapp.store.rows import MailboxCounts, MailboxRow
+from mailapp.ui import icons
+
+MAILBOX_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+NAME_COLUMN = 0
+UNREAD_COLUMN = 1
+
+# Custom folders (role None) sit between Archive and Junk.
+_ROLE_ORDER = {"inbox": 0, "drafts": 1, "sent": 2, "archive": 3, None: 4, "junk": 5, "trash": 6}
+
+
+def _path_of(mailbox: MailboxRow, by_id: Mapping[str, MailboxRow]) -> tuple[str, ...]:
+    """The names from the top of the tree down to this mailbox."""
+    seen: set[str] = set()
+    names: list[str] = []
+    current: MailboxRow | None = mailbox
+    while current is not None and current.id not in seen:
+        seen.add(current.id)
+        names[:0] = [part for part in current.name.split("/") if part] or [current.name]
+        current = by_id.get(current.parent_id) if current.parent_id else None
+    return tuple(names)
+
+
+def _top_level_order(mailbox: MailboxRow) -> tuple[int, int, str]:
+    return (
+        _ROLE_ORDER.get(mailbox.role, _ROLE_ORDER[None]),
+        mailbox.sort_order,
+        mailbox.name.lower(),
+    )
+
+
+class MailboxTreeModel(QStandardItemModel):
+    """Two columns: the mailbox (icon and name) and its unread count.
+
+    `reload()` rebuilds the tree when the set of mailboxes changes; `refresh_counts()` only
+    rewrites counts so selection and expansion survive new mail and read-state changes.
+    """
+
+    def __init__(self, store: MailStore, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._store = store
+        self._name_items: dict[str, QStandardItem] = {}
+        self._count_items: dict[str, QStandardItem] = {}
+        self._unread: dict[str, bool] = {}
+        self._mailbox_ids: frozenset[str] = frozenset()
+        self._bold = QFont()
+        self._bold.setBold(True)
+        self.setHorizontalHeaderLabels([self.tr("Mailbox"), self.tr("Unread")])
+        self._role_names = {
+            "inbox": self.tr("Inbox"),
+            "drafts": self.tr("Drafts"),
+            "sent": self.tr("Sent"),
+            "archive": self.tr("Archive"),
+            "junk": self.tr("Junk"),
+            "trash": self.tr("Trash"),
+        }
+
+    @property
+    def mailbox_ids(self) -> frozenset[str]:
+        return self._mailbox_ids
+
+    def item_for(self, mailbox_id: str) -> QStandardItem | None:
+        return self._name_items.get(mailbox_id)
+
+    def first_mailbox_with_role(self, role: str) -> str | None:
+        for mailbox in self._store.mailboxes():
+            if mailbox.role == role:
+                return mailbox.id
+        return None
+
+    def reload(self) -> None:
+        self.removeRows(0, self.rowCount())
+        self._name_items.clear()
+        self._count_items.clear()
+        self._unread.clear()
+        mailboxes = self._store.mailboxes()
+        self._mailbox_ids = frozenset(m.id for m in mailboxes)
+        accounts = self._store.accounts()
+        for account_id, email in accounts:
+            own = [m for m in mailboxes if m.account_id == account_id]
+            if len(accounts) > 1:
+                header = self._header_item(email)
+                self.appendRow([header, self._inert_item("")])
+                self._add_mailboxes(header, own)
+            else:
+                root = self.invisibleRootItem()
+                self._add_mailboxes(root, own)
+        self.refresh_counts()
+
+    def refresh_counts(self) -> None:
+        counts: Mapping[str, MailboxCounts] = self._store.mailbox_counts()
+        for mailbox_id, name_item in self._name_items.items():
+            unread = counts[mailbox_id].unread if mailbox_id in counts else 0
+            count_item = self._count_items[mailbox_id]
+            text = str(unread) if unread else ""
+            if count_item.text() != text:
+                count_item.setText(text)
+                count_item.setData(
+                    self.tr("%n unread", "", unread) if unread else None,
+                    Qt.ItemDataRole.AccessibleTextRole,
+                )
+            if self._unread.get(mailbox_id) != bool(unread):
+                self._unread[mailbox_id] = bool(unread)
+                font = self._bold if unread else None
+                name_item.setData(font, Qt.ItemDataRole.FontRole)
+                count_item.setData(font, Qt.ItemDataRole.FontRole)
+
+    def _add_mailboxes(self, root: QStandardItem, mailboxes: list[MailboxRow]) -> None:
+        by_id = {m.id: m for m in mailboxes}
+        nodes: dict[tuple[str, ...], QStandardItem] = {}
+        for mailbox in sorted(mailboxes, key=_top_level_order):
+            path = _path_of(mailbox, by_id)
+            parent = root
+            for depth in range(1, len(path)):
+                prefix = path[:depth]
+                if prefix not in nodes:
+                    # A folder that exists only as part of another's name, e.g. "Projects" in
+                    # "Projects/Apollo": shown for structure, not selectable.
+                    nodes[prefix] = self._inert_item(prefix[-1], icons.mailbox_icon(None))
+                    parent.appendRow([nodes[prefix], self._count_item()])
+                parent = nodes[prefix]
+            item = nodes.get(path)
+            if item is None or item.data(MAILBOX_ID_ROLE) is not None:
+                item = QStandardItem()
+                nodes.setdefault(path, item)
+                parent.appendRow([item, self._count_item()])
+            item.setText(self._display_name(mailbox, path))
+            item.setIcon(icons.mailbox_icon(mailbox.role))
+            count_item = parent.child(item.row(), UNREAD_COLUMN)
+            for cell in (item, count_item):
+                # Both cells selectable so the highlight spans the row; both know the mailbox.
+                cell.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+                cell.setData(mailbox.id, MAILBOX_ID_ROLE)
+            self._name_items[mailbox.id] = item
+            self._count_items[mailbox.id] = count_item
+
+    def _display_name(self, mailbox: MailboxRow, path: tuple[str, ...]) -> str:
+        # Standard mailboxes carry the server's (English) names; show them in the UI language.
+        if mailbox.role in self._role_names and mailbox.parent_id is None and len(path) == 1:
+            return self._role_names[mailbox.role]
+        return path[-1] if path else mailbox.name
+
+    def _count_item(self) -> QStandardItem:
+        item = self._inert_item("")
+        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return item
+
+    def _inert_item(self, text: str, icon: QIcon | None = None) -> QStandardItem:
+        item = QStandardItem(text)
+        if icon is not None:
+            item.setIcon(icon)
+        item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+        item.setEditable(False)
+        return item
+
+    def _header_item(self, email: str) -> QStandardItem:
+        item = self._inert_item(email, icons.icon(icons.ACCOUNT))
+        item.setData(self._bold, Qt.ItemDataRole.FontRole)
+        return item

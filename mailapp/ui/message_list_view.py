@@ -1,0 +1,58 @@
+"""The message list widget: a QTableView that tells when it has first painted real rows."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, Signal
+from PySide6.QtGui import QPaintEvent
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+
+from mailapp.ui.message_list_model import Column
+
+
+class MessageListView(QTableView):
+    firstPagePainted = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._painted_rows = False
+        self.setAccessibleName(self.tr("Messages"))
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setShowGrid(False)
+        self.setWordWrap(False)
+        self.setAlternatingRowColors(True)
+        self.verticalHeader().hide()
+        # Fixed row heights keep layout from asking the model about every row.
+        self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        self.horizontalHeader().setHighlightSections(False)
+        self.horizontalHeader().setStretchLastSection(False)
+
+    def configure_columns(self) -> None:
+        """Call after setModel: icon columns stay narrow, the subject takes the spare width."""
+        header = self.horizontalHeader()
+        icon_width = self.iconSize().width() if self.iconSize().width() > 0 else 16
+        for column in (Column.FLAG, Column.ATTACHMENT):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
+            header.resizeSection(column, icon_width + 14)
+        header.setSectionResizeMode(Column.SENDER, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(Column.SENDER, 180)
+        header.setSectionResizeMode(Column.SUBJECT, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(Column.DATE, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(Column.DATE, 110)
+
+    @property
+    def has_painted_rows(self) -> bool:
+        return self._painted_rows
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        model = self.model()
+        # An empty mailbox counts as painted too, or a screenshot of it would never be taken.
+        if (
+            not self._painted_rows
+            and model is not None
+            and (model.rowCount() > 0 or not model.canFetchMore(QModelIndex()))
+        ):
+            self._painted_rows = True
+            self.firstPagePainted.emit()

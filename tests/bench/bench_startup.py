@@ -1,0 +1,223 @@
+"""Start-up, memory and search benchmark for the desktop app over a 100,000-message profile.
+
+    python tests/bench/bench_startup.py [--messages 100000] [--runs 7]
+
+Prints, each as the median of several fresh subprocesses (after one discarded warm-up run, so
+the OS page cache is warm and the figures measure our code rather than the disk):
+- time from process start to the first painted page of the message list (`mailapp --profile P`),
+- the same for a bare PySide6 window with a QTableView started the same way, and the ratio;
+- peak RSS of the app process (ru_maxrss from wait4);
+- `store.search` latency, median and p95, for a rare, a medium and a common term.
+Targets: start within 1.6x of the bare window, RSS under 150 MB, search p95 under 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+
+# Only light imports up here: the child processes are forked from this one, and a fork starts out
+# with the parent's resident pages, which ru_maxrss would count. The store is imported after the
+# start-up runs and the profile is built in a separate process.
+from mailapp.cli import EXIT_AFTER_FIRST_PAINT_ENV, REPORT_FIRST_PAINT_ENV  # noqa: E402
+from mailapp.paths import store_path  # noqa: E402
+
+TARGET_RATIO = 1.6
+TARGET_RSS_MB = 150
+TARGET_SEARCH_P95_MS = 50
+SEARCH_REPEATS = 40
+
+# The baseline: the least a PySide6 app must do to paint a table, started like mailapp.
+BARE_WINDOW = f"""
+import os, sys, time
+from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import QApplication, QMainWindow, QTableView
+
+class View(QTableView):
+    done = False
+    def paintEvent(self, event):
+        super().paintEvent(event)
+        if not self.done and self.model().rowCount():
+            self.done = True
+            print(f"first-paint {{time.time():.6f}}", flush=True)
+            if os.environ.get("{EXIT_AFTER_FIRST_PAINT_ENV}"):
+                app.quit()
+
+app = QApplication(sys.argv)
+model = QStandardItemModel(0, 5)
+for row in range(100):
+    model.appendRow([QStandardItem(f"cell {{row}} {{col}}") for col in range(5)])
+window = QMainWindow()
+view = View()
+view.setModel(model)
+window.setCentralWidget(view)
+window.resize(1200, 760)
+window.show()
+app.exec()
+"""
+
+
+def build_profile(profile: Path, messages: int) -> None:
+    marker = profile / f"built-{messages}"
+    if marker.exists():
+        print(f"profile: reusing {profile}")
+        return
+    profile.mkdir(parents=True, exist_ok=True)
+    for stale in profile.glob("mail.sqlite3*"):
+        stale.unlink()
+    started = time.perf_counter()
+    build = (
+        "import sys; from pathlib import Path; from mailapp.store import open_store; "
+        "from mailapp.ui.demo_profile import fill_demo; "
+        "store = open_store(Path(sys.argv[1])); fill_demo(store, int(sys.argv[2])); store.close()"
+    )
+    subprocess.run(
+        [sys.executable, "-c", build, str(store_path(profile)), str(messages)], check=True, cwd=REPO
+    )
+    marker.touch()
+    print(
+        f"profile: built {messages:,} messages in {time.perf_counter() - started:.1f} s"
+        f" at {profile}"
+    )
+
+
+def timed_start(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Seconds from spawning to the reported first paint, and the child's peak RSS in MB."""
+    started = time.time()
+    child = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=REPO
+    )
+    assert child.stdout is not None
+    painted: float | None = None
+    for line in child.stdout:
+        if line.startswith("first-paint "):
+            painted = float(line.split()[1])
+    _pid, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if painted is None or child.returncode != 0:
+        raise SystemExit(f"{command} exited {child.returncode} without reporting a first paint")
+    return painted - started, usage.ru_maxrss / 1024
+
+
+def median_start(command: list[str], env: dict[str, str], runs: int) -> tuple[float, float]:
+    timed_start(command, env)  # warm-up: page cache, font cache, .pyc files
+    samples = [timed_start(command, env) for _ in range(runs)]
+    return (statistics.median(s[0] for s in samples), max(s[1] for s in samples))
+
+
+IMPORT_COSTS = (
+    "PySide6.QtWidgets",
+    "sqlalchemy",
+    "alembic",
+    "mailapp",
+    "mailapp.store",
+    "mailapp.ui.main_window",
+)
+
+
+def import_costs(env: dict[str, str], runs: int) -> None:
+    """Median wall time of `python -c "import X"`: where the start-up time goes."""
+    baseline = None
+    for module in ("sys", *IMPORT_COSTS):
+        samples = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            subprocess.run(
+                [sys.executable, "-c", f"import {module}"],
+                env=env,
+                cwd=REPO,
+                check=True,
+                stderr=subprocess.DEVNULL,
+            )
+            samples.append(time.perf_counter() - started)
+        median = statistics.median(samples) * 1000
+        if baseline is None:
+            baseline = median
+            print(f"import (bare interpreter start {baseline:.0f} ms, subtracted below)")
+            continue
+        print(f"import {module:24} {median - baseline:6.0f} ms")
+
+
+def search_latency(profile: Path) -> None:
+    from mailapp.core.demo import COMMON_TERM, MEDIUM_TERM, RARE_TERM
+    from mailapp.store import open_store
+
+    store = open_store(store_path(profile))
+    try:
+        for label, term in (("rare", RARE_TERM), ("medium", MEDIUM_TERM), ("common", COMMON_TERM)):
+            store.search(term)  # first query pays for loading index pages
+            times = []
+            hits = 0
+            for _ in range(SEARCH_REPEATS):
+                started = time.perf_counter()
+                hits = len(store.search(term))
+                times.append((time.perf_counter() - started) * 1000)
+            times.sort()
+            p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+            verdict = "ok" if p95 < TARGET_SEARCH_P95_MS else "OVER TARGET"
+            median = statistics.median(times)
+            print(
+                f"search {label:6} {term!r:12} hits={hits:4}  median {median:6.1f} ms"
+                f"  p95 {p95:6.1f} ms  ({verdict}, target p95 < {TARGET_SEARCH_P95_MS} ms)"
+            )
+    finally:
+        store.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument(
+        "--cache-dir", type=Path, default=Path(tempfile.gettempdir()) / "mailapp-bench"
+    )
+    args = parser.parse_args()
+
+    profile = args.cache_dir / f"profile-{args.messages}"
+    build_profile(profile, args.messages)
+
+    env = dict(os.environ)
+    env.setdefault("QT_QPA_PLATFORM", "offscreen" if not env.get("DISPLAY") else "xcb")
+    env[REPORT_FIRST_PAINT_ENV] = "1"
+    env[EXIT_AFTER_FIRST_PAINT_ENV] = "1"
+    # Keep the log out of the user's real state dir.
+    env["XDG_STATE_HOME"] = str(args.cache_dir / "state")
+    print(
+        f"platform: {env['QT_QPA_PLATFORM']}, {args.runs} runs each (+1 warm-up), "
+        f"python {sys.version.split()[0]}"
+    )
+
+    app_s, app_rss = median_start(
+        [sys.executable, "-m", "mailapp", "--profile", str(profile)], env, args.runs
+    )
+    bare_s, bare_rss = median_start([sys.executable, "-c", BARE_WINDOW], env, args.runs)
+    ratio = app_s / bare_s
+    print(f"start  mailapp     median {app_s * 1000:7.0f} ms  peak RSS {app_rss:6.1f} MB")
+    print(f"start  bare window median {bare_s * 1000:7.0f} ms  peak RSS {bare_rss:6.1f} MB")
+    print(
+        f"start  ratio {ratio:.2f}x  ({'ok' if ratio <= TARGET_RATIO else 'OVER TARGET'}, "
+        f"target <= {TARGET_RATIO}x)"
+    )
+    parent_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"memory this script peaked at {parent_mb:.1f} MB before forking (a floor for child RSS)")
+    print(
+        f"memory mailapp peak RSS {app_rss:.1f} MB  "
+        f"({'ok' if app_rss < TARGET_RSS_MB else 'OVER TARGET'}, target < {TARGET_RSS_MB} MB)"
+    )
+    import_costs(env, args.runs)
+    search_latency(profile)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

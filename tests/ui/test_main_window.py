@@ -1,0 +1,85 @@
+"""The main window: mailboxes in their usual order, reading a message marks it read."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, Qt
+from pytestqt.qtbot import QtBot
+
+from mailapp.store import MailStore
+from mailapp.ui.mailbox_tree_model import MAILBOX_ID_ROLE, UNREAD_COLUMN
+from mailapp.ui.main_window import MainWindow
+from mailapp.ui.message_list_model import Column
+
+
+def _tree_lines(window: MainWindow) -> list[str]:
+    model = window.mailbox_model
+    lines: list[str] = []
+
+    def walk(parent: QModelIndex, depth: int) -> None:
+        for row in range(model.rowCount(parent)):
+            index = model.index(row, 0, parent)
+            count = model.index(row, UNREAD_COLUMN, parent).data() or ""
+            lines.append("  " * depth + index.data() + (f" ({count})" if count else ""))
+            walk(index, depth + 1)
+
+    walk(QModelIndex(), 0)
+    return lines
+
+
+def _window(qtbot: QtBot, store: MailStore) -> MainWindow:
+    window = MainWindow(store)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.message_list.firstPagePainted, timeout=10_000):
+        window.show()
+    return window
+
+
+def test_mailboxes_are_in_standard_order_with_unread_counts(qtbot: QtBot, store: MailStore) -> None:
+    window = _window(qtbot, store)
+    lines = _tree_lines(window)
+    # 9 of the 30 Inbox messages are unread; Sent, Trash and Junk were imported unread too.
+    assert lines == [
+        "Inbox (9)",
+        "Drafts",
+        "Sent (3)",
+        "Archive",
+        "Projects",
+        "  Apollo (1)",
+        "Receipts",
+        "Junk (2)",
+        "Trash (2)",
+    ]
+    current = window.mailbox_tree.currentIndex()
+    assert current.data() == "Inbox"
+    assert window.message_model.rowCount() == 30
+    assert not window.mailbox_tree.model().index(0, 0).data(Qt.ItemDataRole.DecorationRole).isNull()
+
+
+def test_selecting_a_message_shows_it_and_marks_it_read(qtbot: QtBot, store: MailStore) -> None:
+    window = _window(qtbot, store)
+    model = window.message_model
+    row = next(r for r in range(model.rowCount()) if not model.summary(r).is_read)
+    summary = model.summary(row)
+    pending_before = len(store.pending_mutations())
+
+    window.select_message_row(row)
+
+    assert summary.subject in window.reading_pane.toPlainText()
+    qtbot.waitUntil(lambda: model.summary(row).is_read, timeout=5_000)
+    assert model.index(row, Column.SUBJECT).data(Qt.ItemDataRole.FontRole) is None
+    detail = store.message(summary.id)
+    assert detail is not None and detail.summary.is_read
+    assert len(store.pending_mutations()) == pending_before + 1  # queued for the server
+    qtbot.waitUntil(lambda: _tree_lines(window)[0] == "Inbox (8)", timeout=5_000)
+
+
+def test_choosing_another_mailbox_lists_its_messages(qtbot: QtBot, store: MailStore) -> None:
+    window = _window(qtbot, store)
+    (account_id, _), *_ = store.accounts()
+    sent = store.mailbox_by_role(account_id, "sent")
+    assert sent is not None
+    window.select_mailbox(sent.id)
+    assert window.message_model.mailbox_id == sent.id
+    assert window.message_model.rowCount() == 3
+    assert window.mailbox_tree.currentIndex().data(MAILBOX_ID_ROLE) == sent.id
+    assert "3 messages" in window.statusBar().currentMessage()

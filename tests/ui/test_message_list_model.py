@@ -1,0 +1,153 @@
+"""The message list pages lazily through the store and follows its changes row by row."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, Qt
+from pytestqt.qtbot import QtBot
+
+from mailapp.store import MailStore
+from mailapp.ui.message_list_model import DEFAULT_PAGE_SIZE, Column, MessageListModel
+from mailapp.ui.message_list_view import MessageListView
+from mailapp.ui.store_bridge import StoreChanges
+from tests.ui.conftest import BIG_MAILBOX_SIZE, CountingStore, inbox_id
+
+
+def _shown_view(qtbot: QtBot, model: MessageListModel) -> MessageListView:
+    view = MessageListView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.configure_columns()
+    view.resize(900, 600)
+    with qtbot.waitSignal(view.firstPagePainted, timeout=10_000):
+        view.show()
+    return view
+
+
+def _ids(model: MessageListModel) -> list[str]:
+    return [model.summary(row).id for row in range(model.rowCount())]
+
+
+def test_opening_a_huge_mailbox_reads_only_the_first_page(
+    qtbot: QtBot, big_store: MailStore
+) -> None:
+    counting = CountingStore(big_store)
+    model = MessageListModel(counting)  # type: ignore[arg-type]
+    mailbox = inbox_id(big_store)
+    model.set_mailbox(mailbox)
+    view = _shown_view(qtbot, model)
+
+    assert big_store.count(mailbox) == BIG_MAILBOX_SIZE
+    assert 0 < model.rowCount() <= DEFAULT_PAGE_SIZE
+    assert counting.rows_read <= DEFAULT_PAGE_SIZE
+    assert counting.page_calls == 1
+    # Newest first: the last imported message heads the list.
+    assert model.index(0, Column.SUBJECT).data() == f"Message number {BIG_MAILBOX_SIZE - 1}"
+
+    first_page = _ids(model)
+    view.scrollToBottom()
+    qtbot.waitUntil(lambda: model.rowCount() > len(first_page), timeout=5_000)
+
+    ids = _ids(model)
+    assert ids[: len(first_page)] == first_page
+    assert len(ids) == len(set(ids)), "a keyset page repeated rows"
+    assert model.rowCount() <= 3 * DEFAULT_PAGE_SIZE
+    assert counting.rows_read == model.rowCount()
+    subjects = [model.index(row, Column.SUBJECT).data() for row in range(model.rowCount())]
+    assert subjects == [f"Message number {BIG_MAILBOX_SIZE - 1 - n}" for n in range(len(ids))]
+
+
+def test_fetching_to_the_end_lists_every_message_once_in_order(store: MailStore) -> None:
+    model = MessageListModel(store, page_size=7)
+    mailbox = inbox_id(store)
+    model.set_mailbox(mailbox)
+    while model.canFetchMore(QModelIndex()):
+        model.fetchMore(QModelIndex())
+
+    assert model.rowCount() == store.count(mailbox) == 30
+    dates = [model.summary(row).date for row in range(model.rowCount())]
+    assert dates == sorted(dates, reverse=True)
+    assert len(set(_ids(model))) == 30
+
+
+def _unread_row(model: MessageListModel) -> int:
+    return next(row for row in range(model.rowCount()) if not model.summary(row).is_read)
+
+
+def test_unread_rows_are_bold_and_reading_unbolds_without_a_reset(
+    qtbot: QtBot, store: MailStore
+) -> None:
+    model = MessageListModel(store)
+    model.set_mailbox(inbox_id(store))
+    _shown_view(qtbot, model)
+    changes = StoreChanges(store)
+    changes.changed.connect(model.apply_changes)
+
+    row = _unread_row(model)
+    message_id = model.summary(row).id
+    read_row = next(r for r in range(model.rowCount()) if model.summary(r).is_read)
+    assert model.index(row, Column.SUBJECT).data(Qt.ItemDataRole.FontRole).bold()
+    assert model.index(row, Column.SENDER).data(Qt.ItemDataRole.FontRole).bold()
+    assert model.index(read_row, Column.SUBJECT).data(Qt.ItemDataRole.FontRole) is None
+
+    resets: list[bool] = []
+    model.modelReset.connect(lambda: resets.append(True))
+    with qtbot.waitSignal(model.dataChanged, timeout=5_000) as changed:
+        store.mark_read([message_id])
+    top_left, bottom_right = changed.args[0], changed.args[1]
+    assert top_left.row() == bottom_right.row() == row
+
+    assert model.index(row, Column.SUBJECT).data(Qt.ItemDataRole.FontRole) is None
+    assert model.summary(row).id == message_id
+    assert model.summary(row).is_read
+    assert resets == []
+    changes.close()
+
+
+def test_flagging_shows_the_flag_and_moving_away_removes_only_that_row(
+    qtbot: QtBot, store: MailStore
+) -> None:
+    model = MessageListModel(store)
+    mailbox = inbox_id(store)
+    model.set_mailbox(mailbox)
+    changes = StoreChanges(store)
+    changes.changed.connect(model.apply_changes)
+    resets: list[bool] = []
+    model.modelReset.connect(lambda: resets.append(True))
+
+    target = model.summary(3)
+    assert model.index(3, Column.FLAG).data(Qt.ItemDataRole.DecorationRole) is None
+    with qtbot.waitSignal(model.dataChanged, timeout=5_000):
+        store.set_flagged([target.id])
+    assert not model.index(3, Column.FLAG).data(Qt.ItemDataRole.DecorationRole).isNull()
+
+    (account_id, _), *_ = store.accounts()
+    archive = store.mailbox_by_role(account_id, "archive")
+    assert archive is not None
+    before = _ids(model)
+    with qtbot.waitSignal(model.rowsRemoved, timeout=5_000):
+        store.move([target.id], archive.id)
+    assert _ids(model) == [i for i in before if i != target.id]
+    assert model.row_of(target.id) is None
+    assert resets == []
+
+    # Moving it back puts it where it belongs again.
+    with qtbot.waitSignal(model.rowsInserted, timeout=5_000):
+        store.move([target.id], mailbox)
+    assert _ids(model) == before
+    changes.close()
+
+
+def test_attachment_column_shows_an_icon_only_for_messages_with_attachments(
+    store: MailStore,
+) -> None:
+    model = MessageListModel(store)
+    model.set_mailbox(inbox_id(store))
+    with_attachment = [row for row in range(model.rowCount()) if model.summary(row).has_attachments]
+    assert len(with_attachment) == 1
+    for row in range(model.rowCount()):
+        icon = model.index(row, Column.ATTACHMENT).data(Qt.ItemDataRole.DecorationRole)
+        assert (icon is not None) == (row in with_attachment)
+    header = model.headerData(
+        Column.ATTACHMENT, Qt.Orientation.Horizontal, Qt.ItemDataRole.AccessibleTextRole
+    )
+    assert header == "Attachment"
