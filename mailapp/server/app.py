@@ -1,0 +1,75 @@
+"""The FastAPI application factory: `uvicorn --factory mailapp.server.app:create_app`."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+from collections.abc import AsyncIterator
+from types import ModuleType
+
+import anyio.to_thread
+from fastapi import FastAPI
+
+from mailapp.server.config import Settings
+from mailapp.server.db import make_engine, migrate
+from mailapp.server.problems import BodyLimitMiddleware, install_problem_handlers
+from mailapp.server.routes import all_routers
+
+log = logging.getLogger(__name__)
+
+
+def _optional(module: str) -> ModuleType | None:
+    """Server-ops' modules (delivery, events) join the app once they exist."""
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name != module:
+            raise
+        return None
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+    engine = make_engine(settings.database_url)
+    delivery = _optional("mailapp.server.delivery")
+    events = _optional("mailapp.server.events")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await anyio.to_thread.run_sync(migrate, engine)
+        if delivery is not None:
+            await _maybe_await(delivery.start_background(app))
+        try:
+            yield
+        finally:
+            if delivery is not None:
+                await _maybe_await(delivery.stop_background(app))
+            engine.dispose()
+
+    app = FastAPI(
+        title="mailapp sync server",
+        version="1",
+        lifespan=lifespan,
+        description="See docs/protocol.md. Every error is application/problem+json.",
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    install_problem_handlers(app)
+    for router in all_routers():
+        app.include_router(router)
+    if events is not None:
+        app.include_router(events.router)
+
+    def limit_for(path: str) -> tuple[str, int]:
+        if path.startswith("/v1/blobs"):
+            return "maxAttachmentBytes", settings.max_attachment_bytes
+        return "maxRequestBytes", settings.max_body_bytes
+
+    app.add_middleware(BodyLimitMiddleware, limit_for=limit_for)
+    return app
+
+
+async def _maybe_await(value: object) -> None:
+    if hasattr(value, "__await__"):
+        await value  # type: ignore[misc]

@@ -1,0 +1,69 @@
+"""Server settings, read once from the environment (no in-process state shared between workers)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+DEFAULT_DATA_DIR = platformdirs.user_data_path("mailapp-server")
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = DEFAULT_DATA_DIR
+    # Empty means "SQLite file inside data_dir"; resolved in __post_init__.
+    database_url: str = ""
+    smtp_relay_url: str | None = None
+    local_domain: str = "example.org"
+    # Largest request body for JSON endpoints (POST /v1/sync, drafts, ...).
+    max_body_bytes: int = 10 * 1024 * 1024
+    # Largest uploaded blob (attachment); POST /v1/blobs gets this limit instead.
+    max_attachment_bytes: int = 25 * 1024 * 1024
+    max_mutations_per_sync: int = 5000
+    max_changes_per_page: int = 1000
+    # How many modseqs of tombstones are kept before prune_old_tombstones may drop them.
+    tombstone_retention: int = 100_000
+    # Failed logins allowed per username inside login_rate_window seconds (per IP: x5).
+    login_rate_limit: int = 10
+    login_rate_window: int = 300
+    token_ttl_days: int = 90
+
+    def __post_init__(self) -> None:
+        if not self.database_url:
+            object.__setattr__(
+                self, "database_url", f"sqlite:///{Path(self.data_dir) / 'server.sqlite3'}"
+            )
+
+    @property
+    def ip_rate_limit(self) -> int:
+        return self.login_rate_limit * 5
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        data_dir = Path(env.get("MAILAPP_SERVER_DATA", str(DEFAULT_DATA_DIR))).expanduser()
+
+        def number(name: str, default: int) -> int:
+            raw = env.get(name)
+            return int(raw) if raw else default
+
+        defaults = cls(data_dir=data_dir)
+        return cls(
+            data_dir=data_dir,
+            database_url=env.get("MAILAPP_DATABASE_URL", ""),
+            smtp_relay_url=env.get("MAILAPP_SMTP_RELAY") or None,
+            local_domain=env.get("MAILAPP_LOCAL_DOMAIN", defaults.local_domain),
+            max_body_bytes=number("MAILAPP_MAX_BODY_BYTES", defaults.max_body_bytes),
+            max_attachment_bytes=number(
+                "MAILAPP_MAX_ATTACHMENT_BYTES", defaults.max_attachment_bytes
+            ),
+            max_mutations_per_sync=number(
+                "MAILAPP_MAX_MUTATIONS_PER_SYNC", defaults.max_mutations_per_sync
+            ),
+            tombstone_retention=number("MAILAPP_TOMBSTONE_RETENTION", defaults.tombstone_retention),
+            login_rate_limit=number("MAILAPP_LOGIN_RATE_LIMIT", defaults.login_rate_limit),
+            login_rate_window=number("MAILAPP_LOGIN_RATE_WINDOW", defaults.login_rate_window),
+        )

@@ -1,0 +1,251 @@
+"""Engine, sessions, migrations and the per-account modification counter."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, Table, create_engine, event, select, text, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, SessionTransaction
+
+from mailapp.server.models import Account
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+# Arbitrary constant shared by every worker: serialises concurrent start-up migrations on PG.
+MIGRATION_LOCK_KEY = 0x6D61696C  # "mail"
+_LOCKED_KEY = "mailapp_locked_accounts"
+
+log = logging.getLogger(__name__)
+
+
+def normalise_url(url: str) -> str:
+    """Use psycopg 3 for plain postgresql:// URLs."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        path = make_url(url).database
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    # Modest: several workers share the server's max_connections (100 by default).
+    kwargs.setdefault("pool_size", 5)
+    kwargs.setdefault("max_overflow", 15)
+    return create_engine(url, **kwargs)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take over transaction control from pysqlite so we can say BEGIN IMMEDIATE ourselves.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(conn: Any) -> None:
+        # Write transactions take the write lock up front: a deferred transaction that reads
+        # first and writes later fails with SQLITE_BUSY instead of waiting when another
+        # writer committed in between.
+        mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def read_engine(engine: Engine) -> Engine:
+    """The same engine, but SQLite transactions do not take the write lock (for GETs)."""
+    if is_sqlite(engine):
+        return engine.execution_options(sqlite_begin="DEFERRED")
+    return engine
+
+
+@contextlib.contextmanager
+def session_scope(engine: Engine, *, write: bool = True) -> Iterator[Session]:
+    """One transaction: commits when the block ends normally, rolls back on an exception."""
+    bind = engine if write else read_engine(engine)
+    with Session(bind, expire_on_commit=False) as session, session.begin():
+        yield session
+
+
+def alembic_config(engine: Engine | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if engine is not None:
+        config.set_main_option(
+            "sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%")
+        )
+    return config
+
+
+def migrate(engine: Engine, revision: str = "heads") -> None:
+    """Bring the schema to the newest revision; safe when several workers start at once."""
+    config = alembic_config(engine)
+    with engine.connect() as conn:
+        if not is_sqlite(engine):
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
+            conn.commit()
+        try:
+            config.attributes["connection"] = conn
+            command.upgrade(config, revision)
+            conn.commit()
+        finally:
+            if not is_sqlite(engine):
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK_KEY})
+                conn.commit()
+
+
+def _root_transaction(session: Session) -> SessionTransaction | None:
+    trans = session.get_transaction()
+    while trans is not None and trans.parent is not None:
+        trans = trans.parent
+    return trans
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_locks(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_LOCKED_KEY, None)
+
+
+def lock_account(session: Session, account_id: str) -> Account:
+    """The account row, locked until commit (FOR UPDATE on PG; SQLite holds the write lock)."""
+    # Strong references: the identity map alone is weak and would re-select on every call.
+    locked: dict[str, Account] = session.info.setdefault(_LOCKED_KEY, {})
+    account = locked.get(account_id)
+    if account is not None and account in session:
+        return account
+    account = session.execute(
+        select(Account).where(Account.id == account_id).with_for_update()
+    ).scalar_one()
+    locked[account_id] = account
+    return account
+
+
+def bump_modseq(session: Session, account_id: str) -> int:
+    """Give the next change of this account its modseq, inside the caller's transaction.
+
+    `UPDATE … RETURNING` both increments and row-locks the account until commit, so commit
+    order == modseq order and a client that read state S can never miss a change <= S.
+    (The Account object of the session, if loaded, keeps its old `modseq`; read
+    `current_modseq` instead.)
+    """
+    table = Account.__table__
+    assert isinstance(table, Table)
+    # Core, not ORM: no autoflush and no ORM bookkeeping on this hot path.
+    new_modseq = int(
+        session.connection()
+        .execute(
+            update(table)
+            .where(table.c.id == account_id)
+            .values(modseq=table.c.modseq + 1)
+            .returning(table.c.modseq)
+        )
+        .scalar_one()
+    )
+    _notify(session, account_id, new_modseq)
+    return new_modseq
+
+
+class ModseqAllocator:
+    """Hands out an account's modseqs from memory for a batch of changes in one transaction.
+
+    The account row is locked first (so commit order == modseq order still holds) and
+    `finish()` stores the counter with one UPDATE and notifies once. Modseqs handed to a
+    savepoint that is rolled back are simply skipped. Nothing else may bump this account's
+    modseq in the same transaction until `finish()`.
+    """
+
+    def __init__(self, session: Session, account_id: str) -> None:
+        self.session = session
+        self.account_id = account_id
+        lock_account(session, account_id)
+        self.start = self.value = current_modseq(session, account_id)
+
+    def next(self) -> int:
+        self.value += 1
+        return self.value
+
+    def finish(self) -> int:
+        if self.value != self.start:
+            table = Account.__table__
+            assert isinstance(table, Table)
+            self.session.connection().execute(
+                update(table).where(table.c.id == self.account_id).values(modseq=self.value)
+            )
+            _notify(self.session, self.account_id, self.value)
+            self.start = self.value
+        return self.value
+
+
+def current_modseq(session: Session, account_id: str) -> int:
+    value = session.execute(select(Account.modseq).where(Account.id == account_id)).scalar_one()
+    return int(value)
+
+
+def _notify(session: Session, account_id: str, modseq: int) -> None:
+    try:
+        from mailapp.server.notify import notify_in_transaction
+    except ImportError:  # server-ops' module is optional until it lands
+        return
+    notify_in_transaction(session, account_id, modseq)
+
+
+def prune_tombstones(session: Session, account_id: str, older_than_modseq: int) -> int:
+    """Delete tombstones destroyed at or before `older_than_modseq`; returns how many.
+
+    Raises the account's watermark so /changes from an older state answers 410 (resync) instead
+    of silently missing those deletions.
+    """
+    from sqlalchemy import delete
+
+    from mailapp.server.models import SYNCED_MODELS, Email, EmailBlob
+
+    account = lock_account(session, account_id)
+    watermark = min(older_than_modseq, current_modseq(session, account_id))
+    removed = 0
+    for model in SYNCED_MODELS.values():
+        table = model.__table__  # type: ignore[attr-defined]
+        condition = (
+            (table.c.account_id == account_id)
+            & table.c.destroyed_modseq.is_not(None)
+            & (table.c.destroyed_modseq <= watermark)
+        )
+        if model is Email:
+            session.execute(
+                delete(EmailBlob).where(EmailBlob.email_id.in_(select(table.c.id).where(condition)))
+            )
+        outcome = session.execute(delete(table).where(condition))
+        removed += getattr(outcome, "rowcount", 0) or 0
+    account.pruned_modseq = max(account.pruned_modseq, watermark)
+    session.flush()
+    return removed
+
+
+def prune_old_tombstones(session: Session, retention: int) -> int:
+    """Prune every account's tombstones older than `retention` modseqs (for a periodic job)."""
+    removed = 0
+    for account_id, modseq in session.execute(select(Account.id, Account.modseq)).all():
+        if modseq - retention > 0:
+            removed += prune_tombstones(session, account_id, modseq - retention)
+    return removed

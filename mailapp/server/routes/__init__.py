@@ -1,0 +1,27 @@
+"""HTTP routes of the sync server, one module per resource."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+
+def all_routers() -> list[APIRouter]:
+    from mailapp.server.routes import (
+        blobs,
+        drafts,
+        mailboxes,
+        messages,
+        session,
+        submissions,
+        sync,
+    )
+
+    return [
+        session.router,
+        mailboxes.router,
+        messages.router,
+        drafts.router,
+        submissions.router,
+        blobs.router,
+        sync.router,
+    ]

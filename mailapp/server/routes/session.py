@@ -1,0 +1,100 @@
+"""POST/GET/DELETE /v1/session: log in, describe the session, log out."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from sqlalchemy.orm import Session
+
+from mailapp.server.auth import (
+    RateLimit,
+    authenticate,
+    issue_token,
+    record_login_attempt,
+    revoke_token,
+    seconds_until_allowed,
+)
+from mailapp.server.config import Settings
+from mailapp.server.db import session_scope
+from mailapp.server.models import Account, Token
+from mailapp.server.problems import ProblemError
+from mailapp.server.routes.deps import AuthDep, EngineDep, SettingsDep, unauthorized
+from mailapp.server.routes.responses import AUTH_ERRORS, errors
+from mailapp.wire import Limits, LoginRequest, LoginResponse, SessionInfo
+
+router = APIRouter(prefix="/v1/session", tags=["session"])
+
+
+def limits(settings: Settings) -> Limits:
+    return Limits(
+        max_request_bytes=settings.max_body_bytes,
+        max_attachment_bytes=settings.max_attachment_bytes,
+        max_mutations_per_sync=settings.max_mutations_per_sync,
+        max_changes_per_page=settings.max_changes_per_page,
+    )
+
+
+def session_info(session: Session, account: Account, settings: Settings) -> SessionInfo:
+    return SessionInfo(
+        account_id=account.id,
+        name=account.name,
+        email=account.email,
+        state=str(account.modseq),
+        limits=limits(settings),
+    )
+
+
+@router.post("", responses=errors(401, 422, 429))
+def login(
+    body: LoginRequest, request: Request, engine: EngineDep, settings: SettingsDep
+) -> LoginResponse:
+    ip = request.client.host if request.client else "unknown"
+    window = settings.login_rate_window
+    with session_scope(engine, write=False) as session:
+        wait = seconds_until_allowed(
+            session,
+            name=body.name,
+            ip=ip,
+            per_name=RateLimit(settings.login_rate_limit, window),
+            per_ip=RateLimit(settings.ip_rate_limit, window),
+        )
+    if wait:
+        raise ProblemError(
+            429,
+            "tooManyLogins",
+            title="Too many login attempts",
+            detail=f"Too many failed logins; try again in {wait} seconds.",
+            headers={"Retry-After": str(wait)},
+        )
+    # scrypt runs outside the write transaction so it never holds SQLite's write lock.
+    with session_scope(engine, write=False) as session:
+        account = authenticate(session, body.name, body.password)
+    with session_scope(engine) as session:
+        record_login_attempt(session, name=body.name, ip=ip, succeeded=account is not None)
+        if account is None:
+            failed = True
+        else:
+            failed = False
+            account = session.get(Account, account.id)
+            assert account is not None
+            secret = issue_token(session, account, settings.token_ttl_days)
+            info = session_info(session, account, settings)
+    if failed:
+        raise unauthorized("Wrong name or password.")
+    return LoginResponse(token=secret, **info.model_dump())
+
+
+@router.get("", responses=AUTH_ERRORS)
+def describe(auth: AuthDep, engine: EngineDep, settings: SettingsDep) -> SessionInfo:
+    with session_scope(engine, write=False) as session:
+        account = session.get(Account, auth.account_id)
+        assert account is not None
+        return session_info(session, account, settings)
+
+
+@router.delete("", status_code=204, responses=AUTH_ERRORS)
+def logout(auth: AuthDep, engine: EngineDep) -> Response:
+    with session_scope(engine) as session:
+        token = session.get(Token, auth.token_id)
+        if token is not None:
+            revoke_token(session, token)
+    return Response(status_code=204)

@@ -1,0 +1,60 @@
+"""GET /v1/changes and POST /v1/sync (push mutations and pull changes in one round trip)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from mailapp.server.db import lock_account, session_scope
+from mailapp.server.problems import ProblemError
+from mailapp.server.routes.deps import AuthDep, EngineDep, SettingsDep
+from mailapp.server.routes.feed import changes_since, check_since, parse_state
+from mailapp.server.routes.mutations import apply_batch
+from mailapp.server.routes.responses import errors
+from mailapp.wire import Changes, MutationResult, SyncRequest, SyncResponse
+
+router = APIRouter(prefix="/v1", tags=["sync"])
+
+
+@router.get("/changes", responses=errors(400, 401, 410, 422))
+def get_changes(
+    auth: AuthDep,
+    engine: EngineDep,
+    settings: SettingsDep,
+    since: Annotated[str, Query(pattern=r"^[0-9]{1,18}$")] = "0",
+    limit: Annotated[int | None, Query(ge=1)] = None,
+) -> Changes:
+    page = min(limit or settings.max_changes_per_page, settings.max_changes_per_page)
+    with session_scope(engine, write=False) as session:
+        return changes_since(session, auth.account_id, parse_state(since), page)
+
+
+@router.post("/sync", responses=errors(400, 401, 410, 413, 422))
+def sync(
+    body: SyncRequest, auth: AuthDep, engine: EngineDep, settings: SettingsDep
+) -> SyncResponse:
+    if len(body.mutations) > settings.max_mutations_per_sync:
+        raise ProblemError(
+            413,
+            "tooManyMutations",
+            title="Too many mutations",
+            detail=(
+                f"{len(body.mutations)} mutations exceed maxMutationsPerSync "
+                f"({settings.max_mutations_per_sync}); push them in several requests."
+            ),
+            limit="maxMutationsPerSync",
+            limitValue=settings.max_mutations_per_sync,
+        )
+    since = parse_state(body.since_state)
+    with session_scope(engine) as session:
+        account = lock_account(session, auth.account_id)
+        # Checked before anything is applied: a client that must resync keeps its queue.
+        check_since(since, account.modseq, account.pruned_modseq)
+        results = apply_batch(session, auth.account_id, body.client_id, body.mutations)
+        changes = changes_since(session, auth.account_id, since, settings.max_changes_per_page)
+    return SyncResponse(
+        results=[MutationResult.model_validate(r) for r in results],
+        changes=changes,
+        new_state=changes.new_state,
+    )

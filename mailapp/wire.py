@@ -1,0 +1,410 @@
+"""The sync wire format: pydantic models shared by the server and the client (see docs/protocol.md).
+
+JSON names are camelCase; Python attributes are snake_case (`populate_by_name`). Dump with
+`model_dump(mode="json", by_alias=True)`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Generic, Literal, NotRequired, TypeVar
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    StringConstraints,
+    model_serializer,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+from typing_extensions import TypedDict
+
+# JMAP keyword syntax (RFC 8621 §4.1.1): printable ASCII without ( ) { ] % * " \ ; compared
+# case-insensitively, so the wire form is lower case.
+Keyword = Annotated[
+    str,
+    StringConstraints(
+        min_length=1,
+        max_length=255,
+        pattern=r"^[!#-$&-'+-\[^-z|-~]+$",
+        to_lower=True,
+    ),
+]
+# Ids are UUID strings chosen by their creator; anything id-like up to 36 characters is accepted.
+ID_PATTERN = r"^[A-Za-z0-9_-]{1,36}$"
+RecordId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+State = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,18}$")]
+MailboxRole = Literal["inbox", "drafts", "sent", "trash", "archive", "junk"]
+MutationStatus = Literal["applied", "merged", "conflict", "rejected"]
+SubmissionStateName = Literal["scheduled", "sending", "sent", "cancelled", "failed"]
+
+DRAFT_FIELDS: tuple[str, ...] = (
+    "subject",
+    "to",
+    "cc",
+    "bcc",
+    "body",
+    "htmlBody",
+    "inReplyTo",
+    "references",
+    "attachments",
+)
+
+
+def _reject_nul(value: Any) -> None:
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("strings must not contain NUL characters")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _reject_nul(key)
+            _reject_nul(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _reject_nul(item)
+
+
+class WireModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul_characters(cls, data: Any) -> Any:
+        # Neither PostgreSQL text nor most mail software can carry U+0000; refuse it up front.
+        _reject_nul(data)
+        return data
+
+
+# --- values -----------------------------------------------------------------------------------
+
+
+class Address(WireModel):
+    name: str | None = None
+    email: str
+
+
+class AttachmentRef(WireModel):
+    """A draft's attachment: an uploaded blob (POST /v1/blobs)."""
+
+    name: str
+    content_type: str = "application/octet-stream"
+    size: int = Field(ge=0)
+    blob_id: RecordId
+
+
+class EmailAttachment(WireModel):
+    """An attachment of a stored message: GET /v1/messages/{id}/attachments/{partId}."""
+
+    part_id: str
+    name: str | None = None
+    content_type: str
+    size: int
+    inline: bool = False
+
+
+class Change(WireModel):
+    """A single-valued field change with the value the client saw before (`old`)."""
+
+    old: Any = None
+    new: Any = None
+
+
+# --- records ----------------------------------------------------------------------------------
+
+
+class Versioned(WireModel):
+    id: str
+    created_modseq: int
+    updated_modseq: int
+
+
+class MailboxRecord(Versioned):
+    name: str
+    parent_id: str | None = None
+    role: MailboxRole | None = None
+    sort_order: int = 0
+
+
+class EmailRecord(Versioned):
+    mailbox_id: str
+    keywords: list[str] = Field(default_factory=list)
+    message_id: str | None = None
+    in_reply_to: list[str] = Field(default_factory=list)
+    references: list[str] = Field(default_factory=list)
+    subject: str = ""
+    from_: list[Address] = Field(default_factory=list, alias="from")
+    sender: list[Address] = Field(default_factory=list)
+    to: list[Address] = Field(default_factory=list)
+    cc: list[Address] = Field(default_factory=list)
+    bcc: list[Address] = Field(default_factory=list)
+    reply_to: list[Address] = Field(default_factory=list)
+    sent_at: datetime
+    received_at: datetime
+    size: int = 0
+    preview: str = ""
+    has_attachment: bool = False
+    attachments: list[EmailAttachment] = Field(default_factory=list)
+
+
+class DraftRecord(Versioned):
+    subject: str | None = None
+    to: list[Address] | None = None
+    cc: list[Address] | None = None
+    bcc: list[Address] | None = None
+    body: str | None = None
+    html_body: str | None = None
+    in_reply_to: str | None = None
+    references: list[str] | None = None
+    attachments: list[AttachmentRef] | None = None
+
+
+class SubmissionRecord(Versioned):
+    draft_id: str
+    send_at: datetime
+    state: SubmissionStateName
+    envelope_recipients: list[str] = Field(default_factory=list)
+    sent_email_id: str | None = None
+    error: str | None = None
+
+
+# --- change feed ------------------------------------------------------------------------------
+
+RecordT = TypeVar("RecordT", bound=Versioned)
+
+
+class TypeChanges(WireModel, Generic[RecordT]):
+    """Changes of one record type: created/updated carry the records, destroyed only ids."""
+
+    created: list[RecordT] = Field(default_factory=list)
+    updated: list[RecordT] = Field(default_factory=list)
+    destroyed: list[str] = Field(default_factory=list)
+
+
+class Changes(WireModel):
+    old_state: str
+    new_state: str
+    has_more: bool
+    mailboxes: TypeChanges[MailboxRecord] = Field(default_factory=TypeChanges[MailboxRecord])
+    emails: TypeChanges[EmailRecord] = Field(default_factory=TypeChanges[EmailRecord])
+    drafts: TypeChanges[DraftRecord] = Field(default_factory=TypeChanges[DraftRecord])
+    submissions: TypeChanges[SubmissionRecord] = Field(
+        default_factory=TypeChanges[SubmissionRecord]
+    )
+
+
+# --- session ----------------------------------------------------------------------------------
+
+
+class LoginRequest(WireModel):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=320)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+
+
+class Limits(WireModel):
+    max_request_bytes: int
+    max_attachment_bytes: int
+    max_mutations_per_sync: int
+    max_changes_per_page: int
+
+
+class SessionInfo(WireModel):
+    account_id: str
+    name: str
+    email: str
+    state: str
+    limits: Limits
+
+
+class LoginResponse(SessionInfo):
+    token: str
+
+
+# --- resources --------------------------------------------------------------------------------
+
+
+class MailboxList(WireModel):
+    state: str
+    items: list[MailboxRecord]
+
+
+class MessagePage(WireModel):
+    state: str
+    items: list[EmailRecord]
+    # Opaque; pass as ?after= for the next page. Null on the last page.
+    next_cursor: str | None = None
+
+
+class MessageBody(WireModel):
+    text: str | None = None
+    html: str | None = None
+
+
+class EmailPatch(WireModel):
+    """PATCH /v1/messages/{id} (needs If-Match)."""
+
+    add_keywords: list[Keyword] = Field(default_factory=list)
+    remove_keywords: list[Keyword] = Field(default_factory=list)
+    mailbox_id: RecordId | None = None
+
+
+class DraftFields(WireModel):
+    """PUT (replace) or PATCH (only the fields given) /v1/drafts/{id}."""
+
+    subject: str | None = None
+    to: list[Address] | None = None
+    cc: list[Address] | None = None
+    bcc: list[Address] | None = None
+    body: str | None = None
+    html_body: str | None = None
+    in_reply_to: str | None = None
+    references: list[str] | None = None
+    attachments: list[AttachmentRef] | None = None
+
+
+class DraftList(WireModel):
+    state: str
+    items: list[DraftRecord]
+
+
+class SubmissionList(WireModel):
+    state: str
+    items: list[SubmissionRecord]
+
+
+class BlobInfo(WireModel):
+    blob_id: str
+    content_type: str
+    size: int
+
+
+# --- batched push -----------------------------------------------------------------------------
+
+
+class Mutation(WireModel):
+    mutation_id: int = Field(ge=1, le=2**62)
+    type: str
+    args: dict[str, Any] = Field(default_factory=dict)
+
+
+class SyncRequest(WireModel):
+    client_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    # Null on the very first sync: the changes then start from the beginning.
+    since_state: State | None = None
+    mutations: list[Mutation] = Field(default_factory=list)
+
+
+class MutationResultJson(TypedDict):
+    """The JSON form of a MutationResult (optional parts are absent rather than null)."""
+
+    mutationId: int
+    status: MutationStatus
+    serverRecord: NotRequired[dict[str, Any]]
+    conflictFields: NotRequired[list[str]]
+    reason: NotRequired[str]
+
+
+class MutationResult(WireModel):
+    mutation_id: int
+    status: MutationStatus
+    # Applied/merged results carry no record: the response's changes hold every changed record.
+    server_record: dict[str, Any] | None = None
+    conflict_fields: list[str] | None = None
+    reason: str | None = None
+
+    @model_serializer(mode="wrap")
+    def _omit_nulls(self, handler: SerializerFunctionWrapHandler) -> MutationResultJson:
+        # Results are stored and replayed verbatim; absent beats null for optional parts.
+        data: dict[str, Any] = handler(self)
+        return {key: value for key, value in data.items() if value is not None}  # type: ignore[return-value]
+
+
+class SyncResponse(WireModel):
+    results: list[MutationResult]
+    changes: Changes
+    new_state: str
+
+
+# --- mutation arguments (validated per mutation by the server) --------------------------------
+
+
+class EmailKeywordsArgs(WireModel):
+    email_id: RecordId
+    add: list[Keyword] = Field(default_factory=list)
+    remove: list[Keyword] = Field(default_factory=list)
+
+
+class EmailMoveArgs(WireModel):
+    email_id: RecordId
+    mailbox_id: Change
+
+
+class EmailDestroyArgs(WireModel):
+    email_id: RecordId
+
+
+class MailboxCreateArgs(WireModel):
+    mailbox_id: RecordId
+    name: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+    parent_id: RecordId | None = None
+    role: MailboxRole | None = None
+
+
+class MailboxUpdateArgs(WireModel):
+    mailbox_id: RecordId
+    name: Change | None = None
+    parent_id: Change | None = None
+
+
+class MailboxDestroyArgs(WireModel):
+    mailbox_id: RecordId
+
+
+class DraftUpsertArgs(WireModel):
+    draft_id: RecordId
+    fields: dict[str, Change] = Field(default_factory=dict)
+
+
+class DraftDestroyArgs(WireModel):
+    draft_id: RecordId
+
+
+class SubmissionCreateArgs(WireModel):
+    submission_id: RecordId
+    draft_id: RecordId
+    send_at: datetime | None = None
+
+
+class SubmissionCancelArgs(WireModel):
+    submission_id: RecordId
+
+
+MUTATION_ARGS: dict[str, type[WireModel]] = {
+    "email.keywords": EmailKeywordsArgs,
+    "email.move": EmailMoveArgs,
+    "email.destroy": EmailDestroyArgs,
+    "mailbox.create": MailboxCreateArgs,
+    "mailbox.update": MailboxUpdateArgs,
+    "mailbox.destroy": MailboxDestroyArgs,
+    "draft.upsert": DraftUpsertArgs,
+    "draft.destroy": DraftDestroyArgs,
+    "submission.create": SubmissionCreateArgs,
+    "submission.cancel": SubmissionCancelArgs,
+}
+
+# --- errors -----------------------------------------------------------------------------------
+
+PROBLEM_BASE = "https://mailapp.invalid/problems/"
+
+
+class Problem(WireModel):
+    """RFC 9457 problem details (`application/problem+json`); every error response is one."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="allow")
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    errors: list[dict[str, Any]] | None = None

@@ -1,0 +1,174 @@
+"""Every route, generated from app.routes: no token -> 401, another account's token -> 404
+for the victim's ids (never their data), and the victim's data stays untouched."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import routing
+from fastapi.routing import APIRoute
+
+from mailapp.server.app import create_app
+from tests.server.conftest import RunningServer, User
+
+
+@pytest.fixture
+def server(shared_server: RunningServer) -> RunningServer:
+    """Tests here only touch their own users: share one server per module."""
+    return shared_server
+
+
+PUBLIC = {("POST", "/v1/session")}
+PARAM = re.compile(r"{(\w+)}")
+
+
+def api_routes(server: RunningServer) -> list[tuple[str, str]]:
+    app = create_app(server.settings)
+    # FastAPI >= 0.16x nests included routers; iter_route_contexts flattens them.
+    found = [
+        (method, context.path)
+        for context in routing.iter_route_contexts(app.routes)
+        if isinstance(context.original_route, APIRoute)
+        for method in sorted(context.methods or ())
+    ]
+    # Logging out revokes the token in use: run it last.
+    return sorted(found, key=lambda item: item == ("DELETE", "/v1/session"))
+
+
+def victim_ids(server: RunningServer, victim: User) -> dict[str, str]:
+    email_id = server.deliver(victim.account_id, subject="Victim secret")
+    draft_id, submission_id = str(uuid.uuid4()), str(uuid.uuid4())
+    fields = {"to": {"old": None, "new": [{"email": "x@example.org"}]}}
+    body = victim.client.post(
+        "/v1/sync",
+        json={
+            "clientId": "victim",
+            "mutations": [
+                {
+                    "mutationId": 1,
+                    "type": "draft.upsert",
+                    "args": {"draftId": draft_id, "fields": fields},
+                },
+                {
+                    "mutationId": 2,
+                    "type": "submission.create",
+                    "args": {
+                        "submissionId": submission_id,
+                        "draftId": draft_id,
+                        "sendAt": "2099-01-01T00:00:00Z",
+                    },
+                },
+            ],
+        },
+    ).json()
+    assert [r["status"] for r in body["results"]] == ["applied", "applied"]
+    blob = victim.client.post(
+        "/v1/blobs", content=b"secret", headers={"Content-Type": "text/plain"}
+    ).json()
+    inbox = next(
+        m["id"] for m in victim.client.get("/v1/mailboxes").json()["items"] if m["role"] == "inbox"
+    )
+    return {
+        "email_id": email_id,
+        "mailbox_id": inbox,
+        "draft_id": draft_id,
+        "submission_id": submission_id,
+        "blob_id": blob["blobId"],
+        "part_id": "1",
+    }
+
+
+def request_for(method: str, path: str, ids: dict[str, str]) -> dict[str, Any]:
+    url = PARAM.sub(lambda m: ids[m.group(1)], path)
+    kwargs: dict[str, Any] = {"headers": {"If-Match": "*"}}
+    if path == "/v1/sync":
+        kwargs["json"] = {
+            "clientId": "attacker",
+            "mutations": [
+                {
+                    "mutationId": 1,
+                    "type": "email.keywords",
+                    "args": {"emailId": ids["email_id"], "add": ["$seen"]},
+                },
+                {"mutationId": 2, "type": "email.destroy", "args": {"emailId": ids["email_id"]}},
+                {
+                    "mutationId": 3,
+                    "type": "submission.cancel",
+                    "args": {"submissionId": ids["submission_id"]},
+                },
+                {
+                    "mutationId": 4,
+                    "type": "draft.upsert",
+                    "args": {
+                        "draftId": ids["draft_id"],
+                        "fields": {"body": {"old": None, "new": "pwned"}},
+                    },
+                },
+            ],
+        }
+    elif path == "/v1/blobs":
+        kwargs["content"] = b"data"
+    elif method in ("PUT", "PATCH") and "draft" in path:
+        kwargs["json"] = {"subject": "pwned"}
+    elif method == "PATCH":
+        kwargs["json"] = {"addKeywords": ["$seen"], "mailboxId": ids["mailbox_id"]}
+    return {"method": method, "url": url, **kwargs}
+
+
+def send(client: httpx.Client, request: dict[str, Any]) -> tuple[int, str]:
+    """Status and body; streams (event feeds) are closed after the headers."""
+    with client.stream(**request) as response:
+        if response.headers.get("content-type", "").startswith("text/event-stream"):
+            return response.status_code, ""
+        return response.status_code, response.read().decode("utf-8", "replace")
+
+
+def victim_view(victim: User) -> dict[str, Any]:
+    changes = victim.client.get("/v1/changes", params={"since": "0"}).json()
+    return {"state": changes["newState"], "changes": changes}
+
+
+def test_every_route_needs_a_token(server: RunningServer, user: User) -> None:
+    ids = victim_ids(server, user)
+    anonymous = server.client()
+    routes = [r for r in api_routes(server) if r not in PUBLIC]
+    assert len(routes) >= 15
+    for method, path in routes:
+        status, body = send(anonymous, request_for(method, path, ids))
+        assert status == 401, (method, path, status, body)
+        assert "Victim secret" not in body
+
+
+def test_other_accounts_ids_are_not_found(
+    server: RunningServer, user: User, other_user: User
+) -> None:
+    ids = victim_ids(server, user)
+    before = victim_view(user)
+    leaks = set(ids.values()) - {"1"}
+    for method, path in api_routes(server):
+        if (method, path) in PUBLIC:
+            continue
+        status, body = send(other_user.client, request_for(method, path, ids))
+        if PARAM.search(path):
+            assert status == 404, (method, path, status, body)
+            assert body.startswith("{") and '"status":404' in body.replace(" ", "")
+        else:
+            assert status < 500, (method, path, status, body)
+            if path == "/v1/sync":
+                results = httpx.Response(status, content=body).json()["results"]
+                statuses = [(r["status"], r.get("reason")) for r in results]
+                assert statuses == [
+                    ("rejected", "notFound"),
+                    ("applied", None),  # destroying what is not there is a no-op
+                    ("rejected", "notFound"),
+                    ("rejected", "idInUse"),
+                ]
+        assert not any(secret in body for secret in leaks), (method, path, body)
+        assert "Victim secret" not in body
+        if (method, path) == ("DELETE", "/v1/session"):
+            assert status == 204
+    assert victim_view(user) == before

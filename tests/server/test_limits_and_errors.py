@@ -1,0 +1,117 @@
+"""Size limits (413), problem+json for every error, and the login rate limit (429)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import httpx
+
+from tests.server.conftest import RunningServer
+
+
+def test_body_over_the_limit_is_refused_before_parsing(
+    server_factory: Callable[..., RunningServer],
+) -> None:
+    server = server_factory(max_body_bytes=2048, max_attachment_bytes=4096)
+    user = server.new_user()
+    big = {"clientId": "c", "mutations": [], "padding": "x" * 5000}
+    declared = user.client.post("/v1/sync", json=big)
+    assert declared.status_code == 413
+    problem = declared.json()
+    assert declared.headers["content-type"] == "application/problem+json"
+    assert problem["limit"] == "maxRequestBytes" and "2048" in problem["detail"]
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"clientId": "c", "mutations": [], "pad": "'
+        for _ in range(10):
+            yield b"y" * 500
+        yield b'"}'
+
+    chunked = user.client.post(
+        "/v1/sync", content=chunks(), headers={"Content-Type": "application/json"}
+    )
+    assert chunked.status_code == 413 and chunked.json()["limit"] == "maxRequestBytes"
+
+    # Attachments have their own, larger limit.
+    assert user.client.post("/v1/blobs", content=b"z" * 3000).status_code == 201
+    too_big = user.client.post("/v1/blobs", content=b"z" * 5000)
+    assert too_big.status_code == 413 and too_big.json()["limit"] == "maxAttachmentBytes"
+    # The server is still fine afterwards.
+    assert user.client.get("/v1/session").status_code == 200
+
+
+def test_too_many_mutations_names_the_limit(server_factory: Callable[..., RunningServer]) -> None:
+    server = server_factory(max_mutations_per_sync=5)
+    user = server.new_user()
+    assert user.client.get("/v1/session").json()["limits"]["maxMutationsPerSync"] == 5
+    mutations = [
+        {"mutationId": i, "type": "email.destroy", "args": {"emailId": "x"}} for i in range(1, 7)
+    ]
+    response = user.client.post("/v1/sync", json={"clientId": "c", "mutations": mutations})
+    assert response.status_code == 413
+    assert response.json()["limit"] == "maxMutationsPerSync"
+
+
+def test_validation_errors_are_problem_documents(server: RunningServer) -> None:
+    user = server.new_user()
+    invalid = user.client.post("/v1/sync", json={"mutations": [{"mutationId": 0}]})
+    assert invalid.status_code == 422
+    assert invalid.headers["content-type"] == "application/problem+json"
+    problem = invalid.json()
+    assert problem["status"] == 422 and problem["title"]
+    fields = {tuple(error["loc"]) for error in problem["errors"]}
+    assert ("body", "clientId") in fields
+    assert ("body", "mutations", 0, "mutationId") in fields
+
+    malformed = user.client.post(
+        "/v1/sync", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    assert malformed.status_code == 400
+    assert malformed.json()["type"].endswith("/malformedJson")
+
+    for response in (
+        user.client.get("/v1/nowhere"),
+        user.client.get("/v1/changes", params={"since": "abc"}),
+        httpx.get(f"{server.url}/v1/mailboxes"),
+    ):
+        assert response.headers["content-type"] == "application/problem+json", response
+        assert response.json()["status"] == response.status_code
+
+
+def test_failed_logins_are_rate_limited(server_factory: Callable[..., RunningServer]) -> None:
+    server = server_factory(login_rate_limit=3, login_rate_window=60)
+    server.add_user("carol", "right password")
+
+    def login(password: str) -> httpx.Response:
+        return httpx.post(
+            f"{server.url}/v1/session", json={"name": "carol", "password": password}, timeout=30
+        )
+
+    assert login("right password").status_code == 200
+    assert [login("guess").status_code for _ in range(3)] == [401, 401, 401]
+    limited = login("right password")
+    assert limited.status_code == 429
+    assert 1 <= int(limited.headers["Retry-After"]) <= 61
+    assert limited.headers["content-type"] == "application/problem+json"
+    # Other users are not locked out by carol's attacker (the per-IP limit is 5x higher).
+    server.add_user("dave", "pw")
+    assert (
+        httpx.post(
+            f"{server.url}/v1/session", json={"name": "dave", "password": "pw"}, timeout=30
+        ).status_code
+        == 200
+    )
+
+
+def test_many_names_from_one_address_are_rate_limited(
+    server_factory: Callable[..., RunningServer],
+) -> None:
+    server = server_factory(login_rate_limit=1, login_rate_window=60)
+    statuses = [
+        httpx.post(
+            f"{server.url}/v1/session", json={"name": f"guess{i}", "password": "x"}, timeout=30
+        ).status_code
+        for i in range(6)
+    ]
+    # Per name 1 failure is allowed; per address 5 (5x): the sixth name is refused.
+    assert statuses == [401] * 5 + [429]
