@@ -1,0 +1,310 @@
+"""`mailapp-server`: set up, fill and run the sync server."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import getpass
+import ipaddress
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+EXIT_OK = 0
+EXIT_ERROR = 1  # the command could not do its work (database unreachable, I/O error …)
+EXIT_USAGE = 2  # bad arguments or input
+EXIT_CONFLICT = 3  # the user exists already / does not exist
+
+EPILOG = """\
+exit status:
+  0  success
+  1  the command failed (database unreachable, unreadable file, …)
+  2  bad arguments or input (also: unknown option, missing argument)
+  3  the user already exists (add-user, seed-demo) or does not exist (import)
+
+environment:
+  MAILAPP_SERVER_DATA    data folder (default ~/.local/share/mailapp-server)
+  MAILAPP_DATABASE_URL   database (default sqlite:///<data>/server.sqlite3; or postgresql://…)
+  MAILAPP_SMTP_RELAY     relay for outside mail, e.g. smtp://127.0.0.1:2525
+  MAILAPP_LOCAL_DOMAIN   mail domain of the server's own users (default example.org)
+"""
+
+SECRET_WORDS = ("password", "secret", "token", "key")
+
+
+class CliError(Exception):
+    def __init__(self, message: str, code: int = EXIT_ERROR) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def redact_url(url: str | None) -> str | None:
+    """The URL with its password (if any) replaced by ***."""
+    if not url:
+        return url
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{user}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    from mailapp.server.config import Settings
+
+    # Exported so `serve`'s worker processes, which read the environment, agree with us.
+    if args.data is not None:
+        os.environ["MAILAPP_SERVER_DATA"] = str(Path(args.data).expanduser().resolve())
+    if args.database_url is not None:
+        os.environ["MAILAPP_DATABASE_URL"] = args.database_url
+    try:
+        return Settings.from_env()
+    except ValueError as exc:
+        raise CliError(f"bad setting in the environment: {exc}", EXIT_USAGE) from None
+
+
+def _engine(settings: Any, *, migrate: bool = True) -> Any:
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+    from mailapp.server import db
+
+    try:
+        engine = db.make_engine(settings.database_url)
+    except (ArgumentError, ValueError) as exc:
+        raise CliError(f"bad database URL {redact_url(settings.database_url)}: {exc}", 2) from None
+    except ModuleNotFoundError as exc:
+        raise CliError(f"database driver missing: {exc.name}", EXIT_ERROR) from None
+    if migrate:
+        try:
+            db.migrate(engine)
+        except (SQLAlchemyError, OSError) as exc:
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            raise CliError(
+                f"cannot open the database {redact_url(settings.database_url)}: {reason}"
+            ) from None
+    return engine
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    try:
+        Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CliError(f"cannot create the data folder {settings.data_dir}: {exc}") from None
+    _engine(settings).dispose()
+    print(f"database ready: {redact_url(settings.database_url)}")
+    return EXIT_OK
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        if not sys.stdin.isatty():
+            raise CliError("no terminal to ask for the password: use --password-stdin", EXIT_USAGE)
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Repeat password: ") != password:
+            raise CliError("the passwords do not match", EXIT_USAGE)
+    if len(password) < 8:
+        raise CliError("the password must have at least 8 characters", EXIT_USAGE)
+    return password
+
+
+def cmd_add_user(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from mailapp.server.auth import create_user
+    from mailapp.server.db import session_scope
+    from mailapp.server.models import Account
+
+    name = args.name.strip()
+    if not name or any(c.isspace() for c in name) or "@" in name:
+        raise CliError(f"bad user name {args.name!r}: no spaces and no @", EXIT_USAGE)
+    password = _read_password(args)
+    settings = _settings(args)
+    engine = _engine(settings)
+    address = f"{name}@{settings.local_domain}".lower()
+    try:
+        with session_scope(engine) as session:
+            clash = session.execute(
+                select(Account.name).where((Account.name == name) | (Account.email == address))
+            ).first()
+            if clash is not None:
+                raise CliError(f"user {name!r} already exists", EXIT_CONFLICT)
+            create_user(session, name, password, email=address)
+    finally:
+        engine.dispose()
+    print(f"created user {name} <{address}>")
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from mailapp.server.importer import ImportSourceError, import_messages, read_source
+
+    path = Path(args.path).expanduser()
+    if not path.exists():
+        raise CliError(f"{path} does not exist", EXIT_USAGE)
+    try:
+        next(iter(read_source(path)), None)  # a clear message before touching the database
+    except ImportSourceError as exc:
+        raise CliError(str(exc), EXIT_USAGE) from None
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc}") from None
+    settings = _settings(args)
+    engine = _engine(settings)
+
+    def progress(count: int) -> None:
+        print(f"  {count} messages…", file=sys.stderr)
+
+    try:
+        report = import_messages(engine, args.name, path, args.mailbox, progress=progress)
+    except ImportSourceError as exc:
+        code = EXIT_CONFLICT if "no user named" in str(exc) else EXIT_USAGE
+        raise CliError(str(exc), code) from None
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc}") from None
+    finally:
+        engine.dispose()
+    skipped = f", {report.duplicates} already there" if report.duplicates else ""
+    print(f"imported {report.imported} messages into {args.name}/{report.mailbox}{skipped}")
+    return EXIT_OK
+
+
+def cmd_seed_demo(args: argparse.Namespace) -> int:
+    from mailapp.server.seed import AlreadySeeded, seed_demo
+
+    settings = _settings(args)
+    engine = _engine(settings)
+    try:
+        passwords = seed_demo(engine, settings.local_domain)
+    except AlreadySeeded as exc:
+        raise CliError(f"demo users already exist: {exc}", EXIT_CONFLICT) from None
+    finally:
+        engine.dispose()
+    print("demo users created; the passwords are shown only this once:")
+    for name, password in passwords.items():
+        print(f"  {name}@{settings.local_domain}  user: {name}  password: {password}")
+    return EXIT_OK
+
+
+def effective_config(settings: Any) -> dict[str, str]:
+    shown: dict[str, str] = {}
+    for item in dataclasses.fields(settings):
+        value = getattr(settings, item.name)
+        if item.name in ("database_url", "smtp_relay_url"):
+            value = redact_url(value)
+        if isinstance(value, dict):
+            value = {
+                k: "***" if any(w in k.lower() for w in SECRET_WORDS) else v
+                for k, v in value.items()
+            }
+        shown[item.name] = "" if value is None else str(value)
+    return shown
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    for key, value in effective_config(_settings(args)).items():
+        print(f"{key} = {value}")
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    try:
+        ipaddress.ip_address(args.host)
+    except ValueError:
+        if args.host != "localhost":
+            raise CliError(f"--host must be an IP address, got {args.host!r}", EXIT_USAGE) from None
+    if not 0 < args.port < 65536:
+        raise CliError(f"--port must be 1-65535, got {args.port}", EXIT_USAGE)
+    if args.workers < 1:
+        raise CliError("--workers must be at least 1", EXIT_USAGE)
+    settings = _settings(args)
+    # Migrate once here: a clear error now instead of every worker failing at start-up.
+    _engine(settings).dispose()
+    print(
+        f"serving on http://{args.host}:{args.port} with {args.workers} worker(s), "
+        f"database {redact_url(settings.database_url)}",
+        file=sys.stderr,
+    )
+    uvicorn.run(
+        "mailapp.server.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=args.log_level,
+        # Event streams never end on their own; give them this long, then close them.
+        timeout_graceful_shutdown=args.grace,
+    )
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mailapp-server",
+        description="The mailapp sync server.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--data", metavar="DIR", help="data folder (env MAILAPP_SERVER_DATA)")
+    parser.add_argument(
+        "--database-url", metavar="URL", help="database URL (env MAILAPP_DATABASE_URL)"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(name: str, func: Callable[[argparse.Namespace], int], text: str) -> Any:
+        p = sub.add_parser(name, help=text, description=text)
+        p.set_defaults(func=func)
+        return p
+
+    command("init", cmd_init, "create the data folder and the database schema")
+    p = command("add-user", cmd_add_user, "create a user (asks for the password)")
+    p.add_argument("name")
+    p.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    p = command("import", cmd_import, "import an mbox file or a Maildir folder into a user")
+    p.add_argument("name", help="user name")
+    p.add_argument("path", help="mbox file or Maildir folder")
+    p.add_argument("--mailbox", metavar="NAME", help="target mailbox (default: the inbox)")
+    p = command("serve", cmd_serve, "run the server")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8025)
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    p.add_argument("--grace", type=float, default=5.0, help="seconds open streams get at shutdown")
+    command("seed-demo", cmd_seed_demo, "create users alice and bob with demo mail")
+    command("config", cmd_config, "print the effective configuration, secrets redacted")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
+        return int(exc.code or 0)
+    try:
+        return int(args.func(args))
+    except CliError as exc:
+        print(f"mailapp-server: error: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        print("mailapp-server: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the promise is a message, never a traceback
+        print(f"mailapp-server: error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,315 @@
+"""Sync server benchmarks; prints figures, asserts nothing about time.
+
+    .venv/bin/python tests/bench/bench_server.py [--pg URL] [--messages 100000] [--clients 50]
+
+1. one POST /v1/sync carrying 1,000 mutations (SQLite and PostgreSQL);
+2. paging GET /v1/changes over N messages, in messages per second (SQLite and PostgreSQL);
+3. C concurrent clients running sync cycles against PostgreSQL with 4 uvicorn workers:
+   p50/p99 latency and the number of errors.
+
+Every server is `mailapp-server serve` in a subprocess on 127.0.0.1; databases are created for
+the run and dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+from psycopg import sql
+from sqlalchemy import insert, update
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from mailapp.server.auth import create_user  # noqa: E402
+from mailapp.server.db import bump_modseq, make_engine, migrate, session_scope  # noqa: E402
+from mailapp.server.models import Account, Email, Mailbox  # noqa: E402
+
+PASSWORD = "bench-password"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def pg_database(admin_url: str) -> Iterator[str]:
+    name = f"mailapp_bench_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield (
+            make_url(admin_url)
+            .set(drivername="postgresql+psycopg", database=name)
+            .render_as_string(hide_password=False)
+        )
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+@contextlib.contextmanager
+def serve(database_url: str, workers: int) -> Iterator[str]:
+    port = free_port()
+    data_dir = tempfile.TemporaryDirectory(prefix="mailapp-bench-")
+    data = data_dir.name
+    env = {**os.environ, "MAILAPP_SERVER_DATA": data, "MAILAPP_DATABASE_URL": database_url}
+    env["MAILAPP_MAX_CHANGES_PER_PAGE"] = "1000"
+    cmd = [sys.executable, "-m", "mailapp.server.cli", "serve", "--port", str(port)]
+    cmd += ["--workers", str(workers), "--log-level", "warning", "--grace", "1"]
+    proc = subprocess.Popen(
+        cmd,
+        env=env,
+        cwd=ROOT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"{url}/v1/session", timeout=2).status_code == 401:
+                    break
+            if proc.poll() is not None:
+                raise SystemExit("the server did not start")
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        data_dir.cleanup()
+
+
+def add_users(database_url: str, names: list[str]) -> dict[str, str]:
+    engine = make_engine(database_url)
+    migrate(engine)
+    try:
+        with session_scope(engine) as session:
+            return {name: create_user(session, name, PASSWORD).id for name in names}
+    finally:
+        engine.dispose()
+
+
+def login(client: httpx.Client, name: str) -> None:
+    response = client.post("/v1/session", json={"name": name, "password": PASSWORD})
+    response.raise_for_status()
+    client.headers["Authorization"] = f"Bearer {response.json()['token']}"
+
+
+def draft_mutation(number: int) -> dict[str, Any]:
+    return {
+        "mutationId": number,
+        "type": "draft.upsert",
+        "args": {
+            "draftId": str(uuid.uuid4()),
+            "fields": {
+                "subject": {"old": None, "new": f"Draft {number}"},
+                "to": {"old": None, "new": [{"name": None, "email": "x@remote.example"}]},
+                "body": {"old": None, "new": "Some text " * 20},
+            },
+        },
+    }
+
+
+def bench_push(label: str, database_url: str, count: int = 1000) -> None:
+    add_users(database_url, ["pusher"])
+    with serve(database_url, workers=1) as url, httpx.Client(base_url=url, timeout=300) as client:
+        login(client, "pusher")
+        body = {"clientId": "bench", "mutations": [draft_mutation(i + 1) for i in range(count)]}
+        start = time.perf_counter()
+        response = client.post("/v1/sync", json=body)
+        elapsed = time.perf_counter() - start
+        response.raise_for_status()
+        applied = sum(r["status"] == "applied" for r in response.json()["results"])
+    print(
+        f"[{label}] push {count} mutations in one request: {elapsed:.2f} s "
+        f"({count / elapsed:,.0f} mutations/s, {applied} applied)"
+    )
+
+
+def fill_messages(database_url: str, account_id: str, count: int) -> None:
+    """Insert `count` emails straight into the database (fast path for the benchmark only)."""
+    engine = make_engine(database_url)
+    try:
+        with session_scope(engine) as session:
+            inbox = session.query(Mailbox).filter_by(account_id=account_id, role="inbox").one()
+            base = bump_modseq(session, account_id)
+            inbox_id = inbox.id
+        now = datetime.now(UTC)
+        chunk = 5000
+        for start in range(0, count, chunk):
+            rows = [
+                {
+                    "id": str(uuid.uuid4()),
+                    "account_id": account_id,
+                    "mailbox_id": inbox_id,
+                    "keywords": ["$seen"] if n % 3 else [],
+                    "message_id": f"<bench-{n}@remote.example>",
+                    "in_reply_to": [],
+                    "references": [],
+                    "subject": f"Benchmark message {n}",
+                    "from_": [{"name": "Sender", "email": "sender@remote.example"}],
+                    "sender": [],
+                    "to": [{"name": None, "email": "reader@example.org"}],
+                    "cc": [],
+                    "bcc": [],
+                    "reply_to": [],
+                    "date": now - timedelta(minutes=n),
+                    "received_at": now,
+                    "size": 2048,
+                    "preview": "A short preview of the message body " * 3,
+                    "attachments": [],
+                    "created_modseq": base + 1 + n,
+                    "updated_modseq": base + 1 + n,
+                }
+                for n in range(start, min(count, start + chunk))
+            ]
+            with session_scope(engine) as session:
+                session.execute(insert(Email), rows)
+        with session_scope(engine) as session:
+            session.execute(
+                update(Account).where(Account.id == account_id).values(modseq=base + count)
+            )
+    finally:
+        engine.dispose()
+
+
+def bench_feed(label: str, database_url: str, count: int) -> None:
+    ids = add_users(database_url, ["reader"])
+    start = time.perf_counter()
+    fill_messages(database_url, ids["reader"], count)
+    print(f"[{label}] inserted {count:,} messages in {time.perf_counter() - start:.1f} s")
+    with serve(database_url, workers=1) as url, httpx.Client(base_url=url, timeout=120) as client:
+        login(client, "reader")
+        since, seen, pages = "0", 0, 0
+        start = time.perf_counter()
+        for _ in range(count // 100 + 100):  # bounded
+            response = client.get("/v1/changes", params={"since": since})
+            response.raise_for_status()
+            page = response.json()
+            seen += len(page["emails"]["created"]) + len(page["emails"]["updated"])
+            pages += 1
+            since = page["newState"]
+            if not page["hasMore"]:
+                break
+        elapsed = time.perf_counter() - start
+    print(
+        f"[{label}] change feed: {seen:,} messages in {pages} pages, {elapsed:.1f} s "
+        f"({seen / elapsed:,.0f} messages/s)"
+    )
+
+
+def bench_concurrent(database_url: str, clients: int, cycles: int, workers: int) -> None:
+    names = [f"client{n}" for n in range(clients)]
+    add_users(database_url, names)
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(clients)
+
+    def run(name: str) -> None:
+        with httpx.Client(base_url=url, timeout=60) as client:
+            try:
+                login(client, name)
+            except httpx.HTTPError as exc:
+                with lock:
+                    errors.append(f"{name} login: {exc}")
+                return
+            state: str | None = None
+            mutation_id = 0
+            barrier.wait(timeout=120)
+            for cycle in range(cycles):
+                mutations = []
+                for _ in range(2):
+                    mutation_id += 1
+                    mutations.append(draft_mutation(mutation_id))
+                body = {"clientId": f"{name}-dev", "sinceState": state, "mutations": mutations}
+                if cycle % 2:
+                    body["mutations"] = []  # a pull-only cycle
+                start = time.perf_counter()
+                try:
+                    response = client.post("/v1/sync", json=body)
+                    ok = response.status_code == 200
+                    detail = f"{response.status_code} {response.text[:200]}"
+                except httpx.HTTPError as exc:
+                    ok, detail = False, repr(exc)
+                elapsed = time.perf_counter() - start
+                with lock:
+                    latencies.append(elapsed)
+                    if not ok:
+                        errors.append(f"{name}: {detail}")
+                if ok:
+                    state = response.json()["newState"]
+
+    with serve(database_url, workers=workers) as url:
+        threads = [threading.Thread(target=run, args=(name,)) for name in names]
+        start = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=600)
+        wall = time.perf_counter() - start
+    latencies.sort()
+    p50 = statistics.median(latencies) * 1000
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000
+    print(
+        f"[postgres, {workers} workers] {clients} clients x {cycles} sync cycles: "
+        f"{len(latencies)} requests in {wall:.1f} s ({len(latencies) / wall:,.0f} req/s), "
+        f"p50 {p50:.0f} ms, p99 {p99:.0f} ms, errors {len(errors)}"
+    )
+    for error in errors[:5]:
+        print(f"  error: {error}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--pg",
+        default=os.environ.get("MAILAPP_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test"),
+    )
+    parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--cycles", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--only", choices=["push", "feed", "concurrent"])
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.only in (None, "push"):
+            bench_push("sqlite", f"sqlite:///{tmp}/push.sqlite3")
+            with pg_database(args.pg) as url:
+                bench_push("postgres", url)
+        if args.only in (None, "feed"):
+            bench_feed("sqlite", f"sqlite:///{tmp}/feed.sqlite3", args.messages)
+            with pg_database(args.pg) as url:
+                bench_feed("postgres", url, args.messages)
+    if args.only in (None, "concurrent"):
+        with pg_database(args.pg) as url:
+            bench_concurrent(url, args.clients, args.cycles, args.workers)
+
+
+if __name__ == "__main__":
+    main()
