@@ -26,6 +26,8 @@ class Settings:
     max_changes_per_page: int = 1000
     # How many modseqs of tombstones are kept before prune_old_tombstones may drop them.
     tombstone_retention: int = 100_000
+    # Seconds between two housekeeping runs (tombstone pruning) in each worker process.
+    housekeeping_interval: float = 3600.0
     # Failed logins allowed per username inside login_rate_window seconds (per IP: x5).
     login_rate_limit: int = 10
     login_rate_window: int = 300
@@ -64,6 +66,9 @@ class Settings:
                 "MAILAPP_MAX_MUTATIONS_PER_SYNC", defaults.max_mutations_per_sync
             ),
             tombstone_retention=number("MAILAPP_TOMBSTONE_RETENTION", defaults.tombstone_retention),
+            housekeeping_interval=float(
+                env.get("MAILAPP_HOUSEKEEPING_INTERVAL") or defaults.housekeeping_interval
+            ),
             login_rate_limit=number("MAILAPP_LOGIN_RATE_LIMIT", defaults.login_rate_limit),
             login_rate_window=number("MAILAPP_LOGIN_RATE_WINDOW", defaults.login_rate_window),
         )

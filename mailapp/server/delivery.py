@@ -524,10 +524,18 @@ def _message_id(mime: bytes) -> str | None:
 async def start_background(app: Any) -> None:
     """Start the change bus and the delivery loop of this worker process (app lifespan)."""
     from mailapp.server.events import start_change_bus
+    from mailapp.server.housekeeping import prune_step
     from mailapp.server.scheduler import BackgroundLoop
 
     engine, settings = _engine_and_settings(app)
     bus = await start_change_bus(app, engine, settings)
+    housekeeping = BackgroundLoop(
+        "mailapp-housekeeping",
+        lambda: prune_step(engine, settings),
+        interval=getattr(settings, "housekeeping_interval", 3600.0),
+    )
+    app.state.housekeeping_loop = housekeeping
+    housekeeping.start()
     try:
         worker = DeliveryWorker.from_settings(engine, settings)
     except RelayUrlError as exc:
@@ -547,10 +555,11 @@ async def start_background(app: Any) -> None:
 async def stop_background(app: Any) -> None:
     from mailapp.server.events import stop_change_bus
 
-    loop = getattr(app.state, "delivery_loop", None)
-    if loop is not None:
-        await loop.stop()
-        app.state.delivery_loop = None
+    for name in ("delivery_loop", "housekeeping_loop"):
+        loop = getattr(app.state, name, None)
+        if loop is not None:
+            await loop.stop()
+            setattr(app.state, name, None)
     await stop_change_bus(app)
 
 

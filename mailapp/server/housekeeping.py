@@ -1,0 +1,25 @@
+"""Periodic upkeep of each worker process: pruning old tombstones.
+
+Without it the tombstone table grows forever; with it, a client that stayed offline for longer
+than `tombstone_retention` modseqs gets 410 from the change feed and resyncs.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import Engine
+
+from mailapp.server.config import Settings
+from mailapp.server.db import prune_old_tombstones, session_scope
+
+log = logging.getLogger(__name__)
+
+
+def prune_step(engine: Engine, settings: Settings) -> int:
+    """One housekeeping run. Returns 0 so the loop waits a full interval before the next."""
+    with session_scope(engine) as session:
+        removed = prune_old_tombstones(session, settings.tombstone_retention)
+    if removed:
+        log.info("pruned %d tombstones", removed)
+    return 0
