@@ -39,6 +39,10 @@ accounts = Table(
     Column("email", String, nullable=False, unique=True),
     Column("display_name", String),
     Column("created_at", BigInteger, nullable=False),
+    # Set for accounts signed in to a sync server (migration 0003).
+    Column("server_url", String),
+    Column("username", String),
+    Column("server_account_id", String),
 )
 
 mailboxes = Table(
@@ -51,6 +55,7 @@ mailboxes = Table(
     Column("parent_id", ForeignKey("mailboxes.id")),
     Column("sort_order", Integer, nullable=False, server_default="0"),
     Column("server_version", BigInteger),
+    Column("base", Text),  # last known server values, JSON (store/replica.py)
     # Maintained by triggers on messages so count() and unread badges never scan.
     Column("total_count", Integer, nullable=False, server_default="0"),
     Column("unread_count", Integer, nullable=False, server_default="0"),
@@ -75,6 +80,7 @@ messages = Table(
     Column("mailbox_id", ForeignKey("mailboxes.id"), nullable=False),
     Column("server_id", String, unique=True),
     Column("server_version", BigInteger),
+    Column("base", Text),  # last known server keywords and mailbox, JSON (store/replica.py)
     Column("message_id_header", String),
     Column("thread_id", String),
     Column("subject", Text, nullable=False),
@@ -90,6 +96,7 @@ messages = Table(
     Column("headers", Text, nullable=False),
     Index("ix_messages_mailbox_date", "mailbox_id", "date", "id"),
     Index("ix_messages_thread", "thread_id"),
+    Index("ix_messages_thread_mailbox_date", "thread_id", "mailbox_id", "date", "id"),  # 0004
     Index("ix_messages_message_id_header", "message_id_header"),
 )
 
@@ -137,6 +144,7 @@ drafts = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
     Column("server_version", BigInteger),
+    Column("base", Text),  # last known server fields, JSON (store/replica.py)
     Index("ix_drafts_account", "account_id"),
 )
 
@@ -188,4 +196,15 @@ sync_state = Table(
     Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
     Column("state", String),
     Column("last_sync_at", BigInteger),
+    # Bodies of mail newer than this many days are fetched ahead of time.
+    Column("prefetch_days", Integer, nullable=False, server_default="30"),
+)
+
+# The server's blob id for each local draft-attachment blob id (migration 0003).
+blob_uploads = Table(
+    "blob_uploads",
+    metadata,
+    Column("local_id", String, primary_key=True),
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("server_id", String, nullable=False),
 )

@@ -1,0 +1,330 @@
+"""One sync cycle: push the queued mutations in batches, then pull the change feed.
+
+Qt-free and synchronous; the Qt worker runs it on a thread and the headless command runs it
+directly. Every network failure surfaces as a SyncError subtype; retrying is the caller's job.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from mailapp import wire
+from mailapp.store import ChangeSet, MailStore, replica, replica_blobs
+from mailapp.store.replica_outbox import apply_push, take_batch
+from mailapp.store.rows import OutboxRow, OutboxState
+from mailapp.sync.client import ApiClient
+from mailapp.sync.errors import OfflineError, PermanentError, ResyncRequired, SyncError
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+# Upper bound on round trips per cycle, so a server that always says "hasMore" cannot spin us.
+MAX_ROUND_TRIPS = 10_000
+PREFETCH_PER_CYCLE = 200
+
+
+def merge_changes(a: ChangeSet, b: ChangeSet) -> ChangeSet:
+    return ChangeSet(
+        messages=a.messages | b.messages,
+        mailboxes=a.mailboxes | b.mailboxes,
+        outbox=a.outbox or b.outbox,
+        drafts=a.drafts | b.drafts,
+    )
+
+
+@dataclass
+class CycleReport:
+    pushed: int = 0
+    pulled: int = 0
+    conflicts: int = 0
+    failed: int = 0
+    state: str | None = None
+    changed: ChangeSet = field(default_factory=ChangeSet)
+    resynced: bool = False
+    bodies_fetched: int = 0
+
+    def summary(self) -> str:
+        return (
+            f"pushed {self.pushed}, pulled {self.pulled}, conflicts {self.conflicts}, "
+            f"failed {self.failed}"
+        )
+
+
+def _record_count(changes: wire.Changes) -> int:
+    return sum(
+        len(kind.created) + len(kind.updated) + len(kind.destroyed)
+        for kind in (changes.mailboxes, changes.emails, changes.drafts, changes.submissions)
+    )
+
+
+class SyncEngine:
+    def __init__(
+        self,
+        store: MailStore,
+        client: ApiClient,
+        account_id: str,
+        *,
+        batch_size: int = 500,
+        page_size: int = 500,
+    ) -> None:
+        self.store = store
+        self.client = client
+        self.account_id = account_id
+        self.batch_size = batch_size
+        self.page_size = page_size
+
+    # -- public -----------------------------------------------------------------------------
+
+    def run_cycle(self, progress: Progress | None = None, *, prefetch: bool = True) -> CycleReport:
+        """Push everything queued, pull everything new, then fetch attachments of drafts and
+        (with ``prefetch``) up to PREFETCH_PER_CYCLE missing bodies of recent mail.
+
+        Raises SyncError subtypes; what was applied before the error stays applied.
+        """
+        report = CycleReport()
+        try:
+            self._push(report)
+            self._pull(report, progress)
+        except ResyncRequired:
+            log.info("the server cannot compute changes since our state; resyncing")
+            self._resync(report, progress)
+            self._push(report)
+            self._pull(report, progress)
+        report.state = self._state()
+        try:
+            self.fetch_draft_blobs()
+            if prefetch:
+                report.bodies_fetched = self.prefetch_bodies()
+        except SyncError as exc:
+            # Best effort: the sync itself succeeded; what is missing is fetched next cycle
+            # or when the user opens the message.
+            log.info("prefetch stopped: %s", exc.user_message)
+        return report
+
+    def flush_only(self) -> CycleReport:
+        """Push without pulling further pages (on shutdown)."""
+        report = CycleReport()
+        # On 410 the queue stays intact; the next full cycle resyncs first.
+        with contextlib.suppress(ResyncRequired):
+            self._push(report, pull_pages=False)
+        report.state = self._state()
+        return report
+
+    def fetch_body(self, message_id: str) -> bool:
+        """Download one message's body for reading; False when the server no longer has it.
+
+        Raises OfflineError (show "not available offline") and other SyncErrors.
+        """
+        try:
+            body = self.client.message_body(message_id)
+        except PermanentError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return replica.store_body(self.store, message_id, body)
+
+    def fetch_attachment(self, attachment_id: str) -> bytes | None:
+        """Download (and keep) one attachment of a synced message; None when unknown here."""
+        cached = self.store.attachment_data(attachment_id)
+        if cached is not None:
+            return cached
+        part = replica.attachment_part(self.store, attachment_id)
+        if part is None:
+            return None
+        data = self.client.attachment(*part)
+        replica.store_attachment(self.store, attachment_id, data)
+        return data
+
+    def prefetch_bodies(self, limit: int = PREFETCH_PER_CYCLE) -> int:
+        """Fetch missing bodies of mail inside the prefetch window, newest first."""
+        account = replica.sync_account(self.store, self.account_id)
+        if account.prefetch_days <= 0:
+            return 0
+        newer_than = datetime.now(UTC) - timedelta(days=account.prefetch_days)
+        fetched = 0
+        for message_id in replica.missing_bodies(self.store, self.account_id, newer_than, limit):
+            if self.fetch_body(message_id):
+                fetched += 1
+        return fetched
+
+    # -- push -------------------------------------------------------------------------------
+
+    def _state(self) -> str | None:
+        return self.store.sync_state(self.account_id)[0]
+
+    def _with_server_blobs(self, batch: list[OutboxRow]) -> list[OutboxRow]:
+        """Upload local attachment blobs a draft change refers to; use the server's ids."""
+        result: list[OutboxRow] = []
+        for row in batch:
+            attachments = (
+                row.args.get("fields", {}).get("attachments")
+                if row.type == "draft.upsert"
+                else None
+            )
+            if not attachments:
+                result.append(row)
+                continue
+            lists = [attachments.get("old") or [], attachments.get("new") or []]
+            local_ids = {a["blobId"] for items in lists for a in items}
+            mapping = replica_blobs.server_ids(self.store, self.account_id, local_ids)
+            for items in lists:
+                for item in items:
+                    local_id = item["blobId"]
+                    data = None if local_id in mapping else self.store.blob(local_id)
+                    if data is None:
+                        continue  # already the server's id (or mapped)
+                    info = self.client.upload_blob(
+                        data, item.get("contentType") or "application/octet-stream"
+                    )
+                    replica_blobs.remember(self.store, self.account_id, local_id, info.blob_id)
+                    mapping[local_id] = info.blob_id
+            fields = dict(row.args["fields"])
+            fields["attachments"] = {
+                key: None
+                if value is None
+                else [{**a, "blobId": mapping.get(a["blobId"], a["blobId"])} for a in value]
+                for key, value in attachments.items()
+            }
+            args = {**row.args, "fields": fields}
+            if args != row.args:
+                replica_blobs.rewrite_mutation(self.store, row.mutation_id, row.type, args)
+                row = dataclasses.replace(row, args=args)
+            result.append(row)
+        return result
+
+    def fetch_draft_blobs(self) -> int:
+        """Download attachments of drafts that came from the server (for the composer)."""
+        fetched = 0
+        for blob_id in replica_blobs.missing_draft_blobs(self.store, self.account_id):
+            try:
+                data = self.client.blob(blob_id)
+            except PermanentError as exc:
+                if exc.status == 404:
+                    continue
+                raise
+            replica_blobs.keep_server_blob(self.store, self.account_id, blob_id, data)
+            fetched += 1
+        return fetched
+
+    def _send(self, batch: list[OutboxRow]) -> wire.SyncResponse:
+        request = wire.SyncRequest(
+            client_id=self.store.client_id,
+            since_state=self._state(),
+            mutations=[
+                wire.Mutation(mutation_id=row.mutation_id, type=row.type, args=row.args)
+                for row in batch
+            ],
+        )
+        return self.client.sync(request)
+
+    def _push(self, report: CycleReport, *, pull_pages: bool = True) -> None:
+        for _ in range(MAX_ROUND_TRIPS):
+            batch = take_batch(self.store, self.account_id, self.batch_size)
+            if not batch:
+                return
+            batch = self._with_server_blobs(batch)
+            try:
+                answer = self._send(batch)
+            except ResyncRequired:
+                raise
+            except PermanentError as exc:
+                if exc.status == 413 and len(batch) > 1:
+                    self.batch_size = max(1, len(batch) // 2)
+                    continue
+                self._isolate(batch, exc, report)
+                continue
+            self._take_answer(batch, answer, report, pull_pages=pull_pages)
+            if len(batch) < self.batch_size and not answer.changes.has_more:
+                return
+        raise PermanentError("Too many round trips in one sync; try again later.")
+
+    def _take_answer(
+        self,
+        batch: list[OutboxRow],
+        answer: wire.SyncResponse,
+        report: CycleReport,
+        *,
+        pull_pages: bool = True,
+    ) -> None:
+        outcome = apply_push(self.store, self.account_id, batch, answer)
+        report.pushed += outcome.pushed
+        report.conflicts += outcome.conflicts
+        report.failed += outcome.failed
+        report.pulled += _record_count(answer.changes)
+        report.changed = merge_changes(report.changed, outcome.changed)
+        if answer.changes.has_more and pull_pages:
+            self._pull(report, None)
+
+    def _isolate(self, batch: list[OutboxRow], error: PermanentError, report: CycleReport) -> None:
+        """The server refused a whole batch: find the mutation it cannot read and fail only it."""
+        if len(batch) == 1:
+            self.store.set_mutation_state(
+                [batch[0].mutation_id], OutboxState.FAILED, error=error.user_message
+            )
+            report.failed += 1
+            return
+        for row in batch:
+            try:
+                answer = self._send([row])
+            except ResyncRequired:
+                raise
+            except PermanentError as exc:
+                self._isolate([row], exc, report)
+                continue
+            self._take_answer([row], answer, report)
+
+    # -- pull -------------------------------------------------------------------------------
+
+    def _pull(self, report: CycleReport, progress: Progress | None) -> None:
+        target: int | None = None
+        if progress is not None and self._state() is None:
+            # Only the first sync is long enough to be worth a progress bar.
+            target = int(self.client.session_info().state)
+        for _ in range(MAX_ROUND_TRIPS):
+            changes = self.client.changes(self._state(), self.page_size)
+            changed = replica.apply_changes(self.store, self.account_id, changes)
+            report.changed = merge_changes(report.changed, changed)
+            report.pulled += _record_count(changes)
+            if progress is not None and target:
+                progress(min(int(changes.new_state), target), target)
+            if not changes.has_more:
+                return
+        raise PermanentError("The server kept sending changes; try again later.")
+
+    def _resync(self, report: CycleReport, progress: Progress | None) -> None:
+        """Rebuild the copy from state 0; queued local mutations stay and are pushed after."""
+        replica.reset_state(self.store, self.account_id)
+        report.resynced = True
+        seen: dict[str, set[str]] = {"emails": set(), "mailboxes": set(), "drafts": set()}
+        target = int(self.client.session_info().state) if progress is not None else 0
+        for _ in range(MAX_ROUND_TRIPS):
+            changes = self.client.changes(self._state(), self.page_size)
+            for name in seen:
+                kind = getattr(changes, name)
+                seen[name].update(record.id for record in [*kind.created, *kind.updated])
+                seen[name].difference_update(kind.destroyed)
+            changed = replica.apply_changes(self.store, self.account_id, changes)
+            report.changed = merge_changes(report.changed, changed)
+            report.pulled += _record_count(changes)
+            if progress is not None and target:
+                progress(min(int(changes.new_state), target), target)
+            if not changes.has_more:
+                break
+        else:
+            raise PermanentError("The server kept sending changes; try again later.")
+        dropped = replica.drop_unseen(
+            self.store,
+            self.account_id,
+            emails=seen["emails"],
+            mailboxes_seen=seen["mailboxes"],
+            drafts_seen=seen["drafts"],
+        )
+        report.changed = merge_changes(report.changed, dropped)
+
+
+__all__ = ["CycleReport", "OfflineError", "SyncEngine"]

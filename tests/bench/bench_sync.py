@@ -1,0 +1,373 @@
+"""Sync client benchmarks; prints figures, asserts nothing about time.
+
+    .venv/bin/python tests/bench/bench_sync.py [--messages 100000] [--mutations 1000]
+        [--baseline 1000] [--latency 0.1]
+
+1. Flush N queued mutations through the fault proxy with `--latency` seconds added per round
+   trip: round trips and total time, beside a naive one-request-per-mutation baseline.
+2. Initial sync of M messages over loopback through the real Qt sync worker (in a fresh child
+   process, so its peak RSS is the sync's own): messages per second, peak RSS, and the longest
+   stall of the UI event loop, measured with a 10 ms heartbeat QTimer on the main thread.
+
+The server is `mailapp-server serve` (SQLite) in a subprocess on 127.0.0.1; its mail is
+inserted straight into its database (the fast path, for the benchmark only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import insert, update
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+
+from mailapp.server.auth import create_user  # noqa: E402
+from mailapp.server.db import bump_modseq, make_engine, migrate, session_scope  # noqa: E402
+from mailapp.server.models import Account, Email, Mailbox  # noqa: E402
+from mailapp.store import open_store  # noqa: E402
+from mailapp.sync.account import add_account, client_for  # noqa: E402
+from mailapp.sync.engine import SyncEngine  # noqa: E402
+from tests.support.faultproxy import FaultProxy  # noqa: E402
+
+PASSWORD = "bench-password"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def serve(data_dir: Path) -> Iterator[tuple[str, str]]:
+    """(base URL, database URL) of a server running in a subprocess."""
+    database_url = f"sqlite:///{data_dir / 'server.sqlite3'}"
+    engine = make_engine(database_url)
+    migrate(engine)
+    engine.dispose()
+    port = free_port()
+    env = {**os.environ, "MAILAPP_SERVER_DATA": str(data_dir)}
+    env["MAILAPP_DATABASE_URL"] = database_url
+    cmd = [sys.executable, "-m", "mailapp.server.cli", "serve", "--port", str(port)]
+    cmd += ["--workers", "1", "--log-level", "warning", "--grace", "1"]
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"{url}/v1/session", timeout=2).status_code == 401:
+                    break
+            if proc.poll() is not None:
+                raise SystemExit("the server did not start")
+            time.sleep(0.2)
+        yield url, database_url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def add_user(database_url: str, name: str) -> str:
+    engine = make_engine(database_url)
+    try:
+        with session_scope(engine) as session:
+            return create_user(session, name, PASSWORD).id
+    finally:
+        engine.dispose()
+
+
+def fill_messages(database_url: str, account_id: str, count: int) -> None:
+    """Insert `count` emails straight into the server's database."""
+    engine = make_engine(database_url)
+    try:
+        with session_scope(engine) as session:
+            inbox = session.query(Mailbox).filter_by(account_id=account_id, role="inbox").one()
+            base = bump_modseq(session, account_id)
+            inbox_id = inbox.id
+        now = datetime.now(UTC)
+        for start in range(0, count, 5000):
+            rows = [
+                {
+                    "id": str(uuid.uuid4()),
+                    "account_id": account_id,
+                    "mailbox_id": inbox_id,
+                    "keywords": ["$seen"] if n % 3 else [],
+                    "message_id": f"<bench-{n}@remote.example>",
+                    "in_reply_to": [],
+                    "references": [],
+                    "subject": f"Benchmark message {n}",
+                    "from_": [{"name": "Sender", "email": f"sender{n % 50}@remote.example"}],
+                    "sender": [],
+                    "to": [{"name": None, "email": "reader@example.org"}],
+                    "cc": [],
+                    "bcc": [],
+                    "reply_to": [],
+                    "date": now - timedelta(minutes=n),
+                    "received_at": now,
+                    "size": 2048,
+                    "preview": "A short preview of the message body " * 3,
+                    "attachments": [],
+                    "created_modseq": base + 1 + n,
+                    "updated_modseq": base + 1 + n,
+                }
+                for n in range(start, min(count, start + 5000))
+            ]
+            with session_scope(engine) as session:
+                session.execute(insert(Email), rows)
+        with session_scope(engine) as session:
+            session.execute(
+                update(Account).where(Account.id == account_id).values(modseq=base + count)
+            )
+    finally:
+        engine.dispose()
+
+
+# -- 1. flushing queued mutations -------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def split_timer() -> Iterator[dict[str, float]]:
+    """Seconds spent in HTTP round trips (server and wire) vs applying answers to the store."""
+    import mailapp.sync.engine as engine_module
+    from mailapp.sync.client import ApiClient
+
+    spent = {"http": 0.0, "apply": 0.0}
+    original_send, original_apply = ApiClient._send, engine_module.apply_push
+
+    def send(self: ApiClient, *args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return original_send(self, *args, **kwargs)
+        finally:
+            spent["http"] += time.perf_counter() - start
+
+    def apply(*args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return original_apply(*args, **kwargs)
+        finally:
+            spent["apply"] += time.perf_counter() - start
+
+    ApiClient._send = send  # type: ignore[method-assign]
+    engine_module.apply_push = apply  # type: ignore[assignment]
+    try:
+        yield spent
+    finally:
+        ApiClient._send = original_send  # type: ignore[method-assign]
+        engine_module.apply_push = original_apply
+
+
+def bench_flush(
+    url: str, database_url: str, work: Path, count: int, baseline: int, latency: float
+) -> None:
+    name = f"flush-{uuid.uuid4().hex[:6]}"
+    account = add_user(database_url, name)
+    fill_messages(database_url, account, count + baseline)
+    port = int(url.rsplit(":", 1)[1])
+    with FaultProxy(port) as proxy, open_store(work / "flush" / "mail.sqlite3") as store:
+        signed = add_account(store, proxy.url, name, PASSWORD)
+        client = client_for(store, signed.account_id)
+        SyncEngine(store, client, signed.account_id).run_cycle()  # the initial copy
+        inbox = store.mailbox_by_role(signed.account_id, "inbox")
+        assert inbox is not None
+        ids = [m.id for m in store.page(inbox.id, limit=count + baseline)]
+        # One mutation per message, nothing for folding to remove: the batching alone counts.
+        store.set_flagged(ids[:count])
+        queued = len(store.pending_mutations())
+        proxy.latency = latency
+        before = proxy.stats.requests
+        with split_timer() as spent:
+            start = time.perf_counter()
+            report = SyncEngine(store, client, signed.account_id).flush_only()
+            elapsed = time.perf_counter() - start
+        trips = proxy.stats.requests - before
+        left = len(store.pending_mutations())
+        print(
+            f"flush {queued} queued mutations, {latency * 1000:.0f} ms per round trip: "
+            f"{trips} round trips, {elapsed:.2f} s (pushed {report.pushed}, left {left})"
+        )
+        print(
+            f"  of which HTTP round trips (latency + server + wire) {spent['http']:.2f} s, "
+            f"applying the answers to the store {spent['apply']:.2f} s, "
+            f"rest (folding, batching, parsing) {elapsed - spent['http'] - spent['apply']:.2f} s"
+        )
+        if baseline:
+            store.set_flagged(ids[count : count + baseline])
+            naive = SyncEngine(store, client, signed.account_id, batch_size=1)
+            before = proxy.stats.requests
+            start = time.perf_counter()
+            naive.flush_only()
+            elapsed_naive = time.perf_counter() - start
+            trips = proxy.stats.requests - before
+            print(
+                f"  baseline, one request per mutation: {baseline} mutations, {trips} round "
+                f"trips, {elapsed_naive:.2f} s ({elapsed_naive / baseline * 1000:.0f} ms each, "
+                f"so {elapsed_naive * count / baseline:.1f} s for {count})"
+            )
+        client.close()
+
+
+# -- 2. initial sync through the Qt worker (child process) ------------------------------------
+
+
+def bench_initial(url: str, database_url: str, work: Path, count: int) -> None:
+    name = f"initial-{uuid.uuid4().hex[:6]}"
+    account = add_user(database_url, name)
+    start = time.perf_counter()
+    fill_messages(database_url, account, count)
+    print(f"seeded {count:,} messages on the server in {time.perf_counter() - start:.1f} s")
+    child = [
+        sys.executable,
+        __file__,
+        "--child-initial",
+        url,
+        name,
+        str(work / "initial"),
+        str(count),
+    ]
+    out = subprocess.run(child, check=True, capture_output=True, text=True, cwd=ROOT, timeout=3600)
+    figures = json.loads(out.stdout.strip().splitlines()[-1])
+    print(
+        f"initial sync of {figures['messages']:,} messages through the Qt worker: "
+        f"{figures['seconds']:.1f} s ({figures['messages'] / figures['seconds']:,.0f} messages/s), "
+        f"peak RSS {figures['peak_rss_mb']:.0f} MB (before sync {figures['rss_before_mb']:.0f} MB)"
+    )
+    print(
+        f"  UI event loop during the sync (10 ms heartbeat): longest stall "
+        f"{figures['max_gap_ms']} ms, p99 {figures['p99_gap_ms']} ms, "
+        f"{figures['beats']} beats, {figures['change_signals']} changesApplied signals; "
+        f"idle (no sync) longest gap {figures['idle_max_gap_ms']} ms, "
+        f"load average {figures['load']} on {os.cpu_count()} CPUs"
+    )
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def child_initial(url: str, name: str, profile: str, count: int) -> None:
+    from PySide6.QtCore import QCoreApplication, QElapsedTimer, QTimer
+
+    from mailapp.ui.sync_worker import SyncController
+
+    app = QCoreApplication([])
+    store = open_store(Path(profile) / "mail.sqlite3")
+    signed = add_account(store, url, name, PASSWORD)
+    inbox = store.mailbox_by_role(signed.account_id, "inbox")
+    assert inbox is not None
+    controller = SyncController(
+        store.path, signed.account_id, ui_store=store, use_network_information=False
+    )
+    gaps: list[int] = []
+    signals = [0]
+    clock = QElapsedTimer()
+    heartbeat = QTimer()
+    heartbeat.setInterval(10)
+    heartbeat.timeout.connect(lambda: gaps.append(clock.restart()))
+    finished: list[float] = []
+    started = [0.0]
+
+    def on_changes(changes: object) -> None:
+        # What a view does: re-read what changed (here: the inbox count).
+        signals[0] += 1
+        store.count(inbox.id)
+
+    def on_state(state: str, _retry: int) -> None:
+        if state == "syncing" and not started[0]:
+            started[0] = time.perf_counter()
+        if state == "online" and started[0] and not finished and store.count(inbox.id) >= count:
+            finished.append(time.perf_counter())
+            app.quit()
+
+    controller.changesApplied.connect(on_changes)
+    controller.stateChanged.connect(on_state)
+    before = rss_mb()
+    # The same heartbeat with nothing syncing: what the machine itself adds (a loaded machine
+    # delays any thread now and then).
+    clock.start()
+    heartbeat.start()
+    QTimer.singleShot(3000, app.quit)
+    app.exec()
+    idle = sorted(gaps[1:]) or [0]
+    gaps.clear()
+    load = os.getloadavg()[0]
+    QTimer.singleShot(3_600_000, app.quit)  # bounded
+    clock.restart()
+    controller.start()
+    app.exec()
+    heartbeat.stop()
+    controller.shutdown()
+    synced = store.count(inbox.id)
+    store.close()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    ordered = sorted(gaps[1:]) or [0]
+    print(
+        json.dumps(
+            {
+                "messages": synced,
+                "seconds": (finished[0] if finished else time.perf_counter()) - started[0],
+                "peak_rss_mb": peak,
+                "rss_before_mb": before,
+                "max_gap_ms": ordered[-1],
+                "p99_gap_ms": ordered[int(len(ordered) * 0.99)],
+                "beats": len(gaps),
+                "change_signals": signals[0],
+                "idle_max_gap_ms": idle[-1],
+                "load": round(max(load, os.getloadavg()[0]), 1),
+            }
+        )
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--mutations", type=int, default=1000)
+    parser.add_argument("--baseline", type=int, default=1000)
+    parser.add_argument("--latency", type=float, default=0.1)
+    parser.add_argument("--skip-flush", action="store_true")
+    parser.add_argument("--skip-initial", action="store_true")
+    parser.add_argument("--child-initial", nargs=4, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child_initial:
+        url, name, profile, count = args.child_initial
+        child_initial(url, name, profile, int(count))
+        return
+    with tempfile.TemporaryDirectory(prefix="mailapp-bench-sync-") as tmp:
+        work = Path(tmp)
+        (work / "server").mkdir()
+        with serve(work / "server") as (url, database_url):
+            if not args.skip_flush:
+                bench_flush(url, database_url, work, args.mutations, args.baseline, args.latency)
+            if not args.skip_initial:
+                bench_initial(url, database_url, work, args.messages)
+
+
+if __name__ == "__main__":
+    main()
