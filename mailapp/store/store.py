@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, Row, delete, func, insert, select, text, tuple_, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -19,9 +19,7 @@ from mailapp.store import codec
 from mailapp.store.drafts import blob_id, changed_fields, draft_row, wire_fields
 from mailapp.store.engine import make_engine, probe, transaction
 from mailapp.store.errors import StoreTooNewError
-from mailapp.store.fts import match_expression
-from mailapp.store.importer import ImportContext, ImportItem, batches, import_batch
-from mailapp.store.migrate import known_revisions, upgrade
+from mailapp.store.migrate import is_known_revision, upgrade
 from mailapp.store.outbox import outbox_row, queue_mutation
 from mailapp.store.rows import (
     AttachmentInfo,
@@ -50,6 +48,9 @@ from mailapp.store.schema import (
     outbox,
     sync_state,
 )
+
+if TYPE_CHECKING:
+    from mailapp.store.importer import ImportItem
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +119,7 @@ def open_store(path: Path) -> MailStore:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     revision = probe(path)
-    if revision is not None and revision not in known_revisions()[0]:
+    if revision is not None and not is_known_revision(revision):
         raise StoreTooNewError(path, revision)
     engine = make_engine(path)
     try:
@@ -348,6 +349,10 @@ class MailStore:
         Searches subject, sender, recipients and body text. Any text is accepted: FTS syntax
         characters are searched for literally.
         """
+        # Imported here, not at the top: search and import need the MIME parser and the demo
+        # generator, ~30 ms that a start-up which only lists mail should not pay for.
+        from mailapp.store.fts import match_expression
+
         expression = match_expression(query)
         if expression is None:
             return []
@@ -370,6 +375,8 @@ class MailStore:
         and notifies every BATCH_SIZE messages; an error stops the import after the last
         committed batch.
         """
+        from mailapp.store.importer import ImportContext, batches, import_batch  # see search()
+
         ctx = ImportContext(account_id)
         imported = 0
         for batch in batches(items):

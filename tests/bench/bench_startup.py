@@ -5,8 +5,11 @@
 Prints, each as the median of several fresh subprocesses (after one discarded warm-up run, so
 the OS page cache is warm and the figures measure our code rather than the disk):
 - time from process start to the first painted page of the message list (`mailapp --profile P`),
-- the same for a bare PySide6 window with a QTableView started the same way, and the ratio;
+- the same for a bare PySide6 window with a QTableView started the same way, and the ratio
+  (the two are started in turns; their CPU times and the load average are printed too, since
+  the machine may be shared and wall time suffers most from that);
 - peak RSS of the app process (ru_maxrss from wait4);
+- where the app's start-up import time goes (`-X importtime` self times summed per owner);
 - `store.search` latency, median and p95, for a rare, a medium and a common term.
 Targets: start within 1.6x of the bare window, RSS under 150 MB, search p95 under 50 ms.
 """
@@ -21,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -91,8 +95,14 @@ def build_profile(profile: Path, messages: int) -> None:
     )
 
 
-def timed_start(command: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Seconds from spawning to the reported first paint, and the child's peak RSS in MB."""
+@dataclass(frozen=True)
+class Start:
+    seconds: float  # wall time from spawning to the reported first paint
+    cpu_seconds: float  # the child's user + system time (it exits right after the first paint)
+    rss_mb: float  # the child's peak RSS
+
+
+def timed_start(command: list[str], env: dict[str, str]) -> Start:
     started = time.time()
     child = subprocess.Popen(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=REPO
@@ -106,23 +116,88 @@ def timed_start(command: list[str], env: dict[str, str]) -> tuple[float, float]:
     child.returncode = os.waitstatus_to_exitcode(status)
     if painted is None or child.returncode != 0:
         raise SystemExit(f"{command} exited {child.returncode} without reporting a first paint")
-    return painted - started, usage.ru_maxrss / 1024
+    return Start(painted - started, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
 
 
-def median_start(command: list[str], env: dict[str, str], runs: int) -> tuple[float, float]:
-    timed_start(command, env)  # warm-up: page cache, font cache, .pyc files
-    samples = [timed_start(command, env) for _ in range(runs)]
-    return (statistics.median(s[0] for s in samples), max(s[1] for s in samples))
+def interleaved_starts(
+    commands: dict[str, list[str]], env: dict[str, str], runs: int
+) -> dict[str, list[Start]]:
+    """`runs` starts of each command, taken in turns so a change in the machine's load (it may
+    be shared) weighs on every command alike; one discarded warm-up start each first."""
+    for command in commands.values():
+        timed_start(command, env)  # warm-up: page cache, font cache, .pyc files
+    samples: dict[str, list[Start]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, command in commands.items():
+            samples[name].append(timed_start(command, env))
+    return samples
 
 
 IMPORT_COSTS = (
     "PySide6.QtWidgets",
     "sqlalchemy",
-    "alembic",
     "mailapp",
     "mailapp.store",
     "mailapp.ui.main_window",
 )
+
+# Who a module's import time is charged to in the start-up attribution; first match wins.
+OWNERS = (
+    ("mailapp.ui", "mailapp.ui"),
+    ("mailapp.store", "mailapp.store"),
+    ("mailapp.core", "mailapp.core"),
+    ("mailapp", "mailapp (other)"),
+    ("PySide6", "PySide6/shiboken6"),
+    ("shiboken6", "PySide6/shiboken6"),
+    ("shibokensupport", "PySide6/shiboken6"),
+    ("sqlalchemy", "sqlalchemy"),
+    ("alembic", "alembic/mako/pygments"),
+    ("mako", "alembic/mako/pygments"),
+    ("pygments", "alembic/mako/pygments"),
+    ("pydantic", "pydantic"),
+)
+
+
+def _owner(module: str) -> str:
+    for prefix, owner in OWNERS:
+        if module == prefix or module.startswith(f"{prefix}."):
+            return owner
+    return "stdlib and others"
+
+
+def start_attribution(command: list[str], env: dict[str, str], runs: int) -> None:
+    """Median per-owner sums of `-X importtime` self times over a few starts of the app.
+
+    Self times add up to the whole import time without double counting; stdlib modules are
+    charged to "stdlib and others" whoever imported them. Inflated by importtime's own overhead
+    (~10-20 %), so compare owners with each other, not with the wall-clock figures above.
+    """
+    per_owner: dict[str, list[float]] = {}
+    for _ in range(runs):
+        result = subprocess.run(
+            [sys.executable, "-X", "importtime", *command[1:]],
+            env=env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        sums: dict[str, float] = {}
+        for line in result.stderr.splitlines():
+            if not line.startswith("import time:") or "self [us]" in line:
+                continue
+            self_us, _cumulative, name = line.removeprefix("import time:").split("|")
+            owner = _owner(name.strip())
+            sums[owner] = sums.get(owner, 0.0) + int(self_us) / 1000
+        for owner, ms in sums.items():
+            per_owner.setdefault(owner, []).append(ms)
+    medians = {
+        owner: statistics.median(v + [0.0] * (runs - len(v))) for owner, v in per_owner.items()
+    }
+    total = sum(medians.values())
+    print(f"start-up imports (-X importtime, median of {runs}): {total:.0f} ms in all")
+    for owner, ms in sorted(medians.items(), key=lambda item: -item[1]):
+        print(f"  {owner:24} {ms:6.0f} ms")
 
 
 def import_costs(env: dict[str, str], runs: int) -> None:
@@ -194,26 +269,42 @@ def main() -> int:
     env["XDG_STATE_HOME"] = str(args.cache_dir / "state")
     print(
         f"platform: {env['QT_QPA_PLATFORM']}, {args.runs} runs each (+1 warm-up), "
-        f"python {sys.version.split()[0]}"
+        f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs"
     )
+    # The machine may be shared: the load average says how much the figures can be trusted.
+    print("load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
-    app_s, app_rss = median_start(
-        [sys.executable, "-m", "mailapp", "--profile", str(profile)], env, args.runs
+    app_command = [sys.executable, "-m", "mailapp", "--profile", str(profile)]
+    samples = interleaved_starts(
+        {"mailapp": app_command, "bare window": [sys.executable, "-c", BARE_WINDOW]},
+        env,
+        args.runs,
     )
-    bare_s, bare_rss = median_start([sys.executable, "-c", BARE_WINDOW], env, args.runs)
-    ratio = app_s / bare_s
-    print(f"start  mailapp     median {app_s * 1000:7.0f} ms  peak RSS {app_rss:6.1f} MB")
-    print(f"start  bare window median {bare_s * 1000:7.0f} ms  peak RSS {bare_rss:6.1f} MB")
+    medians: dict[str, tuple[float, float]] = {}
+    for name, starts in samples.items():
+        wall = statistics.median(s.seconds for s in starts)
+        fastest = min(s.seconds for s in starts)
+        cpu = statistics.median(s.cpu_seconds for s in starts)
+        medians[name] = (wall, cpu)
+        print(
+            f"start  {name:11} median {wall * 1000:7.0f} ms  (min {fastest * 1000:5.0f})"
+            f"  CPU {cpu * 1000:5.0f} ms  peak RSS {max(s.rss_mb for s in starts):6.1f} MB"
+        )
+    print("load average after:  {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+    ratio = medians["mailapp"][0] / medians["bare window"][0]
+    cpu_ratio = medians["mailapp"][1] / medians["bare window"][1]
     print(
         f"start  ratio {ratio:.2f}x  ({'ok' if ratio <= TARGET_RATIO else 'OVER TARGET'}, "
-        f"target <= {TARGET_RATIO}x)"
+        f"target <= {TARGET_RATIO}x); CPU-time ratio {cpu_ratio:.2f}x (less load-sensitive)"
     )
+    app_rss = max(s.rss_mb for s in samples["mailapp"])
     parent_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"memory this script peaked at {parent_mb:.1f} MB before forking (a floor for child RSS)")
     print(
         f"memory mailapp peak RSS {app_rss:.1f} MB  "
         f"({'ok' if app_rss < TARGET_RSS_MB else 'OVER TARGET'}, target < {TARGET_RSS_MB} MB)"
     )
+    start_attribution(app_command, env, min(args.runs, 5))
     import_costs(env, args.runs)
     search_latency(profile)
     return 0

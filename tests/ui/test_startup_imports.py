@@ -1,0 +1,79 @@
+"""What a cold start of the window loads: only what painting the message list needs.
+
+Alembic (with Mako and Pygments), the ORM, pydantic and the wire schemas, the MIME parser and the
+demo generator each cost tens to hundreds of milliseconds of start-up, and the window needs none
+of them to show a store that is already current.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import mailapp
+from mailapp.store import MailStore
+
+REPO = Path(__file__).resolve().parents[2]
+
+# Not wanted on the way to the first painted message list (a package matches its submodules).
+SLOW_AND_UNNEEDED = (
+    "alembic",
+    "mako",
+    "pygments",
+    "sqlalchemy.orm",
+    "pydantic",
+    "mailapp.wire",
+    "mailapp.core.mime",  # the MIME parser and the demo generator: only import and search
+    "mailapp.core.demo",
+    "mailapp.store.importer",
+)
+
+_START_AND_LIST_MODULES = """
+import json, sys
+from mailapp.cli import main
+status = main(["--profile", sys.argv[1]])
+print(json.dumps({"status": status, "modules": sorted(sys.modules)}))
+"""
+
+
+def test_version_is_the_one_in_pyproject() -> None:
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert mailapp.__version__ == project["version"]
+
+
+def test_window_starts_and_paints_without_loading_slow_unneeded_modules(
+    store: MailStore, tmp_path: Path
+) -> None:
+    profile = store.path.parent  # the fixture's store file is this profile's mail.sqlite3
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "MAILAPP_REPORT_FIRST_PAINT": "1",
+        "MAILAPP_EXIT_AFTER_FIRST_PAINT": "1",
+        "XDG_STATE_HOME": str(tmp_path / "xdg-state"),
+        "XDG_DATA_HOME": str(tmp_path / "xdg-data"),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", _START_AND_LIST_MODULES, str(profile)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    painted, report = result.stdout.strip().splitlines()[-2:]
+    assert painted.startswith("first-paint ")
+    started = json.loads(report)
+    assert started["status"] == 0
+    loaded = [
+        module
+        for module in started["modules"]
+        if any(module == slow or module.startswith(f"{slow}.") for slow in SLOW_AND_UNNEEDED)
+    ]
+    assert loaded == []
