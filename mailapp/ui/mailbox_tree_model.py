@@ -7,11 +7,13 @@ from collections.abc import Mapping
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QFont, QIcon, QStandardItem, QStandardItemModel
 
-from mailapp.store import MailStore
+from mailapp.store import MailStore, views
 from mailapp.store.rows import MailboxCounts, MailboxRow
 from mailapp.ui import icons
 
 MAILBOX_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+# The Outbox is not a server mailbox: it lists what waits to be sent, so it has its own id.
+OUTBOX_ID = "outbox:"
 NAME_COLUMN = 0
 UNREAD_COLUMN = 1
 
@@ -53,6 +55,9 @@ class MailboxTreeModel(QStandardItemModel):
         self._count_items: dict[str, QStandardItem] = {}
         self._unread: dict[str, bool] = {}
         self._mailbox_ids: frozenset[str] = frozenset()
+        self._account_of: dict[str, str] = {}
+        self._labels: dict[str, str] = {}
+        self._order: list[str] = []
         self._bold = QFont()
         self._bold.setBold(True)
         self.setHorizontalHeaderLabels([self.tr("Mailbox"), self.tr("Unread")])
@@ -72,6 +77,17 @@ class MailboxTreeModel(QStandardItemModel):
     def item_for(self, mailbox_id: str) -> QStandardItem | None:
         return self._name_items.get(mailbox_id)
 
+    def account_of(self, mailbox_id: str) -> str | None:
+        return self._account_of.get(mailbox_id)
+
+    def display_name(self, mailbox_id: str) -> str | None:
+        item = self._name_items.get(mailbox_id)
+        return None if item is None else item.text()
+
+    def move_targets(self) -> list[tuple[str, str]]:
+        """(mailbox id, "Parent/Child" label) for every mailbox messages can be moved to."""
+        return [(m, self._labels[m]) for m in self._order]
+
     def first_mailbox_with_role(self, role: str) -> str | None:
         for mailbox in self._store.mailboxes():
             if mailbox.role == role:
@@ -83,8 +99,11 @@ class MailboxTreeModel(QStandardItemModel):
         self._name_items.clear()
         self._count_items.clear()
         self._unread.clear()
+        self._labels.clear()
+        self._order.clear()
         mailboxes = self._store.mailboxes()
         self._mailbox_ids = frozenset(m.id for m in mailboxes)
+        self._account_of = {m.id: m.account_id for m in mailboxes}
         accounts = self._store.accounts()
         for account_id, email in accounts:
             own = [m for m in mailboxes if m.account_id == account_id]
@@ -95,20 +114,25 @@ class MailboxTreeModel(QStandardItemModel):
             else:
                 root = self.invisibleRootItem()
                 self._add_mailboxes(root, own)
+        if accounts:
+            self._add_outbox()
         self.refresh_counts()
 
     def refresh_counts(self) -> None:
         counts: Mapping[str, MailboxCounts] = self._store.mailbox_counts()
         for mailbox_id, name_item in self._name_items.items():
-            unread = counts[mailbox_id].unread if mailbox_id in counts else 0
             count_item = self._count_items[mailbox_id]
+            if mailbox_id == OUTBOX_ID:
+                # What the Outbox view lists: every change the server has not confirmed yet.
+                unread = views.pending_count(self._store)
+                spoken = self.tr("%n waiting for the server", "", unread)
+            else:
+                unread = counts[mailbox_id].unread if mailbox_id in counts else 0
+                spoken = self.tr("%n unread", "", unread)
             text = str(unread) if unread else ""
             if count_item.text() != text:
                 count_item.setText(text)
-                count_item.setData(
-                    self.tr("%n unread", "", unread) if unread else None,
-                    Qt.ItemDataRole.AccessibleTextRole,
-                )
+                count_item.setData(spoken if unread else None, Qt.ItemDataRole.AccessibleTextRole)
             if self._unread.get(mailbox_id) != bool(unread):
                 self._unread[mailbox_id] = bool(unread)
                 font = self._bold if unread else None
@@ -143,6 +167,19 @@ class MailboxTreeModel(QStandardItemModel):
                 cell.setData(mailbox.id, MAILBOX_ID_ROLE)
             self._name_items[mailbox.id] = item
             self._count_items[mailbox.id] = count_item
+            self._labels[mailbox.id] = "/".join([*path[:-1], item.text()])
+            self._order.append(mailbox.id)
+
+    def _add_outbox(self) -> None:
+        item = QStandardItem(self.tr("Outbox"))
+        item.setIcon(icons.mailbox_icon("outbox"))
+        count_item = self._count_item()
+        for cell in (item, count_item):
+            cell.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+            cell.setData(OUTBOX_ID, MAILBOX_ID_ROLE)
+        self.appendRow([item, count_item])
+        self._name_items[OUTBOX_ID] = item
+        self._count_items[OUTBOX_ID] = count_item
 
     def _display_name(self, mailbox: MailboxRow, path: tuple[str, ...]) -> str:
         # Standard mailboxes carry the server's (English) names; show them in the UI language.

@@ -1,30 +1,71 @@
-"""The main window: mailboxes | message list over the reading pane."""
+"""The main window: mailboxes | message list over the reading pane, menus, toolbar, status."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelection, QModelIndex, Qt, Slot
-from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMainWindow, QSplitter, QTreeView
+import importlib
+import importlib.util
+from typing import Any
 
-from mailapp.store import MailStore
-from mailapp.store.rows import ChangeSet
-from mailapp.ui import icons
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QPoint, Qt, Slot
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QHeaderView,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QSizePolicy,
+    QSplitter,
+    QStackedWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mailapp.store import MailStore, views
+from mailapp.store.rows import ChangeSet, MessageSummary
+from mailapp.store.views import SortOrder
+from mailapp.ui import icons, theme
+from mailapp.ui.actions import MailActions
 from mailapp.ui.mailbox_tree_model import (
     MAILBOX_ID_ROLE,
     NAME_COLUMN,
+    OUTBOX_ID,
     UNREAD_COLUMN,
     MailboxTreeModel,
 )
+from mailapp.ui.mailbox_tree_view import MailboxTreeView
 from mailapp.ui.message_list_model import MessageListModel
 from mailapp.ui.message_list_view import MessageListView
-from mailapp.ui.reading_pane import ReadingPane
+from mailapp.ui.notice_bar import NoticeBar
+from mailapp.ui.plural import ntr
+from mailapp.ui.reading_pane import MessageView
+from mailapp.ui.search_box import SearchBox
+from mailapp.ui.status_bar import SyncControllerLike, SyncStatus
 from mailapp.ui.store_bridge import StoreChanges
+from mailapp.ui.tray import MailTray, NewMailWatcher
+
+NOTICE_STATUS_MS = 6000
+
+
+def _optional(module: str) -> Any:
+    """A module another engineer ships alongside this window, or None while it is absent."""
+    if importlib.util.find_spec(module) is None:
+        return None
+    return importlib.import_module(module)
 
 
 class MainWindow(QMainWindow):
     def __init__(self, store: MailStore) -> None:
         super().__init__()
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            theme.apply(app)
+            app.styleHints().colorSchemeChanged.connect(self.color_scheme_changed)
         self._store = store
+        self._controller: SyncControllerLike | None = None
+        self._conflict_dialog: QWidget | None = None
         self.setWindowTitle(self.tr("Mail"))
         self.setWindowIcon(icons.icon(icons.APP_ICON))
         self.resize(1200, 760)
@@ -33,8 +74,7 @@ class MainWindow(QMainWindow):
         self.mailbox_model = MailboxTreeModel(store, self)
         self.message_model = MessageListModel(store, parent=self)
 
-        self.mailbox_tree = QTreeView()
-        self.mailbox_tree.setAccessibleName(self.tr("Mailboxes"))
+        self.mailbox_tree = MailboxTreeView()
         self.mailbox_tree.setModel(self.mailbox_model)
         self.mailbox_tree.setHeaderHidden(True)
         self.mailbox_tree.setUniformRowHeights(True)
@@ -48,27 +88,40 @@ class MainWindow(QMainWindow):
         self.message_list = MessageListView()
         self.message_list.setModel(self.message_model)
         self.message_list.configure_columns()
+        self.message_list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
 
-        self.reading_pane = ReadingPane(store)
+        self.message_view = MessageView(store)
+        self.reading_pane = self.message_view.pane
+        self.notice = NoticeBar()
+        self.search_box = SearchBox(store.path)
+        self.search_box.setMaximumWidth(320)
 
-        right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(self.message_list)
-        right.addWidget(self.reading_pane)
-        right.setStretchFactor(0, 2)
-        right.setStretchFactor(1, 3)
-        right.setSizes([300, 440])
-        outer = QSplitter(Qt.Orientation.Horizontal)
-        outer.addWidget(self.mailbox_tree)
-        outer.addWidget(right)
-        outer.setStretchFactor(1, 1)
-        outer.setSizes([240, 960])
-        self.setCentralWidget(outer)
+        self.mail_actions = MailActions(store, self.selected_messages, self.mailbox_model, self)
+        self._build_central()
+        self._build_menus_and_toolbar()
+        self._build_status_bar()
 
         self.mailbox_tree.selectionModel().selectionChanged.connect(self._mailbox_selected)
+        self.mailbox_tree.messagesDropped.connect(self.mail_actions.move_to)
         self.message_list.selectionModel().selectionChanged.connect(self._message_selected)
+        self.message_list.customContextMenuRequested.connect(self._message_context_menu)
+        self.message_list.sortOrderRequested.connect(self.set_sort_order)
         self.message_model.modelReset.connect(self._update_status)
         self.message_model.rowsRemoved.connect(self._message_rows_removed)
         self.changes.changed.connect(self._store_changed)
+        self.mail_actions.moved.connect(self.notice.show_notice)
+        self.notice.undoClicked.connect(self.mail_actions.undo_stack.undo)
+        self.search_box.resultsReady.connect(self._search_results)
+        self.search_box.cleared.connect(self._search_cleared)
+        self.message_view.attachments.notice.connect(self._show_notice)
+        self.sync_status.conflictsClicked.connect(self.show_conflicts)
+
+        self.new_mail = NewMailWatcher(store, self)
+        self.changes.changed.connect(self.new_mail.store_changed)
+        self.tray: MailTray | None = None
+        if MailTray.available():
+            self.tray = MailTray(self)
+            self.new_mail.newMail.connect(self.tray.notify)
 
         self.mailbox_model.reload()
         self.mailbox_tree.expandAll()
@@ -77,53 +130,293 @@ class MainWindow(QMainWindow):
             self.select_mailbox(inbox)
         else:
             self._update_status()
+        self.sync_status.set_pending(views.pending_count(store))
 
-    # -- what tests and later features drive -------------------------------------------
+    # -- building -----------------------------------------------------------------------------
+    def _build_central(self) -> None:
+        list_area = QWidget()
+        list_layout = QVBoxLayout(list_area)
+        list_layout.setContentsMargins(0, 0, 0, 0)
+        list_layout.setSpacing(0)
+        list_layout.addWidget(self.notice)
+        list_layout.addWidget(self.message_list, 1)
+
+        mail_page = QSplitter(Qt.Orientation.Vertical)
+        mail_page.addWidget(list_area)
+        mail_page.addWidget(self.message_view)
+        mail_page.setStretchFactor(0, 2)
+        mail_page.setStretchFactor(1, 3)
+        mail_page.setSizes([300, 440])
+        self.right_stack = QStackedWidget()
+        self.right_stack.addWidget(mail_page)
+        self.outbox_view: QWidget | None = None
+
+        outer = QSplitter(Qt.Orientation.Horizontal)
+        outer.addWidget(self.mailbox_tree)
+        outer.addWidget(self.right_stack)
+        outer.setStretchFactor(1, 1)
+        outer.setSizes([240, 960])
+        self.setCentralWidget(outer)
+
+    def _build_menus_and_toolbar(self) -> None:
+        a = self.mail_actions
+        self.sync_now_action = QAction(icons.icon("sync"), self.tr("&Get Mail"), self)
+        self.sync_now_action.setProperty(icons.ICON_PROPERTY, "sync")
+        self.sync_now_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Refresh))
+        self.sync_now_action.setToolTip(self.tr("Get Mail"))
+        self.sync_now_action.triggered.connect(self._sync_now)
+        self.work_offline_action = QAction(self.tr("&Work Offline"), self)
+        self.work_offline_action.setCheckable(True)
+        self.work_offline_action.toggled.connect(self._work_offline)
+        quit_action = QAction(self.tr("&Quit"), self)
+        quit_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Quit))
+        quit_action.triggered.connect(self.close)
+        find_action = QAction(self.tr("&Search"), self)
+        find_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Find))
+        find_action.triggered.connect(self._focus_search)
+        select_all = QAction(self.tr("Select &All"), self)
+        select_all.setShortcut(QKeySequence(QKeySequence.StandardKey.SelectAll))
+        select_all.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        select_all.triggered.connect(self.message_list.selectAll)
+        self.message_list.addAction(select_all)
+        self.conflicts_action = QAction(self.tr("&Conflicts…"), self)
+        self.conflicts_action.triggered.connect(self.show_conflicts)
+        self.conflicts_action.setEnabled(_optional_spec("mailapp.ui.conflict_dialog"))
+
+        self.newest_first_action = QAction(self.tr("&Newest First"), self)
+        self.oldest_first_action = QAction(self.tr("&Oldest First"), self)
+        order_group = QActionGroup(self)
+        for action, order in (
+            (self.newest_first_action, SortOrder.NEWEST_FIRST),
+            (self.oldest_first_action, SortOrder.OLDEST_FIRST),
+        ):
+            action.setCheckable(True)
+            action.setChecked(order == self.message_model.order)
+            action.triggered.connect(lambda _=False, o=order: self.set_sort_order(o))
+            order_group.addAction(action)
+        self.conversations_action = QAction(self.tr("Group by &Conversation"), self)
+        self.conversations_action.setCheckable(True)
+        self.conversations_action.toggled.connect(self.message_model.set_conversations)
+
+        menu_bar = self.menuBar()
+        file_menu = menu_bar.addMenu(self.tr("&File"))
+        file_menu.addAction(a.new_message)
+        file_menu.addAction(self.sync_now_action)
+        file_menu.addAction(self.work_offline_action)
+        file_menu.addSeparator()
+        file_menu.addAction(quit_action)
+        edit_menu = menu_bar.addMenu(self.tr("&Edit"))
+        edit_menu.addAction(a.undo)
+        edit_menu.addAction(a.redo)
+        edit_menu.addSeparator()
+        edit_menu.addAction(select_all)
+        edit_menu.addAction(find_action)
+        view_menu = menu_bar.addMenu(self.tr("&View"))
+        sort_menu = view_menu.addMenu(self.tr("&Sort"))
+        sort_menu.addAction(self.newest_first_action)
+        sort_menu.addAction(self.oldest_first_action)
+        view_menu.addAction(self.conversations_action)
+        self.message_menu = menu_bar.addMenu(self.tr("&Message"))
+        for action in (a.reply, a.reply_all, a.forward):
+            self.message_menu.addAction(action)
+        self.message_menu.addSeparator()
+        for action in (a.mark_read, a.mark_unread, a.toggle_flag):
+            self.message_menu.addAction(action)
+        self.message_menu.addSeparator()
+        self.message_menu.addMenu(a.move_menu)
+        self.message_menu.addAction(a.archive)
+        self.message_menu.addAction(a.delete)
+        tools_menu = menu_bar.addMenu(self.tr("&Tools"))
+        tools_menu.addAction(self.conflicts_action)
+        # The window owns these so their shortcuts work wherever focus is inside it.
+        for action in (a.new_message, a.undo, a.redo, *a.message_actions, find_action,
+                       self.sync_now_action, quit_action):  # fmt: skip
+            self.addAction(action)
+
+        self.toolbar = QToolBar(self.tr("Main toolbar"))
+        self.toolbar.setObjectName("mainToolbar")
+        self.toolbar.setMovable(False)
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        for group in (
+            (self.sync_now_action, a.new_message),
+            (a.reply, a.reply_all, a.forward),
+            (a.archive, a.delete),
+            (a.mark_read, a.mark_unread, a.toggle_flag),
+        ):
+            for action in group:
+                self.toolbar.addAction(action)
+            self.toolbar.addSeparator()
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.toolbar.addWidget(spacer)
+        self.toolbar.addWidget(self.search_box)
+        for action in self.toolbar.actions():
+            button = self.toolbar.widgetForAction(action)
+            if button is not None and action.text():
+                # Icon-only buttons still need a name for screen readers.
+                button.setAccessibleName(action.text().replace("&", ""))
+        self.addToolBar(self.toolbar)
+        self._sync_actions_enabled()
+
+    def _build_status_bar(self) -> None:
+        self.count_label = QLabel()
+        self.sync_status = SyncStatus()
+        self.statusBar().addWidget(self.count_label)
+        self.statusBar().addPermanentWidget(self.sync_status)
+
+    # -- what tests, the app and later features drive -------------------------------------------
     def select_mailbox(self, mailbox_id: str) -> None:
         item = self.mailbox_model.item_for(mailbox_id)
         if item is not None:
             self.mailbox_tree.setCurrentIndex(item.index())
 
     def select_message_row(self, row: int) -> None:
-        self.message_list.selectRow(row)
+        # Not selectRow(): that reads the keyboard's current modifiers and may toggle instead.
+        index = self.message_model.index(row, 0)
+        flags = QItemSelectionModel.SelectionFlag
+        self.message_list.selectionModel().setCurrentIndex(index, flags.ClearAndSelect | flags.Rows)
 
-    # -- slots --------------------------------------------------------------------------
+    def selected_messages(self) -> list[MessageSummary]:
+        selection = self.message_list.selectionModel()
+        if selection is None:
+            return []
+        rows = sorted(index.row() for index in selection.selectedRows())
+        model = self.message_model
+        chosen = [model.summary(r) for r in rows if r < model.rowCount()]
+        if chosen and model.conversations and model.mailbox_id and model.search_text is None:
+            # A row stands for its whole conversation: actions apply to all of it.
+            return views.conversation_members(self._store, model.mailbox_id, chosen)
+        return chosen
+
+    def set_sort_order(self, order: SortOrder) -> None:
+        self.message_model.set_order(order)
+        self.newest_first_action.setChecked(order == SortOrder.NEWEST_FIRST)
+        self.oldest_first_action.setChecked(order == SortOrder.OLDEST_FIRST)
+        self.message_list.show_sort_order(order)
+        self.message_list.scrollToTop()
+
+    def attach_sync(self, controller: SyncControllerLike) -> None:
+        """Shows the controller's state in the status bar and lets menus drive it."""
+        self._controller = controller
+        self.sync_status.attach(controller)
+        controller.stateChanged.connect(self._sync_state_changed)
+        self._sync_actions_enabled()
+
+    @Slot()
+    def color_scheme_changed(self) -> None:
+        """Redraws icons for the new light or dark scheme (the palette follows by itself)."""
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            theme.apply(app)
+        for action in self.findChildren(QAction):
+            name = action.property(icons.ICON_PROPERTY)
+            if isinstance(name, str):
+                action.setIcon(icons.icon(name))
+        current = self.message_model.mailbox_id
+        self.mailbox_model.reload()
+        self.mailbox_tree.expandAll()
+        if current is not None:
+            self.select_mailbox(current)
+        self.message_list.viewport().update()
+
+    @Slot()
+    def show_conflicts(self) -> None:
+        module = _optional("mailapp.ui.conflict_dialog")
+        if module is None:
+            return
+        if self._conflict_dialog is None:
+            self._conflict_dialog = module.ConflictDialog(self._store, parent=self)
+        self._conflict_dialog.show()
+        self._conflict_dialog.raise_()
+
+    # -- slots ----------------------------------------------------------------------------------
     @Slot(QItemSelection, QItemSelection)
     def _mailbox_selected(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
         indexes = selected.indexes()
         mailbox_id = indexes[0].data(MAILBOX_ID_ROLE) if indexes else None
+        if mailbox_id == OUTBOX_ID:
+            self._show_outbox()
+            return
+        self.right_stack.setCurrentIndex(0)
         if mailbox_id is None or mailbox_id == self.message_model.mailbox_id:
             return
-        self.reading_pane.show_placeholder()
+        if self.search_box.text():
+            self.search_box.clear()  # a search belongs to the mailbox it was typed in
+        self.search_box.mailbox_id = mailbox_id
+        self.message_view.show_placeholder()
         self.message_model.set_mailbox(mailbox_id)
         self.message_list.scrollToTop()
+        self.mail_actions.update_enabled()
+
+    def _show_outbox(self) -> None:
+        if self.outbox_view is None:
+            module = _optional("mailapp.ui.outbox_view")
+            if module is None:
+                self.outbox_view = QLabel(self.tr("The outbox cannot be shown in this version."))
+                self.outbox_view.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            else:
+                self.outbox_view = module.OutboxView(self._store, parent=self)
+                retry = getattr(self.outbox_view, "retryRequested", None)
+                if retry is not None:
+                    retry.connect(self._sync_now)
+            self.right_stack.addWidget(self.outbox_view)
+        self.right_stack.setCurrentWidget(self.outbox_view)
 
     @Slot(QItemSelection, QItemSelection)
     def _message_selected(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
+        self.mail_actions.update_enabled()
         rows = self.message_list.selectionModel().selectedRows()
         if len(rows) != 1:
             if not rows:
-                self.reading_pane.show_placeholder()
+                self.message_view.show_placeholder()
             else:
-                self.reading_pane.show_placeholder(self.tr("%n messages selected.", "", len(rows)))
+                self.message_view.show_placeholder(
+                    ntr(self, "%n message selected.", "%n messages selected.", len(rows))
+                )
             return
         summary = self.message_model.summary(rows[0].row())
         if summary.id == self.reading_pane.message_id:
             return
         detail = self._store.message(summary.id)
         if detail is None:
-            self.reading_pane.show_placeholder(self.tr("This message no longer exists."))
+            self.message_view.show_placeholder(self.tr("This message no longer exists."))
             return
-        self.reading_pane.show_message(detail)
+        self.message_view.show_message(detail)
         if not summary.is_read:
             self._store.mark_read([summary.id], True)
 
+    def context_menu_at(self, position: QPoint) -> QMenu | None:
+        """The message list's context menu for a right-click at ``position`` (viewport
+        coordinates); a click outside the selection selects that row first, as in a file manager.
+        """
+        index = self.message_list.indexAt(position)
+        if not index.isValid():
+            return None
+        if not self.message_list.selectionModel().isRowSelected(index.row(), QModelIndex()):
+            self.select_message_row(index.row())
+        self.mail_actions.update_enabled()
+        menu = self.mail_actions.context_menu(self)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        return menu
+
+    @Slot(QPoint)
+    def _message_context_menu(self, position: QPoint) -> None:
+        menu = self.context_menu_at(position)
+        if menu is not None:
+            menu.popup(self.message_list.viewport().mapToGlobal(position))
+
     @Slot(QModelIndex, int, int)
-    def _message_rows_removed(self, _parent: QModelIndex, _first: int, _last: int) -> None:
+    def _message_rows_removed(self, _parent: QModelIndex, first: int, _last: int) -> None:
         shown = self.reading_pane.message_id
         if shown is not None and self.message_model.row_of(shown) is None:
-            self.reading_pane.show_placeholder()
+            self.message_view.show_placeholder()
+            # Like other mail apps: after a delete or move, the next message is shown.
+            if not self.message_list.selectionModel().hasSelection():
+                row = min(first, self.message_model.rowCount() - 1)
+                if row >= 0:
+                    self.select_message_row(row)
         self._update_status()
+        self.mail_actions.update_enabled()
 
     @Slot(object)
     def _store_changed(self, changes: ChangeSet) -> None:
@@ -138,10 +431,53 @@ class MainWindow(QMainWindow):
                 inbox = self.mailbox_model.first_mailbox_with_role("inbox")
                 if inbox is not None:
                     self.select_mailbox(inbox)
-        elif changes.messages or changes.mailboxes:
+        elif changes.messages or changes.mailboxes or changes.outbox:
             self.mailbox_model.refresh_counts()
         self.message_model.apply_changes(changes)
+        if changes.outbox and self._controller is None:
+            self.sync_status.set_pending(views.pending_count(self._store))
+        self.mail_actions.update_enabled()
         self._update_status()
+
+    @Slot(str, object)
+    def _search_results(self, text: str, results: list[MessageSummary]) -> None:
+        self.message_view.show_placeholder()
+        self.message_model.show_search_results(text, results)
+        self.message_list.scrollToTop()
+
+    @Slot()
+    def _search_cleared(self) -> None:
+        self.message_model.clear_search()
+
+    @Slot()
+    def _focus_search(self) -> None:
+        self.search_box.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search_box.selectAll()
+
+    @Slot(str)
+    def _show_notice(self, text: str) -> None:
+        self.statusBar().showMessage(text, NOTICE_STATUS_MS)
+
+    @Slot()
+    def _sync_now(self) -> None:
+        if self._controller is not None:
+            self._controller.sync_now()
+
+    @Slot(bool)
+    def _work_offline(self, offline: bool) -> None:
+        if self._controller is not None:
+            self._controller.set_work_offline(offline)
+
+    @Slot(str, int)
+    def _sync_state_changed(self, state: str, _retry_in: int) -> None:
+        blocked = self.work_offline_action.blockSignals(True)
+        self.work_offline_action.setChecked(state == "working_offline")
+        self.work_offline_action.blockSignals(blocked)
+
+    def _sync_actions_enabled(self) -> None:
+        has_controller = self._controller is not None
+        self.sync_now_action.setEnabled(has_controller)
+        self.work_offline_action.setEnabled(has_controller)
 
     def _store_mailbox_ids(self) -> list[str]:
         return [m.id for m in self._store.mailboxes()]
@@ -150,14 +486,23 @@ class MainWindow(QMainWindow):
         mailbox_id = self.message_model.mailbox_id
         if mailbox_id is None:
             if not self._store.accounts():
-                self.statusBar().showMessage(
+                self.count_label.setText(
                     self.tr("No accounts yet. Try the demo with: mailapp --demo")
                 )
             return
+        if self.message_model.search_text is not None:
+            found = self.message_model.rowCount()
+            self.count_label.setText(ntr(self, "%n message found", "%n messages found", found))
+            return
         total = self._store.count(mailbox_id)
-        text = self.tr("%n message", "", total) if total == 1 else self.tr("%n messages", "", total)
-        self.statusBar().showMessage(text)
+        text = ntr(self, "%n message", "%n messages", total)
+        self.count_label.setText(text)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.changes.close()
+        self.search_box.shutdown()
         super().closeEvent(event)
+
+
+def _optional_spec(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None

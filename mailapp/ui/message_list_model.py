@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from enum import IntEnum
 from typing import Any
@@ -12,6 +12,7 @@ from PySide6.QtCore import (
     QDate,
     QDateTime,
     QLocale,
+    QMimeData,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -20,9 +21,11 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QFont
 
-from mailapp.store import MailStore
+from mailapp.store import MailStore, views
 from mailapp.store.rows import ChangeSet, MessageSummary, PageCursor
+from mailapp.store.views import SortOrder
 from mailapp.ui import icons
+from mailapp.ui.mailbox_tree_view import MESSAGE_IDS_MIME, message_ids_mime
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -41,6 +44,8 @@ DEFAULT_PAGE_SIZE = 64
 # Above this many changed messages (bulk import, "mark all read") a reload beats per-row lookups.
 TARGETED_REFRESH_LIMIT = 200
 
+SEARCH_LIMIT = 500
+
 SummaryKey = tuple[datetime, str]
 
 
@@ -48,11 +53,18 @@ def _sort_key(summary: MessageSummary) -> SummaryKey:
     return (summary.date, summary.id)
 
 
+def _comes_before(a: MessageSummary, b: MessageSummary, order: SortOrder) -> bool:
+    if order == SortOrder.NEWEST_FIRST:
+        return _sort_key(a) > _sort_key(b)
+    return _sort_key(a) < _sort_key(b)
+
+
 class MessageListModel(QAbstractTableModel):
-    """Rows are the messages fetched so far, newest first, as the store's `page()` orders them.
+    """Rows are the messages fetched so far, in date order (newest first by default).
 
     `rowCount()` only counts fetched rows; views call `canFetchMore()`/`fetchMore()` while the last
     row is visible, which pulls the next keyset page. Store changes update rows in place.
+    Optional modes: oldest first, one row per conversation, or the results of a search.
     """
 
     def __init__(
@@ -69,6 +81,10 @@ class MessageListModel(QAbstractTableModel):
         self._rows: list[MessageSummary] = []
         self._row_of: dict[str, int] = {}
         self._exhausted = True
+        self._order = SortOrder.NEWEST_FIRST
+        self._conversations = False
+        self._thread_sizes: dict[str, int] = {}
+        self._search: str | None = None
         self._bold = QFont()
         self._bold.setBold(True)
         self._locale = QLocale()
@@ -85,16 +101,60 @@ class MessageListModel(QAbstractTableModel):
     def mailbox_id(self) -> str | None:
         return self._mailbox_id
 
+    @property
+    def order(self) -> SortOrder:
+        return self._order
+
+    @property
+    def conversations(self) -> bool:
+        return self._conversations
+
+    @property
+    def search_text(self) -> str | None:
+        return self._search
+
     def set_mailbox(self, mailbox_id: str | None) -> None:
         """Shows another mailbox: drops every fetched row and fetches its first page."""
-        self.beginResetModel()
         self._mailbox_id = mailbox_id
+        self._search = None
+        self._restart()
+
+    def set_order(self, order: SortOrder) -> None:
+        if order != self._order:
+            self._order = order
+            self._restart()
+
+    def set_conversations(self, enabled: bool) -> None:
+        """One row per conversation (its newest message in this mailbox) instead of per message."""
+        if enabled != self._conversations:
+            self._conversations = enabled
+            self._restart()
+
+    def show_search_results(self, text: str, results: list[MessageSummary]) -> None:
+        """Lists search results (already ordered) in place of the mailbox, until clear_search()."""
+        self.beginResetModel()
+        self._search = text
         self._rows = []
         self._row_of = {}
-        self._exhausted = mailbox_id is None
-        if mailbox_id is not None:
-            self._append(self._store.page(mailbox_id, None, self._page_size))
+        self._thread_sizes = {}
+        self._extend(results)
+        self._exhausted = True
         self.endResetModel()
+
+    def clear_search(self) -> None:
+        if self._search is not None:
+            self._search = None
+            self._restart()
+
+    def thread_size(self, row: int) -> int:
+        thread_id = self._rows[row].thread_id
+        return self._thread_sizes.get(thread_id, 1) if thread_id else 1
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        # Only the date order can be paged through an index (see mailapp.store.views).
+        if column == Column.DATE:
+            descending = order == Qt.SortOrder.DescendingOrder
+            self.set_order(SortOrder.NEWEST_FIRST if descending else SortOrder.OLDEST_FIRST)
 
     def summary(self, row: int) -> MessageSummary:
         return self._rows[row]
@@ -107,6 +167,14 @@ class MessageListModel(QAbstractTableModel):
         mailbox_id = self._mailbox_id
         if mailbox_id is None or not changes.messages:
             return
+        if self._search is not None:
+            self._refresh_search_rows(changes)
+            return
+        if self._conversations:
+            # A change may move which message heads a conversation; re-read the fetched span.
+            if mailbox_id in changes.mailboxes or any(m in self._row_of for m in changes.messages):
+                self._reload()
+            return
         if len(changes.messages) > TARGETED_REFRESH_LIMIT:
             self._reload()
             return
@@ -115,8 +183,7 @@ class MessageListModel(QAbstractTableModel):
         if mailbox_id in changes.mailboxes:
             candidates += sorted(m for m in changes.messages if m not in self._row_of)
         for message_id in candidates:
-            detail = self._store.message(message_id)
-            summary = detail.summary if detail is not None else None
+            summary = views.summary(self._store, message_id)
             row = self._row_of.get(message_id)
             if summary is None or summary.mailbox_id != mailbox_id:
                 if row is not None:
@@ -144,7 +211,7 @@ class MessageListModel(QAbstractTableModel):
         if self._rows:
             last = self._rows[-1]
             after = PageCursor(date=last.date, id=last.id)
-        page = self._store.page(self._mailbox_id, after, self._page_size)
+        page = self._fetch(after, self._page_size)
         self._exhausted = len(page) < self._page_size
         fresh = [s for s in page if s.id not in self._row_of]
         if not fresh:
@@ -152,7 +219,22 @@ class MessageListModel(QAbstractTableModel):
         first = len(self._rows)
         self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
         self._extend(fresh)
+        self._load_thread_sizes(fresh)
         self.endInsertRows()
+
+    def flags(self, index: ModelIndex) -> Qt.ItemFlag:
+        flags = super().flags(index)
+        return flags | Qt.ItemFlag.ItemIsDragEnabled if index.isValid() else flags
+
+    def supportedDragActions(self) -> Qt.DropAction:
+        return Qt.DropAction.MoveAction
+
+    def mimeTypes(self) -> list[str]:
+        return [MESSAGE_IDS_MIME]
+
+    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
+        rows = sorted({i.row() for i in indexes if i.isValid()})
+        return message_ids_mime([self._rows[r].id for r in rows if r < len(self._rows)])
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
@@ -198,7 +280,9 @@ class MessageListModel(QAbstractTableModel):
         if column == Column.SENDER:
             return summary.sender_name or summary.sender_email or self.tr("(unknown sender)")
         if column == Column.SUBJECT:
-            return summary.subject or self.tr("(no subject)")
+            subject = summary.subject or self.tr("(no subject)")
+            size = self._thread_sizes.get(summary.thread_id, 1) if summary.thread_id else 1
+            return f"{subject} ({size})" if self._conversations and size > 1 else subject
         if column == Column.DATE:
             return self._format_date(summary.date)
         return None
@@ -256,9 +340,8 @@ class MessageListModel(QAbstractTableModel):
         self.endRemoveRows()
 
     def _insert_sorted(self, summary: MessageSummary) -> None:
-        key = _sort_key(summary)
         row = 0
-        while row < len(self._rows) and _sort_key(self._rows[row]) > key:
+        while row < len(self._rows) and _comes_before(self._rows[row], summary, self._order):
             row += 1
         if row == len(self._rows) and not self._exhausted:
             return  # older than everything fetched: the next fetchMore() brings it
@@ -275,7 +358,51 @@ class MessageListModel(QAbstractTableModel):
         self.beginResetModel()
         self._rows = []
         self._row_of = {}
-        page = self._store.page(self._mailbox_id, None, wanted)
+        page = self._fetch(None, wanted)
         self._extend(page)
         self._exhausted = len(page) < wanted
+        self._thread_sizes = {}
+        self._load_thread_sizes(page)
         self.endResetModel()
+
+    def _restart(self) -> None:
+        self.beginResetModel()
+        self._rows = []
+        self._row_of = {}
+        self._thread_sizes = {}
+        self._exhausted = self._mailbox_id is None
+        if self._mailbox_id is not None:
+            page = self._fetch(None, self._page_size)
+            self._append(page)
+            self._load_thread_sizes(page)
+        self.endResetModel()
+
+    def _fetch(self, after: PageCursor | None, limit: int) -> list[MessageSummary]:
+        assert self._mailbox_id is not None
+        if self._order == SortOrder.NEWEST_FIRST and not self._conversations:
+            return self._store.page(self._mailbox_id, after, limit)
+        return views.page(
+            self._store,
+            self._mailbox_id,
+            after,
+            limit,
+            order=self._order,
+            conversations=self._conversations,
+        )
+
+    def _load_thread_sizes(self, summaries: Iterable[MessageSummary]) -> None:
+        if not self._conversations or self._mailbox_id is None:
+            return
+        threads = [s.thread_id for s in summaries if s.thread_id]
+        self._thread_sizes.update(views.thread_sizes(self._store, self._mailbox_id, threads))
+
+    def _refresh_search_rows(self, changes: ChangeSet) -> None:
+        known = [m for m in changes.messages if m in self._row_of]
+        current = views.summaries(self._store, known)
+        for message_id in known:
+            row = self._row_of[message_id]
+            if message_id not in current:
+                self._remove_row(row)
+            else:
+                self._rows[row] = current[message_id]
+                self.dataChanged.emit(self.index(row, 0), self.index(row, len(Column) - 1))

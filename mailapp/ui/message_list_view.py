@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal, Slot
 from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
-from mailapp.ui.message_list_model import Column
+from mailapp.store.views import SortOrder
+from mailapp.ui.message_list_model import Column, MessageListModel
 
 
 class MessageListView(QTableView):
     firstPagePainted = Signal()
+    sortOrderRequested = Signal(object)  # SortOrder, from a click on the Date header
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -27,6 +29,10 @@ class MessageListView(QTableView):
         self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.horizontalHeader().setHighlightSections(False)
         self.horizontalHeader().setStretchLastSection(False)
+        # Messages are dragged onto the mailbox tree to move them.
+        self.setDragEnabled(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.setDefaultDropAction(Qt.DropAction.MoveAction)
 
     def configure_columns(self) -> None:
         """Call after setModel: icon columns stay narrow, the subject takes the spare width."""
@@ -40,6 +46,34 @@ class MessageListView(QTableView):
         header.setSectionResizeMode(Column.SUBJECT, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(Column.DATE, QHeaderView.ResizeMode.Interactive)
         header.resizeSection(Column.DATE, 110)
+        # Clicking the Date header flips the order; other columns cannot be paged in order.
+        header.setSortIndicatorShown(True)
+        header.setSectionsClickable(True)
+        header.setSortIndicator(Column.DATE, Qt.SortOrder.DescendingOrder)
+        header.sectionClicked.connect(self._header_clicked)
+
+    def show_sort_order(self, order: SortOrder) -> None:
+        indicator = (
+            Qt.SortOrder.DescendingOrder
+            if order == SortOrder.NEWEST_FIRST
+            else Qt.SortOrder.AscendingOrder
+        )
+        self.horizontalHeader().setSortIndicator(Column.DATE, indicator)
+
+    @Slot(int)
+    def _header_clicked(self, section: int) -> None:
+        model = self.model()
+        if not isinstance(model, MessageListModel):
+            return
+        if section == Column.DATE:
+            flipped = (
+                SortOrder.OLDEST_FIRST
+                if model.order == SortOrder.NEWEST_FIRST
+                else SortOrder.NEWEST_FIRST
+            )
+            self.sortOrderRequested.emit(flipped)
+        else:
+            self.show_sort_order(model.order)
 
     @property
     def has_painted_rows(self) -> bool:

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from html import escape
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QDateTime, QLocale, QUrl, Slot
+from PySide6.QtCore import QByteArray, QDateTime, QLocale, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices, QImage, QTextDocument
-from PySide6.QtWidgets import QTextBrowser, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
 
 from mailapp.core.addresses import Address
 from mailapp.core.html import sanitize_html
@@ -15,6 +24,57 @@ from mailapp.store import MailStore
 from mailapp.store.rows import AttachmentInfo, MessageDetail
 
 EXTERNAL_SCHEMES = frozenset({"http", "https"})
+# Sanitizer output quotes every attribute with double quotes and escapes their content.
+_REMOTE_IMG = re.compile(r'<img\b[^>]*?\bsrc="((?:https?:)?//[^"]*)"[^>]*>', re.IGNORECASE)
+_ALT = re.compile(r'\balt="([^"]*)"', re.IGNORECASE)
+
+
+_IMG_WITHOUT_SRC = re.compile(r"<img\b(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
+_SIZE = re.compile(r'\b(width|height)="\s*(\d+)', re.IGNORECASE)
+# Smaller than this in either direction is a tracking pixel, not a picture for the reader.
+_TRACKER_PIXELS = 3
+
+
+def _is_tracker(tag: str) -> bool:
+    return any(int(value) < _TRACKER_PIXELS for _name, value in _SIZE.findall(tag))
+
+
+def _alt_text(tag: str) -> str | None:
+    alt = _ALT.search(tag)
+    return alt.group(1) if alt and alt.group(1).strip() else None
+
+
+def blocked_images_as_text(html: str) -> str:
+    """Replaces images whose remote source the sanitizer removed by their alt text.
+
+    Left as they are, their width and height attributes would reserve empty space (a 600-pixel
+    banner pushes the text out of view) for a picture that is never shown.
+    """
+
+    def placeholder(match: re.Match[str]) -> str:
+        tag = match.group(0)
+        alt = None if _is_tracker(tag) else _alt_text(tag)
+        return f'<span style="color: #868e96;">[{alt}]</span>' if alt else ""
+
+    return _IMG_WITHOUT_SRC.sub(placeholder, html)
+
+
+def remote_images_as_links(html: str, label: str) -> str:
+    """Turns remote <img> into links: the user chose to see them, but nothing is fetched here.
+
+    Fetching would need a worker with timeouts (never the UI thread); a link lets the user's
+    browser do it instead, with its own protections.
+    """
+
+    def link(match: re.Match[str]) -> str:
+        tag, url = match.group(0), match.group(1)
+        if _is_tracker(tag):
+            return ""
+        if url.startswith("//"):
+            url = "https:" + url
+        return f'<a href="{url}">[{_alt_text(tag) or escape(label)}]</a>'
+
+    return _REMOTE_IMG.sub(link, html)
 
 
 def _addresses(addresses: list[Address]) -> str:
@@ -37,11 +97,22 @@ class ReadingPane(QTextBrowser):
     `loadResource` is the single door through which QTextDocument fetches images and style
     sheets, so refusing every other scheme here is what keeps remote content (tracking pixels)
     and local files out, whatever the sanitizer let through.
+
+    `remoteBlocked(n)` tells after each message how many remote resources were held back (0 once
+    the user allowed them for that message with `allow_remote_images()`).
     """
 
-    def __init__(self, store: MailStore, parent: QWidget | None = None) -> None:
+    remoteBlocked = Signal(int)
+
+    def __init__(
+        self, store: MailStore, parent: QWidget | None = None, *, in_bars: bool = False
+    ) -> None:
         super().__init__(parent)
         self._store = store
+        # Inside a MessageView, attachments and blocked content are shown in bars of their own.
+        self._list_attachments = not in_bars
+        self._note_blocked = not in_bars
+        self._remote_allowed: set[str] = set()
         self._detail: MessageDetail | None = None
         self._cid_parts: dict[str, AttachmentInfo] = {}
         self.refused_urls: list[QUrl] = []  # for the status bar and tests: what was not loaded
@@ -61,19 +132,32 @@ class ReadingPane(QTextBrowser):
         self.refused_urls = []
         message = text if text is not None else self.tr("No message selected.")
         self.setHtml(f'<p style="color: #868e96; margin: 24px;">{escape(message)}</p>')
+        self.remoteBlocked.emit(0)
+
+    def allow_remote_images(self) -> None:
+        """Shows the current message's remote images (as links); other messages stay blocked."""
+        if self._detail is not None:
+            self._remote_allowed.add(self._detail.summary.id)
+            self.show_message(self._detail)
 
     def show_message(self, detail: MessageDetail) -> None:
         self._detail = detail
         self._cid_parts = {a.content_id: a for a in detail.attachments if a.content_id}
         self.refused_urls = []
         notes = list(detail.notes)
+        blocked = 0
         if not detail.body_available:
             body = f"<p><i>{escape(self.tr('This message is not available offline.'))}</i></p>"
         elif detail.html_body:
-            sanitized = sanitize_html(detail.html_body)
+            allowed = detail.summary.id in self._remote_allowed
+            sanitized = sanitize_html(detail.html_body, allow_remote=allowed)
             body = sanitized.html
-            if sanitized.blocked_remote:
+            if allowed:
+                body = remote_images_as_links(body, self.tr("image"))
+            elif sanitized.blocked_remote:
+                body = blocked_images_as_text(body)
                 blocked = sanitized.blocked_remote
+            if blocked and self._note_blocked:
                 notes.append(
                     self.tr("%n remote resource was blocked to protect your privacy.", "", blocked)
                     if blocked == 1
@@ -92,6 +176,7 @@ class ReadingPane(QTextBrowser):
             + self._attachments_html(detail)
         )
         self.verticalScrollBar().setValue(0)
+        self.remoteBlocked.emit(blocked)
 
     def loadResource(self, type: int, name: QUrl | str) -> Any:
         name = QUrl(name)
@@ -153,14 +238,62 @@ class ReadingPane(QTextBrowser):
             return ""
         items = "".join(f"<li>{escape(note)}</li>" for note in notes)
         return (
-            '<table width="100%" cellpadding="6" style="background-color: #fff3bf;">'
+            '<table width="100%" cellpadding="6" '
+            'style="background-color: #fff3bf; color: #212529;">'
             f'<tr><td><ul style="margin: 0;">{items}</ul></td></tr></table>'
         )
 
     def _attachments_html(self, detail: MessageDetail) -> str:
         listed = [a for a in detail.attachments if not a.inline]
-        if not listed:
+        if not listed or not self._list_attachments:
             return ""
         items = "".join(f"<li>{escape(a.filename)} ({escape(_size(a.size))})</li>" for a in listed)
         title = escape(self.tr("Attachments"))
         return f"<hr/><p><b>{title}</b></p><ul>{items}</ul>"
+
+
+class MessageView(QWidget):
+    """The reading pane with its bars: "Remote images blocked [Load]" above, attachments below."""
+
+    def __init__(self, store: MailStore, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        from mailapp.ui.attachments import AttachmentBar  # keeps the pane importable alone
+
+        self.pane = ReadingPane(store, in_bars=True)
+        self.remote_bar = QFrame()
+        self.remote_bar.setObjectName("remoteBar")
+        self.remote_bar.setFrameShape(QFrame.Shape.StyledPanel)
+        self.remote_label = QLabel(self.tr("Remote images were blocked to protect your privacy."))
+        self.load_remote_button = QPushButton(self.tr("Load"))
+        self.load_remote_button.setToolTip(self.tr("Show this message's remote images as links"))
+        self.load_remote_button.clicked.connect(self.pane.allow_remote_images)
+        bar_layout = QHBoxLayout(self.remote_bar)
+        bar_layout.setContentsMargins(8, 2, 8, 2)
+        bar_layout.addWidget(self.remote_label, 1)
+        bar_layout.addWidget(self.load_remote_button)
+        self.remote_bar.hide()
+        self.attachments = AttachmentBar(store)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.remote_bar)
+        layout.addWidget(self.pane, 1)
+        layout.addWidget(self.attachments)
+        self.pane.remoteBlocked.connect(self._remote_blocked)
+
+    def show_message(self, detail: MessageDetail) -> None:
+        self.pane.show_message(detail)
+        self.attachments.set_attachments(detail.attachments)
+
+    def show_placeholder(self, text: str | None = None) -> None:
+        self.pane.show_placeholder(text)
+        self.attachments.set_attachments([])
+
+    @property
+    def message_id(self) -> str | None:
+        return self.pane.message_id
+
+    @Slot(int)
+    def _remote_blocked(self, count: int) -> None:
+        self.remote_bar.setVisible(count > 0)

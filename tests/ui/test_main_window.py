@@ -48,6 +48,7 @@ def test_mailboxes_are_in_standard_order_with_unread_counts(qtbot: QtBot, store:
         "Receipts",
         "Junk (2)",
         "Trash (2)",
+        "Outbox",
     ]
     current = window.mailbox_tree.currentIndex()
     assert current.data() == "Inbox"
@@ -71,6 +72,7 @@ def test_selecting_a_message_shows_it_and_marks_it_read(qtbot: QtBot, store: Mai
     assert detail is not None and detail.summary.is_read
     assert len(store.pending_mutations()) == pending_before + 1  # queued for the server
     qtbot.waitUntil(lambda: _tree_lines(window)[0] == "Inbox (8)", timeout=5_000)
+    assert _tree_lines(window)[-1] == "Outbox (1)"  # the read flag waits for the server
 
 
 def test_choosing_another_mailbox_lists_its_messages(qtbot: QtBot, store: MailStore) -> None:
@@ -82,4 +84,4 @@ def test_choosing_another_mailbox_lists_its_messages(qtbot: QtBot, store: MailSt
     assert window.message_model.mailbox_id == sent.id
     assert window.message_model.rowCount() == 3
     assert window.mailbox_tree.currentIndex().data(MAILBOX_ID_ROLE) == sent.id
-    assert "3 messages" in window.statusBar().currentMessage()
+    assert window.count_label.text() == "3 messages"

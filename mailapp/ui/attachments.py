@@ -1,0 +1,194 @@
+"""A message's attachments: listed under the reading pane, opened or saved under safe names."""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QLocale, QPoint, Qt, QUrl, Signal, Slot
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMenu,
+    QPushButton,
+    QWidget,
+)
+
+from mailapp.core.filenames import safe_filename
+from mailapp.store import MailStore
+from mailapp.store.rows import AttachmentInfo
+from mailapp.ui import icons
+from mailapp.ui.plural import ntr
+
+_MAX_SAME_NAME = 1000
+
+
+class AttachmentUnavailable(Exception):
+    """The attachment's bytes have not been downloaded to this computer."""
+
+
+def _unique_file(folder: Path, name: str, data: bytes) -> Path:
+    stem, dot, extension = name.rpartition(".")
+    if not dot:
+        stem, extension = name, ""
+    suffix = f".{extension}" if extension else ""
+    root = folder.resolve()
+    for number in range(1, _MAX_SAME_NAME + 1):
+        candidate = root / (name if number == 1 else f"{stem} ({number}){suffix}")
+        if candidate.parent != root:  # safe_filename already prevents this; stay sure
+            raise ValueError(f"refusing to write outside {root}")
+        try:
+            # "x": never overwrite a file that is already there, even one created meanwhile.
+            with open(candidate, "xb") as handle:
+                handle.write(data)
+        except FileExistsError:
+            continue
+        return candidate
+    raise FileExistsError(f"too many files named like {name} in {root}")
+
+
+def save_attachment(store: MailStore, attachment: AttachmentInfo, folder: Path) -> Path:
+    """Writes the attachment into ``folder`` under a safe, new name; returns the file written."""
+    data = store.attachment_data(attachment.id)
+    if data is None:
+        raise AttachmentUnavailable(attachment.filename)
+    return _unique_file(Path(folder), safe_filename(attachment.filename, attachment.content_type),
+                        data)  # fmt: skip
+
+
+def temp_copy(store: MailStore, attachment: AttachmentInfo) -> Path:
+    """A read-only copy in a private temporary folder, for the system's handler to open."""
+    data = store.attachment_data(attachment.id)
+    if data is None:
+        raise AttachmentUnavailable(attachment.filename)
+    folder = Path(tempfile.mkdtemp(prefix="mailapp-open-"))
+    path = _unique_file(folder, safe_filename(attachment.filename, attachment.content_type), data)
+    # Read-only, so an edit in the opened program is not mistaken for changing the mail.
+    os.chmod(path, stat.S_IRUSR)
+    return path
+
+
+def _size(size: int) -> str:
+    return QLocale().formattedDataSize(size, 1)
+
+
+class AttachmentBar(QWidget):
+    """Lists attachments; double-click opens one, the menu or "Save all" saves them."""
+
+    notice = Signal(str)  # a sentence for the status bar: saved, or why not
+
+    def __init__(self, store: MailStore, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._store = store
+        self._attachments: list[AttachmentInfo] = []
+        # Replaced in tests: a native folder dialog cannot be answered there.
+        self.choose_folder: Callable[[], Path | None] = self._ask_folder
+        self.list = QListWidget()
+        self.list.setAccessibleName(self.tr("Attachments"))
+        self.list.setFlow(QListWidget.Flow.LeftToRight)
+        self.list.setWrapping(True)
+        self.list.setFixedHeight(max(self.fontMetrics().height(), 16) + 14)
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.list.customContextMenuRequested.connect(self._context_menu)
+        self.list.itemActivated.connect(self._open_item)
+        self.save_all_button = QPushButton(self.tr("Save All…"))
+        self.save_all_button.clicked.connect(self.save_all)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 2, 4, 2)
+        label = QLabel()
+        label.setPixmap(icons.icon(icons.ATTACHMENT).pixmap(16, 16))
+        label.setAccessibleName(self.tr("Attachments"))
+        layout.addWidget(label)
+        layout.addWidget(self.list, 1)
+        layout.addWidget(self.save_all_button)
+        self.set_attachments([])
+
+    def set_attachments(self, attachments: list[AttachmentInfo]) -> None:
+        self._attachments = [a for a in attachments if not a.inline]
+        self.list.clear()
+        for attachment in self._attachments:
+            text = f"{attachment.filename} ({_size(attachment.size)})"
+            item = QListWidgetItem(icons.icon(icons.ATTACHMENT), text)
+            item.setData(Qt.ItemDataRole.UserRole, attachment.id)
+            self.list.addItem(item)
+        self.setVisible(bool(self._attachments))
+
+    @property
+    def attachments(self) -> list[AttachmentInfo]:
+        return list(self._attachments)
+
+    def open(self, attachment: AttachmentInfo) -> Path | None:
+        try:
+            path = temp_copy(self._store, attachment)
+        except AttachmentUnavailable:
+            self.notice.emit(self._unavailable(attachment))
+            return None
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+        return path
+
+    def save(self, attachments: list[AttachmentInfo]) -> list[Path]:
+        """Asks for a folder once, then saves each attachment in it under a safe name."""
+        if not attachments:
+            return []
+        folder = self.choose_folder()
+        if folder is None:
+            return []
+        saved: list[Path] = []
+        for attachment in attachments:
+            try:
+                saved.append(save_attachment(self._store, attachment, folder))
+            except AttachmentUnavailable:
+                self.notice.emit(self._unavailable(attachment))
+            except OSError as error:
+                self.notice.emit(
+                    self.tr("Could not save %1: %2")
+                    .replace("%1", attachment.filename)
+                    .replace("%2", error.strerror or str(error))
+                )
+        if saved:
+            self.notice.emit(
+                ntr(self, "Saved %n file in %1", "Saved %n files in %1", len(saved)).replace(
+                    "%1", str(folder)
+                )
+            )
+        return saved
+
+    @Slot()
+    def save_all(self) -> None:
+        self.save(self._attachments)
+
+    def _unavailable(self, attachment: AttachmentInfo) -> str:
+        return self.tr("%1 is not available offline yet.").replace("%1", attachment.filename)
+
+    def _attachment_for(self, item: QListWidgetItem | None) -> AttachmentInfo | None:
+        if item is None:
+            return None
+        wanted = item.data(Qt.ItemDataRole.UserRole)
+        return next((a for a in self._attachments if a.id == wanted), None)
+
+    @Slot(QListWidgetItem)
+    def _open_item(self, item: QListWidgetItem) -> None:
+        attachment = self._attachment_for(item)
+        if attachment is not None:
+            self.open(attachment)
+
+    @Slot(QPoint)
+    def _context_menu(self, position: QPoint) -> None:
+        attachment = self._attachment_for(self.list.itemAt(position))
+        if attachment is None:
+            return
+        menu = QMenu(self)
+        menu.addAction(self.tr("&Open"), lambda: self.open(attachment))
+        menu.addAction(self.tr("&Save As…"), lambda: self.save([attachment]))
+        menu.exec(self.list.viewport().mapToGlobal(position))
+
+    def _ask_folder(self) -> Path | None:
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Save Attachments In"))
+        return Path(folder) if folder else None
