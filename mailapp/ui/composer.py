@@ -1,0 +1,458 @@
+"""The composer window: New, Reply, Reply All, Forward, and editing a saved draft.
+
+The draft autosaves (``store.save_draft``) once typing has paused for AUTOSAVE_DELAY_MS and when
+the window closes. While a composer holds a saved draft, the draft is recorded as open in the
+store, so a crash leaves a trace that ``draft_recovery`` offers back at the next start.
+
+Send queues the submission with ``sendAt`` = now + the undo delay, so the server holds the
+message for that long; Undo drops the submission (or cancels it on the server) and reopens the
+draft. Invalid input is refused in the window before anything is queued.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from PySide6.QtCore import QLocale, Qt, QTime, QTimer, Signal, Slot
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QStyle,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mailapp.core.addresses import (
+    Address,
+    AddressError,
+    format_address_list,
+    parse_address,
+    split_address_items,
+)
+from mailapp.store import DraftInput, MailStore
+from mailapp.store.outbox_admin import (
+    account_address,
+    known_addresses,
+    mark_composer_closed,
+    mark_composer_open,
+)
+from mailapp.ui import icons
+from mailapp.ui.composer_content import attachments_not_forwarded, initial_draft, stored_draft
+from mailapp.ui.composer_fields import AddressLineEdit, completion_model
+from mailapp.ui.composer_send import SendLaterDialog, UndoSendNotice
+
+AUTOSAVE_DELAY_MS = 1000
+DEFAULT_UNDO_SECONDS = 10.0
+DEFAULT_MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
+# Give Undo a moment beyond the notice, so a last-second click still reaches the server in time.
+_UNDO_MARGIN = timedelta(seconds=5)
+
+
+class Composer(QWidget):
+    draftSaved = Signal(str)
+    sent = Signal(str)  # the submission id
+
+    def __init__(
+        self,
+        store: MailStore,
+        draft: DraftInput,
+        *,
+        undo_seconds: float = DEFAULT_UNDO_SECONDS,
+        max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT_BYTES,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowFlag(Qt.WindowType.Window)
+        self.setObjectName("composer")
+        self._store = store
+        self._account_id = draft.account_id
+        self.draft_id = draft.draft_id
+        self._in_reply_to = draft.in_reply_to
+        self._references = list(draft.references)
+        # The composer edits plain text: a formatted body from elsewhere is kept only while the
+        # text it goes with is unchanged, so the two never disagree.
+        self._html_body = draft.html_body
+        self._html_matches = draft.body
+        self._attachments: list[tuple[str, str, bytes]] = list(draft.attachments)
+        self._undo_seconds = undo_seconds
+        self._max_attachment_bytes = max_attachment_bytes
+        self._dirty = False
+        self._finished = False
+        self.undo_notice: UndoSendNotice | None = None
+        self.resize(760, 620)
+
+        completions = completion_model(known_addresses(store), self)
+        sender = account_address(store, self._account_id)
+        self.from_label = QLabel(str(sender))
+        self.to_field = AddressLineEdit(completions)
+        self.cc_field = AddressLineEdit(completions)
+        self.bcc_field = AddressLineEdit(completions)
+        self.subject_field = QLineEdit()
+        self.body = QPlainTextEdit()
+        for field, name in (
+            (self.to_field, self.tr("To")),
+            (self.cc_field, self.tr("Cc")),
+            (self.bcc_field, self.tr("Bcc")),
+            (self.subject_field, self.tr("Subject")),
+            (self.body, self.tr("Message text")),
+        ):
+            field.setAccessibleName(name)
+        self.to_field.setPlaceholderText(self.tr("name@example.org, …"))
+
+        self.error_label = QLabel()
+        self.error_label.setObjectName("composerError")
+        self.error_label.setWordWrap(True)
+        self.error_label.setAccessibleName(self.tr("Problem"))
+        self.error_label.setStyleSheet(
+            "QLabel { color: #8a1f11; background: #fdecea; border: 1px solid #e6b3ad;"
+            " border-radius: 4px; padding: 6px; }"
+        )
+        self.error_label.hide()
+        self.info_label = QLabel()
+        self.info_label.setObjectName("composerInfo")
+        self.info_label.setWordWrap(True)
+        self.info_label.setStyleSheet(
+            "QLabel { background: #eef4fb; border: 1px solid #b9cde6; border-radius: 4px;"
+            " padding: 6px; }"
+        )
+        self.info_label.hide()
+
+        self.attachment_list = QListWidget()
+        self.attachment_list.setAccessibleName(self.tr("Attachments"))
+        self.attachment_list.setMaximumHeight(72)
+        self.attach_button = QPushButton(self.tr("Attach…"))
+        self.attach_button.setIcon(icons.icon(icons.ATTACHMENT))
+        self.attach_button.clicked.connect(self._choose_files)
+        self.remove_attachment_button = QToolButton()
+        self.remove_attachment_button.setIcon(
+            self.style().standardIcon(QStyle.StandardPixmap.SP_DialogDiscardButton)
+        )
+        self.remove_attachment_button.setAccessibleName(self.tr("Remove attachment"))
+        self.remove_attachment_button.setToolTip(self.tr("Remove the selected attachment"))
+        self.remove_attachment_button.clicked.connect(self.remove_selected_attachment)
+
+        self.send_button = QPushButton(self.tr("Send"))
+        self.send_button.setDefault(True)
+        self.send_button.clicked.connect(lambda: self.send())
+        self.send_later_button = QPushButton(self.tr("Send Later…"))
+        self.send_later_button.clicked.connect(self._choose_send_time)
+        self.save_status = QLabel()
+        self.save_status.setObjectName("saveStatus")
+
+        form = QFormLayout()
+        form.addRow(self.tr("From:"), self.from_label)
+        form.addRow(self.tr("To:"), self.to_field)
+        form.addRow(self.tr("Cc:"), self.cc_field)
+        form.addRow(self.tr("Bcc:"), self.bcc_field)
+        form.addRow(self.tr("Subject:"), self.subject_field)
+        self.attachments_row = QWidget()
+        attachments_row = QHBoxLayout(self.attachments_row)
+        attachments_row.setContentsMargins(0, 0, 0, 0)
+        attachments_row.addWidget(self.attachment_list, 1)
+        attachments_row.addWidget(self.remove_attachment_button, 0, Qt.AlignmentFlag.AlignTop)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.attach_button)
+        buttons.addWidget(self.save_status, 1)
+        buttons.addWidget(self.send_later_button)
+        buttons.addWidget(self.send_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.info_label)
+        layout.addLayout(form)
+        layout.addWidget(self.body, 1)
+        layout.addWidget(self.attachments_row)
+        layout.addLayout(buttons)
+        QShortcut(QKeySequence("Ctrl+Return"), self).activated.connect(lambda: self.send())
+
+        self._autosave = QTimer(self)
+        self._autosave.setSingleShot(True)
+        self._autosave.setInterval(AUTOSAVE_DELAY_MS)
+        self._autosave.timeout.connect(self.save)
+
+        self._load(draft)
+        for line in (self.to_field, self.cc_field, self.bcc_field, self.subject_field):
+            line.textChanged.connect(self._edited)
+        self.body.textChanged.connect(self._edited)
+        if draft.draft_id is not None:
+            mark_composer_open(store, draft.draft_id)
+        self._update_title()
+
+    # -- contents ------------------------------------------------------------------------------
+
+    def _load(self, draft: DraftInput) -> None:
+        self.to_field.setText(format_address_list(draft.to))
+        self.cc_field.setText(format_address_list(draft.cc))
+        self.bcc_field.setText(format_address_list(draft.bcc))
+        self.subject_field.setText(draft.subject)
+        self.body.setPlainText(draft.body)
+        self._refresh_attachments()
+        cursor = self.body.textCursor()
+        cursor.movePosition(cursor.MoveOperation.Start)
+        self.body.setTextCursor(cursor)
+        # Replies start in the body, above the quote; new messages and forwards start at To.
+        (self.body if draft.to else self.to_field).setFocus()
+
+    def _refresh_attachments(self) -> None:
+        self.attachment_list.clear()
+        locale = QLocale()
+        for name, _content_type, data in self._attachments:
+            item = QListWidgetItem(
+                icons.icon(icons.ATTACHMENT), f"{name} ({locale.formattedDataSize(len(data))})"
+            )
+            self.attachment_list.addItem(item)
+        self.attachments_row.setVisible(bool(self._attachments))
+
+    def _update_title(self) -> None:
+        subject = self.subject_field.text().strip()
+        self.setWindowTitle(subject or self.tr("New Message"))
+
+    def _draft_input(self, *, strict: bool) -> DraftInput:
+        """The window's contents; with ``strict`` unparseable addresses raise AddressError,
+        otherwise (autosave) they are kept as far as they parse so nothing typed is lost."""
+        fields = {}
+        for key, line in (("to", self.to_field), ("cc", self.cc_field), ("bcc", self.bcc_field)):
+            try:
+                fields[key] = line.addresses()
+            except AddressError:
+                if strict:
+                    raise
+                fields[key] = _lenient_addresses(line.text())
+        return DraftInput(
+            draft_id=self.draft_id,
+            account_id=self._account_id,
+            subject=self.subject_field.text(),
+            to=fields["to"],
+            cc=fields["cc"],
+            bcc=fields["bcc"],
+            body=self.body.toPlainText(),
+            html_body=self._html_body if self.body.toPlainText() == self._html_matches else None,
+            in_reply_to=self._in_reply_to,
+            references=self._references,
+            attachments=list(self._attachments),
+        )
+
+    # -- saving ------------------------------------------------------------------------------
+
+    @Slot()
+    def _edited(self) -> None:
+        self._dirty = True
+        self._update_title()
+        self._autosave.start()  # restarts: saves once typing has paused
+
+    @Slot()
+    def save(self) -> str | None:
+        """Save now if anything changed; returns the draft id (None while nothing was saved)."""
+        self._autosave.stop()
+        if not self._dirty:
+            return self.draft_id
+        first_save = self.draft_id is None
+        self.draft_id = self._store.save_draft(self._draft_input(strict=False))
+        self._dirty = False
+        if first_save:
+            mark_composer_open(self._store, self.draft_id)
+        self.save_status.setText(
+            self.tr("Draft saved at {time}").format(
+                time=QLocale().toString(QTime.currentTime(), QLocale.FormatType.ShortFormat)
+            )
+        )
+        self.draftSaved.emit(self.draft_id)
+        return self.draft_id
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._finished:
+            self.save()
+            self._finished = True
+            if self.draft_id is not None:
+                mark_composer_closed(self._store, self.draft_id)
+        super().closeEvent(event)
+
+    # -- attachments -------------------------------------------------------------------------
+
+    @Slot()
+    def _choose_files(self) -> None:
+        files, _filter = QFileDialog.getOpenFileNames(self, self.tr("Attach Files"))
+        if files:
+            self.add_attachment_files([Path(f) for f in files])
+
+    def add_attachment_files(self, paths: Sequence[Path]) -> bool:
+        """Attach files; refuses (with a message, attaching none) any above the size limit."""
+        too_big = [p for p in paths if p.stat().st_size > self._max_attachment_bytes]
+        if too_big:
+            self.show_error(self._too_big_message(too_big[0].name, too_big[0].stat().st_size))
+            return False
+        for path in paths:
+            content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            self._attachments.append((path.name, content_type, path.read_bytes()))
+        self._refresh_attachments()
+        self.clear_error()
+        self._edited()
+        return True
+
+    @Slot()
+    def remove_selected_attachment(self) -> None:
+        row = self.attachment_list.currentRow()
+        if 0 <= row < len(self._attachments):
+            del self._attachments[row]
+            self._refresh_attachments()
+            self._edited()
+
+    def attachment_names(self) -> list[str]:
+        return [name for name, _type, _data in self._attachments]
+
+    def _too_big_message(self, name: str, size: int) -> str:
+        locale = QLocale()
+        return self.tr("“{name}” is {size}; the server accepts attachments up to {limit}.").format(
+            name=name,
+            size=locale.formattedDataSize(size),
+            limit=locale.formattedDataSize(self._max_attachment_bytes),
+        )
+
+    # -- validation and sending ------------------------------------------------------------
+
+    def show_error(self, message: str) -> None:
+        self.error_label.setText(message)
+        self.error_label.show()
+
+    def show_info(self, message: str) -> None:
+        self.info_label.setText(message)
+        self.info_label.show()
+
+    def clear_error(self) -> None:
+        self.error_label.clear()
+        self.error_label.hide()
+
+    def validation_problem(self) -> str | None:
+        """Why this message cannot be sent as it is, or None."""
+        recipients = 0
+        for label, line in (
+            (self.tr("To"), self.to_field),
+            (self.tr("Cc"), self.cc_field),
+            (self.tr("Bcc"), self.bcc_field),
+        ):
+            try:
+                recipients += len(line.addresses())
+            except AddressError as error:
+                line.setFocus()
+                return self.tr("{field}: {problem}").format(field=label, problem=str(error))
+        if recipients == 0:
+            self.to_field.setFocus()
+            return self.tr("Add at least one recipient in To, Cc or Bcc.")
+        for name, _type, data in self._attachments:
+            if len(data) > self._max_attachment_bytes:
+                return self._too_big_message(name, len(data))
+        return None
+
+    @Slot()
+    def _choose_send_time(self) -> None:
+        dialog = SendLaterDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self.send(send_at=dialog.send_at()))
+        dialog.open()
+
+    def send(self, *, send_at: datetime | None = None) -> str | None:
+        """Queue the message (now, or at ``send_at``) and close; None when refused."""
+        problem = self.validation_problem()
+        if problem is not None:
+            self.show_error(problem)
+            return None
+        self.clear_error()
+        self._dirty = True  # always store what is being sent, even if autosave just ran
+        draft_id = self.save()
+        assert draft_id is not None
+        held_until: datetime | None = send_at
+        if send_at is None and self._undo_seconds > 0:
+            held_until = datetime.now(UTC) + timedelta(seconds=self._undo_seconds) + _UNDO_MARGIN
+        submission_id = self._store.queue_send(draft_id, send_at=held_until)
+        self._finished = True
+        mark_composer_closed(self._store, draft_id)
+        if self._undo_seconds > 0:
+            self.undo_notice = UndoSendNotice(
+                self._store,
+                submission_id,
+                self.subject_field.text().strip(),
+                seconds=self._undo_seconds,
+                send_at=send_at,
+                reopen=self._reopener(),
+                parent=self.parentWidget(),
+            )
+            self.undo_notice.show()
+        self.sent.emit(submission_id)
+        self.close()
+        return submission_id
+
+    def _reopener(self) -> Callable[[str], QWidget]:
+        # Captured now: the composer itself may be deleted on close before Undo is clicked.
+        store, account_id, parent = self._store, self._account_id, self.parentWidget()
+        undo_seconds, limit = self._undo_seconds, self._max_attachment_bytes
+
+        def reopen(draft_id: str) -> QWidget:
+            return open_composer(
+                store,
+                account_id,
+                draft_id=draft_id,
+                parent=parent,
+                undo_seconds=undo_seconds,
+                max_attachment_bytes=limit,
+            )
+
+        return reopen
+
+
+def _lenient_addresses(text: str) -> list[Address]:
+    """Whatever parses, for an autosave of a half-typed recipient list."""
+    result: list[Address] = []
+    for item in split_address_items(text):
+        try:
+            result.append(parse_address(item))
+        except AddressError:
+            # Keep the typed text in the draft so nothing is lost; the send check refuses it.
+            result.append(Address(None, item))
+    return result
+
+
+def open_composer(
+    store: MailStore,
+    account_id: str,
+    *,
+    mode: str = "new",
+    parent_message_id: str | None = None,
+    draft_id: str | None = None,
+    parent: QWidget | None = None,
+    undo_seconds: float = DEFAULT_UNDO_SECONDS,
+    max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT_BYTES,
+) -> Composer:
+    """Show a composer: ``mode`` new/reply/reply_all/forward, or reopen ``draft_id``."""
+    if draft_id is not None:
+        draft = stored_draft(store, draft_id)
+    else:
+        draft = initial_draft(store, account_id, mode, parent_message_id)
+    composer = Composer(
+        store,
+        draft,
+        undo_seconds=undo_seconds,
+        max_attachment_bytes=max_attachment_bytes,
+        parent=parent,
+    )
+    if mode == "forward" and draft_id is None and parent_message_id is not None:
+        missing = attachments_not_forwarded(store, parent_message_id, draft)
+        if missing:
+            composer.show_info(
+                composer.tr(
+                    "Not available offline, so not attached: {names}. "
+                    "Forward again once Mail has downloaded them."
+                ).format(names=", ".join(missing))
+            )
+    composer.show()
+    return composer

@@ -1,0 +1,159 @@
+"""The Outbox view over a real store: descriptions, states, and the Retry/Edit/Discard actions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from PySide6.QtWidgets import QMessageBox
+from pytestqt.qtbot import QtBot
+
+from mailapp.core.addresses import Address
+from mailapp.store import DraftInput, MailStore, OutboxState
+from mailapp.ui.composer import Composer
+from mailapp.ui.outbox_model import ATTEMPTS, DESCRIPTION, LAST_ERROR, NEXT_RETRY, STATE
+from mailapp.ui.outbox_view import OutboxView
+from tests.ui.conftest import inbox_id
+
+
+def account(store: MailStore) -> str:
+    return store.accounts()[0][0]
+
+
+def view(qtbot: QtBot, store: MailStore) -> OutboxView:
+    widget = OutboxView(store)
+    qtbot.addWidget(widget)
+    widget.show()
+    return widget
+
+
+def cell(widget: OutboxView, row: int, column: int) -> str:
+    return str(widget.model.index(row, column).data())
+
+
+def queue_a_send(store: MailStore, subject: str = "Quarterly report") -> str:
+    draft_id = store.save_draft(
+        DraftInput(
+            draft_id=None,
+            account_id=account(store),
+            subject=subject,
+            to=[Address(None, "bob@example.org"), Address("Ann", "ann@example.org")],
+        )
+    )
+    store.queue_send(draft_id)
+    return draft_id
+
+
+def test_changes_are_described_as_the_user_made_them(qtbot: QtBot, store: MailStore) -> None:
+    unread = [m.id for m in store.page(inbox_id(store)) if not m.is_read][:3]
+    store.mark_read(unread)
+    queue_a_send(store)
+    widget = view(qtbot, store)
+    descriptions = [cell(widget, row, DESCRIPTION) for row in range(widget.model.rowCount())]
+    assert descriptions == [
+        "Mark 3 messages read",
+        "Save draft “Quarterly report”",
+        "Send “Quarterly report” to bob@example.org, ann@example.org",
+    ]
+    assert cell(widget, 0, STATE) == "Waiting for the next sync"
+    assert cell(widget, 0, NEXT_RETRY) == "next sync"
+
+
+def test_a_failure_shows_its_reason_attempts_and_next_retry(qtbot: QtBot, store: MailStore) -> None:
+    queue_a_send(store)
+    send = store.pending_mutations()[-1]
+    store.set_mutation_state([send.mutation_id], OutboxState.IN_FLIGHT)
+    retry_at = datetime.now(UTC) + timedelta(minutes=5)
+    store.set_mutation_state(
+        [send.mutation_id],
+        OutboxState.PENDING,
+        error="Server unreachable",
+        next_attempt_at=retry_at,
+    )
+    widget = view(qtbot, store)
+    assert cell(widget, 1, STATE) == "Waiting to retry"
+    assert cell(widget, 1, ATTEMPTS) == "1"
+    assert cell(widget, 1, LAST_ERROR) == "Server unreachable"
+    assert cell(widget, 1, NEXT_RETRY) == retry_at.astimezone().strftime("%H:%M")
+
+
+def test_the_view_follows_the_store(qtbot: QtBot, store: MailStore) -> None:
+    widget = view(qtbot, store)
+    assert widget.model.rowCount() == 0
+    assert widget.empty_label.isVisible()
+    store.set_flagged([store.page(inbox_id(store))[5].id])
+    qtbot.waitUntil(lambda: widget.model.rowCount() == 1, timeout=2_000)
+    assert cell(widget, 0, DESCRIPTION) == "Flag 1 message"
+    assert widget.table.isVisible()
+
+
+def test_retry_now_makes_a_failed_send_due_and_asks_for_a_sync(
+    qtbot: QtBot, store: MailStore
+) -> None:
+    queue_a_send(store)
+    send = store.pending_mutations()[-1]
+    store.set_mutation_state([send.mutation_id], OutboxState.FAILED, error="serverFail")
+    widget = view(qtbot, store)
+    assert cell(widget, 1, STATE).startswith("Failed")
+    widget.select_rows(1)
+    assert widget.retry_button.isEnabled()
+    with qtbot.waitSignal(widget.retryRequested, timeout=1_000):
+        widget.retry_button.click()
+    assert store.pending_mutations()[-1].state == OutboxState.PENDING
+    qtbot.waitUntil(lambda: cell(widget, 1, STATE) == "Waiting for the next sync", timeout=2_000)
+
+
+def test_edit_returns_a_waiting_message_to_drafts_in_a_composer(
+    qtbot: QtBot, store: MailStore
+) -> None:
+    draft_id = queue_a_send(store, "Edit me")
+    widget = view(qtbot, store)
+    widget.select_rows(0)
+    assert not widget.edit_button.isEnabled()  # a draft save is not a message to edit
+    widget.select_rows(1)
+    assert widget.edit_button.isEnabled()
+    widget.edit_button.click()
+
+    (composer,) = widget.opened_composers
+    qtbot.addWidget(composer)
+    assert isinstance(composer, Composer) and composer.isVisible()
+    assert (composer.draft_id, composer.subject_field.text()) == (draft_id, "Edit me")
+    assert [m.type for m in store.pending_mutations()] == ["draft.upsert"]
+    qtbot.waitUntil(lambda: widget.model.rowCount() == 1, timeout=2_000)
+
+
+def test_discard_asks_first_and_then_undoes_the_change(qtbot: QtBot, store: MailStore) -> None:
+    message = next(m for m in store.page(inbox_id(store)) if not m.is_read)
+    store.mark_read([message.id])
+    widget = view(qtbot, store)
+    widget.select_rows(0)
+
+    widget.discard_button.click()
+    box = widget.confirmation
+    assert box is not None and box.isVisible()
+    assert "Mark 1 message read" in box.text()
+    box.button(QMessageBox.StandardButton.Cancel).click()
+    assert len(store.pending_mutations()) == 1  # cancelled: nothing discarded
+
+    widget.discard_button.click()
+    box = widget.confirmation
+    assert box is not None
+    (discard_button,) = [
+        b for b in box.buttons() if box.buttonRole(b) == QMessageBox.ButtonRole.DestructiveRole
+    ]
+    discard_button.click()
+    assert store.pending_mutations() == []
+    detail = store.message(message.id)
+    assert detail is not None and not detail.summary.is_read
+    qtbot.waitUntil(lambda: widget.model.rowCount() == 0, timeout=2_000)
+
+
+def test_a_change_being_sent_offers_no_actions(qtbot: QtBot, store: MailStore) -> None:
+    queue_a_send(store)
+    send = store.pending_mutations()[-1]
+    store.set_mutation_state([send.mutation_id], OutboxState.IN_FLIGHT)
+    widget = view(qtbot, store)
+    widget.select_rows(1)
+    assert cell(widget, 1, STATE) == "Sending to the server"
+    assert not widget.retry_button.isEnabled()
+    assert not widget.edit_button.isEnabled()
+    assert not widget.discard_button.isEnabled()
