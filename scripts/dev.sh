@@ -32,7 +32,7 @@ ensure_python() {
     local stamp="$VENV/.installed-$(sha1sum pyproject.toml | cut -c1-12)"
     if [ ! -f "$stamp" ]; then
         "$VENV/bin/python" -m pip install -q --upgrade pip
-        "$VENV/bin/python" -m pip install -q -e ".[server,test,dev]"
+        "$VENV/bin/python" -m pip install -q -e ".[server,test,dev,packaging]"
         touch "$stamp"
     fi
 }
@@ -79,12 +79,19 @@ ensure_postgres() {
     "$VENV/bin/python" scripts/pg_ready.py "$url" --verbose
 }
 
+# The packaging tests validate the desktop file and the AppStream metadata offline.
+ensure_desktop_validators() {
+    command -v desktop-file-validate >/dev/null && command -v appstreamcli >/dev/null && return 0
+    apt_install desktop-file-utils appstream || \
+        echo "desktop-file-utils and appstream are missing: the desktop-file tests will say so." >&2
+}
+
 cmd="${1:-demo}"; shift || true
 case "$cmd" in
     setup) ensure_python; ensure_qt_runtime ;;
     demo)  ensure_python; ensure_qt_runtime; exec "$VENV/bin/python" -m mailapp --demo "$@" ;;
     test)
-        ensure_python; ensure_qt_runtime; ensure_postgres
+        ensure_python; ensure_qt_runtime; ensure_postgres; ensure_desktop_validators
         export QT_QPA_PLATFORM=offscreen
         exec "$VENV/bin/python" -m pytest "$@" ;;
     *) echo "usage: scripts/dev.sh {demo|test|setup} [args…]" >&2; exit 2 ;;

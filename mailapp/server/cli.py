@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 EXIT_OK = 0
 EXIT_ERROR = 1  # the command could not do its work (database unreachable, I/O error …)
@@ -41,19 +41,29 @@ class CliError(Exception):
         self.code = code
 
 
+# libpq and SMTP URLs can carry secrets in the query string as well as in the userinfo.
+_SECRET_QUERY_KEYS = frozenset({"password", "passwd", "pass", "sslpassword", "secret", "token"})
+
+
 def redact_url(url: str | None) -> str | None:
-    """The URL with its password (if any) replaced by ***."""
+    """The URL with its password (userinfo or query parameter) replaced by ***."""
     if not url:
         return url
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = f"{user}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
+    if parts.password is not None:
+        user = parts.username or ""
+        host = parts.hostname or ""
+        if ":" in host:
+            host = f"[{host}]"
+        netloc = f"{user}:***@{host}" + (f":{parts.port}" if parts.port else "")
+        parts = parts._replace(netloc=netloc)
+    if parts.query:
+        query = [
+            (key, "***" if key.lower() in _SECRET_QUERY_KEYS else value)
+            for key, value in parse_qsl(parts.query, keep_blank_values=True)
+        ]
+        parts = parts._replace(query=urlencode(query, safe="*"))
+    return urlunsplit(parts)
 
 
 def _settings(args: argparse.Namespace) -> Any:

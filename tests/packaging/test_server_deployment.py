@@ -63,11 +63,6 @@ def test_example_settings_are_real_and_their_secrets_never_printed(tmp_path: Pat
     assert "CHANGE-ME" not in "".join(shown.values())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="mailapp/server/cli.py redact_url only hides the userinfo password, not a "
-    "?password= query parameter (libpq accepts both); reported to the server engineers",
-)
 def test_config_hides_a_password_given_as_a_url_parameter(tmp_path: Path) -> None:
     shown = config_command(
         {"MAILAPP_DATABASE_URL": "postgresql://mailapp@db/mail?password=query-secret-789"},
