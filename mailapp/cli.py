@@ -28,13 +28,26 @@ class GuiOptions:
     screenshot: Path | None
     report_first_paint: bool
     exit_after_first_paint: bool
+    demo_offline: bool = False  # --demo --offline: local demo mail, no server (screenshots)
+    second_device: bool = False  # --demo --second-device: a second window, same user
+
+    @property
+    def live_demo(self) -> bool:
+        """--demo with the in-process server; a screenshot or a kept profile stays offline."""
+        return (
+            self.demo and not self.demo_offline and self.screenshot is None and self.profile is None
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="mailapp", description="An offline-first desktop email client."
+        prog="mailapp",
+        description="An offline-first desktop email client.",
+        epilog="Without a window: 'mailapp account add --help' and 'mailapp sync --help'.",
     )
-    parser.add_argument("--version", action="version", version=f"mailapp {__version__}")
+    parser.add_argument(
+        "--version", action=_VersionAction, nargs=0, help="show the installed version and exit"
+    )
     parser.add_argument(
         "--profile",
         type=Path,
@@ -44,7 +57,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--demo",
         action="store_true",
-        help="open a fresh profile filled with demo mail (with --profile: fill DIR if it is new)",
+        help="start a demo sync server in this process with two users, sign in as the first "
+        "and sync (with --offline, --screenshot or --profile: local demo mail, no server)",
+    )
+    parser.add_argument(
+        "--offline",
+        action="store_true",
+        help="with --demo: a profile filled with demo mail, no server",
+    )
+    parser.add_argument(
+        "--second-device",
+        action="store_true",
+        help="with --demo: also open a second window, another device of the same user",
     )
     parser.add_argument(
         "--screenshot",
@@ -52,7 +76,33 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE.png",
         help="render the main window offscreen to FILE.png once the message list shows, then exit",
     )
+    parser.add_argument(
+        "--smoke-test",
+        action="store_true",
+        help="check an installation: open a throw-away profile offscreen, migrate its store, "
+        "render the main window, exit 0 if all of that worked",
+    )
     return parser
+
+
+def installed_version() -> str:
+    """The version the installer recorded (pyproject's, via the wheel or bundle metadata).
+
+    Read only for --version: importlib.metadata costs start-up time, hence the constant
+    mailapp.__version__ (kept equal to pyproject by a test) used as the fallback.
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("mailapp")
+    except PackageNotFoundError:  # a source tree that was never installed
+        return __version__
+
+
+class _VersionAction(argparse.Action):
+    def __call__(self, parser: argparse.ArgumentParser, *_args: object, **_kwargs: object) -> None:
+        print(f"mailapp {installed_version()}")
+        parser.exit()
 
 
 def _env_flag(name: str) -> bool:
@@ -68,14 +118,26 @@ def _no_display() -> bool:
     return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+HEADLESS_COMMANDS = ("account", "sync")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments and arguments[0] in HEADLESS_COMMANDS:
+        from mailapp.sync.headless import main as headless_main  # Qt-free
+
+        return headless_main(arguments)
     args = build_parser().parse_args(argv)
+    if args.smoke_test:
+        return smoke_test()
     options = GuiOptions(
         profile=args.profile,
         demo=args.demo,
         screenshot=args.screenshot,
         report_first_paint=_env_flag(REPORT_FIRST_PAINT_ENV),
         exit_after_first_paint=_env_flag(EXIT_AFTER_FIRST_PAINT_ENV),
+        demo_offline=args.offline,
+        second_device=args.second_device,
     )
     if options.screenshot is not None:
         # The platform plugin is chosen when QApplication is created, so this must come first.
@@ -90,3 +152,76 @@ def main(argv: Sequence[str] | None = None) -> int:
     from mailapp.ui.app import run  # Qt is loaded only for the window, never for subcommands
 
     return run(options, argv=[sys.argv[0] if sys.argv else "mailapp"])
+
+
+def _keyring_backends() -> list[str]:
+    """The keyring backends this installation can load (a bundle may lack their metadata)."""
+    from importlib.metadata import entry_points
+
+    loadable = []
+    for entry in entry_points(group="keyring.backends"):
+        try:
+            entry.load()
+        except Exception:  # a backend that cannot load here is simply not offered
+            continue
+        loadable.append(entry.name)
+    return sorted(loadable)
+
+
+def smoke_test() -> int:
+    """`mailapp --smoke-test`: what installers and CI run to prove a build starts.
+
+    It takes the app's real start-up path (the screenshot mode) on a fresh profile, so the store
+    is created through every migration and the main window must paint; then checks what a
+    frozen bundle most often lacks: the migration scripts, the bundled icons, a keyring backend.
+    """
+    import shutil
+    import tempfile
+
+    from mailapp import paths
+
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    folder = Path(tempfile.mkdtemp(prefix="mailapp-smoke-"))
+    try:
+        picture = folder / "window.png"
+        options = GuiOptions(
+            profile=folder / "profile",
+            demo=False,
+            screenshot=picture,
+            report_first_paint=False,
+            exit_after_first_paint=False,
+        )
+        from mailapp.ui.app import run
+
+        status = run(options, argv=[sys.argv[0] if sys.argv else "mailapp"])
+        problems = [] if status == 0 else [f"the app exited with status {status}"]
+        header = picture.read_bytes()[:24] if picture.is_file() else b""
+        if not header.startswith(b"\x89PNG"):
+            problems.append("the main window was not rendered")
+        else:
+            width, height = int.from_bytes(header[16:20]), int.from_bytes(header[20:24])
+            print(f"smoke-test: main window rendered at {width}x{height}")
+        import sqlite3
+
+        from mailapp.store.migrate import head_revision
+
+        store = sqlite3.connect(paths.store_path(options.profile or folder))
+        try:
+            revision = store.execute("SELECT version_num FROM alembic_version").fetchone()
+        except sqlite3.Error as error:
+            revision = (f"unreadable ({error})",)
+        finally:
+            store.close()
+        if revision is None or revision[0] != head_revision():
+            problems.append(f"the store is at {revision}, not at {head_revision()}")
+        else:
+            print(f"smoke-test: store created and migrated to {revision[0]}")
+        if not paths.resource("icons", "mailapp.svg").is_file():
+            problems.append(f"the icons are missing from {paths.resources_dir()}")
+        print(f"smoke-test: keyring backends {', '.join(_keyring_backends())}")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    for problem in problems:
+        print(f"smoke-test: FAILED: {problem}", file=sys.stderr)
+    print("smoke-test: ok" if not problems else "smoke-test: failed", flush=True)
+    return 0 if not problems else 1

@@ -1,0 +1,142 @@
+"""Edit → Settings: offline window, sync interval, undo-send delay, remote content."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mailapp.store import MailStore
+from mailapp.store.settings import AppSettings, RemoteContent, load_settings, save_settings
+
+
+class SettingsDialog(QDialog):
+    """Shows the profile's settings; OK saves them (`saved` carries the new values)."""
+
+    saved = Signal(object)  # AppSettings
+
+    def __init__(self, store: MailStore, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Settings"))
+        self._store = store
+        current = load_settings(store)
+        limits = AppSettings.model_fields
+
+        self.prefetch_spin = QSpinBox()
+        self.prefetch_spin.setRange(0, _upper(limits["prefetch_days"].metadata, 3650))
+        self.prefetch_spin.setSuffix(self.tr(" days"))
+        self.prefetch_spin.setSpecialValueText(self.tr("None (download when opened)"))
+        self.prefetch_spin.setValue(current.prefetch_days)
+        self.interval_spin = QSpinBox()
+        self.interval_spin.setRange(1, _upper(limits["sync_interval_minutes"].metadata, 1440))
+        self.interval_spin.setSuffix(self.tr(" min"))
+        self.interval_spin.setValue(current.sync_interval_minutes)
+        self.undo_spin = QSpinBox()
+        self.undo_spin.setRange(0, _upper(limits["undo_send_seconds"].metadata, 60))
+        self.undo_spin.setSuffix(self.tr(" s"))
+        self.undo_spin.setSpecialValueText(self.tr("Off (send at once)"))
+        self.undo_spin.setValue(current.undo_send_seconds)
+        self.remote_combo = QComboBox()
+        self.remote_combo.addItem(self.tr("Always ask"), RemoteContent.ASK)
+        self.remote_combo.addItem(
+            self.tr("Load from senders I have written to"), RemoteContent.KNOWN_SENDERS
+        )
+        self.remote_combo.setCurrentIndex(self.remote_combo.findData(current.remote_content))
+
+        form = QFormLayout()
+        form.addRow(self.tr("Keep mail &bodies offline for the last:"), self.prefetch_spin)
+        form.addRow(self.tr("Check for new mail &every:"), self.interval_spin)
+        form.addRow(self.tr("&Undo send for:"), self.undo_spin)
+        form.addRow(self.tr("&Remote images:"), self.remote_combo)
+        note = QLabel(
+            self.tr(
+                "Older messages are downloaded when you open them. New mail arrives at once "
+                "while the server is reachable; the interval is a fallback. Remote images are "
+                "otherwise loaded only when you ask, one message at a time."
+            )
+        )
+        note.setWordWrap(True)
+        note.setEnabled(False)  # secondary text
+
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok
+            | QDialogButtonBox.StandardButton.Cancel
+            | QDialogButtonBox.StandardButton.RestoreDefaults
+        )
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        defaults = self.buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults)
+        defaults.clicked.connect(self.restore_defaults)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(note)
+        layout.addWidget(self.buttons)
+
+    def values(self) -> AppSettings:
+        return AppSettings(
+            prefetch_days=self.prefetch_spin.value(),
+            sync_interval_minutes=self.interval_spin.value(),
+            undo_send_seconds=self.undo_spin.value(),
+            remote_content=RemoteContent(self.remote_combo.currentData()),
+        )
+
+    @Slot()
+    def restore_defaults(self) -> None:
+        defaults = AppSettings()
+        self.prefetch_spin.setValue(defaults.prefetch_days)
+        self.interval_spin.setValue(defaults.sync_interval_minutes)
+        self.undo_spin.setValue(defaults.undo_send_seconds)
+        self.remote_combo.setCurrentIndex(self.remote_combo.findData(defaults.remote_content))
+
+    def accept(self) -> None:
+        settings = self.values()
+        save_settings(self._store, settings)
+        self.saved.emit(settings)
+        super().accept()
+
+
+def _upper(metadata: list[object], fallback: int) -> int:
+    """The model's own `le` bound, so the spin box and validation never disagree."""
+    for item in metadata:
+        le = getattr(item, "le", None)
+        if isinstance(le, int):
+            return le
+    return fallback
+
+
+def menu_titled(window: QMainWindow, title: str) -> QMenu | None:
+    for action in window.menuBar().actions():
+        menu = action.menu()
+        if isinstance(menu, QMenu) and action.text().replace("&", "") == title:
+            return menu
+    return None
+
+
+def add_settings_action(window: QMainWindow, store: MailStore) -> QAction:
+    """Edit → Settings… (Preferences… on macOS, by role) opening the dialog for `store`."""
+    action = QAction(window.tr("Se&ttings…"), window)
+    action.setMenuRole(QAction.MenuRole.PreferencesRole)
+    action.setObjectName("settingsAction")
+
+    def open_dialog() -> None:
+        dialog = SettingsDialog(store, window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
+    action.triggered.connect(open_dialog)
+    menu = menu_titled(window, "Edit") or window.menuBar().addMenu(window.tr("&Edit"))
+    menu.addSeparator()
+    menu.addAction(action)
+    return action

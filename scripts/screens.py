@@ -1,0 +1,175 @@
+"""Render each main screen of mailapp to PNG files: `python scripts/screens.py OUTDIR`.
+
+Everything is real: the demo server runs in this process (mailapp.ui.demo_live), two devices of
+alice sign in and sync, a conflict is made the way a user would make one, and each screen is
+grabbed offscreen. The pictures are for looking at, never committed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from PySide6.QtWidgets import QApplication, QWidget
+
+from mailapp.core.addresses import Address
+from mailapp.store import DraftInput, MailStore
+from mailapp.sync.account import client_for
+from mailapp.sync.engine import SyncEngine
+from mailapp.ui.account_setup import AccountSetupDialog, start_sync
+from mailapp.ui.composer import open_composer
+from mailapp.ui.conflict_dialog import ConflictDialog
+from mailapp.ui.demo_live import Device, LiveDemo
+from mailapp.ui.mailbox_tree_model import OUTBOX_ID
+from mailapp.ui.main_window import MainWindow
+from mailapp.ui.settings_dialog import SettingsDialog
+from mailapp.ui.sync_worker import SyncController
+
+WAIT_S = 20.0
+
+
+def settle(app: QApplication, seconds: float = 0.3) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def wait_until(app: QApplication, condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + WAIT_S
+    while not condition():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"screens: timed out waiting for {what}")
+        app.processEvents()
+        time.sleep(0.02)
+
+
+def save(app: QApplication, widget: QWidget, folder: Path, name: str) -> None:
+    widget.show()
+    settle(app)
+    target = folder / f"{name}.png"
+    if not widget.grab().save(str(target), "PNG"):
+        raise SystemExit(f"screens: could not write {target}")
+    print(target)
+
+
+def sync_once(device: Device) -> None:
+    with client_for(device.store, device.account_id) as client:
+        SyncEngine(device.store, client, device.account_id).run_cycle()
+
+
+def make_conflict(laptop: Device, phone: Device) -> None:
+    """The same draft's subject changed on two devices: the laptop finds a conflict."""
+    draft_id = laptop.store.save_draft(
+        DraftInput(
+            None,
+            laptop.account_id,
+            subject="Team offsite plan",
+            to=[Address("Bob Okafor", "bob@example.org")],
+            body="Let's meet in Lisbon in May.",
+        )
+    )
+    sync_once(laptop)
+    sync_once(phone)
+    on_phone = next(d for d in phone.store.drafts(phone.account_id) if d.subject.startswith("Team"))
+    phone.store.save_draft(
+        DraftInput(
+            on_phone.id, phone.account_id, subject="Team offsite: Porto instead?",
+            to=list(on_phone.to), body=on_phone.body,
+        )
+    )  # fmt: skip
+    laptop.store.save_draft(
+        DraftInput(
+            draft_id, laptop.account_id, subject="Team offsite plan (final)",
+            to=[Address("Bob Okafor", "bob@example.org")], body="Let's meet in Lisbon in May.",
+        )
+    )  # fmt: skip
+    sync_once(phone)
+    sync_once(laptop)
+
+
+def attach(window: MainWindow, store: MailStore, account_id: str) -> SyncController:
+    controller = start_sync(window, store, account_id)
+    return controller
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("outdir", type=Path)
+    args = parser.parse_args(argv)
+    folder: Path = args.outdir
+    folder.mkdir(parents=True, exist_ok=True)
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    assert isinstance(app, QApplication)
+    with ExitStack() as cleanup:
+        demo = LiveDemo(cleanup)
+        laptop, phone = demo.device("laptop"), demo.device("phone")
+        sync_once(laptop)
+        make_conflict(laptop, phone)
+
+        window = MainWindow(laptop.store)
+        window.resize(1200, 760)
+        controller = attach(window, laptop.store, laptop.account_id)
+        cleanup.callback(controller.shutdown)
+        window.show()
+        wait_until(app, lambda: controller.state == "online", "the laptop to be online")
+        wait_until(app, lambda: window.message_model.rowCount() > 0, "the inbox")
+        window.select_message_row(1)
+        save(app, window, folder, "01-main-window")
+
+        composer = open_composer(
+            laptop.store, laptop.account_id, mode="reply",
+            parent_message_id=window.selected_messages()[0].id, parent=window,
+        )  # fmt: skip
+        composer.body.setPlainText("Sounds good, see you there!\n\n" + composer.body.toPlainText())
+        save(app, composer, folder, "02-composer")
+        composer.close()
+
+        conflicts = ConflictDialog(laptop.store, parent=window)
+        conflicts.resize(820, 520)
+        save(app, conflicts, folder, "03-conflict-dialog")
+        conflicts.close()
+
+        # Offline, with changes waiting: work offline, then read, flag and send something.
+        window.work_offline_action.trigger()
+        wait_until(app, lambda: controller.state == "working_offline", "working offline")
+        first = window.message_model.summary(0)
+        laptop.store.mark_read([first.id], read=not first.is_read)
+        laptop.store.set_flagged([window.message_model.summary(2).id])
+        reply = open_composer(laptop.store, laptop.account_id, parent=window, undo_seconds=0)
+        reply.to_field.setText("bob@example.org")
+        reply.subject_field.setText("Slides for Thursday")
+        reply.body.setPlainText("Attached after the train, promise.")
+        reply.send()
+        settle(app, 0.5)
+        save(app, window, folder, "04-offline-with-pending")
+        window.select_mailbox(OUTBOX_ID)
+        settle(app, 0.5)
+        save(app, window, folder, "05-outbox")
+
+        setup = AccountSetupDialog(laptop.store, window)
+        setup.server_edit.setText(demo.server.url)
+        setup.username_edit.setText("bob")
+        setup.password_edit.setText("not-his-password")
+        setup.sign_in_button.click()
+        wait_until(app, lambda: not setup.busy, "the sign-in attempt")
+        save(app, setup, folder, "06-account-setup-error")
+        setup.reject()
+
+        settings = SettingsDialog(laptop.store, window)
+        save(app, settings, folder, "07-settings")
+        settings.reject()
+        window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,61 @@
+"""The package boundaries in docs/architecture.md, checked on every import statement in the tree."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "mailapp"
+
+# What each part of the tree may import from mailapp itself and from Qt.
+ALLOWED: dict[str, tuple[str, ...]] = {
+    "core": ("mailapp.core",),
+    "store": ("mailapp.core", "mailapp.store", "mailapp.wire"),
+    "sync": ("mailapp.core", "mailapp.store", "mailapp.sync", "mailapp.wire"),
+    "server": ("mailapp.server", "mailapp.wire"),
+    "wire.py": ("mailapp.wire",),
+}
+# The one documented exception: the live demo wires the real server to the client.
+EXCEPTIONS = {("ui/demo_live.py", "mailapp.server")}
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def python_files(part: str) -> list[Path]:
+    root = PACKAGE / part
+    return [root] if root.is_file() else sorted(root.rglob("*.py"))
+
+
+@pytest.mark.parametrize("part", sorted(ALLOWED))
+def test_part_imports_only_what_it_may(part: str) -> None:
+    offending = []
+    for path in python_files(part):
+        for name in imported_modules(path):
+            if name.startswith(("PySide6", "shiboken6")):
+                offending.append(f"{path.relative_to(PACKAGE)} imports Qt ({name})")
+            elif name.startswith("mailapp.") and not name.startswith(ALLOWED[part]):
+                offending.append(f"{path.relative_to(PACKAGE)} imports {name}")
+    assert offending == []
+
+
+def test_client_never_imports_the_server_outside_the_demo() -> None:
+    offending = []
+    for part in ("core", "store", "sync", "ui", "cli.py", "paths.py"):
+        for path in python_files(part):
+            relative = str(path.relative_to(PACKAGE))
+            allowed = (relative, "mailapp.server") in EXCEPTIONS
+            for name in imported_modules(path):
+                if name.startswith("mailapp.server") and not allowed:
+                    offending.append(f"{relative} imports {name}")
+    assert offending == []
