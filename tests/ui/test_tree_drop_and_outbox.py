@@ -29,9 +29,10 @@ def _drop(window: MainWindow, data: QMimeData, mailbox_id: str) -> bool:
     point = QPointF(tree.visualRect(item.index()).center())
     actions = Qt.DropAction.MoveAction | Qt.DropAction.CopyAction
     buttons, keys = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
-    enter = QDragEnterEvent(point, actions, data, buttons, keys)
+    # Enter and move take a QPoint in PySide6 6.11, a QPointF in 6.12; QPoint works with both.
+    enter = QDragEnterEvent(point.toPoint(), actions, data, buttons, keys)
     QApplication.sendEvent(tree.viewport(), enter)
-    move = QDragMoveEvent(point, actions, data, buttons, keys)
+    move = QDragMoveEvent(point.toPoint(), actions, data, buttons, keys)
     QApplication.sendEvent(tree.viewport(), move)
     if not move.isAccepted():
         return False
