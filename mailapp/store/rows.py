@@ -5,9 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mailapp.core.addresses import Address
+if TYPE_CHECKING:  # annotations only: email.utils is not needed to paint the first screen
+    from mailapp.core.addresses import Address
+
+
+class SortOrder(StrEnum):
+    """The order of a mailbox list. Kept here, with no SQLAlchemy, for the first-paint path;
+    mailapp.store.views (which pages through either order) re-exports it."""
+
+    NEWEST_FIRST = "newest_first"
+    OLDEST_FIRST = "oldest_first"
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,11 @@ which SQLite walks forwards or backwards, so both date orders page in constant t
 from __future__ import annotations
 
 from collections.abc import Iterable
-from enum import StrEnum
 
 from sqlalchemy import and_, exists, func, or_, select, tuple_
 
 from mailapp.store import codec
-from mailapp.store.rows import MessageSummary, OutboxState, PageCursor
+from mailapp.store.rows import MessageSummary, OutboxState, PageCursor, SortOrder
 from mailapp.store.schema import messages, outbox
 from mailapp.store.store import _SUMMARY_COLUMNS, MailStore, _summary
 
@@ -22,11 +21,6 @@ _UNFINISHED = (
     OutboxState.FAILED.value,
     OutboxState.CONFLICT.value,
 )
-
-
-class SortOrder(StrEnum):
-    NEWEST_FIRST = "newest_first"
-    OLDEST_FIRST = "oldest_first"
 
 
 def page(

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import QMenu, QMessageBox, QWidget
 
-from mailapp.store import MailStore, views
 from mailapp.store.rows import MessageSummary
 from mailapp.ui import icons
 from mailapp.ui.mailbox_tree_model import MailboxTreeModel
 from mailapp.ui.plural import ntr
-from mailapp.ui.undo_commands import KeywordCommand, MoveCommand
+
+if TYPE_CHECKING:
+    from mailapp.store import MailStore
+    from mailapp.ui.undo_commands import MoveCommand
+
+# mailapp.store.views and the undo commands (SQLAlchemy) are imported where they are used: the
+# actions exist, disabled, from the window's first paint, before the store is open.
 
 SelectionGetter = Callable[[], list[MessageSummary]]
 
@@ -38,13 +44,17 @@ def _ask_permanent_delete(parent: QWidget, count: int) -> bool:
 
 
 class MailActions(QObject):
-    """Acts on whatever `selection()` returns; `moved(text)` reports undoable moves."""
+    """Acts on whatever `selection()` returns; `moved(text)` reports undoable moves.
+
+    With `store=None` (the window's first screen) every action is disabled until
+    `attach_store()`.
+    """
 
     moved = Signal(str)  # a user-facing sentence, e.g. "2 messages moved to Trash."
 
     def __init__(
         self,
-        store: MailStore,
+        store: MailStore | None,
         selection: SelectionGetter,
         mailbox_model: MailboxTreeModel,
         parent: QWidget,
@@ -105,7 +115,21 @@ class MailActions(QObject):
         self.update_enabled()
 
     # -- what the window calls ----------------------------------------------------------------
+    @property
+    def store(self) -> MailStore:
+        assert self._store is not None, "message actions are disabled until a store is attached"
+        return self._store
+
+    def attach_store(self, store: MailStore) -> None:
+        self._store = store
+        self.update_enabled()
+
     def update_enabled(self) -> None:
+        if self._store is None:
+            for action in (self.new_message, *self.message_actions):
+                action.setEnabled(False)
+            self.move_menu.setEnabled(False)
+            return
         selected = self._selection()
         has_selection = bool(selected)
         for action in self.message_actions:
@@ -137,17 +161,23 @@ class MailActions(QObject):
 
     def move_to(self, message_ids: Sequence[str] | None, mailbox_id: str) -> None:
         """Moves the selection (or the given messages, e.g. dropped ones) to a mailbox."""
+        if self._store is None:
+            return  # a drop before the store opened: the actions are not ready yet
+        from mailapp.store import views
+
         selected = self._selection()
         if message_ids is not None:
-            found = views.summaries(self._store, message_ids)
+            found = views.summaries(self.store, message_ids)
             selected = [found[i] for i in message_ids if i in found]
-        target = next((m for m in self._store.mailboxes() if m.id == mailbox_id), None)
+        target = next((m for m in self.store.mailboxes() if m.id == mailbox_id), None)
         if target is None or not selected:
             return
         same_account = [m for m in selected if self._account_of(m) == target.account_id]
         name = self._mailboxes.display_name(mailbox_id) or target.name
+        from mailapp.ui.undo_commands import MoveCommand
+
         command = MoveCommand(
-            self._store,
+            self.store,
             same_account,
             mailbox_id,
             self.tr("Move to %1").replace("%1", name),
@@ -177,7 +207,9 @@ class MailActions(QObject):
     def _set_read(self, read: bool) -> None:
         selected = self._selection()
         text = self.tr("Mark as Read") if read else self.tr("Mark as Unread")
-        command = KeywordCommand(self._store.mark_read, selected, read, lambda m: m.is_read, text)
+        from mailapp.ui.undo_commands import KeywordCommand
+
+        command = KeywordCommand(self.store.mark_read, selected, read, lambda m: m.is_read, text)
         if command.count:
             self.undo_stack.push(command)
 
@@ -186,8 +218,10 @@ class MailActions(QObject):
         selected = self._selection()
         flag = not all(m.is_flagged for m in selected)
         text = self.tr("Flag") if flag else self.tr("Unflag")
+        from mailapp.ui.undo_commands import KeywordCommand
+
         command = KeywordCommand(
-            self._store.set_flagged, selected, flag, lambda m: m.is_flagged, text
+            self.store.set_flagged, selected, flag, lambda m: m.is_flagged, text
         )
         if command.count:
             self.undo_stack.push(command)
@@ -206,14 +240,16 @@ class MailActions(QObject):
         if in_trash:
             if not self.confirm_permanent_delete(len(in_trash)):
                 return
-            self._store.delete([m.id for m in in_trash])
+            self.store.delete([m.id for m in in_trash])
         movable = [m for m in selected if m not in in_trash]
         if not movable:
             return
         trash = trash_ids[movable[0].id]
         assert trash is not None
         name = self._mailboxes.display_name(trash) or self.tr("Trash")
-        command = MoveCommand(self._store, movable, trash, self.tr("Delete"), via_delete=True)
+        from mailapp.ui.undo_commands import MoveCommand
+
+        command = MoveCommand(self.store, movable, trash, self.tr("Delete"), via_delete=True)
         self._push_move(command, name)
 
     def _move_to_role(self, role: str) -> None:
@@ -229,7 +265,7 @@ class MailActions(QObject):
         account_id = self._account_of(message)
         if account_id is None:
             return None
-        mailbox = self._store.mailbox_by_role(account_id, role)
+        mailbox = self.store.mailbox_by_role(account_id, role)
         return None if mailbox is None else mailbox.id
 
     def _push_move(self, command: MoveCommand, mailbox_name: str) -> None:
@@ -258,7 +294,7 @@ class MailActions(QObject):
 
     @Slot()
     def _compose_new(self) -> None:
-        accounts = self._store.accounts()
+        accounts = self.store.accounts()
         if accounts:
             self._open_composer("new", None)
 
@@ -276,7 +312,7 @@ class MailActions(QObject):
         if account_id is None:
             return
         widget = composer.open_composer(
-            self._store,
+            self.store,
             account_id,
             mode=mode,
             parent_message_id=message_id,
@@ -290,5 +326,5 @@ class MailActions(QObject):
             selected = {m.id: m for m in self._selection()}
             if message_id in selected:
                 return self._account_of(selected[message_id])
-        accounts = self._store.accounts()
+        accounts = self.store.accounts()
         return accounts[0][0] if accounts else None

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import gc
+import importlib
 import logging
 import tempfile
+import threading
 import time
 from collections.abc import Callable
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QTimer
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QApplication
 
 from mailapp import paths
@@ -133,13 +135,15 @@ def _start(options: GuiOptions, argv: list[str]) -> int:
     start_logging(log_file)
     install_excepthook(log_file)
     with ExitStack() as cleanup:
-        try:
-            store = _open_profile(options, cleanup)
-        except (StoreError, ProfileError) as error:
-            log.error("Cannot open the mail store: %s", error.message)
-            show_error(_tr("Cannot open your mail"), error.message)
-            return EXIT_STORE_ERROR
-        windows = _open_windows(options, store, cleanup)
+        windows = _open_first_screen(options, cleanup, app)
+        if not windows:
+            try:
+                store = _open_profile(options, cleanup)
+            except (StoreError, ProfileError) as error:
+                log.error("Cannot open the mail store: %s", error.message)
+                show_error(_tr("Cannot open your mail"), error.message)
+                return EXIT_STORE_ERROR
+            windows = _open_windows(options, store, cleanup)
         if not windows:
             return EXIT_DEMO_FAILED
         window = windows[0]
@@ -184,6 +188,82 @@ def _once_started(window: MainWindow, callback: Callable[[], None]) -> None:
 
     window.message_list.firstPagePainted.connect(lambda: QTimer.singleShot(0, run_once))
     QTimer.singleShot(GC_PAUSE_LIMIT_MS, run_once)
+
+
+def _open_first_screen(
+    options: GuiOptions, cleanup: ExitStack, app: QApplication
+) -> list[MainWindow]:
+    """The window painted from a snapshot of an up-to-date store, which itself opens right after
+    the first paint: SQLAlchemy's imports would otherwise delay it by a third (see
+    mailapp.store.first_screen). Empty when the store must open first: the demos, screenshots
+    (they show the complete window), a new, outdated or unreadable store file."""
+    if options.demo or options.live_demo or options.screenshot is not None:
+        return []
+    from mailapp.store.first_screen import read_first_screen
+    from mailapp.ui.message_list_model import DEFAULT_PAGE_SIZE
+
+    profile = options.profile if options.profile is not None else paths.profile_dir()
+    snapshot = read_first_screen(paths.store_path(profile), DEFAULT_PAGE_SIZE)
+    if snapshot is None:
+        return []
+    from mailapp.ui.main_window import MainWindow
+
+    window = MainWindow(first_screen=snapshot)
+    if not options.exit_after_first_paint:
+        loader = _ModuleLoader(_STORE_MODULES, window)
+        loader.loaded.connect(lambda: _complete_window(window, options, cleanup, app))
+        _once_started(window, loader.start)
+    return [window]
+
+
+# What opening the store imports: SQLAlchemy with the schema and queries, ~150 ms.
+_STORE_MODULES = ("mailapp.store.store", "mailapp.store.views")
+
+
+class _ModuleLoader(QObject):
+    """Imports modules on a worker thread, so that a painted window keeps answering input
+    meanwhile; `loaded` is emitted on this object's (the UI) thread when they are in, or failed
+    (then the import on the UI thread raises the error where it is handled)."""
+
+    loaded = Signal()
+    _finished = Signal()
+
+    def __init__(self, modules: tuple[str, ...], parent: QObject) -> None:
+        super().__init__(parent)
+        self._modules = modules
+        self._finished.connect(self.loaded, Qt.ConnectionType.QueuedConnection)
+
+    @Slot()
+    def start(self) -> None:
+        gc.disable()  # as in run(): these imports create objects that live as long as the app
+        threading.Thread(target=self._load, name="mailapp-imports", daemon=True).start()
+
+    def _load(self) -> None:
+        with suppress(Exception):  # reported when the UI thread imports the module again
+            for module in self._modules:
+                importlib.import_module(module)
+        self._finished.emit()
+
+
+def _complete_window(
+    window: MainWindow, options: GuiOptions, cleanup: ExitStack, app: QApplication
+) -> None:
+    """Opens the store for a window painted from its first screen, then starts sync."""
+    from mailapp.store.errors import StoreError
+
+    gc.disable()  # as in run(): the store's imports create objects that live as long as the app
+    try:
+        store = _open_profile(options, cleanup)
+    except (StoreError, ProfileError) as error:
+        log.error("Cannot open the mail store: %s", error.message)
+        show_error(_tr("Cannot open your mail"), error.message)
+        app.exit(EXIT_STORE_ERROR)
+        return
+    else:
+        window.attach_store(store)
+    finally:
+        _resume_gc()
+    _setup_sync(window, store, cleanup)
 
 
 def _open_windows(options: GuiOptions, store: MailStore, cleanup: ExitStack) -> list[MainWindow]:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QFont, QIcon, QStandardItem, QStandardItemModel
 
-from mailapp.store import MailStore, views
 from mailapp.store.rows import MailboxCounts, MailboxRow
 from mailapp.ui import icons
+
+if TYPE_CHECKING:
+    from mailapp.store import MailStore
+    from mailapp.store.first_screen import FirstScreen
 
 MAILBOX_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 # The Outbox is not a server mailbox: it lists what waits to be sent, so it has its own id.
@@ -46,11 +50,17 @@ class MailboxTreeModel(QStandardItemModel):
 
     `reload()` rebuilds the tree when the set of mailboxes changes; `refresh_counts()` only
     rewrites counts so selection and expansion survive new mail and read-state changes.
+
+    At start-up the tree may first be filled from a FirstScreen snapshot with `store=None`;
+    `attach_store()` then only refreshes the counts, so selection and expansion are kept.
     """
 
-    def __init__(self, store: MailStore, parent: QObject | None = None) -> None:
+    def __init__(self, store: MailStore | None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._store = store
+        self._snapshot: FirstScreen | None = None
+        self._mailboxes: list[MailboxRow] = []
+        self._counts: Mapping[str, MailboxCounts] = {}
         self._name_items: dict[str, QStandardItem] = {}
         self._count_items: dict[str, QStandardItem] = {}
         self._unread: dict[str, bool] = {}
@@ -89,22 +99,43 @@ class MailboxTreeModel(QStandardItemModel):
         return [(m, self._labels[m]) for m in self._order]
 
     def first_mailbox_with_role(self, role: str) -> str | None:
-        for mailbox in self._store.mailboxes():
+        for mailbox in self._mailboxes:
             if mailbox.role == role:
                 return mailbox.id
         return None
 
+    def total(self, mailbox_id: str) -> int:
+        """How many messages the mailbox held when the counts were last read."""
+        counts = self._counts.get(mailbox_id)
+        return 0 if counts is None else counts.total
+
+    def show_first_screen(self, snapshot: FirstScreen) -> None:
+        """Fills the tree from the start-up snapshot, before the store is open."""
+        self._snapshot = snapshot
+        self.reload()
+
+    def attach_store(self, store: MailStore) -> None:
+        self._store = store
+        self._snapshot = None
+        self.refresh_counts()
+
     def reload(self) -> None:
+        if self._store is not None:
+            mailboxes = self._store.mailboxes()
+            accounts = self._store.accounts()
+        else:
+            assert self._snapshot is not None, "a tree needs a store or a first screen"
+            mailboxes = self._snapshot.mailboxes
+            accounts = self._snapshot.accounts
         self.removeRows(0, self.rowCount())
         self._name_items.clear()
         self._count_items.clear()
         self._unread.clear()
         self._labels.clear()
         self._order.clear()
-        mailboxes = self._store.mailboxes()
+        self._mailboxes = mailboxes
         self._mailbox_ids = frozenset(m.id for m in mailboxes)
         self._account_of = {m.id: m.account_id for m in mailboxes}
-        accounts = self._store.accounts()
         for account_id, email in accounts:
             own = [m for m in mailboxes if m.account_id == account_id]
             if len(accounts) > 1:
@@ -119,12 +150,21 @@ class MailboxTreeModel(QStandardItemModel):
         self.refresh_counts()
 
     def refresh_counts(self) -> None:
-        counts: Mapping[str, MailboxCounts] = self._store.mailbox_counts()
+        if self._store is not None:
+            from mailapp.store import views  # SQLAlchemy: not before the first paint
+
+            self._counts = self._store.mailbox_counts()
+            pending = views.pending_count(self._store)
+        else:
+            assert self._snapshot is not None, "a tree needs a store or a first screen"
+            self._counts = self._snapshot.counts
+            pending = self._snapshot.pending
+        counts = self._counts
         for mailbox_id, name_item in self._name_items.items():
             count_item = self._count_items[mailbox_id]
             if mailbox_id == OUTBOX_ID:
                 # What the Outbox view lists: every change the server has not confirmed yet.
-                unread = views.pending_count(self._store)
+                unread = pending
                 spoken = self.tr("%n waiting for the server", "", unread)
             else:
                 unread = counts[mailbox_id].unread if mailbox_id in counts else 0

@@ -1,18 +1,38 @@
-"""The main window: mailboxes | message list over the reading pane, menus, toolbar, status."""
+"""The main window: mailboxes | message list over the reading pane, menus, toolbar, status.
+
+It starts in one of two ways. Given a `MailStore`, it is complete at once. Given a `FirstScreen`
+(read with the stdlib sqlite3 module, see mailapp.store.first_screen), it paints the mailbox tree
+and the Inbox's first page without SQLAlchemy, the store and what needs them (search, the
+attachment bar, the tray, the message actions, conflicts, the outbox), which cost more start-up
+time than painting; `attach_store()` adds those right after the first paint, keeping the rows,
+scroll position, selection and tree state. Until then the actions that need the store are
+disabled, and what the user asks for (another mailbox or order, the next page, a message) is
+done on attach.
+"""
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QPoint, Qt, Slot
+from PySide6.QtCore import (
+    QItemSelection,
+    QItemSelectionModel,
+    QModelIndex,
+    QPoint,
+    Qt,
+    Signal,
+    Slot,
+)
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QMainWindow,
     QMenu,
     QSizePolicy,
@@ -23,9 +43,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mailapp.store import MailStore, views
-from mailapp.store.rows import ChangeSet, MessageSummary
-from mailapp.store.views import SortOrder
+from mailapp.store.rows import ChangeSet, MessageSummary, SortOrder
 from mailapp.ui import icons, theme
 from mailapp.ui.actions import MailActions
 from mailapp.ui.mailbox_tree_model import (
@@ -41,12 +59,17 @@ from mailapp.ui.message_list_view import MessageListView
 from mailapp.ui.notice_bar import NoticeBar
 from mailapp.ui.plural import ntr
 from mailapp.ui.reading_pane import MessageView
-from mailapp.ui.search_box import SearchBox
 from mailapp.ui.status_bar import SyncControllerLike, SyncStatus
-from mailapp.ui.store_bridge import StoreChanges
-from mailapp.ui.tray import MailTray, NewMailWatcher
+
+if TYPE_CHECKING:
+    from mailapp.store import MailStore
+    from mailapp.store.first_screen import FirstScreen
+    from mailapp.ui.search_box import SearchBox
+    from mailapp.ui.store_bridge import StoreChanges
+    from mailapp.ui.tray import MailTray, NewMailWatcher
 
 NOTICE_STATUS_MS = 6000
+SEARCH_BOX_WIDTH = 320
 
 
 def _optional(module: str) -> Any:
@@ -57,22 +80,41 @@ def _optional(module: str) -> Any:
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, store: MailStore) -> None:
+    storeAttached = Signal()  # the window is complete: every action works from now on
+
+    def __init__(
+        self, store: MailStore | None = None, *, first_screen: FirstScreen | None = None
+    ) -> None:
+        if (store is None) == (first_screen is None):
+            raise ValueError("give the window either a store or a first screen")
         super().__init__()
         app = QApplication.instance()
         if isinstance(app, QApplication):
             theme.apply(app)
             app.styleHints().colorSchemeChanged.connect(self.color_scheme_changed)
-        self._store = store
+        self._store: MailStore | None = None
+        self._first_screen = first_screen
         self._controller: SyncControllerLike | None = None
         self._conflict_dialog: QWidget | None = None
+        self._outbox_wanted = False  # the Outbox was chosen before the store was attached
         self.setWindowTitle(self.tr("Mail"))
         self.setWindowIcon(icons.icon(icons.APP_ICON))
         self.resize(1200, 760)
 
-        self.changes = StoreChanges(store, self)
-        self.mailbox_model = MailboxTreeModel(store, self)
-        self.message_model = MessageListModel(store, parent=self)
+        # Made by attach_store(): their modules need the store (and so SQLAlchemy).
+        self.changes: StoreChanges | None = None
+        self.new_mail: NewMailWatcher | None = None
+        self.tray: MailTray | None = None
+        self.search_box: SearchBox | None = None
+        # Holds the search box's place in the toolbar, so nothing moves when it arrives, and
+        # keeps what is typed into it meanwhile, which the search box then searches for.
+        self._search_placeholder = QLineEdit()
+        self._search_placeholder.setPlaceholderText(self.tr("Search mail"))
+        self._search_placeholder.setAccessibleName(self.tr("Search mail"))
+        self._search_placeholder.setMaximumWidth(SEARCH_BOX_WIDTH)
+
+        self.mailbox_model = MailboxTreeModel(None, self)
+        self.message_model = MessageListModel(None, parent=self)
 
         self.mailbox_tree = MailboxTreeView()
         self.mailbox_tree.setModel(self.mailbox_model)
@@ -90,13 +132,11 @@ class MainWindow(QMainWindow):
         self.message_list.configure_columns()
         self.message_list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
 
-        self.message_view = MessageView(store)
+        self.message_view = MessageView(None)
         self.reading_pane = self.message_view.pane
         self.notice = NoticeBar()
-        self.search_box = SearchBox(store.path)
-        self.search_box.setMaximumWidth(320)
 
-        self.mail_actions = MailActions(store, self.selected_messages, self.mailbox_model, self)
+        self.mail_actions = MailActions(None, self.selected_messages, self.mailbox_model, self)
         self._build_central()
         self._build_menus_and_toolbar()
         self._build_status_bar()
@@ -108,29 +148,81 @@ class MainWindow(QMainWindow):
         self.message_list.sortOrderRequested.connect(self.set_sort_order)
         self.message_model.modelReset.connect(self._update_status)
         self.message_model.rowsRemoved.connect(self._message_rows_removed)
-        self.changes.changed.connect(self._store_changed)
         self.mail_actions.moved.connect(self.notice.show_notice)
         self.notice.undoClicked.connect(self.mail_actions.undo_stack.undo)
-        self.search_box.resultsReady.connect(self._search_results)
-        self.search_box.cleared.connect(self._search_cleared)
-        self.message_view.attachments.notice.connect(self._show_notice)
         self.sync_status.conflictsClicked.connect(self.show_conflicts)
 
-        self.new_mail = NewMailWatcher(store, self)
-        self.changes.changed.connect(self.new_mail.store_changed)
-        self.tray: MailTray | None = None
-        if MailTray.available():
-            self.tray = MailTray(self)
-            self.new_mail.newMail.connect(self.tray.notify)
-
-        self.mailbox_model.reload()
+        if store is not None:
+            self.attach_store(store)
+            self.mailbox_model.reload()
+        else:
+            assert first_screen is not None
+            self.mailbox_model.show_first_screen(first_screen)
+            if first_screen.inbox_id is not None:
+                # Before the tree selects the Inbox, so that selecting it finds it shown.
+                self.message_model.show_first_screen(
+                    first_screen.inbox_id,
+                    first_screen.inbox_page,
+                    exhausted=first_screen.inbox_exhausted,
+                )
+            self.sync_status.set_pending(first_screen.pending)
         self.mailbox_tree.expandAll()
         inbox = self.mailbox_model.first_mailbox_with_role("inbox")
         if inbox is not None:
             self.select_mailbox(inbox)
         else:
             self._update_status()
+
+    @property
+    def store_attached(self) -> bool:
+        return self._store is not None
+
+    def attach_store(self, store: MailStore) -> None:
+        """Completes the window with the store; see the module docstring."""
+        from mailapp.store import views
+        from mailapp.ui.search_box import SearchBox
+        from mailapp.ui.store_bridge import StoreChanges
+        from mailapp.ui.tray import MailTray, NewMailWatcher
+
+        if self._store is not None:
+            raise RuntimeError("the window already has a store")
+        self._store = store
+        self._first_screen = None
+        self.changes = StoreChanges(store, self)
+        self.changes.changed.connect(self._store_changed)
+        self.mailbox_model.attach_store(store)
+        self.message_model.attach_store(store)
+        self.message_view.attach_store(store)
+        assert self.message_view.attachments is not None
+        self.message_view.attachments.notice.connect(self._show_notice)
+
+        self.search_box = SearchBox(store.path)
+        self.search_box.setMaximumWidth(SEARCH_BOX_WIDTH)
+        self.search_box.mailbox_id = self.message_model.mailbox_id
+        self.search_box.resultsReady.connect(self._search_results)
+        self.search_box.cleared.connect(self._search_cleared)
+        self._search_slot.replaceWidget(self._search_placeholder, self.search_box)
+        if self._search_placeholder.hasFocus():
+            self.search_box.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.search_box.setText(self._search_placeholder.text())
+        self._search_placeholder.deleteLater()
+
+        self.new_mail = NewMailWatcher(store, self)
+        self.changes.changed.connect(self.new_mail.store_changed)
+        if MailTray.available():
+            self.tray = MailTray(self)
+            self.new_mail.newMail.connect(self.tray.notify)
+
+        self.conflicts_action.setEnabled(_optional_spec("mailapp.ui.conflict_dialog"))
+        self._name_toolbar_buttons()
         self.sync_status.set_pending(views.pending_count(store))
+        self.mail_actions.attach_store(store)
+        if self._outbox_wanted:
+            self._show_outbox()
+        else:
+            self._show_selected_message()
+        self._update_status()
+        self.storeAttached.emit()
 
     # -- building -----------------------------------------------------------------------------
     def _build_central(self) -> None:
@@ -181,7 +273,7 @@ class MainWindow(QMainWindow):
         self.message_list.addAction(select_all)
         self.conflicts_action = QAction(self.tr("&Conflicts…"), self)
         self.conflicts_action.triggered.connect(self.show_conflicts)
-        self.conflicts_action.setEnabled(_optional_spec("mailapp.ui.conflict_dialog"))
+        self.conflicts_action.setEnabled(False)  # until attach_store()
 
         self.newest_first_action = QAction(self.tr("&Newest First"), self)
         self.oldest_first_action = QAction(self.tr("&Oldest First"), self)
@@ -249,14 +341,22 @@ class MainWindow(QMainWindow):
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.toolbar.addWidget(spacer)
-        self.toolbar.addWidget(self.search_box)
+        search_area = QWidget()
+        self._search_slot = QHBoxLayout(search_area)
+        self._search_slot.setContentsMargins(0, 0, 0, 0)
+        self._search_slot.addWidget(self._search_placeholder)
+        self.toolbar.addWidget(search_area)
+        self.addToolBar(self.toolbar)
+        self._sync_actions_enabled()
+
+    def _name_toolbar_buttons(self) -> None:
+        # Icon-only buttons still need a name for screen readers. Done by attach_store(): the
+        # first Python access to the toolbar's buttons costs ~10 ms of PySide6 type set-up, and
+        # nobody can use them before the first paint anyway.
         for action in self.toolbar.actions():
             button = self.toolbar.widgetForAction(action)
             if button is not None and action.text():
-                # Icon-only buttons still need a name for screen readers.
                 button.setAccessibleName(action.text().replace("&", ""))
-        self.addToolBar(self.toolbar)
-        self._sync_actions_enabled()
 
     def _build_status_bar(self) -> None:
         self.count_label = QLabel()
@@ -283,9 +383,13 @@ class MainWindow(QMainWindow):
         rows = sorted(index.row() for index in selection.selectedRows())
         model = self.message_model
         chosen = [model.summary(r) for r in rows if r < model.rowCount()]
-        if chosen and model.conversations and model.mailbox_id and model.search_text is None:
+        mailbox_id = model.mailbox_id
+        in_conversations = model.conversations and model.search_text is None
+        if chosen and in_conversations and mailbox_id and self._store is not None:
+            from mailapp.store import views
+
             # A row stands for its whole conversation: actions apply to all of it.
-            return views.conversation_members(self._store, model.mailbox_id, chosen)
+            return views.conversation_members(self._store, mailbox_id, chosen)
         return chosen
 
     def set_sort_order(self, order: SortOrder) -> None:
@@ -321,7 +425,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def show_conflicts(self) -> None:
-        module = _optional("mailapp.ui.conflict_dialog")
+        module = _optional("mailapp.ui.conflict_dialog") if self._store is not None else None
         if module is None:
             return
         if self._conflict_dialog is None:
@@ -334,15 +438,18 @@ class MainWindow(QMainWindow):
     def _mailbox_selected(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
         indexes = selected.indexes()
         mailbox_id = indexes[0].data(MAILBOX_ID_ROLE) if indexes else None
+        self._outbox_wanted = mailbox_id == OUTBOX_ID and self._store is None
         if mailbox_id == OUTBOX_ID:
-            self._show_outbox()
+            if self._store is not None:
+                self._show_outbox()
             return
         self.right_stack.setCurrentIndex(0)
         if mailbox_id is None or mailbox_id == self.message_model.mailbox_id:
             return
-        if self.search_box.text():
-            self.search_box.clear()  # a search belongs to the mailbox it was typed in
-        self.search_box.mailbox_id = mailbox_id
+        if self.search_box is not None:
+            if self.search_box.text():
+                self.search_box.clear()  # a search belongs to the mailbox it was typed in
+            self.search_box.mailbox_id = mailbox_id
         self.message_view.show_placeholder()
         self.message_model.set_mailbox(mailbox_id)
         self.message_list.scrollToTop()
@@ -365,6 +472,9 @@ class MainWindow(QMainWindow):
     @Slot(QItemSelection, QItemSelection)
     def _message_selected(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
         self.mail_actions.update_enabled()
+        self._show_selected_message()
+
+    def _show_selected_message(self) -> None:
         rows = self.message_list.selectionModel().selectedRows()
         if len(rows) != 1:
             if not rows:
@@ -375,8 +485,8 @@ class MainWindow(QMainWindow):
                 )
             return
         summary = self.message_model.summary(rows[0].row())
-        if summary.id == self.reading_pane.message_id:
-            return
+        if summary.id == self.reading_pane.message_id or self._store is None:
+            return  # without a store: shown by attach_store()
         detail = self._store.message(summary.id)
         if detail is None:
             self.message_view.show_placeholder(self.tr("This message no longer exists."))
@@ -420,6 +530,9 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _store_changed(self, changes: ChangeSet) -> None:
+        from mailapp.store import views
+
+        store = self._require_store()
         if changes.mailboxes and set(self._store_mailbox_ids()) != self.mailbox_model.mailbox_ids:
             current = self.message_model.mailbox_id
             self.mailbox_model.reload()
@@ -435,7 +548,7 @@ class MainWindow(QMainWindow):
             self.mailbox_model.refresh_counts()
         self.message_model.apply_changes(changes)
         if changes.outbox and self._controller is None:
-            self.sync_status.set_pending(views.pending_count(self._store))
+            self.sync_status.set_pending(views.pending_count(store))
         self.mail_actions.update_enabled()
         self._update_status()
 
@@ -451,8 +564,9 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _focus_search(self) -> None:
-        self.search_box.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        self.search_box.selectAll()
+        box = self.search_box or self._search_placeholder
+        box.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        box.selectAll()
 
     @Slot(str)
     def _show_notice(self, text: str) -> None:
@@ -479,13 +593,21 @@ class MainWindow(QMainWindow):
         self.sync_now_action.setEnabled(has_controller)
         self.work_offline_action.setEnabled(has_controller)
 
+    def _require_store(self) -> MailStore:
+        assert self._store is not None, "only called once the store is attached"
+        return self._store
+
     def _store_mailbox_ids(self) -> list[str]:
-        return [m.id for m in self._store.mailboxes()]
+        return [m.id for m in self._require_store().mailboxes()]
 
     def _update_status(self) -> None:
         mailbox_id = self.message_model.mailbox_id
         if mailbox_id is None:
-            if not self._store.accounts():
+            if self._store is not None:
+                has_accounts = bool(self._store.accounts())
+            else:
+                has_accounts = self._first_screen is not None and bool(self._first_screen.accounts)
+            if not has_accounts:
                 self.count_label.setText(
                     self.tr("No accounts yet. Try the demo with: mailapp --demo")
                 )
@@ -494,13 +616,18 @@ class MainWindow(QMainWindow):
             found = self.message_model.rowCount()
             self.count_label.setText(ntr(self, "%n message found", "%n messages found", found))
             return
-        total = self._store.count(mailbox_id)
+        if self._store is not None:
+            total = self._store.count(mailbox_id)
+        else:  # the first screen's count, read with the rows shown
+            total = self.mailbox_model.total(mailbox_id)
         text = ntr(self, "%n message", "%n messages", total)
         self.count_label.setText(text)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self.changes.close()
-        self.search_box.shutdown()
+        if self.changes is not None:
+            self.changes.close()
+        if self.search_box is not None:
+            self.search_box.shutdown()
         super().closeEvent(event)
 
 

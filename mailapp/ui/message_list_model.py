@@ -1,11 +1,15 @@
-"""The message list: a table model that pages through one mailbox of the store on demand."""
+"""The message list: a table model that pages through one mailbox of the store on demand.
+
+`mailapp.store.views` (SQLAlchemy) is imported inside the methods that query: the model first
+shows the start-up snapshot (`show_first_screen`) and only queries once a store is attached.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from enum import IntEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -21,11 +25,12 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QFont
 
-from mailapp.store import MailStore, views
-from mailapp.store.rows import ChangeSet, MessageSummary, PageCursor
-from mailapp.store.views import SortOrder
+from mailapp.store.rows import ChangeSet, MessageSummary, PageCursor, SortOrder
 from mailapp.ui import icons
 from mailapp.ui.mailbox_tree_view import MESSAGE_IDS_MIME, message_ids_mime
+
+if TYPE_CHECKING:
+    from mailapp.store import MailStore
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -65,11 +70,15 @@ class MessageListModel(QAbstractTableModel):
     `rowCount()` only counts fetched rows; views call `canFetchMore()`/`fetchMore()` while the last
     row is visible, which pulls the next keyset page. Store changes update rows in place.
     Optional modes: oldest first, one row per conversation, or the results of a search.
+
+    At start-up the model may be made with `store=None` and given the snapshot's first page
+    (`show_first_screen`); what the user asks for meanwhile (the next page, another mailbox or
+    order) is remembered and done by `attach_store()`, which keeps the rows already shown.
     """
 
     def __init__(
         self,
-        store: MailStore,
+        store: MailStore | None,
         *,
         page_size: int = DEFAULT_PAGE_SIZE,
         parent: QObject | None = None,
@@ -85,6 +94,9 @@ class MessageListModel(QAbstractTableModel):
         self._conversations = False
         self._thread_sizes: dict[str, int] = {}
         self._search: str | None = None
+        # What was asked for before a store was attached: done as soon as one is.
+        self._restart_when_attached = False
+        self._fetch_when_attached = False
         self._bold = QFont()
         self._bold.setBold(True)
         self._locale = QLocale()
@@ -112,6 +124,29 @@ class MessageListModel(QAbstractTableModel):
     @property
     def search_text(self) -> str | None:
         return self._search
+
+    def show_first_screen(
+        self, mailbox_id: str, rows: list[MessageSummary], *, exhausted: bool
+    ) -> None:
+        """Shows a mailbox's first page read before the store opened (see FirstScreen)."""
+        self.beginResetModel()
+        self._mailbox_id = mailbox_id
+        self._search = None
+        self._rows = []
+        self._row_of = {}
+        self._thread_sizes = {}
+        self._extend(rows)
+        self._exhausted = exhausted
+        self.endResetModel()
+
+    def attach_store(self, store: MailStore) -> None:
+        """Continues from the first screen with the store: same rows, paging on by keyset."""
+        self._store = store
+        if self._restart_when_attached:
+            self._restart()
+        elif self._fetch_when_attached:
+            self.fetchMore(QModelIndex())
+        self._restart_when_attached = self._fetch_when_attached = False
 
     def set_mailbox(self, mailbox_id: str | None) -> None:
         """Shows another mailbox: drops every fetched row and fetches its first page."""
@@ -165,7 +200,7 @@ class MessageListModel(QAbstractTableModel):
     def apply_changes(self, changes: ChangeSet) -> None:
         """Brings fetched rows up to date with a store ChangeSet without resetting the model."""
         mailbox_id = self._mailbox_id
-        if mailbox_id is None or not changes.messages:
+        if mailbox_id is None or not changes.messages or self._store is None:
             return
         if self._search is not None:
             self._refresh_search_rows(changes)
@@ -175,6 +210,8 @@ class MessageListModel(QAbstractTableModel):
             if mailbox_id in changes.mailboxes or any(m in self._row_of for m in changes.messages):
                 self._reload()
             return
+        from mailapp.store import views  # see the module docstring
+
         if len(changes.messages) > TARGETED_REFRESH_LIMIT:
             self._reload()
             return
@@ -206,6 +243,9 @@ class MessageListModel(QAbstractTableModel):
 
     def fetchMore(self, parent: ModelIndex) -> None:
         if parent.isValid() or self._exhausted or self._mailbox_id is None:
+            return
+        if self._store is None:
+            self._fetch_when_attached = True  # the view asked for more before the store opened
             return
         after = None
         if self._rows:
@@ -371,14 +411,17 @@ class MessageListModel(QAbstractTableModel):
         self._row_of = {}
         self._thread_sizes = {}
         self._exhausted = self._mailbox_id is None
-        if self._mailbox_id is not None:
+        self._restart_when_attached = self._store is None and self._mailbox_id is not None
+        if self._mailbox_id is not None and self._store is not None:
             page = self._fetch(None, self._page_size)
             self._append(page)
             self._load_thread_sizes(page)
         self.endResetModel()
 
     def _fetch(self, after: PageCursor | None, limit: int) -> list[MessageSummary]:
-        assert self._mailbox_id is not None
+        from mailapp.store import views  # see the module docstring
+
+        assert self._mailbox_id is not None and self._store is not None
         if self._order == SortOrder.NEWEST_FIRST and not self._conversations:
             return self._store.page(self._mailbox_id, after, limit)
         return views.page(
@@ -391,12 +434,17 @@ class MessageListModel(QAbstractTableModel):
         )
 
     def _load_thread_sizes(self, summaries: Iterable[MessageSummary]) -> None:
-        if not self._conversations or self._mailbox_id is None:
+        if not self._conversations or self._mailbox_id is None or self._store is None:
             return
+        from mailapp.store import views  # see the module docstring
+
         threads = [s.thread_id for s in summaries if s.thread_id]
         self._thread_sizes.update(views.thread_sizes(self._store, self._mailbox_id, threads))
 
     def _refresh_search_rows(self, changes: ChangeSet) -> None:
+        from mailapp.store import views  # see the module docstring
+
+        assert self._store is not None
         known = [m for m in changes.messages if m in self._row_of]
         current = views.summaries(self._store, known)
         for message_id in known:

@@ -6,7 +6,7 @@ from PySide6.QtCore import QModelIndex, Qt, Signal, Slot
 from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
-from mailapp.store.views import SortOrder
+from mailapp.store.rows import SortOrder
 from mailapp.ui.message_list_model import Column, MessageListModel
 
 

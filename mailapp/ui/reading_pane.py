@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QDateTime, QLocale, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices, QImage, QTextDocument
@@ -18,10 +18,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mailapp.core.addresses import Address
-from mailapp.core.html import sanitize_html
-from mailapp.store import MailStore
 from mailapp.store.rows import AttachmentInfo, MessageDetail
+
+if TYPE_CHECKING:
+    from mailapp.core.addresses import Address
+    from mailapp.store import MailStore
+    from mailapp.ui.attachments import AttachmentBar
 
 EXTERNAL_SCHEMES = frozenset({"http", "https"})
 # Sanitizer output quotes every attribute with double quotes and escapes their content.
@@ -105,9 +107,10 @@ class ReadingPane(QTextBrowser):
     remoteBlocked = Signal(int)
 
     def __init__(
-        self, store: MailStore, parent: QWidget | None = None, *, in_bars: bool = False
+        self, store: MailStore | None, parent: QWidget | None = None, *, in_bars: bool = False
     ) -> None:
         super().__init__(parent)
+        # None while the window shows its first screen (see MainWindow): no message is shown yet.
         self._store = store
         # Inside a MessageView, attachments and blocked content are shown in bars of their own.
         self._list_attachments = not in_bars
@@ -125,6 +128,9 @@ class ReadingPane(QTextBrowser):
     @property
     def message_id(self) -> str | None:
         return self._detail.summary.id if self._detail else None
+
+    def attach_store(self, store: MailStore) -> None:
+        self._store = store
 
     def show_placeholder(self, text: str | None = None) -> None:
         self._detail = None
@@ -149,6 +155,9 @@ class ReadingPane(QTextBrowser):
         if not detail.body_available:
             body = f"<p><i>{escape(self.tr('This message is not available offline.'))}</i></p>"
         elif detail.html_body:
+            # nh3 is loaded with the first HTML message, not for the window's first paint.
+            from mailapp.core.html import sanitize_html
+
             allowed = detail.summary.id in self._remote_allowed
             sanitized = sanitize_html(detail.html_body, allow_remote=allowed)
             body = sanitized.html
@@ -197,7 +206,7 @@ class ReadingPane(QTextBrowser):
     def _cid_data(self, url: QUrl) -> bytes | None:
         content_id = url.path() or url.toString(QUrl.ComponentFormattingOption.FullyDecoded)[4:]
         part = self._cid_parts.get(content_id.strip("<>"))
-        if part is None:
+        if part is None or self._store is None:
             return None
         return self._store.attachment_data(part.id)
 
@@ -207,6 +216,8 @@ class ReadingPane(QTextBrowser):
             QDesktopServices.openUrl(url)
 
     def _header_html(self, detail: MessageDetail) -> str:
+        from mailapp.core.addresses import Address  # email.utils: not for the first paint
+
         summary = detail.summary
         sender = (
             str(Address(summary.sender_name, summary.sender_email))
@@ -253,12 +264,14 @@ class ReadingPane(QTextBrowser):
 
 
 class MessageView(QWidget):
-    """The reading pane with its bars: "Remote images blocked [Load]" above, attachments below."""
+    """The reading pane with its bars: "Remote images blocked [Load]" above, attachments below.
 
-    def __init__(self, store: MailStore, parent: QWidget | None = None) -> None:
+    Made with `store=None` for the window's first screen, before the store is open: the
+    attachment bar (and its module) is then added by `attach_store()`, after the first paint.
+    """
+
+    def __init__(self, store: MailStore | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        from mailapp.ui.attachments import AttachmentBar  # keeps the pane importable alone
-
         self.pane = ReadingPane(store, in_bars=True)
         self.remote_bar = QFrame()
         self.remote_bar.setObjectName("remoteBar")
@@ -272,23 +285,33 @@ class MessageView(QWidget):
         bar_layout.addWidget(self.remote_label, 1)
         bar_layout.addWidget(self.load_remote_button)
         self.remote_bar.hide()
-        self.attachments = AttachmentBar(store)
+        self.attachments: AttachmentBar | None = None
 
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(self.remote_bar)
-        layout.addWidget(self.pane, 1)
-        layout.addWidget(self.attachments)
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(0)
+        self._layout.addWidget(self.remote_bar)
+        self._layout.addWidget(self.pane, 1)
         self.pane.remoteBlocked.connect(self._remote_blocked)
+        if store is not None:
+            self.attach_store(store)
+
+    def attach_store(self, store: MailStore) -> None:
+        from mailapp.ui.attachments import AttachmentBar  # keeps the pane importable alone
+
+        self.pane.attach_store(store)
+        self.attachments = AttachmentBar(store)
+        self._layout.addWidget(self.attachments)
 
     def show_message(self, detail: MessageDetail) -> None:
         self.pane.show_message(detail)
-        self.attachments.set_attachments(detail.attachments)
+        if self.attachments is not None:
+            self.attachments.set_attachments(detail.attachments)
 
     def show_placeholder(self, text: str | None = None) -> None:
         self.pane.show_placeholder(text)
-        self.attachments.set_attachments([])
+        if self.attachments is not None:
+            self.attachments.set_attachments([])
 
     @property
     def message_id(self) -> str | None:

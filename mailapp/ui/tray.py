@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QSystemTrayIcon, QWidget
 
-from mailapp.store import MailStore, views
+from mailapp.store import views
 from mailapp.store.rows import ChangeSet
+
+if TYPE_CHECKING:
+    from mailapp.store import MailStore
 from mailapp.ui import icons
 from mailapp.ui.plural import ntr
 

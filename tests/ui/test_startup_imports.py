@@ -2,7 +2,9 @@
 
 Alembic (with Mako and Pygments), the ORM, pydantic and the wire schemas, the MIME parser and the
 demo generator each cost tens to hundreds of milliseconds of start-up, and the window needs none
-of them to show a store that is already current.
+of them to show a store that is already current. Nor does it need SQLAlchemy at all: the first
+screen is read with the stdlib sqlite3 module (mailapp.store.first_screen) and the store, with
+everything that needs it, is opened right after the first paint.
 """
 
 from __future__ import annotations
@@ -30,6 +32,23 @@ SLOW_AND_UNNEEDED = (
     "mailapp.core.mime",  # the MIME parser and the demo generator: only import and search
     "mailapp.core.demo",
     "mailapp.store.importer",
+    # The second phase, after the first paint: the store and what needs it.
+    "sqlalchemy",
+    "mailapp.store.store",
+    "mailapp.store.views",
+    "mailapp.store.migrate",
+    "mailapp.core.addresses",  # email.utils
+    "mailapp.core.html",  # nh3
+    "mailapp.ui.store_bridge",
+    "mailapp.ui.search_box",
+    "mailapp.ui.undo_commands",
+    "mailapp.ui.attachments",
+    "mailapp.ui.tray",
+    "mailapp.ui.composer",
+    "mailapp.ui.conflict_dialog",
+    "mailapp.ui.outbox_view",
+    "mailapp.ui.sync_worker",
+    "mailapp.ui.account_setup",
 )
 
 _START_AND_LIST_MODULES = """
