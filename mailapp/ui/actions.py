@@ -306,6 +306,7 @@ class MailActions(QObject):
     def _open_composer(self, mode: str, message_id: str | None) -> None:
         if not composer_available():
             return
+        from mailapp.store.settings import load_settings
         from mailapp.ui import composer  # type: ignore[attr-defined]
 
         account_id = self._account_for_compose(message_id)
@@ -317,6 +318,7 @@ class MailActions(QObject):
             mode=mode,
             parent_message_id=message_id,
             parent=self._parent,
+            undo_seconds=load_settings(self.store).undo_send_seconds,
         )
         widget.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         widget.show()

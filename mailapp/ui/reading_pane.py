@@ -132,6 +132,18 @@ class ReadingPane(QTextBrowser):
     def attach_store(self, store: MailStore) -> None:
         self._store = store
 
+    def _sender_trusted(self, detail: MessageDetail) -> bool:
+        """Whether the user's remote content setting lets this sender's images show unasked."""
+        if self._store is None:
+            return False
+        from mailapp.store.settings import load_settings, remote_content_allowed
+
+        mailbox = detail.summary.mailbox_id
+        account = next((m.account_id for m in self._store.mailboxes() if m.id == mailbox), None)
+        return account is not None and remote_content_allowed(
+            self._store, load_settings(self._store), account, detail.summary.sender_email
+        )
+
     def show_placeholder(self, text: str | None = None) -> None:
         self._detail = None
         self._cid_parts = {}
@@ -158,7 +170,7 @@ class ReadingPane(QTextBrowser):
             # nh3 is loaded with the first HTML message, not for the window's first paint.
             from mailapp.core.html import sanitize_html
 
-            allowed = detail.summary.id in self._remote_allowed
+            allowed = detail.summary.id in self._remote_allowed or self._sender_trusted(detail)
             sanitized = sanitize_html(detail.html_body, allow_remote=allowed)
             body = sanitized.html
             if allowed:
