@@ -143,7 +143,11 @@ class SyncStatus(QWidget):
             self.last_sync_label.setText("")
             return
         moment = QDateTime(when.astimezone())
-        text = QLocale().toString(moment, QLocale.FormatType.ShortFormat)
+        # A sync from today is told by its time alone, as mail clients do; older ones get a date.
+        if moment.date() == QDateTime.currentDateTime().date():
+            text = QLocale().toString(moment.time(), QLocale.FormatType.ShortFormat)
+        else:
+            text = QLocale().toString(moment, QLocale.FormatType.ShortFormat)
         self.last_sync_label.setText(self.tr("Last synced %1").replace("%1", text))
 
     # -- internals -----------------------------------------------------------------------------

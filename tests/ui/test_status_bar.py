@@ -98,7 +98,13 @@ def test_each_controller_state_is_shown(qtbot: QtBot) -> None:
     when = datetime(2026, 3, 4, 10, 30, tzinfo=UTC)
     controller.lastSyncChanged.emit(when)
     assert status.last_sync_label.text().startswith("Last synced ")
+    assert "2026" in status.last_sync_label.text() or "26" in status.last_sync_label.text()
     assert status.last_sync_label.isVisible()
+    today = datetime.now(UTC).replace(hour=9, minute=41, second=0, microsecond=0)
+    controller.lastSyncChanged.emit(today)
+    local = today.astimezone()
+    shown = status.last_sync_label.text()
+    assert str(local.minute) in shown and str(local.year) not in shown  # today: the time alone
 
 
 def test_retrying_counts_down_and_try_now_asks_for_a_sync(qtbot: QtBot) -> None:
