@@ -7,7 +7,7 @@ JSON names are camelCase; Python attributes are snake_case (`populate_by_name`).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Generic, Literal, NotRequired, TypeVar
+from typing import Annotated, Any, Generic, Literal, NotRequired, Self, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -57,11 +57,13 @@ def _reject_nul(value: Any) -> None:
     if isinstance(value, str):
         if "\x00" in value:
             raise ValueError("strings must not contain NUL characters")
+    elif isinstance(value, BaseModel):
+        return  # a nested model checked its own fields when it was validated
     elif isinstance(value, dict):
         for key, item in value.items():
             _reject_nul(key)
             _reject_nul(item)
-    elif isinstance(value, list | tuple):
+    elif isinstance(value, list | tuple | set | frozenset):
         for item in value:
             _reject_nul(item)
 
@@ -69,12 +71,14 @@ def _reject_nul(value: Any) -> None:
 class WireModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
-    @model_validator(mode="before")
-    @classmethod
-    def _no_nul_characters(cls, data: Any) -> Any:
+    @model_validator(mode="after")
+    def _no_nul_characters(self) -> Self:
         # Neither PostgreSQL text nor most mail software can carry U+0000; refuse it up front.
-        _reject_nul(data)
-        return data
+        # After validation, each model walks only its own values, so a string is looked at once
+        # however deeply it is nested (a "before" check re-walked every subtree at every level).
+        for name in type(self).model_fields:
+            _reject_nul(getattr(self, name))
+        return self
 
 
 # --- values -----------------------------------------------------------------------------------

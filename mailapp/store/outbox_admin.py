@@ -332,20 +332,27 @@ def _rollback(conn: Connection, row: Any, changes: _Touched) -> None:
 
 
 def _rollback_draft(conn: Connection, args: dict[str, Any], changes: _Touched) -> None:
+    # Imported here: replica loads the wire schemas (pydantic), which the composer does not need.
+    from mailapp.store.replica import local_draft_fields
+
     draft_id = args["draftId"]
-    current = conn.execute(select(drafts.c.fields).where(drafts.c.id == draft_id)).scalar()
-    if current is None:
+    row = conn.execute(
+        select(drafts.c.fields, drafts.c.server_version).where(drafts.c.id == draft_id)
+    ).first()
+    if row is None:
         return
-    fields = codec.loads(current)
-    if all(change["old"] is None for change in args["fields"].values()) and len(
-        args["fields"]
-    ) == len(DRAFT_FIELDS):
-        # Discarding the upsert that created the draft discards the draft itself.
+    fields = codec.loads(row.fields)
+    creates = all(change["old"] is None for change in args["fields"].values())
+    if creates and row.server_version is None and len(args["fields"]) == len(DRAFT_FIELDS):
+        # Discarding the upsert that created the draft discards the draft itself. A draft the
+        # server already knows is never deleted here, even when its fields were all null there.
         conn.execute(delete(drafts).where(drafts.c.id == draft_id))
     else:
         for name, change in args["fields"].items():
             if fields.get(name) == change["new"]:
                 fields[name] = change["old"]
+        # A null "old" (the server's empty field) becomes the store's empty form again.
+        fields = local_draft_fields(fields)
         conn.execute(
             update(drafts).where(drafts.c.id == draft_id).values(fields=codec.dumps(fields))
         )

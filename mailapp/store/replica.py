@@ -239,7 +239,7 @@ def _mailbox_view(base: dict[str, Any], pending: Iterable[OutboxRow]) -> dict[st
     return view
 
 
-def _local_draft_fields(fields: dict[str, Any]) -> dict[str, Any]:
+def local_draft_fields(fields: dict[str, Any]) -> dict[str, Any]:
     """Server draft values in the store's draft form (which never holds null lists/strings)."""
     local = {name: fields.get(name) for name in DRAFT_FIELDS}
     for name in ("subject", "body"):
@@ -252,12 +252,6 @@ def _local_draft_fields(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 # -- applying server records -----------------------------------------------------------------
-
-
-def _mailbox_exists(conn: Connection, mailbox_id: str) -> bool:
-    return (
-        conn.execute(select(mailboxes.c.id).where(mailboxes.c.id == mailbox_id)).first() is not None
-    )
 
 
 def _upsert_mailbox(
@@ -347,33 +341,6 @@ def _thread_id(conn: Connection, ctx: ImportContext, record: wire.EmailRecord) -
         ).scalar()
         return str(found) if found else ctx.thread_for_key(related[0])
     return ctx.thread_for_key(record.message_id or record.id)
-
-
-def _set_email_view(
-    conn: Connection, email_id: str, base: dict[str, Any], touched: Touched
-) -> bool:
-    """Write base + replayed local changes into the row; False when locally destroyed."""
-    row = conn.execute(select(messages.c.mailbox_id).where(messages.c.id == email_id)).first()
-    view = _email_view(base, _pending_for(conn, outbox.c.email_id, email_id))
-    if view is None:
-        if row is not None:
-            conn.execute(delete(messages).where(messages.c.id == email_id))
-        return False
-    if not _mailbox_exists(conn, view["mailboxId"]):
-        view["mailboxId"] = base["mailboxId"]
-    keywords = view["keywords"]
-    values = {
-        "mailbox_id": view["mailboxId"],
-        "is_read": "$seen" in keywords,
-        "is_flagged": "$flagged" in keywords,
-        "keywords": codec.dumps(keywords),
-        "base": codec.dumps(base),
-    }
-    if row is not None:
-        conn.execute(update(messages).where(messages.c.id == email_id).values(values))
-        touched.mailboxes.update((row.mailbox_id, view["mailboxId"]))
-    touched.messages.add(email_id)
-    return True
 
 
 def _email_row(
@@ -545,14 +512,65 @@ def _update_emails(
         )
 
 
-def _upsert_email(
-    conn: Connection, ctx: ImportContext, record: wire.EmailRecord, touched: Touched
+def upsert_emails(
+    conn: Connection, ctx: ImportContext, records: Sequence[wire.EmailRecord], touched: Touched
 ) -> None:
-    exists = conn.execute(select(messages.c.id).where(messages.c.id == record.id)).first()
-    if exists is not None:
-        _update_emails(conn, ctx.account_id, [record], touched)
-    else:
-        _insert_emails(conn, ctx, [record], touched)
+    """Apply server versions of messages, new or already here, a few statements per chunk."""
+    present: set[str] = set()
+    for start in range(0, len(records), _CHUNK):
+        chunk = [record.id for record in records[start : start + _CHUNK]]
+        present.update(
+            conn.execute(select(messages.c.id).where(messages.c.id.in_(chunk))).scalars()
+        )
+    _update_emails(conn, ctx.account_id, [r for r in records if r.id in present], touched)
+    _insert_emails(conn, ctx, [record for record in records if record.id not in present], touched)
+
+
+def refresh_emails(conn: Connection, account_id: str, ids: Sequence[str], touched: Touched) -> None:
+    """Recompute messages' visible values from their base (after local changes were refused)."""
+    current: dict[str, Any] = {}
+    for start in range(0, len(ids), _CHUNK):
+        for row in conn.execute(
+            select(messages.c.id, messages.c.base, messages.c.mailbox_id).where(
+                messages.c.id.in_(ids[start : start + _CHUNK]), messages.c.base.isnot(None)
+            )
+        ):
+            current[row.id] = row
+    pending = _pending_by_email(conn, list(current))
+    known_boxes = set(
+        conn.execute(select(mailboxes.c.id).where(mailboxes.c.account_id == account_id)).scalars()
+    )
+    updates: list[tuple[Any, ...]] = []
+    gone: list[str] = []
+    for email_id, row in current.items():
+        base = codec.loads(row.base)
+        view = _email_view(base, pending.get(email_id, []))
+        touched.messages.add(email_id)
+        touched.mailboxes.add(row.mailbox_id)
+        if view is None:
+            gone.append(email_id)
+            continue
+        if view["mailboxId"] not in known_boxes:
+            view["mailboxId"] = base["mailboxId"]
+        keywords = view["keywords"]
+        updates.append(
+            (
+                view["mailboxId"],
+                "$seen" in keywords,
+                "$flagged" in keywords,
+                codec.dumps(keywords),
+                email_id,
+            )
+        )
+        touched.mailboxes.add(view["mailboxId"])
+    if updates:
+        conn.exec_driver_sql(
+            "UPDATE messages SET mailbox_id = ?, is_read = ?, is_flagged = ?, keywords = ? "
+            "WHERE id = ?",
+            updates,
+        )
+    for start in range(0, len(gone), _CHUNK):
+        conn.execute(delete(messages).where(messages.c.id.in_(gone[start : start + _CHUNK])))
 
 
 def _destroy_email(conn: Connection, email_id: str, touched: Touched) -> None:
@@ -575,7 +593,7 @@ def _set_draft_view(
         return
     now = codec.now_micros()
     values = {
-        "fields": codec.dumps(_local_draft_fields(view)),
+        "fields": codec.dumps(local_draft_fields(view)),
         "base": codec.dumps(base),
         "updated_at": now,
     }
@@ -616,15 +634,7 @@ def apply_changes_in(
     ctx = ImportContext(account_id)
     for mailbox in [*changes.mailboxes.created, *changes.mailboxes.updated]:
         _upsert_mailbox(conn, account_id, mailbox, touched)
-    records = [*changes.emails.created, *changes.emails.updated]
-    present: set[str] = set()
-    for start in range(0, len(records), _CHUNK):
-        chunk = [record.id for record in records[start : start + _CHUNK]]
-        present.update(
-            conn.execute(select(messages.c.id).where(messages.c.id.in_(chunk))).scalars()
-        )
-    _update_emails(conn, account_id, [r for r in records if r.id in present], touched)
-    _insert_emails(conn, ctx, [record for record in records if record.id not in present], touched)
+    upsert_emails(conn, ctx, [*changes.emails.created, *changes.emails.updated], touched)
     for email_id in changes.emails.destroyed:
         _destroy_email(conn, email_id, touched)
     for mailbox_id in changes.mailboxes.destroyed:

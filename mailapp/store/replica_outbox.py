@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, select, update
 
 from mailapp import wire
 from mailapp.store import codec
+from mailapp.store.fold import Queued, plan_fold
 from mailapp.store.importer import ImportContext
 from mailapp.store.replica import (
     Touched,
@@ -17,18 +19,18 @@ from mailapp.store.replica import (
     _destroy_email,
     _destroy_mailbox,
     _set_draft_view,
-    _set_email_view,
     _set_state,
     _upsert_draft,
-    _upsert_email,
     _upsert_mailbox,
     apply_changes_in,
+    insert_many,
+    refresh_emails,
     unfinished,
+    upsert_emails,
 )
 from mailapp.store.rows import ChangeSet, OutboxRow, OutboxState
-from mailapp.store.schema import conflicts, drafts, mailboxes, messages, outbox
+from mailapp.store.schema import conflicts, drafts, mailboxes, outbox
 from mailapp.store.store import MailStore
-from mailapp.sync.fold import Queued, plan_fold
 
 _CHUNK = 500
 
@@ -64,7 +66,7 @@ def take_batch(store: MailStore, account_id: str, limit: int) -> list[OutboxRow]
                 chunk = dropped[start : start + _CHUNK]
                 conn.execute(delete(outbox).where(outbox.c.mutation_id.in_(chunk)))
             changed = True
-        batch = unfinished(conn, account_id, limit)
+        batch = _with_server_nulls(conn, unfinished(conn, account_id, limit))
         fresh = [r.mutation_id for r in batch if r.state == OutboxState.PENDING]
         for start in range(0, len(fresh), _CHUNK):
             conn.execute(
@@ -76,6 +78,61 @@ def take_batch(store: MailStore, account_id: str, limit: int) -> list[OutboxRow]
     if changed:
         store._notify(ChangeSet(outbox=True))
     return batch
+
+
+def _with_server_nulls(conn: Connection, batch: list[OutboxRow]) -> list[OutboxRow]:
+    """Never-sent draft saves with the server's null as the old value where the store saw one.
+
+    The store shows a draft field that is null on the server (a draft made by another
+    program) as "" or [] and diffs against that, but the server compares the old value with
+    its own: "" would be a conflict. Where the value a save started from is the server's null
+    (the draft's base, with the earlier queued saves replayed), null is sent instead. The
+    rewrite is stored, so a resend after a lost answer is identical.
+    """
+    draft_ids = {
+        str(row.args.get("draftId"))
+        for row in batch
+        if row.type == "draft.upsert" and row.state == OutboxState.PENDING
+    }
+    if not draft_ids:
+        return batch
+    bases = {
+        row.id: codec.loads(row.base)
+        for row in conn.execute(
+            select(drafts.c.id, drafts.c.base).where(
+                drafts.c.id.in_(draft_ids), drafts.c.base.isnot(None)
+            )
+        )
+    }
+    if not bases:
+        return batch
+    seen = {
+        draft_id: dict(base)
+        for draft_id, base in bases.items()
+        if any(value is None for value in base.values())
+    }
+    result: list[OutboxRow] = []
+    for row in batch:
+        values = seen.get(str(row.args.get("draftId")))
+        if row.type != "draft.upsert" or values is None:
+            result.append(row)
+            continue
+        fields = dict(row.args.get("fields", {}))
+        for name, change in fields.items():
+            old = change.get("old")
+            if values.get(name) is None and old in ("", []):
+                fields[name] = {**change, "old": None}
+            values[name] = change.get("new")
+        args = {**row.args, "fields": fields}
+        if row.state == OutboxState.PENDING and args != row.args:
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.mutation_id == row.mutation_id)
+                .values(payload=codec.dumps({"type": row.type, "args": args}))
+            )
+            row = dataclasses.replace(row, args=args)
+        result.append(row)
+    return result
 
 
 def unfinished_count(store: MailStore, account_id: str) -> int:
@@ -113,58 +170,68 @@ def _versions(row: OutboxRow) -> tuple[Any, Any]:
     return None, args
 
 
-def _apply_server_record(
+def _apply_server_records(
     conn: Connection,
     account_id: str,
-    kind: str,
-    record_id: str,
-    record: dict[str, Any],
+    records: list[tuple[str, str, dict[str, Any]]],
     touched: Touched,
 ) -> None:
-    if record.get("destroyed"):
-        {"email": _destroy_email, "draft": _destroy_draft, "mailbox": _destroy_mailbox}.get(
-            kind, lambda *_: None
-        )(conn, record_id, touched)
-        return
-    try:
-        if kind == "email":
-            _upsert_email(
-                conn, ImportContext(account_id), wire.EmailRecord.model_validate(record), touched
-            )
-        elif kind == "draft":
-            _upsert_draft(conn, account_id, wire.DraftRecord.model_validate(record), touched)
-        elif kind == "mailbox":
-            _upsert_mailbox(conn, account_id, wire.MailboxRecord.model_validate(record), touched)
-    except ValidationError:
-        # The change feed carries the record too; a malformed copy here only loses the shortcut.
-        return
+    """Apply the server's copies that came with refused mutations (messages in bulk)."""
+    emails: list[wire.EmailRecord] = []
+    for kind, record_id, record in records:
+        if record.get("destroyed"):
+            {"email": _destroy_email, "draft": _destroy_draft, "mailbox": _destroy_mailbox}.get(
+                kind, lambda *_: None
+            )(conn, record_id, touched)
+            continue
+        try:
+            if kind == "email":
+                emails.append(wire.EmailRecord.model_validate(record))
+            elif kind == "draft":
+                _upsert_draft(conn, account_id, wire.DraftRecord.model_validate(record), touched)
+            elif kind == "mailbox":
+                _upsert_mailbox(
+                    conn, account_id, wire.MailboxRecord.model_validate(record), touched
+                )
+        except ValidationError:
+            # The change feed carries the record too; a malformed copy only loses the shortcut.
+            continue
+    # Several refused mutations of one message carry a copy each: the newest one counts.
+    newest: dict[str, wire.EmailRecord] = {}
+    for email in emails:
+        if email.id not in newest or newest[email.id].updated_modseq < email.updated_modseq:
+            newest[email.id] = email
+    upsert_emails(conn, ImportContext(account_id), list(newest.values()), touched)
 
 
 def _refresh_from_base(
-    conn: Connection, account_id: str, kind: str, record_id: str, touched: Touched
+    conn: Connection, account_id: str, refused: list[tuple[str, str]], touched: Touched
 ) -> None:
-    """Recompute a record's visible values after a local change was refused."""
-    if kind == "email":
-        base = conn.execute(select(messages.c.base).where(messages.c.id == record_id)).scalar()
-        if base is not None:
-            _set_email_view(conn, record_id, codec.loads(base), touched)
-    elif kind == "draft":
-        row = conn.execute(
-            select(drafts.c.base, drafts.c.server_version).where(drafts.c.id == record_id)
-        ).first()
-        if row is not None and row.base is not None:
-            _set_draft_view(conn, account_id, record_id, codec.loads(row.base), row.server_version)
-            touched.drafts.add(record_id)
-    elif kind == "mailbox":
-        base = conn.execute(select(mailboxes.c.base).where(mailboxes.c.id == record_id)).scalar()
-        if base is not None:
-            values = codec.loads(base)
-            conn.execute(
-                update(mailboxes)
-                .where(mailboxes.c.id == record_id)
-                .values(name=values["name"], parent_id=values["parentId"])
-            )
-            touched.mailboxes.add(record_id)
+    """Recompute records' visible values after local changes were refused."""
+    email_ids = list(dict.fromkeys(record_id for kind, record_id in refused if kind == "email"))
+    refresh_emails(conn, account_id, email_ids, touched)
+    for kind, record_id in dict.fromkeys(refused):
+        if kind == "draft":
+            row = conn.execute(
+                select(drafts.c.base, drafts.c.server_version).where(drafts.c.id == record_id)
+            ).first()
+            if row is not None and row.base is not None:
+                _set_draft_view(
+                    conn, account_id, record_id, codec.loads(row.base), row.server_version
+                )
+                touched.drafts.add(record_id)
+        elif kind == "mailbox":
+            base = conn.execute(
+                select(mailboxes.c.base).where(mailboxes.c.id == record_id)
+            ).scalar()
+            if base is not None:
+                values = codec.loads(base)
+                conn.execute(
+                    update(mailboxes)
+                    .where(mailboxes.c.id == record_id)
+                    .values(name=values["name"], parent_id=values["parentId"])
+                )
+                touched.mailboxes.add(record_id)
 
 
 def apply_push(
@@ -179,50 +246,53 @@ def apply_push(
     touched = Touched(outbox=True)
     pushed = conflict_count = failed = 0
     refused: list[tuple[str, str]] = []
-    with store._write() as conn:
-        for result in answer.results:
-            row = by_id[result.mutation_id]
-            kind, record_id = record_of(row)
-            if result.status in ("applied", "merged"):
-                state, error = OutboxState.APPLIED, None
-                pushed += 1
-            elif result.status == "conflict":
-                state = OutboxState.CONFLICT
-                fields = ", ".join(result.conflict_fields or [])
-                error = result.reason or f"conflict on {fields or 'the record'}"
-                base, local = _versions(row)
-                conn.execute(
-                    insert(conflicts).values(
-                        id=f"{store.client_id}-{row.mutation_id}",
-                        account_id=account_id,
-                        mutation_id=row.mutation_id,
-                        record_type=kind,
-                        record_id=record_id,
-                        base=codec.dumps(base),
-                        local=codec.dumps(local),
-                        server=codec.dumps(result.server_record),
-                        state="open",
-                        created_at=codec.now_micros(),
-                    )
-                )
-                conflict_count += 1
-            else:
-                state, error = OutboxState.FAILED, result.reason or "rejected"
-                failed += 1
-            conn.execute(
-                update(outbox)
-                .where(outbox.c.mutation_id == row.mutation_id)
-                .values(state=state.value, last_error=error)
+    # Collected first and written with one executemany each: a batch answers up to thousands
+    # of mutations, and per-row statements cost more than SQLite's own work.
+    states: list[tuple[str, str | None, int]] = []
+    conflict_rows: list[dict[str, Any]] = []
+    server_records: list[tuple[str, str, dict[str, Any]]] = []
+    for result in answer.results:
+        row = by_id[result.mutation_id]
+        kind, record_id = record_of(row)
+        if result.status in ("applied", "merged"):
+            states.append((OutboxState.APPLIED.value, None, row.mutation_id))
+            pushed += 1
+            continue
+        if result.status == "conflict":
+            fields = ", ".join(result.conflict_fields or [])
+            error = result.reason or f"conflict on {fields or 'the record'}"
+            states.append((OutboxState.CONFLICT.value, error, row.mutation_id))
+            base, local = _versions(row)
+            conflict_rows.append(
+                {
+                    "id": f"{store.client_id}-{row.mutation_id}",
+                    "account_id": account_id,
+                    "mutation_id": row.mutation_id,
+                    "record_type": kind,
+                    "record_id": record_id,
+                    "base": codec.dumps(base),
+                    "local": codec.dumps(local),
+                    "server": codec.dumps(result.server_record),
+                    "state": "open",
+                    "created_at": codec.now_micros(),
+                }
             )
-            if state is not OutboxState.APPLIED:
-                refused.append((kind, record_id))
-                if result.server_record is not None:
-                    _apply_server_record(
-                        conn, account_id, kind, record_id, result.server_record, touched
-                    )
+            conflict_count += 1
+        else:
+            states.append((OutboxState.FAILED.value, result.reason or "rejected", row.mutation_id))
+            failed += 1
+        refused.append((kind, record_id))
+        if result.server_record is not None:
+            server_records.append((kind, record_id, result.server_record))
+    with store._write() as conn:
+        if states:
+            conn.exec_driver_sql(
+                "UPDATE outbox SET state = ?, last_error = ? WHERE mutation_id = ?", states
+            )
+        insert_many(conn, conflicts.name, conflict_rows)
+        _apply_server_records(conn, account_id, server_records, touched)
         apply_changes_in(conn, account_id, answer.changes, touched)
-        for kind, record_id in refused:
-            _refresh_from_base(conn, account_id, kind, record_id, touched)
+        _refresh_from_base(conn, account_id, refused, touched)
         _set_state(conn, account_id, answer.new_state)
     changeset = touched.changeset()
     store._notify(changeset)

@@ -1,7 +1,8 @@
 """One sync cycle: push the queued mutations in batches, then pull the change feed.
 
-Qt-free and synchronous; the Qt worker runs it on a thread and the headless command runs it
-directly. Every network failure surfaces as a SyncError subtype; retrying is the caller's job.
+Qt-free and synchronous for its caller (only the next change-feed page is fetched ahead, on a
+helper thread); the Qt worker runs it on a thread and the headless command runs it directly.
+Every network failure surfaces as a SyncError subtype; retrying is the caller's job.
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Generator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -28,15 +30,6 @@ MAX_ROUND_TRIPS = 10_000
 PREFETCH_PER_CYCLE = 200
 
 
-def merge_changes(a: ChangeSet, b: ChangeSet) -> ChangeSet:
-    return ChangeSet(
-        messages=a.messages | b.messages,
-        mailboxes=a.mailboxes | b.mailboxes,
-        outbox=a.outbox or b.outbox,
-        drafts=a.drafts | b.drafts,
-    )
-
-
 @dataclass
 class CycleReport:
     pushed: int = 0
@@ -44,9 +37,30 @@ class CycleReport:
     conflicts: int = 0
     failed: int = 0
     state: str | None = None
-    changed: ChangeSet = field(default_factory=ChangeSet)
     resynced: bool = False
     bodies_fetched: int = 0
+    # Collected in place: a first sync notes 100,000 message ids, and building a new union per
+    # page would copy them all every time (quadratic, holding the GIL).
+    _messages: set[str] = field(default_factory=set, repr=False)
+    _mailboxes: set[str] = field(default_factory=set, repr=False)
+    _drafts: set[str] = field(default_factory=set, repr=False)
+    _outbox: bool = field(default=False, repr=False)
+
+    def note(self, changes: ChangeSet) -> None:
+        self._messages.update(changes.messages)
+        self._mailboxes.update(changes.mailboxes)
+        self._drafts.update(changes.drafts)
+        self._outbox = self._outbox or changes.outbox
+
+    @property
+    def changed(self) -> ChangeSet:
+        """Everything the cycle changed in the store."""
+        return ChangeSet(
+            messages=frozenset(self._messages),
+            mailboxes=frozenset(self._mailboxes),
+            outbox=self._outbox,
+            drafts=frozenset(self._drafts),
+        )
 
     def summary(self) -> str:
         return (
@@ -69,7 +83,7 @@ class SyncEngine:
         client: ApiClient,
         account_id: str,
         *,
-        batch_size: int = 500,
+        batch_size: int = 1000,
         page_size: int = 500,
     ) -> None:
         self.store = store
@@ -215,8 +229,13 @@ class SyncEngine:
         request = wire.SyncRequest(
             client_id=self.store.client_id,
             since_state=self._state(),
+            # Built without validation: they come from our own queue, the server validates them
+            # anyway (a batch it refuses is split until only the bad mutation fails), and
+            # validating a thousand here holds the GIL long enough to stall the UI thread.
             mutations=[
-                wire.Mutation(mutation_id=row.mutation_id, type=row.type, args=row.args)
+                wire.Mutation.model_construct(
+                    mutation_id=row.mutation_id, type=row.type, args=row.args
+                )
                 for row in batch
             ],
         )
@@ -256,7 +275,7 @@ class SyncEngine:
         report.conflicts += outcome.conflicts
         report.failed += outcome.failed
         report.pulled += _record_count(answer.changes)
-        report.changed = merge_changes(report.changed, outcome.changed)
+        report.note(outcome.changed)
         if answer.changes.has_more and pull_pages:
             self._pull(report, None)
 
@@ -280,21 +299,41 @@ class SyncEngine:
 
     # -- pull -------------------------------------------------------------------------------
 
+    def _feed(self, since: str | None) -> Generator[wire.Changes, None, None]:
+        """The change feed from ``since``, page by page, one page fetched ahead.
+
+        The next page is requested (and computed by the server, and parsed) on a helper thread
+        while the caller applies this one: its `newState` is all the request needs. An error
+        fetching it surfaces after this page is applied, so what arrived stays applied.
+        """
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mailapp-feed") as pool:
+            ahead = pool.submit(self.client.changes, since, self.page_size)
+            try:
+                for _ in range(MAX_ROUND_TRIPS):
+                    changes = ahead.result()
+                    if changes.has_more:
+                        ahead = pool.submit(self.client.changes, changes.new_state, self.page_size)
+                    yield changes
+                    if not changes.has_more:
+                        return
+            finally:
+                # Stopped early (an error applying a page): the page in flight is dropped; the
+                # pool waits for its request, which the client's timeouts bound.
+                ahead.cancel()
+        raise PermanentError("The server kept sending changes; try again later.")
+
     def _pull(self, report: CycleReport, progress: Progress | None) -> None:
         target: int | None = None
         if progress is not None and self._state() is None:
             # Only the first sync is long enough to be worth a progress bar.
             target = int(self.client.session_info().state)
-        for _ in range(MAX_ROUND_TRIPS):
-            changes = self.client.changes(self._state(), self.page_size)
-            changed = replica.apply_changes(self.store, self.account_id, changes)
-            report.changed = merge_changes(report.changed, changed)
-            report.pulled += _record_count(changes)
-            if progress is not None and target:
-                progress(min(int(changes.new_state), target), target)
-            if not changes.has_more:
-                return
-        raise PermanentError("The server kept sending changes; try again later.")
+        with contextlib.closing(self._feed(self._state())) as pages:
+            for changes in pages:
+                changed = replica.apply_changes(self.store, self.account_id, changes)
+                report.note(changed)
+                report.pulled += _record_count(changes)
+                if progress is not None and target:
+                    progress(min(int(changes.new_state), target), target)
 
     def _resync(self, report: CycleReport, progress: Progress | None) -> None:
         """Rebuild the copy from state 0; queued local mutations stay and are pushed after."""
@@ -302,21 +341,17 @@ class SyncEngine:
         report.resynced = True
         seen: dict[str, set[str]] = {"emails": set(), "mailboxes": set(), "drafts": set()}
         target = int(self.client.session_info().state) if progress is not None else 0
-        for _ in range(MAX_ROUND_TRIPS):
-            changes = self.client.changes(self._state(), self.page_size)
-            for name in seen:
-                kind = getattr(changes, name)
-                seen[name].update(record.id for record in [*kind.created, *kind.updated])
-                seen[name].difference_update(kind.destroyed)
-            changed = replica.apply_changes(self.store, self.account_id, changes)
-            report.changed = merge_changes(report.changed, changed)
-            report.pulled += _record_count(changes)
-            if progress is not None and target:
-                progress(min(int(changes.new_state), target), target)
-            if not changes.has_more:
-                break
-        else:
-            raise PermanentError("The server kept sending changes; try again later.")
+        with contextlib.closing(self._feed(self._state())) as pages:
+            for changes in pages:
+                for name in seen:
+                    kind = getattr(changes, name)
+                    seen[name].update(record.id for record in [*kind.created, *kind.updated])
+                    seen[name].difference_update(kind.destroyed)
+                changed = replica.apply_changes(self.store, self.account_id, changes)
+                report.note(changed)
+                report.pulled += _record_count(changes)
+                if progress is not None and target:
+                    progress(min(int(changes.new_state), target), target)
         dropped = replica.drop_unseen(
             self.store,
             self.account_id,
@@ -324,7 +359,7 @@ class SyncEngine:
             mailboxes_seen=seen["mailboxes"],
             drafts_seen=seen["drafts"],
         )
-        report.changed = merge_changes(report.changed, dropped)
+        report.note(dropped)
 
 
 __all__ = ["CycleReport", "OfflineError", "SyncEngine"]

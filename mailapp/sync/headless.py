@@ -120,7 +120,7 @@ def sync(
     once: bool,
     insecure: bool,
     interval: float = LOOP_INTERVAL,
-    batch_size: int = 500,
+    batch_size: int = 1000,
 ) -> int:
     try:
         with _open(profile) as store:
@@ -154,7 +154,7 @@ def add_subcommands(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
     sync_parser.add_argument("--once", action="store_true", help="one cycle, then exit")
     sync_parser.add_argument("--allow-insecure-http", action="store_true")
     # For tests and tuning: mutations per request.
-    sync_parser.add_argument("--batch-size", type=int, default=500, help=argparse.SUPPRESS)
+    sync_parser.add_argument("--batch-size", type=int, default=1000, help=argparse.SUPPRESS)
 
 
 def main(argv: Sequence[str]) -> int:

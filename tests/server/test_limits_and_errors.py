@@ -115,3 +115,21 @@ def test_many_names_from_one_address_are_rate_limited(
     ]
     # Per name 1 failure is allowed; per address 5 (5x): the sixth name is refused.
     assert statuses == [401] * 5 + [429]
+
+
+def test_nul_characters_are_refused_at_any_depth(server: RunningServer) -> None:
+    user = server.new_user()
+    nested = {
+        "mutationId": 1,
+        "type": "draft.upsert",
+        "args": {"draftId": "d1", "fields": {"subject": {"old": None, "new": "hi\u0000there"}}},
+    }
+    bodies = [
+        {"clientId": "dev\u0000ice", "mutations": []},
+        {"clientId": "c", "mutations": [nested]},
+    ]
+    for body in bodies:
+        answer = user.client.post("/v1/sync", json=body)
+        assert answer.status_code == 422, answer.text
+        assert "NUL" in answer.text
+    assert user.client.get("/v1/drafts").json()["items"] == []

@@ -54,6 +54,7 @@ class FaultProxy:
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._handlers: set[asyncio.Task[None]] = set()
         self.port = 0
 
     # -- control, from the test thread ------------------------------------------------------
@@ -81,7 +82,7 @@ class FaultProxy:
         return self
 
     def stop(self) -> None:
-        self._call(self._close_listener())
+        self._call(self._shutdown())
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=5)
         self._loop.close()
@@ -121,6 +122,17 @@ class FaultProxy:
         for writer in list(self._writers):
             writer.close()
 
+    async def _shutdown(self) -> None:
+        # Every transport is closed and every handler finished before the loop stops; otherwise
+        # asyncio reports unclosed transports from whichever test happens to run next.
+        await self._close_listener()
+        for task in list(self._handlers):
+            task.cancel()
+        await asyncio.gather(*self._handlers, return_exceptions=True)
+        for writer in list(self._writers):
+            with contextlib.suppress(ConnectionError, OSError):
+                await writer.wait_closed()
+
     def _take_fault(self) -> Fault:
         with self._lock:
             fault = self._fault
@@ -136,6 +148,10 @@ class FaultProxy:
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.stats.connections += 1
         self._writers.add(writer)
+        task = asyncio.current_task()
+        if task is not None:
+            self._handlers.add(task)
+            task.add_done_callback(self._handlers.discard)
         upstream: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
         pump: asyncio.Task[None] | None = None
         cut_pending = asyncio.Event()
@@ -169,9 +185,13 @@ class FaultProxy:
         finally:
             if pump is not None and not pump.done():
                 pump.cancel()
-            if upstream is not None:
-                upstream[1].close()
-            writer.close()
+                with contextlib.suppress(asyncio.CancelledError, ConnectionError, OSError):
+                    await pump
+            for stream in (upstream[1] if upstream else None, writer):
+                if stream is not None:
+                    stream.close()
+                    with contextlib.suppress(ConnectionError, OSError, asyncio.CancelledError):
+                        await stream.wait_closed()
             self._writers.discard(writer)
 
     async def _pump(

@@ -7,9 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mailapp.store import DraftInput, OutboxState
+from mailapp.store.fold import Queued, plan_fold
 from mailapp.store.replica_outbox import take_batch
 from mailapp.sync.errors import OfflineError
-from mailapp.sync.fold import Queued, plan_fold
 from tests.server.conftest import RunningServer
 from tests.support.faultproxy import Fault, FaultProxy
 from tests.sync.conftest import DeviceFactory
