@@ -59,6 +59,7 @@ _ATTRIBUTES["ins"] = {"datetime"}
 _ATTRIBUTES["del"] = {"datetime"}
 # nh3's scheme check runs first; data: passes it only to be narrowed in _Sanitizer.
 _URL_SCHEMES = {"http", "https", "mailto", "tel", "cid", "data"}
+_LINK_PREFIXES = ("http:", "https:", "mailto:", "tel:", "#")
 _CLEAN_CONTENT_TAGS = {"script", "noscript", "iframe", "object", "embed", "applet", "title",
                        "template", "svg", "math", "textarea", "select", "xml", "frameset"}
 
@@ -166,8 +167,10 @@ class _Sanitizer:
                 self.blocked += 1
             return None
         if tag == "a" and attr == "href":
-            scheme = _normalised_url(value)
-            return None if scheme.startswith("data:") else value
+            # A mail has no base URL, so a relative link can only be junk or a disguise
+            # ("url(javascript:…"); links are absolute web, mail or phone links, or in-page anchors.
+            url = _normalised_url(value)
+            return value if url.startswith(_LINK_PREFIXES) else None
         return value
 
 

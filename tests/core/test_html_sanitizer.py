@@ -293,3 +293,25 @@ def test_html_to_text_survives_broken_markup() -> None:
     assert html_to_text("<p>unclosed <b>bold <i>text") == "unclosed bold text"
     assert html_to_text("") == ""
     assert html_to_text("a < b && c > d") == "a < b && c > d"
+
+
+@pytest.mark.parametrize(
+    "href",
+    [
+        "url(javascript:alert(1))",
+        "foo/bar.html",
+        "java\tscript:x",
+        "//evil.example/x",
+        "data:text/html,x",
+    ],
+)
+def test_links_that_are_not_absolute_web_mail_or_phone_links_lose_their_target(href: str) -> None:
+    out = clean(f'<a href="{href}">x</a>')
+    assert "href" not in out
+
+
+@pytest.mark.parametrize(
+    "href", ["https://example.org/a?b=c", "mailto:bob@example.org", "tel:+123", "#section-2"]
+)
+def test_ordinary_links_stay_clickable(href: str) -> None:
+    assert f'href="{href}"' in clean(f'<a href="{href}">x</a>')
