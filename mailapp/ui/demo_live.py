@@ -165,6 +165,10 @@ def open_live_demo(
     devices = [demo.device("main", store)]
     if second_device:
         devices.append(demo.device("second-device"))
+    # Runs after every sync thread has stopped (cleanup is last-in, first-out) and before the
+    # stores close and the demo's folder goes: what those threads announced is handled while
+    # the files are still there, so no late refresh reads a deleted profile.
+    cleanup.callback(_drain_posted_events)
     windows: list[MainWindow] = []
     for number, device in enumerate(devices, start=1):
         window = MainWindow(device.store)
@@ -183,3 +187,10 @@ def open_live_demo(
         second.resize(900, 700)
         second.move(first.x() + first.width() + 20, first.y())
     return windows
+
+
+def _drain_posted_events() -> None:
+    from PySide6.QtCore import QCoreApplication
+
+    QCoreApplication.sendPostedEvents()
+    QCoreApplication.processEvents()
