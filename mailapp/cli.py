@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from collections.abc import Sequence
@@ -149,6 +150,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_NO_DISPLAY
+    # The collector is paused for start-up (see mailapp.ui.app.run, which resumes it at the first
+    # paint); importing Qt is where it would otherwise run most: ~40 passes, ~6 ms.
+    gc.disable()
     from mailapp.ui.app import run  # Qt is loaded only for the window, never for subcommands
 
     return run(options, argv=[sys.argv[0] if sys.argv else "mailapp"])

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import platformdirs
-
 APP_NAME = "mailapp"
 STORE_FILENAME = "mail.sqlite3"
 LOG_FILENAME = "mailapp.log"
@@ -16,7 +14,13 @@ LOG_FILENAME = "mailapp.log"
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
 
+# platformdirs is imported where it is used: ~4 ms of imports, and a window started with
+# --profile paints before it opens the log, the only other user of these folders.
+
+
 def data_dir() -> Path:
+    import platformdirs
+
     return platformdirs.user_data_path(APP_NAME, appauthor=False)
 
 
@@ -29,6 +33,8 @@ def store_path(profile: Path) -> Path:
 
 
 def log_dir() -> Path:
+    import platformdirs
+
     return platformdirs.user_log_path(APP_NAME, appauthor=False)
 
 

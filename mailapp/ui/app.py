@@ -131,12 +131,23 @@ def _start(options: GuiOptions, argv: list[str]) -> int:
     from mailapp.store.errors import StoreError
 
     app = _create_application(argv)
-    log_file = paths.log_file()
-    start_logging(log_file)
-    install_excepthook(log_file)
+    opened: list[Path] = []
+
+    def open_log() -> Path:
+        if not opened:
+            opened.append(paths.log_file())
+            start_logging(opened[0])
+        return opened[0]
+
+    install_excepthook(open_log)  # an error before the log is open opens it
     with ExitStack() as cleanup:
         windows = _open_first_screen(options, cleanup, app)
-        if not windows:
+        if windows:
+            # The log can wait for the first paint: the file, its filter and (with --profile)
+            # platformdirs cost ~5 ms of a start that logs nothing before it.
+            _once_started(windows[0], open_log)
+        else:
+            open_log()
             try:
                 store = _open_profile(options, cleanup)
             except (StoreError, ProfileError) as error:
@@ -178,7 +189,7 @@ def _setup_sync(window: MainWindow, store: MailStore, cleanup: ExitStack) -> Non
     setup_window_sync(window, store, cleanup)
 
 
-def _once_started(window: MainWindow, callback: Callable[[], None]) -> None:
+def _once_started(window: MainWindow, callback: Callable[[], object]) -> None:
     """Run `callback` once, after the first paint of the message list (or a few seconds)."""
     pending = [callback]
 

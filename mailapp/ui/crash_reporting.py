@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication
 
 log = logging.getLogger("mailapp")
 
@@ -36,11 +37,20 @@ def show_error(title: str, message: str) -> None:
     if QApplication.instance() is None or is_headless():
         print(f"mailapp: {message}", file=sys.stderr, flush=True)
         return
+    # Imported here: building QMessageBox's Python type with its enums costs ~1 ms of every
+    # start, and most runs never show it.
+    from PySide6.QtWidgets import QMessageBox
+
     QMessageBox.critical(None, title, message)
 
 
-def install_excepthook(log_file: Path) -> None:
-    """Unexpected exceptions go to the log with their traceback; the user gets a short note."""
+def install_excepthook(log_file: Path | Callable[[], Path]) -> None:
+    """Unexpected exceptions go to the log with their traceback; the user gets a short note.
+
+    `log_file` may be a function that opens the log if it is not open yet and returns its path:
+    a start defers opening the log until after its first paint (see mailapp.ui.app), and an
+    error before that must still reach the file.
+    """
     showing = False
 
     def hook(kind: type[BaseException], error: BaseException, tb: TracebackType | None) -> None:
@@ -48,6 +58,7 @@ def install_excepthook(log_file: Path) -> None:
         if issubclass(kind, KeyboardInterrupt):
             sys.__excepthook__(kind, error, tb)
             return
+        target = log_file() if callable(log_file) else log_file
         log.error("Unexpected error", exc_info=(kind, error, tb))
         if showing:  # an error while the dialog is up must not stack dialogs
             return
@@ -58,7 +69,7 @@ def install_excepthook(log_file: Path) -> None:
                 QCoreApplication.translate(
                     "crash",
                     "Something went wrong: {error}\nDetails were written to {log}.",
-                ).format(error=error, log=log_file),
+                ).format(error=error, log=target),
             )
         finally:
             showing = False

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from PySide6.QtCore import QByteArray, Qt
-from PySide6.QtGui import QIcon, QPainter, QPixmap
-from PySide6.QtSvg import QSvgRenderer
+from PySide6.QtGui import QIcon
 
 from mailapp.paths import resource
 from mailapp.ui import theme
@@ -44,7 +42,17 @@ def _icon(name: str, dark: bool) -> QIcon:
     svg = path.read_bytes()
     if not dark or NEUTRAL not in svg:
         return QIcon(str(path))
-    renderer = QSvgRenderer(QByteArray(svg.replace(NEUTRAL, NEUTRAL_ON_DARK)))
+    return _recoloured(svg.replace(NEUTRAL, NEUTRAL_ON_DARK))
+
+
+def _recoloured(svg: bytes) -> QIcon:
+    # Imported here: a light theme hands the files to Qt's own SVG icon engine, so QtSvg and
+    # QPainter stay off the way to the first paint (a few ms of start-up).
+    from PySide6.QtCore import QByteArray, Qt
+    from PySide6.QtGui import QPainter, QPixmap
+    from PySide6.QtSvg import QSvgRenderer
+
+    renderer = QSvgRenderer(QByteArray(svg))
     result = QIcon()
     for size in _SIZES:
         for mode, opacity in ((QIcon.Mode.Normal, 1.0), (QIcon.Mode.Disabled, 0.35)):

@@ -32,6 +32,8 @@ SLOW_AND_UNNEEDED = (
     "mailapp.core.mime",  # the MIME parser and the demo generator: only import and search
     "mailapp.core.demo",
     "mailapp.store.importer",
+    "mailapp.store.deferred_rows",  # their dataclasses cost ~0.6 ms each to create
+    "PySide6.QtSvg",  # a light theme's icons are drawn by Qt's SVG icon engine
     # The second phase, after the first paint: the store and what needs it.
     "sqlalchemy",
     "mailapp.store.store",
