@@ -21,6 +21,7 @@ from mailapp.core.mime import ParsedMessage
 from mailapp.store import codec
 from mailapp.store.fts import index_row
 from mailapp.store.schema import attachments, mailboxes, message_bodies, messages
+from mailapp.store.sort_keys import sort_keys
 
 BATCH_SIZE = 2000
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -216,6 +217,7 @@ def import_batch(conn: Connection, ctx: ImportContext, batch: list[ImportItem]) 
         ctx.new_ids.append(message_id)
         ctx.touched_mailboxes.add(mailbox_id)
         sender = message.sender
+        sender_name, sender_email = (sender.name, sender.email) if sender else (None, None)
         message_rows.append(
             {
                 "num": num,
@@ -225,8 +227,9 @@ def import_batch(conn: Connection, ctx: ImportContext, batch: list[ImportItem]) 
                 "message_id_header": message.message_id,
                 "thread_id": thread_id,
                 "subject": message.subject,
-                "sender_name": sender.name if sender else None,
-                "sender_email": sender.email if sender else None,
+                "sender_name": sender_name,
+                "sender_email": sender_email,
+                **sort_keys(message.subject, sender_name, sender_email),
                 "date": date_us,
                 "is_read": "$seen" in keywords,
                 "is_flagged": "$flagged" in keywords,

@@ -36,6 +36,7 @@ from mailapp.store.schema import (
     outbox,
     sync_state,
 )
+from mailapp.store.sort_keys import sort_keys
 from mailapp.store.store import MailStore
 
 _UNFINISHED = (OutboxState.PENDING.value, OutboxState.IN_FLIGHT.value)
@@ -364,6 +365,7 @@ def _email_row(
         "subject": record.subject,
         "sender_name": sender.name if sender else None,
         "sender_email": sender.email if sender else None,
+        **sort_keys(record.subject, *((sender.name, sender.email) if sender else (None, None))),
         "date": codec.to_micros(record.sent_at),
         "is_read": "$seen" in keywords,
         "is_flagged": "$flagged" in keywords,

@@ -94,7 +94,12 @@ messages = Table(
     Column("snippet", Text, nullable=False),
     # {"to", "cc", "bcc", "replyTo": [{"name","email"}], "inReplyTo", "references"}
     Column("headers", Text, nullable=False),
+    # Normalised sort keys (mailapp.store.sort_keys, migration 0005).
+    Column("sender_key", Text, nullable=False, server_default=""),
+    Column("subject_key", Text, nullable=False, server_default=""),
     Index("ix_messages_mailbox_date", "mailbox_id", "date", "id"),
+    Index("ix_messages_mailbox_sender", "mailbox_id", "sender_key", "date", "id"),  # 0005
+    Index("ix_messages_mailbox_subject", "mailbox_id", "subject_key", "date", "id"),  # 0005
     Index("ix_messages_thread", "thread_id"),
     Index("ix_messages_thread_mailbox_date", "thread_id", "mailbox_id", "date", "id"),  # 0004
     Index("ix_messages_message_id_header", "message_id_header"),
@@ -146,6 +151,7 @@ drafts = Table(
     Column("server_version", BigInteger),
     Column("base", Text),  # last known server fields, JSON (store/replica.py)
     Index("ix_drafts_account", "account_id"),
+    Index("ix_drafts_account_updated", "account_id", "updated_at", "id"),  # 0005
 )
 
 outbox = Table(

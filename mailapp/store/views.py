@@ -1,26 +1,59 @@
-"""Extra read queries for the main window: list orders, conversations, outbox figures.
+"""Extra read queries for the main window: list orders, conversations, drafts, outbox figures.
 
-Every list query here is a keyset page over ``ix_messages_mailbox_date`` (mailbox, date, id),
-which SQLite walks forwards or backwards, so both date orders page in constant time per page.
+Every list query here is a keyset page over an index SQLite walks forwards or backwards, so
+each order pages in constant time per page: ``ix_messages_mailbox_date`` (mailbox, date, id)
+for the date orders, ``ix_messages_mailbox_sender``/``_subject`` (mailbox, key, date, id) for
+the others, and ``ix_drafts_account_updated`` for the Drafts list.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, tuple_
 
 from mailapp.store import codec
 from mailapp.store.rows import MessageSummary, OutboxState, PageCursor, SortOrder
-from mailapp.store.schema import messages, outbox
+from mailapp.store.schema import drafts, messages, outbox
+from mailapp.store.sort_keys import sort_keys
 from mailapp.store.store import _SUMMARY_COLUMNS, MailStore, _summary
 
-_UNFINISHED = (
+# "Not yet sent": what the Outbox badge and the status bar both count. A conflict is left out:
+# the server answered, and it now waits for the user (the conflicts badge shows it).
+_UNSENT = (
     OutboxState.PENDING.value,
     OutboxState.IN_FLIGHT.value,
     OutboxState.FAILED.value,
-    OutboxState.CONFLICT.value,
 )
+_UNFINISHED = (*_UNSENT, OutboxState.CONFLICT.value)
+
+_DESCENDING = frozenset({SortOrder.NEWEST_FIRST, SortOrder.SENDER_DESC, SortOrder.SUBJECT_DESC})
+_KEY_COLUMNS = {
+    SortOrder.SENDER_ASC: "sender_key",
+    SortOrder.SENDER_DESC: "sender_key",
+    SortOrder.SUBJECT_ASC: "subject_key",
+    SortOrder.SUBJECT_DESC: "subject_key",
+}
+SNIPPET_CHARS = 200
+
+
+def is_descending(order: SortOrder) -> bool:
+    return order in _DESCENDING
+
+
+def sort_key_name(order: SortOrder) -> str | None:
+    """The key column an order sorts by first ("sender_key", "subject_key"), None for dates."""
+    return _KEY_COLUMNS.get(order)
+
+
+def list_key(summary: MessageSummary, order: SortOrder) -> tuple[str, Any, str]:
+    """Where a row sits in ``order`` (compare ascending; reverse for descending orders)."""
+    name = _KEY_COLUMNS.get(order)
+    if name is None:
+        return ("", summary.date, summary.id)
+    keys = sort_keys(summary.subject, summary.sender_name, summary.sender_email)
+    return (keys[name], summary.date, summary.id)
 
 
 def page(
@@ -31,22 +64,33 @@ def page(
     *,
     order: SortOrder = SortOrder.NEWEST_FIRST,
     conversations: bool = False,
+    after_key: str | None = None,
 ) -> list[MessageSummary]:
     """Up to ``limit`` messages of a mailbox in ``order``, strictly after ``after``.
+
+    For the sender and subject orders ``after_key`` is the cursor row's key (``list_key``);
+    when None it is read from the row ``after.id`` names.
 
     With ``conversations`` only the newest message of each thread in this mailbox is listed
     (a message without a thread id is its own conversation).
     """
-    newest_first = order == SortOrder.NEWEST_FIRST
-    key = tuple_(messages.c.date, messages.c.id)
+    descending = is_descending(order)
+    name = sort_key_name(order)
+    columns: list[ColumnElement[Any]] = [messages.c.date, messages.c.id]
+    if name is not None:
+        columns.insert(0, messages.c[name])
     query = select(*_SUMMARY_COLUMNS).where(messages.c.mailbox_id == mailbox_id)
-    if newest_first:
-        query = query.order_by(messages.c.date.desc(), messages.c.id.desc())
-    else:
-        query = query.order_by(messages.c.date.asc(), messages.c.id.asc())
+    query = query.order_by(*(c.desc() if descending else c.asc() for c in columns))
+    key = tuple_(messages.c.date, messages.c.id)
     if after is not None:
-        cursor = tuple_(codec.to_micros(after.date), after.id)
-        query = query.where(key < cursor if newest_first else key > cursor)
+        values: list[Any] = [codec.to_micros(after.date), after.id]
+        if name is not None and after_key is not None:
+            values.insert(0, after_key)
+        elif name is not None:
+            values.insert(0, select(messages.c[name]).where(messages.c.id == after.id)
+                          .scalar_subquery())  # fmt: skip
+        position, cursor = tuple_(*columns), tuple_(*values)
+        query = query.where(position < cursor if descending else position > cursor)
     if conversations:
         newer = messages.alias("newer")  # Core alias: the ORM's aliased() costs 80 ms of start-up
         # Probes ix_messages_thread once per visited row, so paging stays proportional to a page.
@@ -122,6 +166,84 @@ def summaries(store: MailStore, message_ids: Iterable[str]) -> dict[str, Message
     return found
 
 
+def draft_page(
+    store: MailStore,
+    account_id: str,
+    mailbox_id: str,
+    after: PageCursor | None = None,
+    limit: int = 200,
+    *,
+    order: SortOrder = SortOrder.NEWEST_FIRST,
+) -> list[MessageSummary]:
+    """An account's drafts (local and synced) as list rows of its Drafts mailbox ``mailbox_id``,
+    by last edit: newest first unless ``order`` is OLDEST_FIRST. A row's date is the last edit,
+    its sender the recipients (a draft is from the user)."""
+    oldest_first = order == SortOrder.OLDEST_FIRST
+    position = tuple_(drafts.c.updated_at, drafts.c.id)
+    query = select(drafts.c.id, drafts.c.fields, drafts.c.updated_at).where(
+        drafts.c.account_id == account_id
+    )
+    if oldest_first:
+        query = query.order_by(drafts.c.updated_at.asc(), drafts.c.id.asc())
+    else:
+        query = query.order_by(drafts.c.updated_at.desc(), drafts.c.id.desc())
+    if after is not None:
+        cursor = tuple_(codec.to_micros(after.date), after.id)
+        query = query.where(position > cursor if oldest_first else position < cursor)
+    with store._read() as conn:
+        rows = conn.execute(query.limit(max(0, limit))).all()
+    return [_draft_summary(r.id, mailbox_id, codec.loads(r.fields), r.updated_at) for r in rows]
+
+
+def draft_summaries(
+    store: MailStore, account_id: str, mailbox_id: str, draft_ids: Iterable[str]
+) -> dict[str, MessageSummary]:
+    """The list rows of those drafts that still exist in this account."""
+    wanted = sorted(set(draft_ids))
+    found: dict[str, MessageSummary] = {}
+    with store._read() as conn:
+        for start in range(0, len(wanted), 500):
+            result = conn.execute(
+                select(drafts.c.id, drafts.c.fields, drafts.c.updated_at).where(
+                    drafts.c.account_id == account_id,
+                    drafts.c.id.in_(wanted[start : start + 500]),
+                )
+            )
+            for r in result:
+                found[r.id] = _draft_summary(r.id, mailbox_id, codec.loads(r.fields), r.updated_at)
+    return found
+
+
+def draft_count(store: MailStore, account_id: str) -> int:
+    with store._read() as conn:
+        value = conn.execute(
+            select(func.count()).select_from(drafts).where(drafts.c.account_id == account_id)
+        ).scalar()
+    return int(value or 0)
+
+
+def _draft_summary(
+    draft_id: str, mailbox_id: str, fields: dict[str, Any], updated_at: int
+) -> MessageSummary:
+    recipients = [*(fields.get("to") or []), *(fields.get("cc") or [])]
+    names = [r.get("name") or r.get("email") or "" for r in recipients]
+    emails = [r.get("email") or "" for r in recipients]
+    body = " ".join((fields.get("body") or "").split())
+    return MessageSummary(
+        id=draft_id,
+        mailbox_id=mailbox_id,
+        subject=fields.get("subject") or "",
+        sender_name=", ".join(n for n in names if n) or None,
+        sender_email=", ".join(e for e in emails if e) or None,
+        date=codec.from_micros(updated_at),
+        is_read=True,
+        is_flagged=False,
+        has_attachments=bool(fields.get("attachments")),
+        snippet=body[:SNIPPET_CHARS],
+        thread_id=None,
+    )
+
+
 def unsent_count(store: MailStore) -> int:
     """Messages queued for sending that the server has not accepted yet (the Outbox count)."""
     with store._read() as conn:
@@ -134,9 +256,10 @@ def unsent_count(store: MailStore) -> int:
 
 
 def pending_count(store: MailStore) -> int:
-    """Local changes of any kind the server has not confirmed yet."""
+    """Local changes of any kind not yet sent: the Outbox badge and the status bar's
+    "N changes not yet sent" both show this. Conflicts are not counted (see ``_UNSENT``)."""
     with store._read() as conn:
         value = conn.execute(
-            select(func.count()).select_from(outbox).where(outbox.c.state.in_(_UNFINISHED))
+            select(func.count()).select_from(outbox).where(outbox.c.state.in_(_UNSENT))
         ).scalar()
     return int(value or 0)

@@ -419,13 +419,19 @@ def start_sync(window: MainWindow, store: MailStore, account_id: str) -> SyncCon
 def _ask_again_when_refused(
     window: MainWindow, store: MailStore, account_id: str, controller: SyncController
 ) -> None:
-    """State "auth_required" (a revoked or expired token): ask for the password, once."""
+    """State "auth_required" (a revoked or expired token): ask for the password, once; after a
+    Cancel the status bar's "Sign in…" button asks again."""
     from mailapp.store.replica import sync_account
 
     asking: list[AccountSetupDialog] = []
 
     def state_changed(state: str, _retry_in: int) -> None:
-        if state != "auth_required" or asking:
+        if state == "auth_required" and not asking:
+            ask()
+
+    def ask() -> None:
+        if asking:
+            asking[0].activateWindow()  # already open (maybe behind): bring it forward
             return
         account = sync_account(store, account_id)
         dialog = AccountSetupDialog(
@@ -442,6 +448,7 @@ def _ask_again_when_refused(
         dialog.open()
 
     controller.stateChanged.connect(state_changed)
+    window.sync_status.signInRequested.connect(ask)
 
 
 def add_account_action(

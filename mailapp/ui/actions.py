@@ -43,11 +43,26 @@ def _ask_permanent_delete(parent: QWidget, count: int) -> bool:
     return answer == QMessageBox.StandardButton.Yes
 
 
+def _ask_delete_drafts(parent: QWidget, count: int) -> bool:
+    answer = QMessageBox.question(
+        parent,
+        parent.tr("Delete drafts"),
+        ntr(
+            parent,
+            "Delete %n draft? This cannot be undone.",
+            "Delete %n drafts? This cannot be undone.",
+            count,
+        ),
+    )
+    return answer == QMessageBox.StandardButton.Yes
+
+
 class MailActions(QObject):
     """Acts on whatever `selection()` returns; `moved(text)` reports undoable moves.
 
     With `store=None` (the window's first screen) every action is disabled until
-    `attach_store()`.
+    `attach_store()`. While the list shows drafts (`set_drafts_account()`) only Delete applies,
+    and it deletes the selected drafts after a confirmation.
     """
 
     moved = Signal(str)  # a user-facing sentence, e.g. "2 messages moved to Trash."
@@ -68,6 +83,8 @@ class MailActions(QObject):
         self.confirm_permanent_delete: Callable[[int], bool] = lambda n: _ask_permanent_delete(
             parent, n
         )
+        self.confirm_delete_drafts: Callable[[int], bool] = lambda n: _ask_delete_drafts(parent, n)
+        self._drafts_account: str | None = None
         self.undo_stack = QUndoStack(self)
         self.undo = self.undo_stack.createUndoAction(self, self.tr("&Undo"))
         self.undo.setShortcut(QKeySequence.StandardKey.Undo)
@@ -124,6 +141,17 @@ class MailActions(QObject):
         self._store = store
         self.update_enabled()
 
+    def set_drafts_account(self, account_id: str | None) -> None:
+        """The selection is now drafts of this account (None: messages again)."""
+        self._drafts_account = account_id
+        self.update_enabled()
+
+    def open_draft(self, draft_id: str) -> None:
+        """Reopens a saved draft in a composer window."""
+        if self._store is None or self._drafts_account is None or not composer_available():
+            return
+        self._show_composer(self._drafts_account, draft_id=draft_id)
+
     def update_enabled(self) -> None:
         if self._store is None:
             for action in (self.new_message, *self.message_actions):
@@ -139,6 +167,11 @@ class MailActions(QObject):
             action.setEnabled(single)
         self.new_message.setEnabled(composer_available() and bool(self._store.accounts()))
         self.move_menu.setEnabled(has_selection)
+        if self._drafts_account is not None:
+            for action in self.message_actions:
+                action.setEnabled(action is self.delete and has_selection)
+            self.move_menu.setEnabled(False)
+            return
         if has_selection:
             any_unread = any(not m.is_read for m in selected)
             self.mark_read.setEnabled(any_unread)
@@ -235,6 +268,12 @@ class MailActions(QObject):
         selected = self._selection()
         if not selected:
             return
+        if self._drafts_account is not None:
+            # No undo: re-creating a draft the server already destroyed would need a new id.
+            if self.confirm_delete_drafts(len(selected)):
+                for draft in selected:
+                    self.store.delete_draft(draft.id)
+            return
         trash_ids = {m.id: self._mailbox_with_role(m, "trash") for m in selected}
         in_trash = [m for m in selected if trash_ids[m.id] in (None, m.mailbox_id)]
         if in_trash:
@@ -306,17 +345,28 @@ class MailActions(QObject):
     def _open_composer(self, mode: str, message_id: str | None) -> None:
         if not composer_available():
             return
-        from mailapp.store.settings import load_settings
-        from mailapp.ui import composer  # type: ignore[attr-defined]
-
         account_id = self._account_for_compose(message_id)
         if account_id is None:
             return
+        self._show_composer(account_id, mode=mode, parent_message_id=message_id)
+
+    def _show_composer(
+        self,
+        account_id: str,
+        *,
+        mode: str = "new",
+        parent_message_id: str | None = None,
+        draft_id: str | None = None,
+    ) -> None:
+        from mailapp.store.settings import load_settings
+        from mailapp.ui import composer  # type: ignore[attr-defined]
+
         widget = composer.open_composer(
             self.store,
             account_id,
             mode=mode,
-            parent_message_id=message_id,
+            parent_message_id=parent_message_id,
+            draft_id=draft_id,
             parent=self._parent,
             undo_seconds=load_settings(self.store).undo_send_seconds,
         )

@@ -90,6 +90,10 @@ class MailboxTreeModel(QStandardItemModel):
     def account_of(self, mailbox_id: str) -> str | None:
         return self._account_of.get(mailbox_id)
 
+    def role_of(self, mailbox_id: str) -> str | None:
+        """The mailbox's standard role ("inbox", "drafts", …), None for the user's folders."""
+        return next((m.role for m in self._mailboxes if m.id == mailbox_id), None)
+
     def display_name(self, mailbox_id: str) -> str | None:
         item = self._name_items.get(mailbox_id)
         return None if item is None else item.text()
@@ -163,7 +167,8 @@ class MailboxTreeModel(QStandardItemModel):
         for mailbox_id, name_item in self._name_items.items():
             count_item = self._count_items[mailbox_id]
             if mailbox_id == OUTBOX_ID:
-                # What the Outbox view lists: every change the server has not confirmed yet.
+                # Changes not yet sent, as the status bar counts them (views.pending_count);
+                # conflicts wait for the user and show in the status bar's conflicts button.
                 unread = pending
                 spoken = self.tr("%n waiting for the server", "", unread)
             else:

@@ -43,7 +43,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mailapp.store.rows import ChangeSet, MessageSummary, SortOrder
+from mailapp.store.rows import MessageSummary, SortOrder
 from mailapp.ui import icons, theme
 from mailapp.ui.actions import MailActions
 from mailapp.ui.mailbox_tree_model import (
@@ -64,6 +64,7 @@ from mailapp.ui.status_bar import SyncControllerLike, SyncStatus
 if TYPE_CHECKING:
     from mailapp.store import MailStore
     from mailapp.store.first_screen import FirstScreen
+    from mailapp.store.rows import ChangeSet  # created on first use, after the first paint
     from mailapp.ui.search_box import SearchBox
     from mailapp.ui.store_bridge import StoreChanges
     from mailapp.ui.tray import MailTray, NewMailWatcher
@@ -145,6 +146,8 @@ class MainWindow(QMainWindow):
         self.mailbox_tree.messagesDropped.connect(self.mail_actions.move_to)
         self.message_list.selectionModel().selectionChanged.connect(self._message_selected)
         self.message_list.customContextMenuRequested.connect(self._message_context_menu)
+        # Double-click or Enter (QAbstractItemView emits activated for both).
+        self.message_list.activated.connect(self._message_activated)
         self.message_list.sortOrderRequested.connect(self.set_sort_order)
         self.message_model.modelReset.connect(self._update_status)
         self.message_model.rowsRemoved.connect(self._message_rows_removed)
@@ -215,7 +218,8 @@ class MainWindow(QMainWindow):
 
         self.conflicts_action.setEnabled(_optional_spec("mailapp.ui.conflict_dialog"))
         self._name_toolbar_buttons()
-        self.sync_status.set_pending(views.pending_count(store))
+        # One count for the status bar and the Outbox badge, whatever the controller reports.
+        self.sync_status.set_pending_source(lambda: views.pending_count(store))
         self.mail_actions.attach_store(store)
         if self._outbox_wanted:
             self._show_outbox()
@@ -277,11 +281,16 @@ class MainWindow(QMainWindow):
 
         self.newest_first_action = QAction(self.tr("&Newest First"), self)
         self.oldest_first_action = QAction(self.tr("&Oldest First"), self)
+        self.sort_actions = {
+            SortOrder.NEWEST_FIRST: self.newest_first_action,
+            SortOrder.OLDEST_FIRST: self.oldest_first_action,
+            SortOrder.SENDER_ASC: QAction(self.tr("&Sender (A to Z)"), self),
+            SortOrder.SENDER_DESC: QAction(self.tr("S&ender (Z to A)"), self),
+            SortOrder.SUBJECT_ASC: QAction(self.tr("Su&bject (A to Z)"), self),
+            SortOrder.SUBJECT_DESC: QAction(self.tr("Sub&ject (Z to A)"), self),
+        }
         order_group = QActionGroup(self)
-        for action, order in (
-            (self.newest_first_action, SortOrder.NEWEST_FIRST),
-            (self.oldest_first_action, SortOrder.OLDEST_FIRST),
-        ):
+        for order, action in self.sort_actions.items():
             action.setCheckable(True)
             action.setChecked(order == self.message_model.order)
             action.triggered.connect(lambda _=False, o=order: self.set_sort_order(o))
@@ -305,8 +314,10 @@ class MainWindow(QMainWindow):
         edit_menu.addAction(find_action)
         view_menu = menu_bar.addMenu(self.tr("&View"))
         sort_menu = view_menu.addMenu(self.tr("&Sort"))
-        sort_menu.addAction(self.newest_first_action)
-        sort_menu.addAction(self.oldest_first_action)
+        for order, action in self.sort_actions.items():
+            if order == SortOrder.SENDER_ASC:
+                sort_menu.addSeparator()
+            sort_menu.addAction(action)
         view_menu.addAction(self.conversations_action)
         self.message_menu = menu_bar.addMenu(self.tr("&Message"))
         for action in (a.reply, a.reply_all, a.forward):
@@ -384,7 +395,9 @@ class MainWindow(QMainWindow):
         model = self.message_model
         chosen = [model.summary(r) for r in rows if r < model.rowCount()]
         mailbox_id = model.mailbox_id
-        in_conversations = model.conversations and model.search_text is None
+        in_conversations = (
+            model.conversations and model.search_text is None and model.drafts_account is None
+        )
         if chosen and in_conversations and mailbox_id and self._store is not None:
             from mailapp.store import views
 
@@ -394,9 +407,8 @@ class MainWindow(QMainWindow):
 
     def set_sort_order(self, order: SortOrder) -> None:
         self.message_model.set_order(order)
-        self.newest_first_action.setChecked(order == SortOrder.NEWEST_FIRST)
-        self.oldest_first_action.setChecked(order == SortOrder.OLDEST_FIRST)
-        self.message_list.show_sort_order(order)
+        self.sort_actions[order].setChecked(True)
+        self.message_list.show_sort_order(self.message_model.effective_order)
         self.message_list.scrollToTop()
 
     def attach_sync(self, controller: SyncControllerLike) -> None:
@@ -451,8 +463,12 @@ class MainWindow(QMainWindow):
                 self.search_box.clear()  # a search belongs to the mailbox it was typed in
             self.search_box.mailbox_id = mailbox_id
         self.message_view.show_placeholder()
-        self.message_model.set_mailbox(mailbox_id)
+        is_drafts = self.mailbox_model.role_of(mailbox_id) == "drafts"
+        drafts_account = self.mailbox_model.account_of(mailbox_id) if is_drafts else None
+        self.message_model.set_mailbox(mailbox_id, drafts_account=drafts_account)
+        self.message_list.show_sort_order(self.message_model.effective_order)
         self.message_list.scrollToTop()
+        self.mail_actions.set_drafts_account(drafts_account)
         self.mail_actions.update_enabled()
 
     def _show_outbox(self) -> None:
@@ -485,6 +501,11 @@ class MainWindow(QMainWindow):
                 )
             return
         summary = self.message_model.summary(rows[0].row())
+        if self.message_model.drafts_account is not None:
+            self.message_view.show_placeholder(
+                self.tr("Double-click the draft or press Enter to edit it.")
+            )
+            return
         if summary.id == self.reading_pane.message_id or self._store is None:
             return  # without a store: shown by attach_store()
         detail = self._store.message(summary.id)
@@ -508,6 +529,11 @@ class MainWindow(QMainWindow):
         menu = self.mail_actions.context_menu(self)
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         return menu
+
+    @Slot(QModelIndex)
+    def _message_activated(self, index: QModelIndex) -> None:
+        if index.isValid() and self.message_model.drafts_account is not None:
+            self.mail_actions.open_draft(self.message_model.summary(index.row()).id)
 
     @Slot(QPoint)
     def _message_context_menu(self, position: QPoint) -> None:
@@ -547,7 +573,7 @@ class MainWindow(QMainWindow):
         elif changes.messages or changes.mailboxes or changes.outbox:
             self.mailbox_model.refresh_counts()
         self.message_model.apply_changes(changes)
-        if changes.outbox and self._controller is None:
+        if changes.outbox:
             self.sync_status.set_pending(views.pending_count(store))
         self.mail_actions.update_enabled()
         self._update_status()
@@ -616,6 +642,13 @@ class MainWindow(QMainWindow):
             found = self.message_model.rowCount()
             self.count_label.setText(ntr(self, "%n message found", "%n messages found", found))
             return
+        drafts_account = self.message_model.drafts_account
+        if self._store is not None and drafts_account is not None:
+            from mailapp.store import views
+
+            drafts = views.draft_count(self._store, drafts_account)
+            self.count_label.setText(ntr(self, "%n draft", "%n drafts", drafts))
+            return
         if self._store is not None:
             total = self._store.count(mailbox_id)
         else:  # the first screen's count, read with the rows shown
@@ -624,6 +657,8 @@ class MainWindow(QMainWindow):
         self.count_label.setText(text)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        # The sync controller may still report after this, when the store is already closed.
+        self.sync_status.set_pending_source(None)
         if self.changes is not None:
             self.changes.close()
         if self.search_box is not None:

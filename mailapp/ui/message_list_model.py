@@ -25,12 +25,13 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QFont
 
-from mailapp.store.rows import ChangeSet, MessageSummary, PageCursor, SortOrder
+from mailapp.store.rows import MessageSummary, PageCursor, SortOrder
 from mailapp.ui import icons
 from mailapp.ui.mailbox_tree_view import MESSAGE_IDS_MIME, message_ids_mime
 
 if TYPE_CHECKING:
     from mailapp.store import MailStore
+    from mailapp.store.rows import ChangeSet  # created on first use, after the first paint
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -51,17 +52,13 @@ TARGETED_REFRESH_LIMIT = 200
 
 SEARCH_LIMIT = 500
 
-SummaryKey = tuple[datetime, str]
-
-
-def _sort_key(summary: MessageSummary) -> SummaryKey:
-    return (summary.date, summary.id)
-
-
-def _comes_before(a: MessageSummary, b: MessageSummary, order: SortOrder) -> bool:
-    if order == SortOrder.NEWEST_FIRST:
-        return _sort_key(a) > _sort_key(b)
-    return _sort_key(a) < _sort_key(b)
+DATE_ORDERS = (SortOrder.NEWEST_FIRST, SortOrder.OLDEST_FIRST)
+# Header column → (ascending order, descending order) for a click on that header.
+COLUMN_ORDERS = {
+    Column.DATE: (SortOrder.OLDEST_FIRST, SortOrder.NEWEST_FIRST),
+    Column.SENDER: (SortOrder.SENDER_ASC, SortOrder.SENDER_DESC),
+    Column.SUBJECT: (SortOrder.SUBJECT_ASC, SortOrder.SUBJECT_DESC),
+}
 
 
 class MessageListModel(QAbstractTableModel):
@@ -69,7 +66,9 @@ class MessageListModel(QAbstractTableModel):
 
     `rowCount()` only counts fetched rows; views call `canFetchMore()`/`fetchMore()` while the last
     row is visible, which pulls the next keyset page. Store changes update rows in place.
-    Optional modes: oldest first, one row per conversation, or the results of a search.
+    Optional modes: other orders (date, sender, subject; either direction), one row per
+    conversation, the results of a search, or an account's drafts (`set_mailbox(...,
+    drafts_account=...)`: rows are drafts, newest edit first, the From column lists recipients).
 
     At start-up the model may be made with `store=None` and given the snapshot's first page
     (`show_first_screen`); what the user asks for meanwhile (the next page, another mailbox or
@@ -94,6 +93,7 @@ class MessageListModel(QAbstractTableModel):
         self._conversations = False
         self._thread_sizes: dict[str, int] = {}
         self._search: str | None = None
+        self._drafts_account: str | None = None
         # What was asked for before a store was attached: done as soon as one is.
         self._restart_when_attached = False
         self._fetch_when_attached = False
@@ -125,6 +125,18 @@ class MessageListModel(QAbstractTableModel):
     def search_text(self) -> str | None:
         return self._search
 
+    @property
+    def drafts_account(self) -> str | None:
+        """The account whose drafts are listed, or None when the rows are messages."""
+        return self._drafts_account
+
+    @property
+    def effective_order(self) -> SortOrder:
+        """The order rows are in: drafts are listed by last edit, whatever the chosen order."""
+        if self._drafts_account is not None and self._order not in DATE_ORDERS:
+            return SortOrder.NEWEST_FIRST
+        return self._order
+
     def show_first_screen(
         self, mailbox_id: str, rows: list[MessageSummary], *, exhausted: bool
     ) -> None:
@@ -148,10 +160,16 @@ class MessageListModel(QAbstractTableModel):
             self.fetchMore(QModelIndex())
         self._restart_when_attached = self._fetch_when_attached = False
 
-    def set_mailbox(self, mailbox_id: str | None) -> None:
-        """Shows another mailbox: drops every fetched row and fetches its first page."""
+    def set_mailbox(self, mailbox_id: str | None, *, drafts_account: str | None = None) -> None:
+        """Shows another mailbox: drops every fetched row and fetches its first page.
+
+        With ``drafts_account`` (for a Drafts mailbox) the rows are that account's drafts.
+        """
         self._mailbox_id = mailbox_id
         self._search = None
+        if (drafts_account is None) != (self._drafts_account is None):
+            self.headerDataChanged.emit(Qt.Orientation.Horizontal, Column.SENDER, Column.SENDER)
+        self._drafts_account = drafts_account if mailbox_id is not None else None
         self._restart()
 
     def set_order(self, order: SortOrder) -> None:
@@ -186,10 +204,10 @@ class MessageListModel(QAbstractTableModel):
         return self._thread_sizes.get(thread_id, 1) if thread_id else 1
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        # Only the date order can be paged through an index (see mailapp.store.views).
-        if column == Column.DATE:
-            descending = order == Qt.SortOrder.DescendingOrder
-            self.set_order(SortOrder.NEWEST_FIRST if descending else SortOrder.OLDEST_FIRST)
+        # The flag and attachment columns have no index to page through in order.
+        if column in COLUMN_ORDERS:
+            ascending, descending = COLUMN_ORDERS[Column(column)]
+            self.set_order(descending if order == Qt.SortOrder.DescendingOrder else ascending)
 
     def summary(self, row: int) -> MessageSummary:
         return self._rows[row]
@@ -200,7 +218,13 @@ class MessageListModel(QAbstractTableModel):
     def apply_changes(self, changes: ChangeSet) -> None:
         """Brings fetched rows up to date with a store ChangeSet without resetting the model."""
         mailbox_id = self._mailbox_id
-        if mailbox_id is None or not changes.messages or self._store is None:
+        if mailbox_id is None or self._store is None:
+            return
+        if self._drafts_account is not None:
+            if changes.drafts:
+                self._refresh_draft_rows(changes.drafts)
+            return
+        if not changes.messages:
             return
         if self._search is not None:
             self._refresh_search_rows(changes)
@@ -247,11 +271,7 @@ class MessageListModel(QAbstractTableModel):
         if self._store is None:
             self._fetch_when_attached = True  # the view asked for more before the store opened
             return
-        after = None
-        if self._rows:
-            last = self._rows[-1]
-            after = PageCursor(date=last.date, id=last.id)
-        page = self._fetch(after, self._page_size)
+        page = self._fetch(self._rows[-1] if self._rows else None, self._page_size)
         self._exhausted = len(page) < self._page_size
         fresh = [s for s in page if s.id not in self._row_of]
         if not fresh:
@@ -264,7 +284,9 @@ class MessageListModel(QAbstractTableModel):
 
     def flags(self, index: ModelIndex) -> Qt.ItemFlag:
         flags = super().flags(index)
-        return flags | Qt.ItemFlag.ItemIsDragEnabled if index.isValid() else flags
+        # Drafts are not moved between mailboxes by dragging.
+        draggable = index.isValid() and self._drafts_account is None
+        return flags | Qt.ItemFlag.ItemIsDragEnabled if draggable else flags
 
     def supportedDragActions(self) -> Qt.DropAction:
         return Qt.DropAction.MoveAction
@@ -283,6 +305,8 @@ class MessageListModel(QAbstractTableModel):
             return None
         column = Column(section)
         label = self._headers[column]
+        if column == Column.SENDER and self._drafts_account is not None:
+            label = self.tr("To")
         icon_only = column in (Column.FLAG, Column.ATTACHMENT)
         if role == Qt.ItemDataRole.DisplayRole:
             return None if icon_only else label
@@ -317,6 +341,8 @@ class MessageListModel(QAbstractTableModel):
 
     # -- internals -----------------------------------------------------------------------
     def _display(self, summary: MessageSummary, column: Column) -> str | None:
+        if column == Column.SENDER and self._drafts_account is not None:
+            return summary.sender_name or self.tr("(no recipients)")
         if column == Column.SENDER:
             return summary.sender_name or summary.sender_email or self.tr("(unknown sender)")
         if column == Column.SUBJECT:
@@ -379,9 +405,16 @@ class MessageListModel(QAbstractTableModel):
         self._reindex(row)
         self.endRemoveRows()
 
+    def _comes_before(self, a: MessageSummary, b: MessageSummary) -> bool:
+        from mailapp.store import views  # see the module docstring
+
+        order = self.effective_order
+        key_a, key_b = views.list_key(a, order), views.list_key(b, order)
+        return key_a > key_b if views.is_descending(order) else key_a < key_b
+
     def _insert_sorted(self, summary: MessageSummary) -> None:
         row = 0
-        while row < len(self._rows) and _comes_before(self._rows[row], summary, self._order):
+        while row < len(self._rows) and self._comes_before(self._rows[row], summary):
             row += 1
         if row == len(self._rows) and not self._exhausted:
             return  # older than everything fetched: the next fetchMore() brings it
@@ -418,10 +451,21 @@ class MessageListModel(QAbstractTableModel):
             self._load_thread_sizes(page)
         self.endResetModel()
 
-    def _fetch(self, after: PageCursor | None, limit: int) -> list[MessageSummary]:
+    def _fetch(self, last: MessageSummary | None, limit: int) -> list[MessageSummary]:
+        """The page after the row ``last`` (None: the first page)."""
         from mailapp.store import views  # see the module docstring
 
         assert self._mailbox_id is not None and self._store is not None
+        after = None if last is None else PageCursor.after(last)
+        if self._drafts_account is not None:
+            return views.draft_page(
+                self._store,
+                self._drafts_account,
+                self._mailbox_id,
+                after,
+                limit,
+                order=self.effective_order,
+            )
         if self._order == SortOrder.NEWEST_FIRST and not self._conversations:
             return self._store.page(self._mailbox_id, after, limit)
         return views.page(
@@ -431,10 +475,13 @@ class MessageListModel(QAbstractTableModel):
             limit,
             order=self._order,
             conversations=self._conversations,
+            after_key=None if last is None else views.list_key(last, self._order)[0],
         )
 
     def _load_thread_sizes(self, summaries: Iterable[MessageSummary]) -> None:
         if not self._conversations or self._mailbox_id is None or self._store is None:
+            return
+        if self._drafts_account is not None:
             return
         from mailapp.store import views  # see the module docstring
 
@@ -454,3 +501,29 @@ class MessageListModel(QAbstractTableModel):
             else:
                 self._rows[row] = current[message_id]
                 self.dataChanged.emit(self.index(row, 0), self.index(row, len(Column) - 1))
+
+    def _refresh_draft_rows(self, draft_ids: Iterable[str]) -> None:
+        """Saved drafts move to their place by last edit; deleted ones (or sent) leave."""
+        from mailapp.store import views  # see the module docstring
+
+        assert self._store is not None and self._drafts_account is not None
+        assert self._mailbox_id is not None
+        current = views.draft_summaries(
+            self._store, self._drafts_account, self._mailbox_id, draft_ids
+        )
+        for draft_id in sorted(set(draft_ids)):
+            row = self._row_of.get(draft_id)
+            draft = current.get(draft_id)
+            if row is not None and draft is not None and self._still_in_place(row, draft):
+                self._rows[row] = draft  # kept in place, so the selection stays on it
+                self.dataChanged.emit(self.index(row, 0), self.index(row, len(Column) - 1))
+                continue
+            if row is not None:
+                self._remove_row(row)  # an edit changes its date, and so its place
+            if draft is not None:
+                self._insert_sorted(draft)
+
+    def _still_in_place(self, row: int, summary: MessageSummary) -> bool:
+        before = row == 0 or self._comes_before(self._rows[row - 1], summary)
+        last = len(self._rows) - 1
+        return before and (row == last or self._comes_before(summary, self._rows[row + 1]))

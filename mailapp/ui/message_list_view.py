@@ -7,12 +7,19 @@ from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from mailapp.store.rows import SortOrder
-from mailapp.ui.message_list_model import Column, MessageListModel
+from mailapp.ui.message_list_model import COLUMN_ORDERS, Column, MessageListModel
+
+# The order a first click on a header picks: newest mail first, names and subjects A to Z.
+_FIRST_CLICK = {
+    Column.DATE: SortOrder.NEWEST_FIRST,
+    Column.SENDER: SortOrder.SENDER_ASC,
+    Column.SUBJECT: SortOrder.SUBJECT_ASC,
+}
 
 
 class MessageListView(QTableView):
     firstPagePainted = Signal()
-    sortOrderRequested = Signal(object)  # SortOrder, from a click on the Date header
+    sortOrderRequested = Signal(object)  # SortOrder, from a click on a sortable header
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -46,34 +53,38 @@ class MessageListView(QTableView):
         header.setSectionResizeMode(Column.SUBJECT, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(Column.DATE, QHeaderView.ResizeMode.Interactive)
         header.resizeSection(Column.DATE, 110)
-        # Clicking the Date header flips the order; other columns cannot be paged in order.
+        # Date, From and Subject sort (a second click flips); the icon columns do not.
         header.setSortIndicatorShown(True)
         header.setSectionsClickable(True)
         header.setSortIndicator(Column.DATE, Qt.SortOrder.DescendingOrder)
         header.sectionClicked.connect(self._header_clicked)
 
     def show_sort_order(self, order: SortOrder) -> None:
-        indicator = (
-            Qt.SortOrder.DescendingOrder
-            if order == SortOrder.NEWEST_FIRST
-            else Qt.SortOrder.AscendingOrder
-        )
-        self.horizontalHeader().setSortIndicator(Column.DATE, indicator)
+        for column, (ascending, descending) in COLUMN_ORDERS.items():
+            if order in (ascending, descending):
+                indicator = (
+                    Qt.SortOrder.DescendingOrder
+                    if order == descending
+                    else Qt.SortOrder.AscendingOrder
+                )
+                self.horizontalHeader().setSortIndicator(column, indicator)
+                return
 
     @Slot(int)
     def _header_clicked(self, section: int) -> None:
         model = self.model()
         if not isinstance(model, MessageListModel):
             return
-        if section == Column.DATE:
-            flipped = (
-                SortOrder.OLDEST_FIRST
-                if model.order == SortOrder.NEWEST_FIRST
-                else SortOrder.NEWEST_FIRST
-            )
-            self.sortOrderRequested.emit(flipped)
+        if section not in COLUMN_ORDERS:
+            self.show_sort_order(model.order)  # Qt moved the indicator there: put it back
+            return
+        ascending, descending = COLUMN_ORDERS[Column(section)]
+        if model.order == ascending:
+            self.sortOrderRequested.emit(descending)
+        elif model.order == descending:
+            self.sortOrderRequested.emit(ascending)
         else:
-            self.show_sort_order(model.order)
+            self.sortOrderRequested.emit(_FIRST_CLICK[Column(section)])
 
     @property
     def has_painted_rows(self) -> bool:

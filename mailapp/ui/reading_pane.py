@@ -18,11 +18,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mailapp.store.rows import AttachmentInfo, MessageDetail
-
 if TYPE_CHECKING:
     from mailapp.core.addresses import Address
     from mailapp.store import MailStore
+    from mailapp.store.rows import AttachmentInfo, MessageDetail  # created on first use
     from mailapp.ui.attachments import AttachmentBar
 
 EXTERNAL_SCHEMES = frozenset({"http", "https"})

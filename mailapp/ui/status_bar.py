@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -34,6 +35,7 @@ class SyncStatus(QWidget):
     """Shows what the sync controller reports; with no controller, a local-only profile."""
 
     conflictsClicked = Signal()
+    signInRequested = Signal()  # "Sign in…" clicked while the server wants the password again
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -43,6 +45,7 @@ class SyncStatus(QWidget):
         self._done = 0
         self._total = 0
         self._error = ""
+        self._pending_source: Callable[[], int] | None = None
 
         self.state_label = QLabel()
         self.state_label.setAccessibleName(self.tr("Connection"))
@@ -53,6 +56,10 @@ class SyncStatus(QWidget):
         self.try_now_button = QPushButton(self.tr("Try now"))
         self.try_now_button.setFlat(True)
         self.try_now_button.clicked.connect(self._try_now)
+        # Stays while sign-in is needed, so a cancelled password prompt can always be reopened.
+        self.sign_in_button = QPushButton(self.tr("Sign in…"))
+        self.sign_in_button.setFlat(True)
+        self.sign_in_button.clicked.connect(self.signInRequested)
         self.pending_label = QLabel()
         self.conflicts_button = QPushButton()
         self.conflicts_button.setFlat(True)
@@ -73,6 +80,7 @@ class SyncStatus(QWidget):
             self.progress_bar,
             self.state_label,
             self.try_now_button,
+            self.sign_in_button,
             self.work_offline_button,
         ):
             layout.addWidget(widget)
@@ -94,7 +102,7 @@ class SyncStatus(QWidget):
         self._controller = controller
         controller.stateChanged.connect(self.set_state)
         controller.progress.connect(self.set_progress)
-        controller.pendingChanged.connect(self.set_pending)
+        controller.pendingChanged.connect(self._pending_changed)
         controller.conflictsChanged.connect(self.set_conflicts)
         controller.lastSyncChanged.connect(self.set_last_sync)
         controller.errorRaised.connect(self._set_error)
@@ -121,6 +129,14 @@ class SyncStatus(QWidget):
     def set_progress(self, done: int, total: int) -> None:
         self._done, self._total = done, total
         self._render()
+
+    def set_pending_source(self, source: Callable[[], int] | None) -> None:
+        """Counts unsent changes with ``source`` (the store's count, which the Outbox badge
+        shows too) whenever the controller reports a change, instead of the controller's own;
+        None (the store is closing) goes back to the controller's figure."""
+        self._pending_source = source
+        if source is not None:
+            self.set_pending(source())
 
     @Slot(int)
     def set_pending(self, count: int) -> None:
@@ -155,6 +171,10 @@ class SyncStatus(QWidget):
     def _set_error(self, message: str) -> None:
         self._error = message
         self._render()
+
+    @Slot(int)
+    def _pending_changed(self, count: int) -> None:
+        self.set_pending(count if self._pending_source is None else self._pending_source())
 
     @Slot()
     def _tick(self) -> None:
@@ -208,4 +228,5 @@ class SyncStatus(QWidget):
             self.progress_bar.setValue(min(self._done, self._total))
         has_controller = self._controller is not None
         self.try_now_button.setVisible(has_controller and state in RETRY_STATES)
+        self.sign_in_button.setVisible(has_controller and state == "auth_required")
         self.work_offline_button.setVisible(has_controller)

@@ -1,6 +1,6 @@
 """Benchmark the message list's orders and conversation grouping on a large mailbox (a plain
-script; prints figures). Every order must page by keyset, so a page costs the same at the top
-and deep down.
+script; prints figures). Every order (date, sender, subject; both directions) must page by
+keyset, so a page costs the same at the top and deep down; the Drafts list too.
 
 Run from the repository root:
     .venv/bin/python tests/bench/bench_list_views.py [--messages N]
@@ -13,12 +13,14 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from mailapp.core.demo import generate_demo
-from mailapp.store import PageCursor, open_store, views
+from mailapp.store import MailStore, PageCursor, open_store, views
+from mailapp.store.rows import DraftInput, MessageSummary
 from mailapp.store.views import SortOrder
 
 PAGE = 64
@@ -29,9 +31,72 @@ def _ms(samples: list[float]) -> str:
     return f"median {statistics.median(samples) * 1000:.2f} ms, max {max(samples) * 1000:.2f} ms"
 
 
+def _page(
+    store: MailStore,
+    mailbox_id: str,
+    after: MessageSummary | None,
+    limit: int,
+    order: SortOrder,
+    conversations: bool,
+) -> list[MessageSummary]:
+    """A page as the message list asks for it: the cursor row's sort key travels along."""
+    return views.page(
+        store,
+        mailbox_id,
+        None if after is None else PageCursor.after(after),
+        limit,
+        order=order,
+        conversations=conversations,
+        after_key=None if after is None else views.list_key(after, order)[0],
+    )
+
+
+def _timed(call: Callable[[], object]) -> list[float]:
+    samples = []
+    for _ in range(REPEATS):
+        t = time.perf_counter()
+        call()
+        samples.append(time.perf_counter() - t)
+    return samples
+
+
+def _figures(
+    store: MailStore, mailbox_id: str, order: SortOrder, conversations: bool, deep_at: int
+) -> str:
+    first = _timed(lambda: _page(store, mailbox_id, None, PAGE, order, conversations))
+    # Walk 50 pages down, then time the page after that.
+    last: MessageSummary | None = None
+    for _ in range(50):
+        page = _page(store, mailbox_id, last, PAGE, order, conversations)
+        if not page:
+            break
+        last = page[-1]
+    page_51 = _timed(lambda: _page(store, mailbox_id, last, PAGE, order, conversations))
+    # And the page 90 % of the way down (one long read to get there, not timed).
+    skipped = _page(store, mailbox_id, None, deep_at, order, conversations)
+    bottom = skipped[-1] if skipped else None
+    deep = _timed(lambda: _page(store, mailbox_id, bottom, PAGE, order, conversations))
+    return f"first page {_ms(first)}; page 51 {_ms(page_51)}; at 90 % {_ms(deep)}"
+
+
+def _bench_drafts(store: MailStore, account_id: str, count: int) -> None:
+    drafts_box = store.mailbox_by_role(account_id, "drafts")
+    assert drafts_box is not None
+    started = time.perf_counter()
+    for n in range(count):
+        store.save_draft(DraftInput(draft_id=None, account_id=account_id, subject=f"Draft {n}"))
+    print(f"saved {count} drafts in {time.perf_counter() - started:.1f} s")
+    first = _timed(lambda: views.draft_page(store, account_id, drafts_box.id, None, PAGE))
+    skipped = views.draft_page(store, account_id, drafts_box.id, None, count * 9 // 10)
+    cursor = PageCursor.after(skipped[-1])
+    deep = _timed(lambda: views.draft_page(store, account_id, drafts_box.id, cursor, PAGE))
+    print(f"{'drafts newest first':32s} first page {_ms(first)}; at 90 % {_ms(deep)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--drafts", type=int, default=2_000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         store = open_store(Path(folder) / "mail.sqlite3")
@@ -42,31 +107,12 @@ def main() -> None:
         inbox = store.mailbox_by_role(account_id, "inbox")
         assert inbox is not None
         print(f"inbox holds {store.count(inbox.id)} messages; page size {PAGE}")
+        deep_at = store.count(inbox.id) * 9 // 10
         for order in SortOrder:
             for conversations in (False, True):
-                first: list[float] = []
-                deep: list[float] = []
-                cursor: PageCursor | None = None
-                for _ in range(REPEATS):
-                    t = time.perf_counter()
-                    page = views.page(store, inbox.id, None, PAGE, order=order,
-                                      conversations=conversations)  # fmt: skip
-                    first.append(time.perf_counter() - t)
-                    cursor = PageCursor.after(page[-1])
-                # Walk 50 pages down, then time the page after that.
-                for _ in range(50):
-                    page = views.page(store, inbox.id, cursor, PAGE, order=order,
-                                      conversations=conversations)  # fmt: skip
-                    if not page:
-                        break
-                    cursor = PageCursor.after(page[-1])
-                for _ in range(REPEATS):
-                    t = time.perf_counter()
-                    views.page(store, inbox.id, cursor, PAGE, order=order,
-                               conversations=conversations)  # fmt: skip
-                    deep.append(time.perf_counter() - t)
                 label = f"{order.value}{' by conversation' if conversations else ''}"
-                print(f"{label:32s} first page {_ms(first)}; page 51 {_ms(deep)}")
+                print(f"{label:32s} {_figures(store, inbox.id, order, conversations, deep_at)}")
+        _bench_drafts(store, account_id, args.drafts)
         store.close()
 
 

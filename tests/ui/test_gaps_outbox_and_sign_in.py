@@ -1,0 +1,141 @@
+"""The Outbox badge and the status bar count the same unsent changes; a cancelled sign-in
+prompt can always be reopened from the status bar."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+from pytestqt.qtbot import QtBot
+
+from mailapp import wire
+from mailapp.store import MailStore
+from mailapp.store.replica import create_synced_account
+from mailapp.store.rows import OutboxState
+from mailapp.ui.account_setup import AccountSetupDialog, _ask_again_when_refused
+from mailapp.ui.mailbox_tree_model import OUTBOX_ID, UNREAD_COLUMN
+from mailapp.ui.main_window import MainWindow
+
+
+class FakeController(QObject):
+    """Stands in for SyncController's signals (its worker needs a server this test has no use
+    for); the window, the status bar, the dialog and the store are real."""
+
+    stateChanged = Signal(str, int)
+    progress = Signal(int, int)
+    changesApplied = Signal(object)
+    conflictsChanged = Signal(int)
+    pendingChanged = Signal(int)
+    lastSyncChanged = Signal(object)
+    errorRaised = Signal(str)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tokens: list[str] = []
+
+    def sync_now(self) -> None:
+        pass
+
+    def set_work_offline(self, offline: bool) -> None:
+        pass
+
+    def set_token(self, token: str) -> None:
+        self.tokens.append(token)
+
+
+def _window(qtbot: QtBot, store: MailStore) -> MainWindow:
+    window = MainWindow(store)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.message_list.firstPagePainted, timeout=10_000):
+        window.show()
+    return window
+
+
+def _outbox_badge(window: MainWindow) -> str:
+    item = window.mailbox_model.item_for(OUTBOX_ID)
+    assert item is not None
+    return window.mailbox_model.index(item.row(), UNREAD_COLUMN).data() or ""
+
+
+def test_badge_and_status_bar_agree_and_leave_conflicts_out(qtbot: QtBot, store: MailStore) -> None:
+    window = _window(qtbot, store)
+    controller = FakeController()
+    window.attach_sync(controller)
+    inbox = window.message_model.mailbox_id
+    assert inbox is not None
+    ids = [s.id for s in store.page(inbox, limit=3)]
+    store.set_flagged(ids)
+    qtbot.waitUntil(lambda: _outbox_badge(window) == "3")
+    status = window.sync_status
+    assert status.pending_label.text() == "3 changes not yet sent"
+
+    rows = store.pending_mutations()
+    store.set_mutation_state([rows[0].mutation_id], OutboxState.CONFLICT)
+    store.set_mutation_state([rows[1].mutation_id], OutboxState.FAILED)
+    # The sync controller reports its own figure; the window shows the store's, as the badge.
+    controller.pendingChanged.emit(1)
+    controller.conflictsChanged.emit(1)
+    window.mailbox_model.refresh_counts()
+    assert _outbox_badge(window) == "2"
+    assert status.pending_label.text() == "2 changes not yet sent"
+    assert status.conflicts_button.isVisible() and status.conflicts_button.text() == "1 conflict"
+
+
+def _synced_account(store: MailStore) -> str:
+    session = wire.SessionInfo.model_validate(
+        {
+            "accountId": "acc-1",
+            "name": "alice",
+            "email": "alice@example.org",
+            "state": "1",
+            "limits": {
+                "maxRequestBytes": 1 << 20,
+                "maxAttachmentBytes": 1 << 20,
+                "maxMutationsPerSync": 100,
+                "maxChangesPerPage": 100,
+            },
+        }
+    )
+    inbox = wire.MailboxRecord(
+        id="inbox-1", name="Inbox", role="inbox", created_modseq=1, updated_modseq=1
+    )
+    return create_synced_account(
+        store,
+        session=session,
+        server_url="http://127.0.0.1:9",
+        username="alice",
+        mailbox_records=[inbox],
+    )
+
+
+def _open_dialogs(window: MainWindow) -> list[AccountSetupDialog]:
+    return [d for d in window.findChildren(AccountSetupDialog) if d.isVisible()]
+
+
+def test_cancelled_sign_in_can_be_reopened_from_the_status_bar(
+    qtbot: QtBot, store: MailStore
+) -> None:
+    account_id = _synced_account(store)
+    window = _window(qtbot, store)
+    controller = FakeController()
+    window.attach_sync(controller)
+    _ask_again_when_refused(window, store, account_id, controller)  # type: ignore[arg-type]
+    button = window.sync_status.sign_in_button
+    assert not button.isVisible()
+
+    controller.stateChanged.emit("auth_required", 0)
+    qtbot.waitUntil(lambda: len(_open_dialogs(window)) == 1)
+    [dialog] = _open_dialogs(window)
+    assert dialog.username_edit.text() == "alice"
+    dialog.reject()  # Cancel
+    qtbot.waitUntil(lambda: not _open_dialogs(window))
+    assert window.sync_status.state_label.text() == "Sign-in needed"
+    assert button.isVisible() and button.isEnabled()
+
+    button.click()
+    qtbot.waitUntil(lambda: len(_open_dialogs(window)) == 1)
+    button.click()  # a second click brings the same prompt forward, never a second one
+    assert len(_open_dialogs(window)) == 1
+    _open_dialogs(window)[0].reject()
+    qtbot.waitUntil(lambda: not _open_dialogs(window))
+
+    controller.stateChanged.emit("online", 0)  # signed in again (elsewhere): the button goes
+    assert not button.isVisible()
