@@ -208,6 +208,8 @@ class MainWindow(QMainWindow):
         if self._search_placeholder.hasFocus():
             self.search_box.setFocus(Qt.FocusReason.OtherFocusReason)
         self.search_box.setText(self._search_placeholder.text())
+        # replaceWidget() leaves the old field shown where it was until it is deleted.
+        self._search_placeholder.hide()
         self._search_placeholder.deleteLater()
 
         self.new_mail = NewMailWatcher(store, self)
