@@ -126,7 +126,13 @@ class Describer:
             case "email.destroy":
                 return _tr_n("Delete %n message for good", "Delete %n messages for good", n)
             case "draft.upsert":
-                return _tr("Save draft “{subject}”").format(subject=self._subject(args["draftId"]))
+                # The subject this save wrote, not the draft's current one: after a conflict the
+                # draft shows the server's subject while this row stands for the user's version.
+                written = (args["fields"].get("subject") or {}).get("new")
+                subject = written.strip() if isinstance(written, str) and written.strip() else None
+                return _tr("Save draft “{subject}”").format(
+                    subject=subject or self._subject(args["draftId"])
+                )
             case "draft.destroy":
                 return _tr("Delete draft “{subject}”").format(
                     subject=self._subject(args["draftId"])

@@ -157,3 +157,15 @@ def test_a_change_being_sent_offers_no_actions(qtbot: QtBot, store: MailStore) -
     assert not widget.retry_button.isEnabled()
     assert not widget.edit_button.isEnabled()
     assert not widget.discard_button.isEnabled()
+
+
+def test_each_draft_save_is_described_by_the_subject_it_wrote(
+    qtbot: QtBot, store: MailStore
+) -> None:
+    draft_id = store.save_draft(
+        DraftInput(draft_id=None, account_id=account(store), subject="First title")
+    )
+    store.save_draft(DraftInput(draft_id=draft_id, account_id=account(store), subject="Later"))
+    widget = view(qtbot, store)
+    descriptions = [cell(widget, row, DESCRIPTION) for row in range(widget.model.rowCount())]
+    assert descriptions == ["Save draft “First title”", "Save draft “Later”"]
