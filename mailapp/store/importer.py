@@ -118,8 +118,11 @@ def _check_mailbox(conn: Connection, ctx: ImportContext, mailbox_id: str) -> str
     return mailbox_id
 
 
-def _thread_for_message(conn: Connection, ctx: ImportContext, message: ParsedMessage) -> str:
-    related = [*message.references, *([message.in_reply_to] if message.in_reply_to else [])]
+def thread_for(conn: Connection, ctx: ImportContext, related: list[str], own_key: str) -> str:
+    """The thread of a message that refers to `related` Message-IDs; `own_key` starts a new one.
+
+    Imported mail and mail arriving through sync share this, so both group into the same threads.
+    """
     for ref in related:
         if ref in ctx.threads:
             return ctx.threads[ref]
@@ -133,10 +136,8 @@ def _thread_for_message(conn: Connection, ctx: ImportContext, message: ParsedMes
             )
             .limit(1)
         ).scalar()
-        if found:
-            return str(found)
-        return ctx.thread_for_key(related[0])
-    return ctx.thread_for_key(message.message_id or str(uuid.uuid4()))
+        return str(found) if found else ctx.thread_for_key(related[0])
+    return ctx.thread_for_key(own_key)
 
 
 def allocate_nums(conn: Connection, wanted: list[int]) -> list[int]:
@@ -190,7 +191,8 @@ def _resolve(
     else:
         mailbox_id_arg, message, keywords = item
         mailbox_id = _check_mailbox(conn, ctx, mailbox_id_arg)
-        thread_id = _thread_for_message(conn, ctx, message)
+        related = [*message.references, *([message.in_reply_to] if message.in_reply_to else [])]
+        thread_id = thread_for(conn, ctx, related, message.message_id or str(uuid.uuid4()))
     if message.message_id:
         ctx.threads.setdefault(message.message_id, thread_id)
     return mailbox_id, message, frozenset(keywords), thread_id

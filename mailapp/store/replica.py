@@ -23,7 +23,7 @@ from mailapp import wire
 from mailapp.core.addresses import Address
 from mailapp.store import codec
 from mailapp.store.drafts import FIELDS as DRAFT_FIELDS
-from mailapp.store.importer import ImportContext, allocate_nums
+from mailapp.store.importer import ImportContext, allocate_nums, thread_for
 from mailapp.store.outbox import outbox_row
 from mailapp.store.rows import ChangeSet, OutboxRow, OutboxState
 from mailapp.store.schema import (
@@ -325,25 +325,6 @@ def _address_list(items: Sequence[wire.Address]) -> list[Address]:
     return [Address(item.name, item.email) for item in items]
 
 
-def _thread_id(conn: Connection, ctx: ImportContext, record: wire.EmailRecord) -> str:
-    related = [*record.references, *record.in_reply_to]
-    for ref in related:
-        if ref in ctx.threads:
-            return ctx.threads[ref]
-    if related:
-        found = conn.execute(
-            select(messages.c.thread_id)
-            .where(
-                messages.c.account_id == ctx.account_id,
-                messages.c.message_id_header.in_(related),
-                messages.c.thread_id.isnot(None),
-            )
-            .limit(1)
-        ).scalar()
-        return str(found) if found else ctx.thread_for_key(related[0])
-    return ctx.thread_for_key(record.message_id or record.id)
-
-
 def _email_row(
     ctx: ImportContext, record: wire.EmailRecord, view: dict[str, Any], num: int, thread: str
 ) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
@@ -431,7 +412,8 @@ def _insert_emails(
     part_rows: list[dict[str, Any]] = []
     fts_rows: list[dict[str, Any]] = []
     for (record, view), num in zip(chosen, nums, strict=True):
-        thread = _thread_id(conn, ctx, record)
+        related = [*record.references, *record.in_reply_to]
+        thread = thread_for(conn, ctx, related, record.message_id or record.id)
         if record.message_id:
             ctx.threads.setdefault(record.message_id, thread)
         message, parts, fts = _email_row(ctx, record, view, num, thread)
