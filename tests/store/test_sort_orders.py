@@ -15,11 +15,12 @@ from mailapp import wire
 from mailapp.core.addresses import Address
 from mailapp.store import MailStore, open_store, views
 from mailapp.store.migrate import alembic_config
-from mailapp.store.replica import apply_changes, create_synced_account
+from mailapp.store.replica import apply_changes
 from mailapp.store.rows import MessageSummary, OutboxState, PageCursor, SortOrder
 from mailapp.store.schema import messages
 from mailapp.store.sort_keys import sender_key, subject_key
 from tests.store.conftest import BASE_DATE, mailbox_id, make_message
+from tests.support.accounts import synced_account
 
 KEY_ORDERS = (
     SortOrder.SENDER_ASC,
@@ -129,35 +130,8 @@ def test_key_orders_use_their_index(store: MailStore, account: str) -> None:
         assert index in text and "TEMP B-TREE" not in text, text
 
 
-def _synced_account(store: MailStore) -> str:
-    session = wire.SessionInfo.model_validate(
-        {
-            "accountId": "acc-1",
-            "name": "alice",
-            "email": "alice@example.org",
-            "state": "1",
-            "limits": {
-                "maxRequestBytes": 1 << 20,
-                "maxAttachmentBytes": 1 << 20,
-                "maxMutationsPerSync": 100,
-                "maxChangesPerPage": 100,
-            },
-        }
-    )
-    inbox = wire.MailboxRecord(
-        id="inbox-1", name="Inbox", role="inbox", created_modseq=1, updated_modseq=1
-    )
-    return create_synced_account(
-        store,
-        session=session,
-        server_url="http://127.0.0.1:9",
-        username="alice",
-        mailbox_records=[inbox],
-    )
-
-
 def test_synced_mail_gets_sort_keys(store: MailStore) -> None:
-    account = _synced_account(store)
+    account = synced_account(store)
     when = datetime(2026, 3, 1, tzinfo=UTC)
     records = [
         wire.EmailRecord.model_validate(

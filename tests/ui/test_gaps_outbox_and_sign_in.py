@@ -6,13 +6,12 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 from pytestqt.qtbot import QtBot
 
-from mailapp import wire
 from mailapp.store import MailStore
-from mailapp.store.replica import create_synced_account
 from mailapp.store.rows import OutboxState
 from mailapp.ui.account_setup import AccountSetupDialog, _ask_again_when_refused
 from mailapp.ui.mailbox_tree_model import OUTBOX_ID, UNREAD_COLUMN
 from mailapp.ui.main_window import MainWindow
+from tests.support.accounts import synced_account
 
 
 class FakeController(QObject):
@@ -79,33 +78,6 @@ def test_badge_and_status_bar_agree_and_leave_conflicts_out(qtbot: QtBot, store:
     assert status.conflicts_button.isVisible() and status.conflicts_button.text() == "1 conflict"
 
 
-def _synced_account(store: MailStore) -> str:
-    session = wire.SessionInfo.model_validate(
-        {
-            "accountId": "acc-1",
-            "name": "alice",
-            "email": "alice@example.org",
-            "state": "1",
-            "limits": {
-                "maxRequestBytes": 1 << 20,
-                "maxAttachmentBytes": 1 << 20,
-                "maxMutationsPerSync": 100,
-                "maxChangesPerPage": 100,
-            },
-        }
-    )
-    inbox = wire.MailboxRecord(
-        id="inbox-1", name="Inbox", role="inbox", created_modseq=1, updated_modseq=1
-    )
-    return create_synced_account(
-        store,
-        session=session,
-        server_url="http://127.0.0.1:9",
-        username="alice",
-        mailbox_records=[inbox],
-    )
-
-
 def _open_dialogs(window: MainWindow) -> list[AccountSetupDialog]:
     return [d for d in window.findChildren(AccountSetupDialog) if d.isVisible()]
 
@@ -113,7 +85,7 @@ def _open_dialogs(window: MainWindow) -> list[AccountSetupDialog]:
 def test_cancelled_sign_in_can_be_reopened_from_the_status_bar(
     qtbot: QtBot, store: MailStore
 ) -> None:
-    account_id = _synced_account(store)
+    account_id = synced_account(store)
     window = _window(qtbot, store)
     controller = FakeController()
     window.attach_sync(controller)
