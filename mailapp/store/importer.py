@@ -285,18 +285,19 @@ def import_batch(conn: Connection, ctx: ImportContext, batch: list[ImportItem]) 
         )
     # Plain executemany with tuples: at 100,000 rows SQLAlchemy's per-row parameter
     # processing costs more than SQLite's own work.
-    _insert_many(conn, messages.name, message_rows)
-    _insert_many(conn, message_bodies.name, body_rows)
-    _insert_many(conn, attachments.name, attachment_rows)
-    _insert_many(conn, "messages_fts", fts_rows, rowid_alias={"num": "rowid"})
+    insert_many(conn, messages.name, message_rows)
+    insert_many(conn, message_bodies.name, body_rows)
+    insert_many(conn, attachments.name, attachment_rows)
+    insert_many(conn, "messages_fts", fts_rows, rowid_alias={"num": "rowid"})
 
 
-def _insert_many(
+def insert_many(
     conn: Connection,
     table: str,
     rows: list[dict[str, Any]],
     rowid_alias: dict[str, str] | None = None,
 ) -> None:
+    """Bulk insert for imports and sync pages alike (also text a server or file got wrong)."""
     if not rows:
         return
     keys = list(rows[0])

@@ -23,7 +23,7 @@ from mailapp import wire
 from mailapp.core.addresses import Address
 from mailapp.store import codec
 from mailapp.store.drafts import FIELDS as DRAFT_FIELDS
-from mailapp.store.importer import ImportContext, allocate_nums, thread_for
+from mailapp.store.importer import ImportContext, allocate_nums, insert_many, thread_for
 from mailapp.store.outbox import outbox_row
 from mailapp.store.rows import ChangeSet, OutboxRow, OutboxState
 from mailapp.store.schema import (
@@ -73,22 +73,6 @@ class Touched:
 
     def __bool__(self) -> bool:
         return bool(self.messages or self.mailboxes or self.drafts or self.outbox)
-
-
-def insert_many(
-    conn: Connection,
-    table: str,
-    rows: list[dict[str, Any]],
-    rowid_alias: dict[str, str] | None = None,
-) -> None:
-    # Plain executemany: at a first sync's thousands of rows per page, SQLAlchemy's per-row
-    # parameter handling costs more than SQLite's own work.
-    if not rows:
-        return
-    keys = list(rows[0])
-    columns = ", ".join((rowid_alias or {}).get(key, key) for key in keys)
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' * len(keys))})"
-    conn.exec_driver_sql(sql, [tuple(row[key] for key in keys) for row in rows])
 
 
 def _defer_foreign_keys(conn: Connection) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, delete, select, update
 from mailapp import wire
 from mailapp.store import codec
 from mailapp.store.fold import Queued, plan_fold
-from mailapp.store.importer import ImportContext
+from mailapp.store.importer import ImportContext, insert_many
 from mailapp.store.replica import (
     Touched,
     _destroy_draft,
@@ -23,7 +23,6 @@ from mailapp.store.replica import (
     _upsert_draft,
     _upsert_mailbox,
     apply_changes_in,
-    insert_many,
     refresh_emails,
     unfinished,
     upsert_emails,
