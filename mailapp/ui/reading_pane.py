@@ -135,12 +135,15 @@ class ReadingPane(QTextBrowser):
         """Whether the user's remote content setting lets this sender's images show unasked."""
         if self._store is None:
             return False
-        from mailapp.store.settings import load_settings, remote_content_allowed
+        from mailapp.store.settings import RemoteContent, load_settings, remote_content_allowed
 
+        settings = load_settings(self._store)
+        if settings.remote_content is RemoteContent.ASK:
+            return False  # the default: no query about the sender on every message shown
         mailbox = detail.summary.mailbox_id
         account = next((m.account_id for m in self._store.mailboxes() if m.id == mailbox), None)
         return account is not None and remote_content_allowed(
-            self._store, load_settings(self._store), account, detail.summary.sender_email
+            self._store, settings, account, detail.summary.sender_email
         )
 
     def show_placeholder(self, text: str | None = None) -> None:
