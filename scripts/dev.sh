@@ -79,6 +79,15 @@ ensure_postgres() {
     "$VENV/bin/python" scripts/pg_ready.py "$url" --verbose
 }
 
+# The upstream IMAP tests (tests/imap) start a throwaway Dovecot of their own on a loopback
+# port; only the binaries are needed. Debian's package also enables a system service, which
+# the tests neither need nor touch.
+ensure_dovecot() {
+    command -v dovecot >/dev/null || [ -x /usr/sbin/dovecot ] && return 0
+    echo "Installing Dovecot (for the IMAP tests)…" >&2
+    apt_install dovecot-imapd || echo "dovecot-imapd is missing: the IMAP tests will be skipped." >&2
+}
+
 # The packaging tests validate the desktop file and the AppStream metadata offline.
 ensure_desktop_validators() {
     command -v desktop-file-validate >/dev/null && command -v appstreamcli >/dev/null && return 0
@@ -91,7 +100,7 @@ case "$cmd" in
     setup) ensure_python; ensure_qt_runtime ;;
     demo)  ensure_python; ensure_qt_runtime; exec "$VENV/bin/python" -m mailapp --demo "$@" ;;
     test)
-        ensure_python; ensure_qt_runtime; ensure_postgres; ensure_desktop_validators
+        ensure_python; ensure_qt_runtime; ensure_postgres; ensure_dovecot; ensure_desktop_validators
         export QT_QPA_PLATFORM=offscreen
         exec "$VENV/bin/python" -m pytest "$@" ;;
     *) echo "usage: scripts/dev.sh {demo|test|setup} [args…]" >&2; exit 2 ;;
