@@ -23,13 +23,14 @@ exit status:
   0  success
   1  the command failed (database unreachable, unreadable file, …)
   2  bad arguments or input (also: unknown option, missing argument)
-  3  the user already exists (add-user, seed-demo) or does not exist (import)
+  3  the user already exists (add-user, seed-demo) or does not exist (import, link-imap, unlink)
 
 environment:
   MAILAPP_SERVER_DATA    data folder (default ~/.local/share/mailapp-server)
   MAILAPP_DATABASE_URL   database (default sqlite:///<data>/server.sqlite3; or postgresql://…)
   MAILAPP_SMTP_RELAY     relay for outside mail, e.g. smtp://127.0.0.1:2525
   MAILAPP_LOCAL_DOMAIN   mail domain of the server's own users (default example.org)
+  MAILAPP_UPSTREAM_KEY_FILE  key of upstream IMAP passwords (default <data>/upstream.key)
 """
 
 SECRET_WORDS = ("password", "secret", "token", "key")
@@ -110,6 +111,14 @@ def cmd_init(args: argparse.Namespace) -> int:
         raise CliError(f"cannot create the data folder {settings.data_dir}: {exc}") from None
     _engine(settings).dispose()
     print(f"database ready: {redact_url(settings.database_url)}")
+    from mailapp.server.upstream.secrets import create_key, key_path
+
+    try:
+        created = create_key(key_path(settings))
+    except OSError as exc:
+        raise CliError(f"cannot create the server key {key_path(settings)}: {exc}") from None
+    state = "created" if created else "kept"
+    print(f"server key {state}: {key_path(settings)} (encrypts upstream passwords; back it up)")
     return EXIT_OK
 
 
@@ -294,6 +303,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--grace", type=float, default=5.0, help="seconds open streams get at shutdown")
     command("seed-demo", cmd_seed_demo, "create users alice and bob with demo mail")
     command("config", cmd_config, "print the effective configuration, secrets redacted")
+
+    # -- upstream IMAP accounts (mailapp.server.upstream) --
+    from mailapp.server.upstream.cli import register as register_upstream
+
+    register_upstream(command)
     return parser
 
 

@@ -32,6 +32,10 @@ class Settings:
     login_rate_limit: int = 10
     login_rate_window: int = 300
     token_ttl_days: int = 90
+    # The key that encrypts upstream IMAP passwords (default: upstream.key in data_dir).
+    upstream_key_file: str = ""
+    # Seconds between two checks of each upstream IMAP account when IDLE has nothing to say.
+    upstream_poll_interval: float = 60.0
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -71,4 +75,8 @@ class Settings:
             ),
             login_rate_limit=number("MAILAPP_LOGIN_RATE_LIMIT", defaults.login_rate_limit),
             login_rate_window=number("MAILAPP_LOGIN_RATE_WINDOW", defaults.login_rate_window),
+            upstream_key_file=env.get("MAILAPP_UPSTREAM_KEY_FILE", ""),
+            upstream_poll_interval=float(
+                env.get("MAILAPP_UPSTREAM_POLL") or defaults.upstream_poll_interval
+            ),
         )

@@ -1,0 +1,100 @@
+"""Tables of the upstream connector (revision 0003).
+
+`upstream_message` is the map from an IMAP message (folder, UIDVALIDITY, UID) to the server's
+email: the import resumes from it and never fetches a UID it already holds, and a UIDVALIDITY
+change re-maps rows by the hash of the message's header block instead of importing copies.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from mailapp.server.models import Base, new_id, utcnow
+
+
+class LinkState(enum.StrEnum):
+    pending = "pending"  # linked, never synced yet
+    importing = "importing"  # the initial import is running or was interrupted
+    ok = "ok"  # in sync
+    auth_failed = "auth_failed"  # the upstream refused the username or password
+    unreachable = "unreachable"  # no connection (DNS, refused, timeout)
+    tls_error = "tls_error"  # the certificate is not valid for the host
+    error = "error"  # anything else; last_error says what
+
+
+class UpstreamAccount(Base):
+    __tablename__ = "upstream_account"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    # One upstream mailbox per mailapp user.
+    account_id: Mapped[str] = mapped_column(
+        ForeignKey("account.id", ondelete="CASCADE"), unique=True
+    )
+    host: Mapped[str] = mapped_column(String(255))
+    port: Mapped[int] = mapped_column(Integer)
+    tls: Mapped[str] = mapped_column(String(16))  # implicit | starttls | none
+    username: Mapped[str] = mapped_column(String(320))
+    # Fernet token of the password under the server key; never the password itself.
+    password_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    smtp_host: Mapped[str | None] = mapped_column(String(255), default=None)
+    smtp_port: Mapped[int | None] = mapped_column(Integer, default=None)
+    state: Mapped[str] = mapped_column(String(16), default=LinkState.pending.value)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    last_sync_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The process syncing this account and until when (it renews while it works).
+    lease_owner: Mapped[str | None] = mapped_column(String(64), default=None)
+    lease_until: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class UpstreamFolder(Base):
+    __tablename__ = "upstream_folder"
+    __table_args__ = (UniqueConstraint("upstream_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    upstream_id: Mapped[str] = mapped_column(
+        ForeignKey("upstream_account.id", ondelete="CASCADE")
+    )
+    name: Mapped[str] = mapped_column(String(1000))  # decoded IMAP name, as imapclient gives it
+    mailbox_id: Mapped[str] = mapped_column(String(36))
+    uidvalidity: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    # Every UID below this has its headers imported (the resume point of the first phase).
+    uidnext: Mapped[int] = mapped_column(BigInteger, default=1)
+    # CONDSTORE: the folder's HIGHESTMODSEQ after the last complete sync (None: not offered).
+    highestmodseq: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    # False once the folder vanished upstream (its mailbox is then destroyed here).
+    live: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class UpstreamMessage(Base):
+    __tablename__ = "upstream_message"
+    __table_args__ = (
+        UniqueConstraint("folder_id", "uid"),
+        Index("ix_upstream_message_pending_body", "folder_id", "has_body"),
+        Index("ix_upstream_message_header_sha", "folder_id", "header_sha"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    folder_id: Mapped[int] = mapped_column(
+        ForeignKey("upstream_folder.id", ondelete="CASCADE")
+    )
+    uid: Mapped[int] = mapped_column(BigInteger)
+    email_id: Mapped[str] = mapped_column(String(36), index=True)
+    # sha256 of the header block: recognises the same message under a new UIDVALIDITY.
+    header_sha: Mapped[str] = mapped_column(String(64))
+    has_body: Mapped[bool] = mapped_column(Boolean, default=False)
+    size: Mapped[int] = mapped_column(Integer, default=0)
