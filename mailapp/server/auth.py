@@ -1,4 +1,4 @@
-"""Accounts, scrypt password hashes, bearer tokens and the database-backed login rate limit."""
+"""Accounts, scrypt password hashes and bearer tokens (the login throttle is in throttle.py)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,12 @@ import base64
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from mailapp.server.models import Account, LoginAttempt, Mailbox, Token
+from mailapp.server.models import Account, Mailbox, Token
 
 # scrypt cost: n=2**14, r=8 -> 16 MiB and ~40 ms per hash; fine for logins, costly for guessing.
 SCRYPT_N = 2**14
@@ -93,17 +92,21 @@ def token_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def issue_token(session: Session, account: Account, ttl_days: int = 90) -> str:
+def issue_token(session: Session, account: Account, ttl: timedelta) -> str:
     secret = secrets.token_urlsafe(32)
     session.add(
         Token(
             account_id=account.id,
             token_hash=token_hash(secret),
-            expires_at=datetime.now(UTC) + timedelta(days=ttl_days),
+            expires_at=datetime.now(UTC) + ttl,
         )
     )
     session.flush()
     return secret
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def account_for_token(session: Session, secret: str) -> tuple[Account, Token] | None:
@@ -115,14 +118,55 @@ def account_for_token(session: Session, secret: str) -> tuple[Account, Token] | 
     if row is None:
         return None
     token, account = row
-    expires = token.expires_at if token.expires_at.tzinfo else token.expires_at.replace(tzinfo=UTC)
-    if expires <= datetime.now(UTC):
+    if _aware(token.expires_at) <= datetime.now(UTC):
         return None
     return account, token
 
 
+def needs_renewal(token: Token, ttl: timedelta) -> bool:
+    """Sliding expiry without a write per request: renew once less than half the life is left."""
+    return _aware(token.expires_at) - datetime.now(UTC) < ttl / 2
+
+
+def renew_token(session: Session, token_id: str, ttl: timedelta) -> None:
+    """Push the expiry to now + ttl, unless it was revoked or has expired meanwhile."""
+    now = datetime.now(UTC)
+    session.execute(
+        update(Token)
+        .where(Token.id == token_id, Token.revoked.is_(False), Token.expires_at > now)
+        .values(expires_at=now + ttl)
+    )
+
+
+def token_is_live(session: Session, token_id: str) -> bool:
+    """Whether the token still opens the account (for long-lived requests such as streams)."""
+    expires = session.execute(
+        select(Token.expires_at).where(Token.id == token_id, Token.revoked.is_(False))
+    ).scalar()
+    return expires is not None and _aware(expires) > datetime.now(UTC)
+
+
 def revoke_token(session: Session, token: Token) -> None:
     token.revoked = True
+    session.flush()
+
+
+def revoke_all_tokens(session: Session, account_id: str) -> int:
+    """Revoke every live token of the account; returns how many were live."""
+    result = session.execute(
+        update(Token)
+        .where(
+            Token.account_id == account_id,
+            Token.revoked.is_(False),
+            Token.expires_at > datetime.now(UTC),
+        )
+        .values(revoked=True)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def set_password(session: Session, account: Account, password: str) -> None:
+    account.password_hash = hash_password(password)
     session.flush()
 
 
@@ -132,43 +176,3 @@ def authenticate(session: Session, name: str, password: str) -> Account | None:
         verify_password(password, _DUMMY_HASH)
         return None
     return account if verify_password(password, account.password_hash) else None
-
-
-@dataclass(frozen=True)
-class RateLimit:
-    limit: int
-    window_seconds: int
-
-
-def seconds_until_allowed(
-    session: Session, *, name: str, ip: str, per_name: RateLimit, per_ip: RateLimit
-) -> int:
-    """0 when a login may be tried now, otherwise how long to wait (for Retry-After).
-
-    Failed attempts are counted in the database so every worker sees the same numbers.
-    """
-    now = datetime.now(UTC)
-    waits = [0]
-    for column, value, rule in (
-        (LoginAttempt.username, name, per_name),
-        (LoginAttempt.ip, ip, per_ip),
-    ):
-        since = now - timedelta(seconds=rule.window_seconds)
-        failures = (
-            select(LoginAttempt.at)
-            .where(column == value, LoginAttempt.at > since, LoginAttempt.succeeded.is_(False))
-            .order_by(LoginAttempt.at.desc())
-            .limit(rule.limit)
-            .subquery()
-        )
-        count, oldest = session.execute(select(func.count(), func.min(failures.c.at))).one()
-        if count >= rule.limit and oldest is not None:
-            oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=UTC)
-            remaining = (oldest + timedelta(seconds=rule.window_seconds) - now).total_seconds()
-            waits.append(max(1, int(remaining) + 1))
-    return max(waits)
-
-
-def record_login_attempt(session: Session, *, name: str, ip: str, succeeded: bool) -> None:
-    session.add(LoginAttempt(username=name, ip=ip, succeeded=succeeded))
-    session.flush()

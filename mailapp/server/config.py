@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
@@ -28,10 +31,19 @@ class Settings:
     tombstone_retention: int = 100_000
     # Seconds between two housekeeping runs (tombstone pruning) in each worker process.
     housekeeping_interval: float = 3600.0
-    # Failed logins allowed per username inside login_rate_window seconds (per IP: x5).
+
+    # --- sign-in and tokens (server/auth.py, server/throttle.py) ---
+    # Failed logins per (user name, client address) that cost nothing (per address: x5); each
+    # further one makes that pair wait login_base_delay seconds, doubling up to login_max_delay.
+    # A pair (or address) quiet for login_rate_window seconds after its wait is forgotten.
     login_rate_limit: int = 10
     login_rate_window: int = 300
-    token_ttl_days: int = 90
+    login_base_delay: float = 1.0
+    login_max_delay: float = 300.0
+    # A token lives this long; using it when less than half is left renews it (sliding expiry).
+    token_ttl_days: float = 90.0
+    # --- end of sign-in and tokens ---
+
     # The key that encrypts upstream IMAP passwords (default: upstream.key in data_dir).
     upstream_key_file: str = ""
     # Seconds between two checks of each upstream IMAP account when IDLE has nothing to say.
@@ -46,6 +58,10 @@ class Settings:
     @property
     def ip_rate_limit(self) -> int:
         return self.login_rate_limit * 5
+
+    @property
+    def token_ttl(self) -> timedelta:
+        return timedelta(days=self.token_ttl_days)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -79,4 +95,24 @@ class Settings:
             upstream_poll_interval=float(
                 env.get("MAILAPP_UPSTREAM_POLL") or defaults.upstream_poll_interval
             ),
+            **_auth_settings(env, defaults),
         )
+
+
+def _auth_settings(env: Any, defaults: Settings) -> dict[str, float]:
+    """The sign-in and token settings from MAILAPP_* variables (kept apart to ease merging)."""
+
+    def positive(name: str, default: float) -> float:
+        raw = env.get(name)
+        if not raw:
+            return default
+        value = float(raw)
+        if not (value > 0 and math.isfinite(value)):
+            raise ValueError(f"{name} must be a positive number, got {raw!r}")
+        return value
+
+    return {
+        "login_base_delay": positive("MAILAPP_LOGIN_BASE_DELAY", defaults.login_base_delay),
+        "login_max_delay": positive("MAILAPP_LOGIN_MAX_DELAY", defaults.login_max_delay),
+        "token_ttl_days": positive("MAILAPP_TOKEN_TTL_DAYS", defaults.token_ttl_days),
+    }

@@ -85,18 +85,21 @@ class Token(Base):
     account: Mapped[Account] = relationship()
 
 
-class LoginAttempt(Base):
-    __tablename__ = "login_attempt"
-    __table_args__ = (
-        Index("ix_login_attempt_name_at", "username", "at"),
-        Index("ix_login_attempt_ip_at", "ip", "at"),
-    )
+class LoginThrottle(Base):
+    """Failed-login counter of one key: a (name, client address) pair or a client address.
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    username: Mapped[str] = mapped_column(String(320))
-    ip: Mapped[str] = mapped_column(String(64))
-    at: Mapped[datetime] = mapped_column(default=utcnow)
-    succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
+    `failures` counts every password check that did not succeed; a check is counted *before*
+    it runs (and forgiven when it succeeds), so parallel attempts cannot overtake the count.
+    No check may start before `next_allowed_at`; a quiet `login_rate_window` after it, the
+    counter starts again from zero.
+    """
+
+    __tablename__ = "login_throttle"
+
+    # sha256 of the key's kind, name and address: bounded, and no user names in the clear.
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    next_allowed_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class Synced:

@@ -9,7 +9,7 @@ from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
-from mailapp.server.auth import account_for_token
+from mailapp.server.auth import account_for_token, needs_renewal, renew_token
 from mailapp.server.config import Settings
 from mailapp.server.db import session_scope
 from mailapp.server.problems import ProblemError
@@ -50,12 +50,18 @@ def current_auth(
 ) -> Auth:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise unauthorized("A bearer token is required.")
-    with session_scope(get_engine(request), write=False) as session:
+    engine = get_engine(request)
+    ttl = get_settings(request).token_ttl
+    with session_scope(engine, write=False) as session:
         found = account_for_token(session, credentials.credentials)
         if found is None:
             raise unauthorized("The token is unknown, expired or revoked.")
         account, token = found
-        return Auth(account_id=account.id, token_id=token.id)
+        renew = needs_renewal(token, ttl)
+    if renew:  # rare: once per half lifetime, so requests stay read-only otherwise
+        with session_scope(engine) as session:
+            renew_token(session, token.id, ttl)
+    return Auth(account_id=account.id, token_id=token.id)
 
 
 EngineDep = Annotated[Engine, Depends(get_engine)]

@@ -5,20 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from sqlalchemy.orm import Session
 
-from mailapp.server.auth import (
-    RateLimit,
-    authenticate,
-    issue_token,
-    record_login_attempt,
-    revoke_token,
-    seconds_until_allowed,
-)
+from mailapp.server.auth import authenticate, issue_token, revoke_token
 from mailapp.server.config import Settings
 from mailapp.server.db import session_scope
 from mailapp.server.models import Account, Token
 from mailapp.server.problems import ProblemError
 from mailapp.server.routes.deps import AuthDep, EngineDep, SettingsDep, unauthorized
 from mailapp.server.routes.responses import AUTH_ERRORS, errors
+from mailapp.server.throttle import Throttle, ThrottleRule, forgive, reserve_check
 from mailapp.wire import Limits, LoginRequest, LoginResponse, SessionInfo
 
 router = APIRouter(prefix="/v1/session", tags=["session"])
@@ -43,43 +37,49 @@ def session_info(session: Session, account: Account, settings: Settings) -> Sess
     )
 
 
+def login_throttle(settings: Settings) -> Throttle:
+    def rule(free: int) -> ThrottleRule:
+        return ThrottleRule(
+            free=free,
+            base_delay=settings.login_base_delay,
+            max_delay=settings.login_max_delay,
+            window=settings.login_rate_window,
+        )
+
+    return Throttle(
+        per_pair=rule(settings.login_rate_limit), per_address=rule(settings.ip_rate_limit)
+    )
+
+
 @router.post("", responses=errors(401, 422, 429))
 def login(
     body: LoginRequest, request: Request, engine: EngineDep, settings: SettingsDep
 ) -> LoginResponse:
-    ip = request.client.host if request.client else "unknown"
-    window = settings.login_rate_window
-    with session_scope(engine, write=False) as session:
-        wait = seconds_until_allowed(
-            session,
-            name=body.name,
-            ip=ip,
-            per_name=RateLimit(settings.login_rate_limit, window),
-            per_ip=RateLimit(settings.ip_rate_limit, window),
-        )
+    address = request.client.host if request.client else "unknown"
+    throttle = login_throttle(settings)
+    # Counted and decided under the throttle rows' lock, before the password check: parallel
+    # guesses queue there instead of all passing one stale count.
+    with session_scope(engine) as session:
+        wait = reserve_check(session, throttle, name=body.name, address=address)
     if wait:
         raise ProblemError(
             429,
             "tooManyLogins",
             title="Too many login attempts",
-            detail=f"Too many failed logins; try again in {wait} seconds.",
+            detail=f"Too many failed logins from this address; try again in {wait} seconds.",
             headers={"Retry-After": str(wait)},
         )
     # scrypt runs outside the write transaction so it never holds SQLite's write lock.
     with session_scope(engine, write=False) as session:
         account = authenticate(session, body.name, body.password)
-    with session_scope(engine) as session:
-        record_login_attempt(session, name=body.name, ip=ip, succeeded=account is not None)
-        if account is None:
-            failed = True
-        else:
-            failed = False
-            account = session.get(Account, account.id)
-            assert account is not None
-            secret = issue_token(session, account, settings.token_ttl_days)
-            info = session_info(session, account, settings)
-    if failed:
+    if account is None:
         raise unauthorized("Wrong name or password.")
+    with session_scope(engine) as session:
+        forgive(session, throttle, name=body.name, address=address)
+        account = session.get(Account, account.id)
+        assert account is not None
+        secret = issue_token(session, account, settings.token_ttl)
+        info = session_info(session, account, settings)
     return LoginResponse(token=secret, **info.model_dump())
 
 

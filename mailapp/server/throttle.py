@@ -1,0 +1,137 @@
+"""The login throttle: failed password checks counted per (name, client address) and per address.
+
+Why these keys: counting per name alone let a stranger lock the real user out by failing ten
+times; counting per (name, address) slows the stranger down and leaves every other address
+alone, so correct credentials from an address that has not failed are never refused. The
+per-address key (with a larger allowance) stops one address from spraying guesses over many
+names.
+
+Why counted before the check: the count and the decision happen in one transaction holding the
+rows' locks (``SELECT … FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), and the
+attempt is counted as a failure right there. Parallel requests therefore queue on the row and
+each sees the ones before it; a check that then succeeds is forgiven. A worker that dies
+mid-check leaves a counted failure, never a free guess.
+
+Delays grow: a key's first `free` checks may come back to back; the `free`-th failure makes it
+wait `base_delay` seconds before its next check, and each further one twice as long as the
+last, up to `max_delay`. A key that
+stays quiet for `window` seconds after its wait is forgotten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from mailapp.server.models import LoginThrottle
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class ThrottleRule:
+    free: int  # failed checks that may come back to back
+    base_delay: float  # seconds of wait after the first failure past `free`
+    max_delay: float  # the wait never grows past this
+    window: float  # a key quiet this long after its wait is forgotten
+
+    def delay(self, failures: int) -> float:
+        if failures < self.free:
+            return 0.0
+        # 2 ** large would overflow float; the cap is reached long before 64 doublings.
+        return min(self.max_delay, self.base_delay * 2.0 ** min(failures - self.free, 64))
+
+
+@dataclass(frozen=True)
+class Throttle:
+    per_pair: ThrottleRule
+    per_address: ThrottleRule
+
+    def keys(self, name: str, address: str) -> list[tuple[str, ThrottleRule]]:
+        return sorted(  # a fixed lock order: two requests never wait on each other's rows
+            [
+                (_key("pair", name, address), self.per_pair),
+                (_key("address", "", address), self.per_address),
+            ]
+        )
+
+
+def _key(kind: str, name: str, address: str) -> str:
+    return hashlib.sha256(f"{kind}\0{name}\0{address}".encode()).hexdigest()
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _locked_rows(session: Session, keys: list[str]) -> dict[str, LoginThrottle]:
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    session.execute(
+        insert(LoginThrottle)
+        .values([{"key": key, "failures": 0, "next_allowed_at": _EPOCH} for key in keys])
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+    rows = session.execute(
+        select(LoginThrottle)
+        .where(LoginThrottle.key.in_(keys))
+        .order_by(LoginThrottle.key)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalars()
+    return {row.key: row for row in rows}
+
+
+def reserve_check(session: Session, throttle: Throttle, *, name: str, address: str) -> int:
+    """Count one password check for (name, address) if it may run now.
+
+    Returns 0 when the check may run (it is already counted as a failure: call `forgive` if it
+    succeeds), else the seconds to wait, for Retry-After. Call inside a write transaction.
+    """
+    keys = throttle.keys(name, address)
+    rows = _locked_rows(session, [key for key, _rule in keys])
+    now = datetime.now(UTC)  # read under the lock: a time from before the wait would be stale
+    wait = 0.0
+    for key, rule in keys:
+        row = rows[key]
+        allowed_at = _aware(row.next_allowed_at)
+        if now >= allowed_at + timedelta(seconds=rule.window):
+            row.failures = 0
+        elif allowed_at > now:
+            wait = max(wait, (allowed_at - now).total_seconds())
+    if wait > 0:
+        return max(1, math.ceil(wait))
+    for key, rule in keys:
+        row = rows[key]
+        row.failures += 1
+        row.next_allowed_at = now + timedelta(seconds=rule.delay(row.failures))
+    session.flush()
+    return 0
+
+
+def forgive(session: Session, throttle: Throttle, *, name: str, address: str) -> None:
+    """The reserved check succeeded: the pair starts clean, the address gets its count back."""
+    keys = dict(throttle.keys(name, address))
+    pair = _key("pair", name, address)
+    session.execute(delete(LoginThrottle).where(LoginThrottle.key == pair))
+    address_key = _key("address", "", address)
+    row = _locked_rows(session, [address_key])[address_key]
+    row.failures = max(0, row.failures - 1)
+    if keys[address_key].delay(row.failures) == 0:
+        row.next_allowed_at = _EPOCH
+    session.flush()
+
+
+def prune_throttle(session: Session, older_than: float) -> int:
+    """Drop keys whose wait ended more than `older_than` seconds ago (they are forgotten)."""
+    cutoff = datetime.now(UTC) - timedelta(seconds=older_than)
+    result = session.execute(delete(LoginThrottle).where(LoginThrottle.next_allowed_at < cutoff))
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,102 @@
+"""The login throttle against a real server on SQLite and PostgreSQL: a stranger guessing a
+user's password is slowed down more and more, parallel guesses cannot overtake the count, and
+the real user signing in from another address is never refused."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+
+from tests.security.conftest import RunningServer
+
+RIGHT = "the right password"
+
+
+def login(
+    server: RunningServer, name: str, password: str, *, source: str = "127.0.0.1"
+) -> httpx.Response:
+    """POST /v1/session from the loopback address `source` (all of 127/8 reaches the server)."""
+    transport = httpx.HTTPTransport(local_address=source)
+    with httpx.Client(transport=transport, timeout=60) as client:
+        return client.post(f"{server.url}/v1/session", json={"name": name, "password": password})
+
+
+def test_parallel_wrong_logins_get_exactly_the_allowance(
+    server_factory: Callable[..., RunningServer],
+) -> None:
+    # A long first delay: every request of the burst arrives while the pair must wait.
+    server = server_factory(login_rate_limit=10, login_base_delay=120)
+    server.add_user("carol", RIGHT)
+    with ThreadPoolExecutor(max_workers=60) as pool:
+        answers = list(pool.map(lambda i: login(server, "carol", f"guess {i}"), range(60)))
+    statuses = Counter(answer.status_code for answer in answers)
+    # Each 401 is a password check that ran; before the fix 21 of 60 got through.
+    assert statuses == {401: 10, 429: 50}, statuses
+    refused = [answer for answer in answers if answer.status_code == 429]
+    assert all(110 <= int(answer.headers["Retry-After"]) <= 120 for answer in refused), [
+        a.headers["Retry-After"] for a in refused
+    ]
+    assert all(a.headers["content-type"] == "application/problem+json" for a in refused)
+
+
+def test_a_stranger_cannot_lock_the_real_user_out(
+    server_factory: Callable[..., RunningServer],
+) -> None:
+    server = server_factory(login_rate_limit=3, login_base_delay=120)
+    server.add_user("carol", RIGHT)
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        guesses = list(pool.map(lambda i: login(server, "carol", f"guess {i}"), range(20)))
+    assert Counter(g.status_code for g in guesses) == {401: 3, 429: 17}
+    # The stranger's address has failed: even the right password waits there.
+    assert login(server, "carol", RIGHT).status_code == 429
+    # Carol, from an address that has not failed, gets in every time the stranger tries.
+    for _ in range(3):
+        assert login(server, "carol", RIGHT, source="127.0.0.2").status_code == 200
+        assert login(server, "carol", "another guess").status_code == 429
+    # Another user is not slowed down at the stranger's address either (5x allowance).
+    server.add_user("dave", RIGHT)
+    assert login(server, "dave", RIGHT).status_code == 200
+
+
+def test_delays_grow_with_each_failure(server_factory: Callable[..., RunningServer]) -> None:
+    server = server_factory(login_rate_limit=1, login_base_delay=1, login_rate_window=60)
+    server.add_user("carol", RIGHT)
+    waits = []
+    for _ in range(3):
+        assert login(server, "carol", "guess").status_code == 401
+        refused = login(server, "carol", RIGHT)
+        assert refused.status_code == 429
+        wait = int(refused.headers["Retry-After"])
+        waits.append(wait)
+        time.sleep(wait + 0.1)
+    assert waits == [1, 2, 4]
+    assert login(server, "carol", RIGHT).status_code == 200
+
+
+def test_a_quiet_pair_is_forgotten_and_a_success_starts_it_clean(
+    server_factory: Callable[..., RunningServer],
+) -> None:
+    server = server_factory(login_rate_limit=2, login_base_delay=1, login_rate_window=1)
+    server.add_user("carol", RIGHT)
+    # A typo, then the right password: the pair starts clean.
+    assert login(server, "carol", "typo").status_code == 401
+    assert login(server, "carol", RIGHT).status_code == 200
+    assert [login(server, "carol", "typo").status_code for _ in range(3)] == [401, 401, 429]
+    # Quiet for the window after the wait: the count starts from zero, delays from the base.
+    time.sleep(2.2)
+    assert [login(server, "carol", "typo").status_code for _ in range(3)] == [401, 401, 429]
+
+
+def test_many_names_from_one_address_are_throttled(
+    server_factory: Callable[..., RunningServer],
+) -> None:
+    server = server_factory(login_rate_limit=1, login_base_delay=60)
+    statuses = [login(server, f"guess{i}", "x").status_code for i in range(6)]
+    # Per name and address 1 failure may come at once; per address 5 (5x): the sixth is refused.
+    assert statuses == [401] * 5 + [429]
+    # Another address is not affected.
+    assert login(server, "guess9", "x", source="127.0.0.3").status_code == 401
