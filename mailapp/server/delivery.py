@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 
 from mailapp.server.db import bump_modseq, session_scope
 from mailapp.server.delivery_models import JobPhase, JobState, LocalDelivery, RelayJob
-from mailapp.server.models import Account, Draft, Submission, SubmissionState
+from mailapp.server.models import Account, Draft, Submission, SubmissionState, identity
 from mailapp.server.scheduler import retry_delay
 from mailapp.server.smtp_relay import (
     Outcome,
@@ -215,7 +215,7 @@ class DeliveryWorker:
         from mailapp.server.mime import build_mime_for_submission, store_incoming
 
         account = session.get(Account, sub.account_id)
-        draft = session.get(Draft, sub.draft_id)
+        draft = session.get(Draft, identity(Draft, sub.account_id, sub.draft_id))
         if account is None:
             raise RuntimeError("the sending account no longer exists")
         if draft is None or draft.destroyed_modseq is not None:
@@ -477,7 +477,7 @@ class DeliveryWorker:
             # The draft stays, so the user can fix the addresses and send again.
             self._set_state(session, sub, SubmissionState.failed, "; ".join(errors + notes))
             return
-        draft = session.get(Draft, sub.draft_id)
+        draft = session.get(Draft, identity(Draft, sub.account_id, sub.draft_id))
         if draft is not None and draft.destroyed_modseq is None:
             modseq = bump_modseq(session, sub.account_id)
             draft.destroyed_modseq = modseq

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Text,
     UniqueConstraint,
@@ -116,9 +117,13 @@ class Synced:
 
 class Mailbox(Synced, Base):
     __tablename__ = "mailbox"
-    __table_args__ = (Index("ix_mailbox_feed", "account_id", "updated_modseq"),)
+    # Client-chosen ids are keyed per account (see ACCOUNT_SCOPED below).
+    __table_args__ = (
+        PrimaryKeyConstraint("account_id", "id"),
+        Index("ix_mailbox_feed", "account_id", "updated_modseq"),
+    )
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    id: Mapped[str] = mapped_column(String(36), default=new_id)
     account_id: Mapped[str] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(255))
     parent_id: Mapped[str | None] = mapped_column(String(36), default=None)
@@ -188,9 +193,12 @@ class Blob(Base):
 
 class Draft(Synced, Base):
     __tablename__ = "draft"
-    __table_args__ = (Index("ix_draft_feed", "account_id", "updated_modseq"),)
+    __table_args__ = (
+        PrimaryKeyConstraint("account_id", "id"),
+        Index("ix_draft_feed", "account_id", "updated_modseq"),
+    )
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    id: Mapped[str] = mapped_column(String(36), default=new_id)
     account_id: Mapped[str] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"))
     subject: Mapped[str | None] = mapped_column(Text, default=None)
     to: Mapped[list[Any] | None] = mapped_column(JSON, default=None)
@@ -248,6 +256,20 @@ class ClientMutation(Base):
     mutation_id: Mapped[int] = mapped_column(BigInteger)
     result: Mapped[dict[str, Any]] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# Records whose ids the client picks, keyed by (account_id, id): another account holding the
+# same id must not make it "in use" here (protocol.md: another account's ids look like missing
+# ones, also when creating).
+ACCOUNT_SCOPED: frozenset[type[Synced]] = frozenset({Mailbox, Draft})
+
+
+def identity(model: type[Synced], account_id: str, record_id: str) -> Any:
+    """The primary key `session.get(model, ...)` takes for this account's record `record_id`.
+    For models keyed by id alone the caller still checks the row's account."""
+    if model in ACCOUNT_SCOPED:
+        return {"account_id": account_id, "id": record_id}
+    return record_id
 
 
 SYNCED_MODELS: dict[str, type[Synced]] = {

@@ -24,7 +24,7 @@ from mailapp.server.auth import create_user
 from mailapp.server.db import bump_modseq, make_engine, migrate, session_scope
 from mailapp.server.delivery import UNKNOWN_OUTCOME, DeliveryConfig, DeliveryWorker
 from mailapp.server.delivery_models import JobPhase, JobState, LocalDelivery, RelayJob
-from mailapp.server.models import Draft, Email, Mailbox, Submission, SubmissionState
+from mailapp.server.models import Draft, Email, Mailbox, Submission, SubmissionState, identity
 from mailapp.server.smtp_relay import RelayResult
 from tests.server.conftest import RunningServer, User
 
@@ -451,7 +451,7 @@ def test_permanent_refusal_fails_the_submission_with_the_reason(engine: Engine) 
     assert handler.received == []
     assert sent_copies(engine, account_id) == 0
     with session_scope(engine, write=False) as session:
-        draft = session.get(Draft, sub.draft_id)
+        draft = session.get(Draft, identity(Draft, sub.account_id, sub.draft_id))
         assert draft is not None and draft.destroyed_modseq is None
 
 

@@ -7,7 +7,7 @@ from typing import TypeVar
 from fastapi import Request, Response
 from sqlalchemy.orm import Session
 
-from mailapp.server.models import Synced
+from mailapp.server.models import Synced, identity
 from mailapp.server.problems import ProblemError, not_found
 from mailapp.server.routes.records import record_dict
 
@@ -16,7 +16,7 @@ RowT = TypeVar("RowT", bound=Synced)
 
 def owned(session: Session, model: type[RowT], record_id: str, account_id: str, what: str) -> RowT:
     """A live record of this account; 404 for missing, destroyed and other accounts' ids."""
-    row = session.get(model, record_id)
+    row = session.get(model, identity(model, account_id, record_id))
     if row is None or row.account_id != account_id or row.destroyed:  # type: ignore[attr-defined]
         raise not_found(what)
     return row

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy import select
 
 from mailapp.server.db import bump_modseq, current_modseq, session_scope
-from mailapp.server.models import Draft
+from mailapp.server.models import Draft, identity
 from mailapp.server.problems import ProblemError, not_found
 from mailapp.server.routes.common import (
     not_modified,
@@ -87,9 +87,8 @@ def put_draft(
     """Replace a draft (If-Match), or create it with `If-None-Match: *` (201)."""
     values = _canonical(body, only_set=False)
     with session_scope(engine) as session:
-        existing = session.get(Draft, draft_id)
-        if existing is not None and existing.account_id != auth.account_id:
-            raise not_found("draft")
+        # Keyed per account: another account's draft with this id is simply not found here.
+        existing = session.get(Draft, identity(Draft, auth.account_id, draft_id))
         if existing is None or existing.destroyed:
             if request.headers.get("if-none-match", "").strip() != "*":
                 if existing is None and request.headers.get("if-match") is None:

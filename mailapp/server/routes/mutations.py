@@ -28,6 +28,7 @@ from mailapp.server.models import (
     Submission,
     SubmissionState,
     Synced,
+    identity,
 )
 from mailapp.server.routes.records import (
     DRAFT_COLUMNS,
@@ -93,13 +94,15 @@ class Context:
     def load(self, model: type[RowT], record_id: str) -> RowT | None:
         """The record if it belongs to this account (tombstones included); None for a missing
         id and for another account's id alike."""
-        row = self.session.get(model, record_id)
+        row = self.session.get(model, identity(model, self.account_id, record_id))
         if row is None or row.account_id != self.account_id:  # type: ignore[attr-defined]
             return None
         return row
 
     def id_taken_elsewhere(self, model: type[Synced], record_id: str) -> bool:
-        row = self.session.get(model, record_id)
+        """Only for models keyed by id alone (submissions): for those another account's id
+        cannot be created here. Mailboxes and drafts are keyed per account and never are."""
+        row = self.session.get(model, identity(model, self.account_id, record_id))
         return row is not None and row.account_id != self.account_id  # type: ignore[attr-defined]
 
 
@@ -216,8 +219,6 @@ def _role_taken(ctx: Context, role: str) -> bool:
 
 
 def mailbox_create(ctx: Context, args: MailboxCreateArgs) -> MutationResult:
-    if ctx.id_taken_elsewhere(Mailbox, args.mailbox_id):
-        raise Rejected("idInUse")
     existing = ctx.load(Mailbox, args.mailbox_id)
     if existing is not None:
         if existing.destroyed:
@@ -326,8 +327,6 @@ def draft_upsert(ctx: Context, args: DraftUpsertArgs) -> MutationResult:
         }
     except ValidationError as exc:
         raise Rejected("invalidArguments", str(exc)) from exc
-    if ctx.id_taken_elsewhere(Draft, args.draft_id):
-        raise Rejected("idInUse")
     draft = ctx.load(Draft, args.draft_id)
     if draft is not None and draft.destroyed:
         return destroyed_conflict(ctx, draft, list(changes))
@@ -459,8 +458,9 @@ _ID_ARGS: dict[str, type[Synced]] = {
 }
 
 
-def _prefetch(session: Session, mutations: Sequence[Mutation]) -> list[Synced]:
-    """Load every record the batch names in one query per type (into the identity map).
+def _prefetch(session: Session, account_id: str, mutations: Sequence[Mutation]) -> list[Synced]:
+    """Load every record of this account the batch names in one query per type (into the
+    identity map).
 
     The caller keeps the returned rows referenced: the identity map itself is weak."""
     wanted: dict[type[Synced], set[str]] = {}
@@ -474,7 +474,11 @@ def _prefetch(session: Session, mutations: Sequence[Mutation]) -> list[Synced]:
         id_list = sorted(ids)
         for start in range(0, len(id_list), 500):
             chunk = id_list[start : start + 500]
-            loaded.extend(session.scalars(select(model).where(model.id.in_(chunk))).all())  # type: ignore[attr-defined]
+            query = select(model).where(
+                model.account_id == account_id,  # type: ignore[attr-defined]
+                model.id.in_(chunk),  # type: ignore[attr-defined]
+            )
+            loaded.extend(session.scalars(query).all())
     return loaded
 
 
@@ -529,7 +533,7 @@ def apply_one(ctx: Context, mutation: Mutation) -> MutationResult:
     except SQLAlchemyError:
         log.exception("mutation %s of %s failed", mutation.mutation_id, ctx.client_id)
         outcome = result(ctx, "rejected", reason="serverFail")
-    _forget_rolled_back(ctx.session, [mutation])
+    _forget_rolled_back(ctx.session, ctx.account_id, [mutation])
     return outcome
 
 
@@ -547,15 +551,15 @@ def _apply_chunk(contexts: Sequence[Context], chunk: Sequence[Mutation]) -> list
             session.flush()
             return outcomes
     except (Rejected, SQLAlchemyError):
-        _forget_rolled_back(session, chunk)
+        _forget_rolled_back(session, contexts[0].account_id, chunk)
         return [apply_one(ctx, mutation) for ctx, mutation in zip(contexts, chunk, strict=True)]
 
 
-def _forget_rolled_back(session: Session, chunk: Sequence[Mutation]) -> None:
+def _forget_rolled_back(session: Session, account_id: str, chunk: Sequence[Mutation]) -> None:
     """After a savepoint rollback, drop every ORM object: rows the rolled-back work created
     must not linger in the identity map looking persistent (seen with pysqlite)."""
     session.expunge_all()
-    session.info["mailapp_keep_alive"] = _prefetch(session, chunk)
+    session.info["mailapp_keep_alive"] = _prefetch(session, account_id, chunk)
 
 
 def apply_batch(
@@ -570,7 +574,7 @@ def apply_batch(
     # the original sees its stored results instead of applying twice.
     modseqs = ModseqAllocator(session, account_id)
     stored = _stored_results(session, account_id, client_id, [m.mutation_id for m in mutations])
-    keep_alive = _prefetch(session, mutations)
+    keep_alive = _prefetch(session, account_id, mutations)
     now = datetime.now(UTC)
     todo: list[Mutation] = []
     pending: set[int] = set()
