@@ -1,8 +1,11 @@
 """The composer window: New, Reply, Reply All, Forward, and editing a saved draft.
 
-The draft autosaves (``store.save_draft``) once typing has paused for AUTOSAVE_DELAY_MS and when
-the window closes. While a composer holds a saved draft, the draft is recorded as open in the
-store, so a crash leaves a trace that ``draft_recovery`` offers back at the next start.
+The draft autosaves (``store.save_draft``) at most AUTOSAVE_DELAY_MS after its first unsaved
+change, sooner when typing pauses, when the window loses focus and when it closes (see
+``composer_autosave``). While a composer holds a saved draft, the draft is recorded as open in the
+store, so a crash leaves a trace that ``draft_recovery`` offers back at the next start. When the
+store cannot take the text (a full disk), the window says so, stays open, keeps retrying and
+offers to save the message as a file (``composer_unsaved``).
 
 Send queues the submission with ``sendAt`` = now + the undo delay, so the server holds the
 message for that long; Undo drops the submission (or cancels it on the server) and reopens the
@@ -16,7 +19,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from PySide6.QtCore import QLocale, Qt, QTime, QTimer, Signal, Slot
+from PySide6.QtCore import QEvent, QLocale, Qt, QTime, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -42,6 +45,7 @@ from mailapp.core.addresses import (
     split_address_items,
 )
 from mailapp.store import DraftInput, MailStore
+from mailapp.store.errors import StoreError
 from mailapp.store.outbox_admin import (
     account_address,
     known_addresses,
@@ -49,11 +53,14 @@ from mailapp.store.outbox_admin import (
     mark_composer_open,
 )
 from mailapp.ui import icons
+from mailapp.ui.composer_autosave import AUTOSAVE_DELAY_MS, AutosaveTimers, why_not_saved
 from mailapp.ui.composer_content import attachments_not_forwarded, initial_draft, stored_draft
 from mailapp.ui.composer_fields import AddressLineEdit, completion_model
 from mailapp.ui.composer_send import SendLaterDialog, UndoSendNotice
+from mailapp.ui.composer_unsaved import UnsavedBar, draft_as_eml, eml_file_dialog, write_file
+from mailapp.ui.crash_reporting import log
 
-AUTOSAVE_DELAY_MS = 1000
+__all__ = ["AUTOSAVE_DELAY_MS", "Composer", "open_composer"]
 DEFAULT_UNDO_SECONDS = 10.0
 DEFAULT_MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
 # Give Undo a moment beyond the notice, so a last-second click still reaches the server in time.
@@ -90,11 +97,14 @@ class Composer(QWidget):
         self._max_attachment_bytes = max_attachment_bytes
         self._dirty = False
         self._finished = False
+        self._marked_open = False
+        self._exported: DraftInput | None = None  # what "Save as File…" last wrote
         self.undo_notice: UndoSendNotice | None = None
         self.resize(760, 620)
 
         completions = completion_model(known_addresses(store), self)
         sender = account_address(store, self._account_id)
+        self._sender = sender
         self.from_label = QLabel(str(sender))
         self.to_field = AddressLineEdit(completions)
         self.cc_field = AddressLineEdit(completions)
@@ -128,6 +138,8 @@ class Composer(QWidget):
             " padding: 6px; }"
         )
         self.info_label.hide()
+        self.unsaved_bar = UnsavedBar()
+        self.unsaved_bar.saveAsFileRequested.connect(self.choose_file_to_save_as)
 
         self.attachment_list = QListWidget()
         self.attachment_list.setAccessibleName(self.tr("Attachments"))
@@ -168,6 +180,7 @@ class Composer(QWidget):
         buttons.addWidget(self.send_later_button)
         buttons.addWidget(self.send_button)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.unsaved_bar)
         layout.addWidget(self.error_label)
         layout.addWidget(self.info_label)
         layout.addLayout(form)
@@ -176,17 +189,14 @@ class Composer(QWidget):
         layout.addLayout(buttons)
         QShortcut(QKeySequence("Ctrl+Return"), self).activated.connect(lambda: self.send())
 
-        self._autosave = QTimer(self)
-        self._autosave.setSingleShot(True)
-        self._autosave.setInterval(AUTOSAVE_DELAY_MS)
-        self._autosave.timeout.connect(self.save)
+        self._autosave = AutosaveTimers(self.save, self)
 
         self._load(draft)
         for line in (self.to_field, self.cc_field, self.bcc_field, self.subject_field):
             line.textChanged.connect(self._edited)
         self.body.textChanged.connect(self._edited)
         if draft.draft_id is not None:
-            mark_composer_open(store, draft.draft_id)
+            self._mark_open()
         self._update_title()
 
     # -- contents ------------------------------------------------------------------------------
@@ -249,34 +259,106 @@ class Composer(QWidget):
     def _edited(self) -> None:
         self._dirty = True
         self._update_title()
-        self._autosave.start()  # restarts: saves once typing has paused
+        self._autosave.edited()
+
+    @property
+    def unsaved(self) -> bool:
+        """True while the window holds text that is stored nowhere (not even in a file)."""
+        if not self._dirty:
+            return False
+        return self._exported is None or self._exported != self._draft_input(strict=False)
 
     @Slot()
     def save(self) -> str | None:
-        """Save now if anything changed; returns the draft id (None while nothing was saved)."""
-        self._autosave.stop()
+        """Save now if anything changed; returns the draft id (None while nothing is saved).
+
+        When the store refuses (a full disk), the window says so and retries on a timer."""
         if not self._dirty:
+            self._autosave.saved()
             return self.draft_id
-        first_save = self.draft_id is None
-        self.draft_id = self._store.save_draft(self._draft_input(strict=False))
+        try:
+            draft_id = self._store.save_draft(self._draft_input(strict=False))
+        except StoreError as error:
+            log.warning("The draft could not be saved: %s", error.message)
+            self._autosave.failed()
+            self.unsaved_bar.show_reason(why_not_saved(error), closing=False)
+            self.save_status.setText(self.tr("Not saved"))
+            return None
+        self._autosave.saved()
+        self.draft_id = draft_id
         self._dirty = False
-        if first_save:
-            mark_composer_open(self._store, self.draft_id)
+        self._mark_open()
+        self.unsaved_bar.hide()
         self.save_status.setText(
             self.tr("Draft saved at {time}").format(
                 time=QLocale().toString(QTime.currentTime(), QLocale.FormatType.ShortFormat)
             )
         )
-        self.draftSaved.emit(self.draft_id)
-        return self.draft_id
+        self.draftSaved.emit(draft_id)
+        return draft_id
+
+    def _mark_open(self) -> None:
+        """Record the draft as open, for crash recovery; the draft itself is stored already."""
+        if self._marked_open or self.draft_id is None:
+            return
+        try:
+            mark_composer_open(self._store, self.draft_id)
+        except StoreError as error:  # tried again at the next save
+            log.warning("The draft could not be marked open: %s", error.message)
+        else:
+            self._marked_open = True
+
+    def changeEvent(self, event: QEvent) -> None:
+        # Another window (or program) takes the focus: what was typed is saved now.
+        deactivated = event.type() == QEvent.Type.ActivationChange and not self.isActiveWindow()
+        if deactivated and self._dirty and not self._finished:
+            self.save()
+        super().changeEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self._finished:
             self.save()
+            if self.unsaved:
+                # Closing now would throw the text away: keep the window, say why, retry.
+                event.ignore()
+                self.unsaved_bar.show_reason(self.unsaved_bar.reason, closing=True)
+                self.raise_()
+                return
             self._finished = True
-            if self.draft_id is not None:
-                mark_composer_closed(self._store, self.draft_id)
+            self._autosave.saved()
+            if self._marked_open and self.draft_id is not None:
+                try:
+                    mark_composer_closed(self._store, self.draft_id)
+                except StoreError as error:  # the draft is stored; at worst it is offered back
+                    log.warning("The draft could not be marked closed: %s", error.message)
         super().closeEvent(event)
+
+    # -- saving as a file, while the store cannot take the text ---------------------------------
+
+    @Slot()
+    def choose_file_to_save_as(self) -> None:
+        dialog = eml_file_dialog(self, self.subject_field.text())
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.fileSelected.connect(lambda name: self.save_as_file(Path(name)))
+        dialog.open()
+
+    def save_as_file(self, path: Path) -> bool:
+        """Write the message as an .eml file at ``path``; says what happened in the window."""
+        contents = self._draft_input(strict=False)
+        try:
+            write_file(path, draft_as_eml(self._sender, contents))
+        except OSError as error:
+            self.show_error(
+                self.tr(
+                    "Could not write {file}: {reason}. Choose another place, such as another "
+                    "disk or a USB stick."
+                ).format(file=path, reason=error.strerror or error)
+            )
+            return False
+        self._exported = contents
+        self.clear_error()
+        self.show_info(self.tr("A copy of this message was saved as {file}.").format(file=path))
+        return True
 
     # -- attachments -------------------------------------------------------------------------
 
@@ -370,13 +452,26 @@ class Composer(QWidget):
         self.clear_error()
         self._dirty = True  # always store what is being sent, even if autosave just ran
         draft_id = self.save()
-        assert draft_id is not None
+        if draft_id is None:
+            return None  # not stored, so not queued: the window says why
         held_until: datetime | None = send_at
         if send_at is None and self._undo_seconds > 0:
             held_until = datetime.now(UTC) + timedelta(seconds=self._undo_seconds) + _UNDO_MARGIN
-        submission_id = self._store.queue_send(draft_id, send_at=held_until)
+        try:
+            submission_id = self._store.queue_send(draft_id, send_at=held_until)
+        except StoreError as error:
+            self.show_error(
+                self.tr("The message was not sent: {reason}. It is kept in Drafts.").format(
+                    reason=why_not_saved(error)
+                )
+            )
+            return None
         self._finished = True
-        mark_composer_closed(self._store, draft_id)
+        self._autosave.saved()
+        try:
+            mark_composer_closed(self._store, draft_id)
+        except StoreError as error:  # queued already; at worst the draft is offered back
+            log.warning("The draft could not be marked closed: %s", error.message)
         if self._undo_seconds > 0:
             self.undo_notice = UndoSendNotice(
                 self._store,

@@ -659,6 +659,12 @@ class MainWindow(QMainWindow):
         self.count_label.setText(text)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.findChild(QWidget, "composer") is not None:  # imported only when one is open
+            from mailapp.ui.composer_unsaved import close_composers
+
+            if not close_composers(self):  # a composer's text is stored nowhere yet: it says so
+                event.ignore()
+                return
         # The sync controller may still report after this, when the store is already closed.
         self.sync_status.set_pending_source(None)
         if self.changes is not None:

@@ -66,6 +66,56 @@ def test_typing_then_pausing_saves_the_draft_within_two_seconds(
     assert AUTOSAVE_DELAY_MS < 2_000
 
 
+def test_steady_typing_that_never_pauses_is_saved_within_the_autosave_delay(
+    qtbot: QtBot, store: MailStore
+) -> None:
+    window = composer(qtbot, store)
+    first_key = time.monotonic()
+    typed = ""
+    # A key every 150 ms never leaves the pause an idle-only autosave waits for.
+    while not store.drafts(account(store)):
+        assert time.monotonic() - first_key < 2.0, "steady typing was not saved within 2 s"
+        qtbot.keyClicks(window.body, "x")
+        typed += "x"
+        qtbot.wait(150)
+    (draft,) = store.drafts(account(store))
+    assert draft.body and typed.startswith(draft.body)
+    assert time.monotonic() - first_key < AUTOSAVE_DELAY_MS / 1000 + 0.5
+
+
+def test_another_window_taking_the_focus_saves_at_once(qtbot: QtBot, store: MailStore) -> None:
+    window = composer(qtbot, store)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=2_000)
+    qtbot.keyClicks(window.body, "Saved when I look elsewhere")
+    other = QWidget()
+    qtbot.addWidget(other)
+    other.show()
+    other.activateWindow()
+    qtbot.waitUntil(other.isActiveWindow, timeout=2_000)
+    # No timer has run out yet (the idle save waits longer): the focus change saved it.
+    (draft,) = store.drafts(account(store))
+    assert draft.body == "Saved when I look elsewhere"
+
+
+def test_closing_the_main_window_closes_and_saves_its_composers(
+    qtbot: QtBot, store: MailStore
+) -> None:
+    from mailapp.ui.main_window import MainWindow
+
+    main = MainWindow(store)
+    qtbot.addWidget(main)
+    main.show()
+    main.mail_actions.new_message.trigger()
+    (window,) = main.findChildren(Composer)
+    qtbot.keyClicks(window.body, "Written just before quitting")
+    assert main.close()
+    assert not window.isVisible()
+    (draft,) = store.drafts(account(store))
+    assert draft.body == "Written just before quitting"
+    assert open_composer_drafts(store, account(store)) == []
+
+
 def test_closing_saves_at_once_and_clears_the_open_mark(qtbot: QtBot, store: MailStore) -> None:
     window = composer(qtbot, store)
     qtbot.keyClicks(window.body, "A thought before closing")

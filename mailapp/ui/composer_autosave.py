@@ -1,0 +1,97 @@
+"""When a composer saves its draft, and what it says when the store cannot take it.
+
+Three timers, so that no rhythm of typing keeps text unsaved for long:
+
+- the deadline: AUTOSAVE_DELAY_MS after the first change not yet saved. Further keys do not push
+  it back, so steady typing (which never pauses) is saved at least that often;
+- the idle save: IDLE_SAVE_MS after the last key, so a pause is saved at once;
+- the retry: while the store refuses the save (a full disk, a read-only file), it is tried again
+  every RETRY_SAVE_MS, so the text is stored as soon as space comes back.
+
+The composer also saves when its window loses focus and when it closes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+from PySide6.QtCore import QCoreApplication, QObject, QTimer
+
+from mailapp.store.errors import StoreError
+
+AUTOSAVE_DELAY_MS = 1000
+IDLE_SAVE_MS = 400
+RETRY_SAVE_MS = 3000
+
+# SQLite's primary result codes (https://sqlite.org/rescode.html).
+_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_FULL = 5, 6, 8, 10, 13
+
+
+class AutosaveTimers(QObject):
+    """Calls ``save`` on the schedule above; the composer reports edits and outcomes."""
+
+    def __init__(self, save: Callable[[], object], parent: QObject) -> None:
+        super().__init__(parent)
+        self._deadline = self._timer(AUTOSAVE_DELAY_MS, save)
+        self._idle = self._timer(IDLE_SAVE_MS, save)
+        self._retry = self._timer(RETRY_SAVE_MS, save)
+
+    def _timer(self, interval_ms: int, save: Callable[[], object]) -> QTimer:
+        timer = QTimer(self)
+        timer.setSingleShot(True)
+        timer.setInterval(interval_ms)
+        timer.timeout.connect(save)
+        return timer
+
+    def edited(self) -> None:
+        self._idle.start()  # restarts: a pause in typing
+        if not self._deadline.isActive():
+            self._deadline.start()  # does not restart: bounded by the first unsaved change
+
+    def saved(self) -> None:
+        for timer in (self._deadline, self._idle, self._retry):
+            timer.stop()
+
+    def failed(self) -> None:
+        self._deadline.stop()
+        self._idle.stop()
+        self._retry.start()
+
+    @property
+    def retrying(self) -> bool:
+        return self._retry.isActive()
+
+
+def _sqlite_code(error: BaseException) -> int | None:
+    """The primary SQLite result code behind a StoreError, found along its causes."""
+    seen: BaseException | None = error
+    for _ in range(8):  # bounded: a cause chain is short
+        if seen is None:
+            return None
+        orig = getattr(seen, "orig", None)  # SQLAlchemy wraps the driver's error
+        for candidate in (seen, orig):
+            if isinstance(candidate, sqlite3.Error):
+                code = getattr(candidate, "sqlite_errorcode", None)
+                if isinstance(code, int):
+                    return code & 0xFF
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def why_not_saved(error: StoreError) -> str:
+    """Why the store refused the draft, in words for the composer's message."""
+
+    def tr(text: str) -> str:
+        return QCoreApplication.translate("composer", text)
+
+    code = _sqlite_code(error)
+    if code == _SQLITE_FULL:
+        return tr("the disk is full")
+    if code == _SQLITE_READONLY:
+        return tr("the mail database cannot be written to")
+    if code == _SQLITE_IOERR:
+        return tr("the disk reported an error")
+    if code in (_SQLITE_BUSY, _SQLITE_LOCKED):
+        return tr("another program is using the mail database")
+    return tr("the mail database could not be written to")
