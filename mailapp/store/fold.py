@@ -4,6 +4,13 @@ Only mutations that were never sent may be folded: whatever went out once is res
 with the same id, so the server can dedupe it. A folded group keeps the id (and the queue
 position) of its newest member, so it still comes after anything it may depend on (a mailbox
 created in between, for instance); the older members are dropped from the queue.
+
+Folding relies on the server base of the record being the one the mutations were made on: "read
+then unread" cancels only because the server is known to say unread. When a pull (or the
+answer to a push) changes a record's base while mutations of it are queued, the replica marks
+them ``rebased`` (store/replica.py) and they travel exactly as queued: each one is a barrier,
+never folded with anything before or after it. Mutations queued after that pull were made on the
+new base and fold among themselves again.
 """
 
 from __future__ import annotations
@@ -21,6 +28,8 @@ class Queued:
     mutation_id: int
     type: str
     args: dict[str, Any]
+    # The record's server base changed after this was queued (see the module docstring).
+    rebased: bool = False
 
 
 @dataclass
@@ -101,18 +110,21 @@ _FOLDERS = {
 def plan_fold(queue: Sequence[Queued]) -> FoldPlan:
     """What to rewrite and drop in ``queue`` (never-sent mutations, oldest first)."""
     # Per record, split the sequence at mutations that cannot be folded (destroy, send, ...):
-    # a draft edited after it was queued for sending must stay after the send.
+    # a draft edited after it was queued for sending must stay after the send. A rebased
+    # mutation splits it too: it was made on a server base that has changed since.
     groups: dict[tuple[tuple[str, str], str, int], list[Queued]] = defaultdict(list)
     segment: dict[tuple[str, str], int] = defaultdict(int)
+    plan = FoldPlan()
     for item in queue:
         key = record_key(item.type, item.args)
-        if item.type in FOLDABLE:
+        if _is_noop(item):
+            plan.drop.add(item.mutation_id)  # changes nothing whatever the base
+        elif item.type in FOLDABLE and not item.rebased:
             groups[(key, item.type, segment[key])].append(item)
         else:
             segment[key] += 1
-    plan = FoldPlan()
     for (_key, type_, _segment), group in groups.items():
-        if len(group) < 2 and not _is_noop(group[0]):
+        if len(group) < 2:
             continue
         folded = _FOLDERS[type_](group)
         keep = group[-1]

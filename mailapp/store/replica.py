@@ -75,6 +75,10 @@ class Touched:
         return bool(self.messages or self.mailboxes or self.drafts or self.outbox)
 
 
+def _loads(value: str | None) -> Any:
+    return None if value is None else codec.loads(value)
+
+
 def _defer_foreign_keys(conn: Connection) -> None:
     # Records of one page arrive in any order (a child mailbox before its parent, mail before
     # its mailbox); the keys are checked once, at commit.
@@ -185,6 +189,22 @@ def _pending_for(conn: Connection, column: Any, record_id: str) -> list[OutboxRo
     return [outbox_row(row) for row in rows]
 
 
+def mark_rebased(conn: Connection, rows: Iterable[OutboxRow]) -> None:
+    """A server change to these mutations' record was applied after they were queued.
+
+    They were made on the older base, so they must travel as queued: folding them (store/fold.py)
+    assumes the base they were made on, and could cancel a "read, then unread" that the server,
+    which now says read, never saw undone.
+    """
+    ids = [row.mutation_id for row in rows]
+    for start in range(0, len(ids), _CHUNK):
+        conn.execute(
+            update(outbox)
+            .where(outbox.c.mutation_id.in_(ids[start : start + _CHUNK]))
+            .values(rebased=True)
+        )
+
+
 def _email_view(base: dict[str, Any], pending: Iterable[OutboxRow]) -> dict[str, Any] | None:
     """The email as the user sees it: the server base plus unconfirmed local changes."""
     keywords = set(base["keywords"])
@@ -243,12 +263,15 @@ def _upsert_mailbox(
     conn: Connection, account_id: str, record: wire.MailboxRecord, touched: Touched
 ) -> None:
     existing = conn.execute(
-        select(mailboxes.c.server_version).where(mailboxes.c.id == record.id)
+        select(mailboxes.c.server_version, mailboxes.c.base).where(mailboxes.c.id == record.id)
     ).first()
     if existing is not None and (existing.server_version or 0) > record.updated_modseq:
         return  # an older state of the record than the one already applied
     base = {"name": record.name, "parentId": record.parent_id}
-    view = _mailbox_view(base, _pending_mailbox(conn, record.id))
+    pending = _pending_mailbox(conn, record.id)
+    if pending and (existing is None or _loads(existing.base) != base):
+        mark_rebased(conn, pending)
+    view = _mailbox_view(base, pending)
     if view is None:
         return  # the user deleted it here; the push settles it
     values = {
@@ -377,6 +400,8 @@ def _insert_emails(
 ) -> None:
     """Insert messages new to this store, in bulk (a first sync brings thousands per page)."""
     pending = _pending_by_email(conn, [record.id for record in records])
+    # Mutations queued for a message this store had no server copy of: made on no known base.
+    mark_rebased(conn, [row for rows in pending.values() for row in rows])
     known_boxes = set(
         conn.execute(select(mailboxes.c.id).where(mailboxes.c.account_id == ctx.account_id))
         .scalars()
@@ -435,12 +460,13 @@ def _update_emails(
     current: dict[str, Any] = {}
     for start in range(0, len(ids), _CHUNK):
         for row in conn.execute(
-            select(messages.c.id, messages.c.server_version, messages.c.mailbox_id).where(
-                messages.c.id.in_(ids[start : start + _CHUNK])
-            )
+            select(
+                messages.c.id, messages.c.server_version, messages.c.mailbox_id, messages.c.base
+            ).where(messages.c.id.in_(ids[start : start + _CHUNK]))
         ):
             current[row.id] = row
     pending = _pending_by_email(conn, ids)
+    rebased: list[OutboxRow] = []
     known_boxes = set(
         conn.execute(select(mailboxes.c.id).where(mailboxes.c.account_id == account_id)).scalars()
     )
@@ -450,7 +476,10 @@ def _update_emails(
         if found is None or (found.server_version or 0) > record.updated_modseq:
             continue  # gone meanwhile, or an older state than the one already applied
         base = {"keywords": sorted(record.keywords), "mailboxId": record.mailbox_id}
-        view = _email_view(base, pending.get(record.id, []))
+        queued = pending.get(record.id, [])
+        if queued and _loads(found.base) != base:
+            rebased.extend(queued)
+        view = _email_view(base, queued)
         if view is None:
             conn.execute(delete(messages).where(messages.c.id == record.id))
             touched.messages.add(record.id)
@@ -472,6 +501,7 @@ def _update_emails(
         )
         touched.messages.add(record.id)
         touched.mailboxes.update((found.mailbox_id, view["mailboxId"]))
+    mark_rebased(conn, rebased)
     if updates:
         conn.exec_driver_sql(
             "UPDATE messages SET mailbox_id = ?, is_read = ?, is_flagged = ?, keywords = ?, "
@@ -554,8 +584,11 @@ def _destroy_email(conn: Connection, email_id: str, touched: Touched) -> None:
 def _set_draft_view(
     conn: Connection, account_id: str, draft_id: str, base: dict[str, Any], version: int | None
 ) -> None:
-    view = _draft_view(base, _pending_for(conn, outbox.c.draft_id, draft_id))
-    exists = conn.execute(select(drafts.c.id).where(drafts.c.id == draft_id)).first()
+    pending = _pending_for(conn, outbox.c.draft_id, draft_id)
+    exists = conn.execute(select(drafts.c.base).where(drafts.c.id == draft_id)).first()
+    if pending and (exists is None or _loads(exists.base) != base):
+        mark_rebased(conn, pending)
+    view = _draft_view(base, pending)
     if view is None:
         conn.execute(delete(drafts).where(drafts.c.id == draft_id))
         return

@@ -51,7 +51,18 @@ def take_batch(store: MailStore, account_id: str, limit: int) -> list[OutboxRow]
     changed = False
     with store._write() as conn:
         pending = [r for r in unfinished(conn, account_id) if r.state == OutboxState.PENDING]
-        plan = plan_fold([Queued(r.mutation_id, r.type, r.args) for r in pending])
+        rebased = set(
+            conn.execute(
+                select(outbox.c.mutation_id).where(
+                    outbox.c.account_id == account_id,
+                    outbox.c.state == OutboxState.PENDING.value,
+                    outbox.c.rebased.is_(True),
+                )
+            ).scalars()
+        )
+        plan = plan_fold(
+            [Queued(r.mutation_id, r.type, r.args, r.mutation_id in rebased) for r in pending]
+        )
         if not plan.empty:
             types = {r.mutation_id: r.type for r in pending}
             for mutation_id, args in plan.rewrite.items():

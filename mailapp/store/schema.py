@@ -169,6 +169,9 @@ outbox = Table(
     Column("last_error", Text),
     Column("next_attempt_at", BigInteger),
     Column("created_at", BigInteger, nullable=False),
+    # Set when a server change to the mutation's record was applied after it was queued: it was
+    # made on an older base, so it travels as queued, never folded (store/fold.py, 0006).
+    Column("rebased", Boolean, nullable=False, server_default="0"),
     CheckConstraint(
         "state IN ('pending', 'in_flight', 'applied', 'failed', 'conflict')",
         name="ck_outbox_state",

@@ -1,0 +1,129 @@
+"""A pull that lands between two local actions on one record must not let the fold drop them.
+
+Each test: device B changes a record and syncs; device A acts on the same record, pulls B's
+change, acts again, then syncs. In the end A must show what the server has, and either A's
+last action won or A shows a conflict; never a silent difference with an empty outbox.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mailapp.store import DraftInput, OutboxState
+from mailapp.store.replica import apply_changes
+from tests.server.conftest import RunningServer
+from tests.sync.conftest import Device, DeviceFactory
+
+
+def pull(device: Device) -> None:
+    """Apply the change feed only (what a cycle does after its push, while the user acts)."""
+    state = device.store.sync_state(device.account_id)[0]
+    for _ in range(100):
+        changes = device.client.changes(state, 1000)
+        apply_changes(device.store, device.account_id, changes)
+        state = changes.new_state
+        if not changes.has_more:
+            return
+    raise AssertionError("the change feed did not end")
+
+
+def _pair(server: RunningServer, device_factory: DeviceFactory) -> tuple[Device, Device, str]:
+    alice = server.new_user("alice")
+    email_id = server.deliver(alice.account_id, subject="Shared")
+    a, b = device_factory(alice, "a"), device_factory(alice, "b")
+    a.sync()
+    b.sync()
+    return a, b, email_id
+
+
+def _server_email(device: Device, email_id: str) -> dict[str, Any]:
+    record: dict[str, Any] = device.user.client.get(f"/v1/messages/{email_id}").json()
+    return record
+
+
+def _local_email(device: Device, email_id: str) -> tuple[str, bool]:
+    detail = device.store.message(email_id)
+    assert detail is not None
+    return detail.summary.mailbox_id, detail.summary.is_read
+
+
+def _unsent(device: Device) -> list[Any]:
+    return [
+        row
+        for row in device.store.pending_mutations()
+        if row.state in (OutboxState.PENDING, OutboxState.IN_FLIGHT)
+    ]
+
+
+def test_read_then_unread_with_the_other_devices_read_pulled_in_between(
+    sync_server: RunningServer, device_factory: DeviceFactory
+) -> None:
+    a, b, email_id = _pair(sync_server, device_factory)
+    b.store.mark_read([email_id])
+    b.sync()
+
+    a.store.mark_read([email_id])
+    pull(a)  # B's read arrives: the server base is now "read"
+    a.store.mark_read([email_id], read=False)
+    assert _local_email(a, email_id)[1] is False
+    a.sync()
+    b.sync()
+
+    # A's last action (unread, made while A knew the server said read) reaches the server.
+    assert "$seen" not in _server_email(a, email_id)["keywords"]
+    assert _local_email(a, email_id)[1] is False
+    assert _local_email(b, email_id)[1] is False
+    assert _unsent(a) == [] and a.store.open_conflicts() == []
+
+
+def test_move_to_junk_and_back_with_the_other_devices_move_pulled_in_between(
+    sync_server: RunningServer, device_factory: DeviceFactory
+) -> None:
+    a, b, email_id = _pair(sync_server, device_factory)
+    inbox, junk = a.mailbox("inbox"), a.mailbox("junk")
+    b.store.move([email_id], b.mailbox("junk"))
+    b.sync()
+
+    a.store.move([email_id], junk)
+    pull(a)  # B's move to junk arrives
+    a.store.move([email_id], inbox)
+    a.sync()
+    b.sync()
+
+    assert _server_email(a, email_id)["mailboxId"] == inbox
+    assert _local_email(a, email_id)[0] == inbox
+    assert _local_email(b, email_id)[0] == inbox
+    assert _unsent(a) == [] and a.store.open_conflicts() == []
+
+
+def test_draft_edited_and_edited_back_with_the_other_devices_edit_pulled_in_between(
+    sync_server: RunningServer, device_factory: DeviceFactory
+) -> None:
+    alice = sync_server.new_user("alice")
+    a, b = device_factory(alice, "a"), device_factory(alice, "b")
+    draft_id = a.store.save_draft(DraftInput(None, a.account_id, subject="Plan", body="v0"))
+    a.sync()
+    b.sync()
+
+    def edit(device: Device, body: str) -> None:
+        device.store.save_draft(DraftInput(draft_id, device.account_id, subject="Plan", body=body))
+
+    edit(a, "v1")
+    edit(b, "from B")
+    b.sync()
+    pull(a)  # B's body arrives; A still shows its own unsent "v1"
+    edit(a, "v0")
+    a.sync()
+
+    server_body = alice.client.get(f"/v1/drafts/{draft_id}").json()["body"]
+    local = a.store.draft(draft_id)
+    assert local is not None
+    # B's text and A's text both exist; the user must be asked, and A must show the server's
+    # version meanwhile, not a silently different one.
+    assert local.body == server_body
+    conflicts = a.store.open_conflicts()
+    assert conflicts, "A's edits differ from the server and no conflict is shown"
+    assert {c.record_id for c in conflicts} == {draft_id}
+    assert server_body == "from B"
+    assert any(c.local.get("body") == "v0" for c in conflicts)  # A's last text is kept
+    assert _unsent(a) == []
