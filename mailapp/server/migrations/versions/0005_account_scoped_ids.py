@@ -4,14 +4,14 @@ Their ids are picked by clients. Keyed by id alone, an id another account holds 
 here, which told one account about another's records (protocol.md promises such ids look like
 missing ones) and refused a legitimate create.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0005
+Revises: 0004
 """
 
 from alembic import op
 
-revision = "0003"
-down_revision = "0002"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
