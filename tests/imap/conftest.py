@@ -7,10 +7,13 @@ import contextlib
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from imapclient import IMAPClient
+from sqlalchemy.engine import Engine
 
+from mailapp.server.db import make_engine, migrate
 from tests.support.dovecot import Dovecot, DovecotUnavailable, dovecot_binary, run_dovecot
 
 
@@ -91,3 +94,12 @@ def mail_user(dovecot: Dovecot) -> MailUser:
     password = f"pw-{uuid.uuid4().hex}"
     dovecot.add_user(name, password)
     return MailUser(dovecot, name, password)
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    """A migrated server database (SQLite file)."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'server.sqlite3'}")
+    migrate(engine)
+    yield engine
+    engine.dispose()

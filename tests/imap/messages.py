@@ -36,6 +36,10 @@ def message(index: int, *, tag: str = "m", attachment: bool | None = None) -> by
             subtype="octet-stream",
             filename=f"data-{index}.bin",
         )
+    # Fixed boundaries: the same index gives the same bytes (a re-appended copy is identical).
+    for depth, part in enumerate(msg.walk()):
+        if part.is_multipart():
+            part.set_boundary(f"=={tag}-{index}-{depth}==")
     return msg.as_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
 
 

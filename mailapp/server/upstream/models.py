@@ -66,9 +66,7 @@ class UpstreamFolder(Base):
     __table_args__ = (UniqueConstraint("upstream_id", "name"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    upstream_id: Mapped[str] = mapped_column(
-        ForeignKey("upstream_account.id", ondelete="CASCADE")
-    )
+    upstream_id: Mapped[str] = mapped_column(ForeignKey("upstream_account.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(1000))  # decoded IMAP name, as imapclient gives it
     mailbox_id: Mapped[str] = mapped_column(String(36))
     uidvalidity: Mapped[int | None] = mapped_column(BigInteger, default=None)
@@ -89,9 +87,7 @@ class UpstreamMessage(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    folder_id: Mapped[int] = mapped_column(
-        ForeignKey("upstream_folder.id", ondelete="CASCADE")
-    )
+    folder_id: Mapped[int] = mapped_column(ForeignKey("upstream_folder.id", ondelete="CASCADE"))
     uid: Mapped[int] = mapped_column(BigInteger)
     email_id: Mapped[str] = mapped_column(String(36), index=True)
     # sha256 of the header block: recognises the same message under a new UIDVALIDITY.

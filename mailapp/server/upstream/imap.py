@@ -1,0 +1,170 @@
+"""The few IMAP operations imapclient has no public call for, and flag/role mapping.
+
+imapclient 3+ filters `fetch()` answers to the UIDs it was given as integers, so a range such as
+`1:*` (needed with CHANGEDSINCE, and to keep commands short for 50,000 UIDs) cannot go through
+it; `uid_fetch` issues the same command and uses imapclient's own response parser. VANISHED
+(QRESYNC) answers are collected by imaplib as untagged responses and read from there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from imapclient import IMAPClient
+from imapclient.response_parser import parse_fetch_response
+
+# IMAP system flags → JMAP keywords (RFC 8621 §4.1.1).
+FLAG_KEYWORDS = {
+    b"\\seen": "$seen",
+    b"\\flagged": "$flagged",
+    b"\\answered": "$answered",
+    b"\\draft": "$draft",
+}
+KEYWORD_FLAGS = {keyword: flag for flag, keyword in FLAG_KEYWORDS.items()}
+_BAD_KEYWORD_CHARS = set('()]{%*"\\')
+MAX_KEYWORD = 255
+
+# SPECIAL-USE attributes (RFC 6154) → mailbox roles.
+SPECIAL_USE_ROLES = {
+    b"\\sent": "sent",
+    b"\\drafts": "drafts",
+    b"\\trash": "trash",
+    b"\\junk": "junk",
+    b"\\archive": "archive",
+}
+# Providers without SPECIAL-USE: the usual English names.
+NAME_ROLES = {
+    "sent": "sent",
+    "sent items": "sent",
+    "sent messages": "sent",
+    "drafts": "drafts",
+    "trash": "trash",
+    "deleted items": "trash",
+    "deleted messages": "trash",
+    "junk": "junk",
+    "spam": "junk",
+    "archive": "archive",
+}
+
+
+@dataclass(frozen=True)
+class RemoteFolder:
+    name: str
+    delimiter: str
+    role: str | None
+    selectable: bool
+
+
+def keywords_of(flags: Iterable[bytes | str]) -> list[str]:
+    """JMAP keywords for IMAP flags: system flags mapped, others kept (lower case) when valid."""
+    found = set()
+    for flag in flags:
+        raw = flag if isinstance(flag, bytes) else flag.encode("utf-8", "replace")
+        lowered = raw.lower()
+        if lowered in FLAG_KEYWORDS:
+            found.add(FLAG_KEYWORDS[lowered])
+            continue
+        if lowered.startswith(b"\\"):  # \Deleted, \Recent: not keywords
+            continue
+        text = lowered.decode("ascii", "replace")
+        if 0 < len(text) <= MAX_KEYWORD and all(
+            "!" <= c <= "~" and c not in _BAD_KEYWORD_CHARS for c in text
+        ):
+            found.add(text)
+    return sorted(found)
+
+
+def list_folders(client: IMAPClient) -> list[RemoteFolder]:
+    """Every folder with its role: SPECIAL-USE when offered, else INBOX and the usual names."""
+    folders = []
+    taken: set[str] = set()
+    listed = client.list_folders()
+    for flags, delimiter, name in listed:
+        lowered = {f.lower() for f in flags}
+        role = None
+        if name.upper() == "INBOX":
+            role = "inbox"
+        else:
+            role = next((r for f, r in SPECIAL_USE_ROLES.items() if f in lowered), None)
+        if role is not None and role in taken:
+            role = None  # two folders claim the same use: the first keeps it
+        if role is not None:
+            taken.add(role)
+        sep = delimiter.decode() if isinstance(delimiter, bytes) else (delimiter or "/")
+        selectable = b"\\noselect" not in lowered and b"\\nonexistent" not in lowered
+        folders.append(RemoteFolder(str(name), sep, role, selectable))
+    # Second pass: name-based roles for uses no folder declared.
+    result = []
+    for folder in folders:
+        role = folder.role
+        if role is None:
+            guess = NAME_ROLES.get(folder.name.rsplit(folder.delimiter, 1)[-1].lower())
+            if guess is not None and guess not in taken and folder.delimiter not in folder.name:
+                role = guess
+                taken.add(guess)
+        result.append(RemoteFolder(folder.name, folder.delimiter, role, folder.selectable))
+    return result
+
+
+def uid_set(uids: Sequence[int]) -> str:
+    """A compact IMAP UID set ("1:5,9,12:13") for sorted or unsorted UIDs."""
+    ordered = sorted(set(uids))
+    if not ordered:
+        raise ValueError("empty UID set")
+    parts = []
+    start = prev = ordered[0]
+    for uid in ordered[1:]:
+        if uid == prev + 1:
+            prev = uid
+            continue
+        parts.append(f"{start}:{prev}" if prev != start else str(start))
+        start = prev = uid
+    parts.append(f"{start}:{prev}" if prev != start else str(start))
+    return ",".join(parts)
+
+
+def parse_uid_set(text: str) -> list[int]:
+    uids: list[int] = []
+    for part in text.split(","):
+        low, _, high = part.strip().partition(":")
+        if not low:
+            continue
+        a, b = int(low), int(high or low)
+        uids.extend(range(min(a, b), max(a, b) + 1))
+    return uids
+
+
+def uid_fetch(
+    client: IMAPClient, uids: str, items: Sequence[str], modifiers: Sequence[str] = ()
+) -> dict[int, dict[bytes, Any]]:
+    """`UID FETCH uids (items) [(modifiers)]` with imapclient's parser; UID → data."""
+    imap = client._imap  # imapclient exposes no range fetch; see the module docstring
+    args: list[Any] = ["UID", "FETCH", uids.encode("ascii"), "(" + " ".join(items) + ")"]
+    if modifiers:
+        args.append("(" + " ".join(modifiers) + ")")
+    tag = imap._command(*args)
+    typ, data = imap._command_complete("FETCH", tag)
+    client._checkok("fetch", typ, data)
+    typ, data = imap._untagged_response(typ, data, "FETCH")
+    parsed = parse_fetch_response(data, False, True)
+    return {int(uid): values for uid, values in parsed.items()}
+
+
+def take_vanished(client: IMAPClient) -> list[int]:
+    """UIDs of VANISHED responses received since the last call (QRESYNC)."""
+    found: list[int] = []
+    for line in client._imap.untagged_responses.pop("VANISHED", []):
+        text = line.decode("ascii", "replace") if isinstance(line, bytes) else str(line)
+        if text.upper().startswith("(EARLIER)"):
+            text = text[len("(EARLIER)") :]
+        found.extend(parse_uid_set(text.strip()))
+    return found
+
+
+def search_uids(client: IMAPClient, below: int) -> list[int]:
+    """Every UID of the selected folder below `below` (the expunge check without QRESYNC)."""
+    if below <= 1:
+        return []
+    return sorted(int(uid) for uid in client.search(["UID", f"1:{below - 1}"]))

@@ -1,0 +1,386 @@
+"""One sync of one upstream account: folders, then headers, then bodies.
+
+Order matters for the user: every folder's new headers come first (the client lists the
+mailbox within seconds), bodies after, newest first. Every batch is one committed transaction
+that records the UIDs it imported next to the emails it created, so an interrupted run resumes
+where it stopped and fetches no UID twice. Per folder:
+
+- UIDVALIDITY unchanged: new UIDs (headers), then changed flags and expunged UIDs — via
+  CONDSTORE/QRESYNC (`CHANGEDSINCE`, `VANISHED`) when offered, by a full UID/flags diff when not.
+  With CONDSTORE a folder whose STATUS (UIDNEXT, HIGHESTMODSEQ) did not move is not even opened.
+- UIDVALIDITY changed: the folder's messages are matched to the emails already here by the
+  hash of their header block; matches keep their email (new UID), the rest are imported, and
+  emails whose message is gone are removed. Nothing is duplicated.
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from imapclient import IMAPClient
+from sqlalchemy import delete, select, update
+from sqlalchemy.engine import Engine
+
+from mailapp.server.db import ModseqAllocator, session_scope
+from mailapp.server.models import Email
+from mailapp.server.upstream import imap, records
+from mailapp.server.upstream.folders import map_folders
+from mailapp.server.upstream.models import UpstreamFolder, UpstreamMessage
+
+HEADER_ITEMS = ("UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE", "BODY.PEEK[HEADER]")
+STATUS_ITEMS = (b"UIDVALIDITY", b"UIDNEXT", b"MESSAGES")
+
+
+@dataclass
+class SyncStats:
+    folders: int = 0
+    headers: int = 0  # messages whose header block was fetched
+    bodies: int = 0  # messages whose full body was fetched
+    flag_changes: int = 0
+    expunged: int = 0
+    remapped: int = 0  # kept their email across a UIDVALIDITY change
+    skipped_folders: int = 0  # unchanged since the last sync (STATUS only)
+
+
+@dataclass(frozen=True)
+class SyncLimits:
+    header_batch: int = 500
+    body_batch: int = 100
+    body_batch_bytes: int = 16 * 1024 * 1024
+    # Larger messages keep their header record only (the client shows them without a body).
+    max_message_bytes: int = 50 * 1024 * 1024
+
+
+# Called after each committed batch with (phase, count): the worker renews its lease there,
+# tests interrupt the run there.
+BatchHook = Callable[[str, int], None]
+
+
+class AccountSync:
+    def __init__(
+        self,
+        engine: Engine,
+        account_id: str,
+        upstream_id: str,
+        client: IMAPClient,
+        *,
+        limits: SyncLimits | None = None,
+        after_batch: BatchHook | None = None,
+    ) -> None:
+        self.engine = engine
+        self.account_id = account_id
+        self.upstream_id = upstream_id
+        self.client = client
+        self.limits = limits or SyncLimits()
+        self.after_batch = after_batch
+        self.stats = SyncStats()
+        capabilities = {c.upper() for c in client.capabilities()}
+        self.condstore = b"CONDSTORE" in capabilities
+        self.qresync = b"QRESYNC" in capabilities
+        if self.qresync:
+            client.enable("QRESYNC")
+        client.normalise_times = False
+
+    # -- the whole run ---------------------------------------------------------------------
+
+    def run(self) -> SyncStats:
+        remote = imap.list_folders(self.client)
+        with session_scope(self.engine) as session:
+            alloc = ModseqAllocator(session, self.account_id)
+            folders = map_folders(alloc, self.upstream_id, remote)
+            alloc.finish()
+        self.stats.folders = len(folders)
+        for folder in folders:
+            self.sync_headers(folder)
+        for folder in folders:
+            self.fetch_bodies(folder)
+        return self.stats
+
+    def _batch_done(self, phase: str, count: int) -> None:
+        if self.after_batch is not None:
+            self.after_batch(phase, count)
+
+    def _status(self, folder: UpstreamFolder) -> dict[bytes, Any]:
+        items = [*STATUS_ITEMS, b"HIGHESTMODSEQ"] if self.condstore else list(STATUS_ITEMS)
+        return self.client.folder_status(folder.name, items)
+
+    # -- headers, flags and expunges of one folder ---------------------------------------------
+
+    def sync_headers(self, folder: UpstreamFolder) -> None:
+        status = self._status(folder)
+        uidvalidity = int(status[b"UIDVALIDITY"])
+        remote_next = int(status[b"UIDNEXT"])
+        highest = int(status[b"HIGHESTMODSEQ"]) if b"HIGHESTMODSEQ" in status else None
+        unchanged = (
+            folder.uidvalidity == uidvalidity
+            and folder.uidnext >= remote_next
+            and highest is not None
+            and folder.highestmodseq == highest
+        )
+        if unchanged:
+            self.stats.skipped_folders += 1
+            return
+        selected = self.client.select_folder(folder.name, readonly=True)
+        uidvalidity = int(selected[b"UIDVALIDITY"])
+        highest = int(selected[b"HIGHESTMODSEQ"]) if b"HIGHESTMODSEQ" in selected else None
+        if folder.uidvalidity is None:
+            self._set_folder(folder, uidvalidity=uidvalidity)
+        elif folder.uidvalidity != uidvalidity:
+            self._remap(folder, uidvalidity)
+        else:
+            self._changes(folder)
+        self._new_messages(folder)
+        # Every UID below the UIDNEXT seen at SELECT was considered (imported or gone).
+        selected_next = int(selected.get(b"UIDNEXT") or folder.uidnext)
+        self._set_folder(folder, highestmodseq=highest, uidnext=max(folder.uidnext, selected_next))
+
+    def _set_folder(self, folder: UpstreamFolder, **values: Any) -> None:
+        with session_scope(self.engine) as session:
+            session.execute(
+                update(UpstreamFolder).where(UpstreamFolder.id == folder.id).values(**values)
+            )
+        for name, value in values.items():
+            setattr(folder, name, value)
+
+    def _known(self, folder_id: int) -> dict[int, str]:
+        with session_scope(self.engine, write=False) as session:
+            rows = session.execute(
+                select(UpstreamMessage.uid, UpstreamMessage.email_id).where(
+                    UpstreamMessage.folder_id == folder_id
+                )
+            ).all()
+        return {int(uid): email_id for uid, email_id in rows}
+
+    def _new_messages(self, folder: UpstreamFolder) -> None:
+        known = self._known(folder.id)
+        found = self.client.search(["UID", f"{folder.uidnext}:*"])
+        # `N:*` always matches the highest UID, even when it is below N.
+        pending = sorted(int(u) for u in found if int(u) >= folder.uidnext and int(u) not in known)
+        size = self.limits.header_batch
+        for start in range(0, len(pending), size):
+            batch = pending[start : start + size]
+            fetched = imap.uid_fetch(self.client, imap.uid_set(batch), HEADER_ITEMS)
+            self.stats.headers += len(fetched)
+            with session_scope(self.engine) as session:
+                alloc = ModseqAllocator(session, self.account_id)
+                for uid in sorted(fetched):
+                    data = fetched[uid]
+                    header = bytes(data.get(b"BODY[HEADER]") or b"")
+                    email = records.email_from_header(
+                        alloc,
+                        folder.mailbox_id,
+                        header,
+                        size=int(data.get(b"RFC822.SIZE") or len(header)),
+                        received_at=records.as_utc(data.get(b"INTERNALDATE")),
+                        keywords=imap.keywords_of(data.get(b"FLAGS") or ()),
+                    )
+                    session.add(
+                        UpstreamMessage(
+                            folder_id=folder.id,
+                            uid=uid,
+                            email_id=email.id,
+                            header_sha=records.header_sha(header),
+                            has_body=False,
+                            size=int(data.get(b"RFC822.SIZE") or 0),
+                        )
+                    )
+                session.execute(
+                    update(UpstreamFolder)
+                    .where(UpstreamFolder.id == folder.id)
+                    .values(uidnext=batch[-1] + 1)
+                )
+                alloc.finish()
+            folder.uidnext = batch[-1] + 1
+            self._batch_done("headers", len(fetched))
+
+    def _changes(self, folder: UpstreamFolder) -> None:
+        """Flags changed and messages expunged upstream since the last sync."""
+        if folder.uidnext <= 1:
+            return
+        known = self._known(folder.id)
+        if not known:
+            return
+        span = f"1:{folder.uidnext - 1}"
+        if self.condstore and folder.highestmodseq is not None:
+            modifiers = [f"CHANGEDSINCE {folder.highestmodseq}"]
+            if self.qresync:
+                modifiers.append("VANISHED")
+                imap.take_vanished(self.client)  # drop stale ones
+            changed = imap.uid_fetch(self.client, span, ["FLAGS"], modifiers)
+            if self.qresync:
+                gone = set(imap.take_vanished(self.client))
+            else:
+                gone = set(known) - set(imap.search_uids(self.client, folder.uidnext))
+        else:
+            changed = imap.uid_fetch(self.client, span, ["FLAGS"])
+            gone = set(known) - set(changed)
+        gone &= set(known)
+        flags = {
+            uid: imap.keywords_of(data.get(b"FLAGS") or ())
+            for uid, data in changed.items()
+            if uid in known and uid not in gone and b"FLAGS" in data
+        }
+        if not flags and not gone:
+            return
+        with session_scope(self.engine) as session:
+            alloc = ModseqAllocator(session, self.account_id)
+            ids = {known[uid] for uid in gone} | {known[uid] for uid in flags}
+            emails = (
+                {e.id: e for e in session.scalars(select(Email).where(Email.id.in_(ids)))}
+                if len(ids) <= 10_000
+                else self._emails_in_chunks(session, ids)
+            )
+            for uid, keywords in flags.items():
+                email = emails.get(known[uid])
+                if email is not None and records.set_keywords(alloc, email, keywords):
+                    self.stats.flag_changes += 1
+            for uid in gone:
+                email = emails.get(known[uid])
+                if email is not None:
+                    records.destroy(alloc, email)
+                    self.stats.expunged += 1
+            if gone:
+                session.execute(
+                    delete(UpstreamMessage).where(
+                        UpstreamMessage.folder_id == folder.id,
+                        UpstreamMessage.uid.in_(sorted(gone)),
+                    )
+                )
+            alloc.finish()
+        self._batch_done("changes", len(flags) + len(gone))
+
+    @staticmethod
+    def _emails_in_chunks(session: Any, ids: set[str]) -> dict[str, Email]:
+        found: dict[str, Email] = {}
+        ordered = sorted(ids)
+        for start in range(0, len(ordered), 5000):
+            chunk = ordered[start : start + 5000]
+            found.update(
+                {e.id: e for e in session.scalars(select(Email).where(Email.id.in_(chunk)))}
+            )
+        return found
+
+    def _remap(self, folder: UpstreamFolder, uidvalidity: int) -> None:
+        """UIDVALIDITY changed: keep the emails whose message is still there (by header hash)."""
+        uids = sorted(int(u) for u in self.client.search(["ALL"]))
+        remote: dict[int, tuple[str, list[str]]] = {}
+        for start in range(0, len(uids), self.limits.header_batch):
+            batch = uids[start : start + self.limits.header_batch]
+            fetched = imap.uid_fetch(
+                self.client, imap.uid_set(batch), ["UID", "FLAGS", "BODY.PEEK[HEADER]"]
+            )
+            for uid, data in fetched.items():
+                header = bytes(data.get(b"BODY[HEADER]") or b"")
+                remote[uid] = (
+                    records.header_sha(header),
+                    imap.keywords_of(data.get(b"FLAGS") or ()),
+                )
+        with session_scope(self.engine) as session:
+            alloc = ModseqAllocator(session, self.account_id)
+            old = list(
+                session.scalars(
+                    select(UpstreamMessage).where(UpstreamMessage.folder_id == folder.id)
+                )
+            )
+            by_sha: dict[str, list[UpstreamMessage]] = collections.defaultdict(list)
+            for row in old:
+                by_sha[row.header_sha].append(row)
+            session.execute(delete(UpstreamMessage).where(UpstreamMessage.folder_id == folder.id))
+            emails = self._emails_in_chunks(session, {row.email_id for row in old})
+            for uid, (sha, keywords) in sorted(remote.items()):
+                candidates = by_sha.get(sha)
+                if not candidates:
+                    continue  # imported by _new_messages after this
+                match = candidates.pop()
+                session.add(
+                    UpstreamMessage(
+                        folder_id=folder.id,
+                        uid=uid,
+                        email_id=match.email_id,
+                        header_sha=sha,
+                        has_body=match.has_body,
+                        size=match.size,
+                    )
+                )
+                email = emails.get(match.email_id)
+                if email is not None:
+                    records.set_keywords(alloc, email, keywords)
+                self.stats.remapped += 1
+            for rows in by_sha.values():
+                for row in rows:
+                    email = emails.get(row.email_id)
+                    if email is not None:
+                        records.destroy(alloc, email)
+                        self.stats.expunged += 1
+            session.execute(
+                update(UpstreamFolder)
+                .where(UpstreamFolder.id == folder.id)
+                .values(uidvalidity=uidvalidity, uidnext=1, highestmodseq=None)
+            )
+            alloc.finish()
+        folder.uidvalidity, folder.uidnext, folder.highestmodseq = uidvalidity, 1, None
+        self._batch_done("remap", len(remote))
+
+    # -- bodies ----------------------------------------------------------------------------
+
+    def fetch_bodies(self, folder: UpstreamFolder) -> None:
+        tried: set[int] = set()
+        selected = False
+        while True:
+            with session_scope(self.engine, write=False) as session:
+                rows = session.execute(
+                    select(UpstreamMessage.uid, UpstreamMessage.email_id, UpstreamMessage.size)
+                    .where(
+                        UpstreamMessage.folder_id == folder.id,
+                        UpstreamMessage.has_body.is_(False),
+                        UpstreamMessage.size <= self.limits.max_message_bytes,
+                    )
+                    .order_by(UpstreamMessage.uid.desc())
+                    .limit(self.limits.body_batch + len(tried))
+                ).all()
+            batch: list[tuple[int, str]] = []
+            total = 0
+            for uid, email_id, size in rows:
+                if uid in tried:
+                    continue
+                if batch and total + size > self.limits.body_batch_bytes:
+                    break
+                batch.append((int(uid), email_id))
+                total += size
+                if len(batch) >= self.limits.body_batch:
+                    break
+            if not batch:
+                return
+            if not selected:
+                self.client.select_folder(folder.name, readonly=True)
+                selected = True
+            tried.update(uid for uid, _ in batch)
+            fetched = imap.uid_fetch(
+                self.client, imap.uid_set([uid for uid, _ in batch]), ["UID", "BODY.PEEK[]"]
+            )
+            self.stats.bodies += len(fetched)
+            with session_scope(self.engine) as session:
+                alloc = ModseqAllocator(session, self.account_id)
+                done = []
+                emails = self._emails_in_chunks(session, {email_id for _, email_id in batch})
+                for uid, email_id in batch:
+                    data = fetched.get(uid)
+                    raw = data.get(b"BODY[]") if data else None
+                    email = emails.get(email_id)
+                    if raw is None or email is None or email.destroyed_modseq is not None:
+                        continue
+                    records.fill_body(alloc, email, bytes(raw))
+                    done.append(uid)
+                if done:
+                    session.execute(
+                        update(UpstreamMessage)
+                        .where(
+                            UpstreamMessage.folder_id == folder.id, UpstreamMessage.uid.in_(done)
+                        )
+                        .values(has_body=True)
+                    )
+                alloc.finish()
+            self._batch_done("bodies", len(fetched))
