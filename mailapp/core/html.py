@@ -20,6 +20,9 @@ Policy (``sanitize_html``):
 - With ``allow_remote=False`` no http(s) or protocol-relative URL survives in ``src``, ``srcset``,
   ``background``, CSS ``url()`` or ``<link>``; each one removed counts in ``blocked_remote``.
   Links (``<a href>``) are not loaded by a viewer, so they stay clickable.
+- Structure is bounded (``html_structure``): nesting past 8 tables, 8 lists, 8 quotes or 48
+  elements is flattened to its text, ``colspan``/``rowspan`` are capped at 100, and
+  ``layout_cost`` estimates what the result costs to lay out.
 """
 
 from __future__ import annotations
@@ -30,11 +33,14 @@ from html.parser import HTMLParser
 
 import nh3
 
+from mailapp.core.html_structure import MAX_SPAN, bound_structure, limit_raw_depth
+
 
 @dataclass(frozen=True)
 class SanitizedHtml:
     html: str
     blocked_remote: int  # how many remote resources were removed/neutralised
+    layout_cost: int = 0  # see html_structure.Structure
 
 
 _EXTRA_TAGS = {"style", "link", "font", "tfoot"}
@@ -79,6 +85,7 @@ _STYLE_BLOCK = re.compile(r"(<style\b[^>]*>)(.*?)(</style>)", re.DOTALL | re.IGN
 _BODY_TAG = re.compile(r"<(/?)body\b", re.IGNORECASE)
 _EMPTY_LINK = re.compile(r"<link>")
 _URL_NOISE = re.compile(r"[\x00-\x20]")
+_SPAN_NUMBER = re.compile(r"\s*([0-9]+)")
 
 
 def _normalised_url(url: str) -> str:
@@ -149,6 +156,12 @@ class _Sanitizer:
         return _CSS_DANGEROUS.sub("invalid:", css)
 
     def attribute(self, tag: str, attr: str, value: str) -> str | None:
+        if attr in ("colspan", "rowspan") or (attr == "span" and tag in ("col", "colgroup")):
+            number = _SPAN_NUMBER.match(value)
+            if number is None:
+                return None
+            digits = number[1].lstrip("0") or "0"
+            return str(MAX_SPAN if len(digits) > 6 else min(int(digits), MAX_SPAN))
         if attr == "style":
             return self.clean_css(value)
         if attr in ("src", "background"):
@@ -180,6 +193,7 @@ def sanitize_html(html: str, *, allow_remote: bool = False) -> SanitizedHtml:
     # A fragment parser discards <body> and its attributes; keeping it as a div keeps the mail's
     # background colour, and its background image goes through the same checks as others.
     html = _BODY_TAG.sub(r"<\1div", html.replace("\x00", ""))
+    html = limit_raw_depth(html)  # the parser's time grows with depth squared
     cleaned = nh3.clean(
         html,
         tags=_TAGS,
@@ -193,7 +207,8 @@ def sanitize_html(html: str, *, allow_remote: bool = False) -> SanitizedHtml:
     cleaned = _EMPTY_LINK.sub("", cleaned)
     # <style> text is raw text that nh3 passes through unchanged, so its CSS is cleaned here.
     cleaned = _STYLE_BLOCK.sub(lambda m: m[1] + sanitizer.clean_css(m[2]) + m[3], cleaned)
-    return SanitizedHtml(cleaned, sanitizer.blocked)
+    structure = bound_structure(cleaned)
+    return SanitizedHtml(structure.html, sanitizer.blocked, structure.layout_cost)
 
 
 _BLOCK_TAGS = {

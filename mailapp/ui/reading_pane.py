@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+import time
 from html import escape
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +18,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mailapp.ui.reading_html import (
+    blocked_images_as_text,
+    plain_text_html,
+    remote_images_as_links,
+)
+
 if TYPE_CHECKING:
     from mailapp.core.addresses import Address
     from mailapp.store import MailStore
@@ -25,57 +31,14 @@ if TYPE_CHECKING:
     from mailapp.ui.attachments import AttachmentBar
 
 EXTERNAL_SCHEMES = frozenset({"http", "https"})
-# Sanitizer output quotes every attribute with double quotes and escapes their content.
-_REMOTE_IMG = re.compile(r'<img\b[^>]*?\bsrc="((?:https?:)?//[^"]*)"[^>]*>', re.IGNORECASE)
-_ALT = re.compile(r'\balt="([^"]*)"', re.IGNORECASE)
-
-
-_IMG_WITHOUT_SRC = re.compile(r"<img\b(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
-_SIZE = re.compile(r'\b(width|height)="\s*(\d+)', re.IGNORECASE)
-# Smaller than this in either direction is a tracking pixel, not a picture for the reader.
-_TRACKER_PIXELS = 3
-
-
-def _is_tracker(tag: str) -> bool:
-    return any(int(value) < _TRACKER_PIXELS for _name, value in _SIZE.findall(tag))
-
-
-def _alt_text(tag: str) -> str | None:
-    alt = _ALT.search(tag)
-    return alt.group(1) if alt and alt.group(1).strip() else None
-
-
-def blocked_images_as_text(html: str) -> str:
-    """Replaces images whose remote source the sanitizer removed by their alt text.
-
-    Left as they are, their width and height attributes would reserve empty space (a 600-pixel
-    banner pushes the text out of view) for a picture that is never shown.
-    """
-
-    def placeholder(match: re.Match[str]) -> str:
-        tag = match.group(0)
-        alt = None if _is_tracker(tag) else _alt_text(tag)
-        return f'<span style="color: #868e96;">[{alt}]</span>' if alt else ""
-
-    return _IMG_WITHOUT_SRC.sub(placeholder, html)
-
-
-def remote_images_as_links(html: str, label: str) -> str:
-    """Turns remote <img> into links: the user chose to see them, but nothing is fetched here.
-
-    Fetching would need a worker with timeouts (never the UI thread); a link lets the user's
-    browser do it instead, with its own protections.
-    """
-
-    def link(match: re.Match[str]) -> str:
-        tag, url = match.group(0), match.group(1)
-        if _is_tracker(tag):
-            return ""
-        if url.startswith("//"):
-            url = "https:" + url
-        return f'<a href="{url}">[{_alt_text(tag) or escape(label)}]</a>'
-
-    return _REMOTE_IMG.sub(link, html)
+# The layout budget. Qt cannot interrupt a layout, and PySide holds the GIL while Qt lays out, so a
+# trial layout on a worker thread would freeze this thread just the same (measured). The budget
+# is kept in two steps instead: the sanitizer's layout-cost estimate refuses a body before any
+# layout starts (20,000 units take about 0.3 s for ordinary mail, 1 s at worst), and the measured
+# time of the real layout catches what the estimate misses. Either way the message is shown as
+# plain text, with a note, now and whenever it is selected again.
+LAYOUT_COST_LIMIT = 100_000
+LAYOUT_BUDGET_S = 0.5
 
 
 def _addresses(addresses: list[Address]) -> str:
@@ -116,6 +79,8 @@ class ReadingPane(QTextBrowser):
         self._note_blocked = not in_bars
         self._remote_allowed: set[str] = set()
         self._detail: MessageDetail | None = None
+        self._too_complex: set[str] = set()  # messages shown as plain text: over the budget
+        self.layout_budget_s = LAYOUT_BUDGET_S
         self._cid_parts: dict[str, AttachmentInfo] = {}
         self.refused_urls: list[QUrl] = []  # for the status bar and tests: what was not loaded
         self.setOpenExternalLinks(False)
@@ -166,14 +131,18 @@ class ReadingPane(QTextBrowser):
         self.refused_urls = []
         notes = list(detail.notes)
         blocked = 0
+        message_id = detail.summary.id
         if not detail.body_available:
             body = f"<p><i>{escape(self.tr('This message is not available offline.'))}</i></p>"
         elif detail.html_body:
             # nh3 is loaded with the first HTML message, not for the window's first paint.
             from mailapp.core.html import sanitize_html
 
-            allowed = detail.summary.id in self._remote_allowed or self._sender_trusted(detail)
+            allowed = message_id in self._remote_allowed or self._sender_trusted(detail)
             sanitized = sanitize_html(detail.html_body, allow_remote=allowed)
+            if sanitized.layout_cost > LAYOUT_COST_LIMIT or message_id in self._too_complex:
+                self._show_as_text(detail, sanitized.html, notes)
+                return
             body = sanitized.html
             if allowed:
                 body = remote_images_as_links(body, self.tr("image"))
@@ -188,10 +157,36 @@ class ReadingPane(QTextBrowser):
                         "%n remote resources were blocked to protect your privacy.", "", blocked
                     )
                 )
+            started = time.perf_counter()
+            self._set_body(detail, notes, body)
+            self.document().size()  # lays the whole document out now, to time it
+            if time.perf_counter() - started > self.layout_budget_s:
+                self._too_complex.add(message_id)
+                self._show_as_text(detail, sanitized.html, list(detail.notes))
+                return
+            self.remoteBlocked.emit(blocked)
+            return
         elif detail.text_body:
-            body = f'<div style="white-space: pre-wrap;">{escape(detail.text_body)}</div>'
+            body = plain_text_html(detail.text_body)
         else:
             body = f"<p><i>{escape(self.tr('This message has no text.'))}</i></p>"
+        self._set_body(detail, notes, body)
+        self.remoteBlocked.emit(blocked)
+
+    def _show_as_text(self, detail: MessageDetail, sanitized_html: str, notes: list[str]) -> None:
+        """The budget's fallback: the sender's own text part if there is one, else the HTML's."""
+        from mailapp.core.html import html_to_text
+
+        self._too_complex.add(detail.summary.id)
+        notes.append(
+            self.tr("This message's formatting is too complex to show quickly; it is shown as "
+                    "plain text.")
+        )  # fmt: skip
+        text = detail.text_body or html_to_text(sanitized_html)
+        self._set_body(detail, notes, plain_text_html(text))
+        self.remoteBlocked.emit(0)  # nothing remote is shown or loadable in plain text
+
+    def _set_body(self, detail: MessageDetail, notes: list[str], body: str) -> None:
         self.setHtml(
             self._header_html(detail)
             + self._notes_html(notes)
@@ -199,7 +194,6 @@ class ReadingPane(QTextBrowser):
             + self._attachments_html(detail)
         )
         self.verticalScrollBar().setValue(0)
-        self.remoteBlocked.emit(blocked)
 
     def loadResource(self, type: int, name: QUrl | str) -> Any:
         name = QUrl(name)
