@@ -22,12 +22,14 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from mailapp.core.addresses import Address
 from mailapp.store import DraftInput, MailStore
+from mailapp.store.outbox_admin import mark_composer_open
 from mailapp.sync.account import client_for
 from mailapp.sync.engine import SyncEngine
 from mailapp.ui.account_setup import AccountSetupDialog, start_sync
 from mailapp.ui.composer import open_composer
 from mailapp.ui.conflict_dialog import ConflictDialog
 from mailapp.ui.demo_live import Device, LiveDemo
+from mailapp.ui.draft_recovery import offer_recovered_drafts
 from mailapp.ui.mailbox_tree_model import OUTBOX_ID
 from mailapp.ui.main_window import MainWindow
 from mailapp.ui.settings_dialog import SettingsDialog
@@ -167,6 +169,20 @@ def main(argv: list[str] | None = None) -> int:
         settings = SettingsDialog(laptop.store, window)
         save(app, settings, folder, "07-settings")
         settings.reject()
+
+        # The start after a crash: a draft whose composer never closed is offered back.
+        interrupted = laptop.store.save_draft(
+            DraftInput(
+                None, laptop.account_id, subject="Notes from the train",
+                to=[Address("Bob Okafor", "bob@example.org")],
+                body="Three things before Thursday:\n1. the slides\n2. the budget\n3. the",
+            )
+        )  # fmt: skip
+        mark_composer_open(laptop.store, interrupted)
+        offer = offer_recovered_drafts(laptop.store, window)
+        assert offer is not None
+        save(app, offer, folder, "08-draft-recovery")
+        offer.close()
         window.close()
     return 0
 

@@ -183,10 +183,14 @@ def _start(options: GuiOptions, argv: list[str]) -> int:
         return status
 
 
-def _setup_sync(window: MainWindow, store: MailStore, cleanup: ExitStack) -> None:
+def _after_first_paint(window: MainWindow, store: MailStore, cleanup: ExitStack) -> None:
+    """Sync, its menus, and the offer of drafts a crash interrupted: none is needed to paint."""
     from mailapp.ui.account_setup import setup_window_sync
+    from mailapp.ui.draft_recovery import offer_recovered_drafts
 
     setup_window_sync(window, store, cleanup)
+    # After the first paint, like sync: a draft interrupted by a crash is offered back.
+    offer_recovered_drafts(store, window)
 
 
 def _once_started(window: MainWindow, callback: Callable[[], object]) -> None:
@@ -274,7 +278,7 @@ def _complete_window(
         window.attach_store(store)
     finally:
         _resume_gc()
-    _setup_sync(window, store, cleanup)
+    _after_first_paint(window, store, cleanup)
 
 
 def _open_windows(options: GuiOptions, store: MailStore, cleanup: ExitStack) -> list[MainWindow]:
@@ -286,7 +290,7 @@ def _open_windows(options: GuiOptions, store: MailStore, cleanup: ExitStack) -> 
         if options.screenshot is None and not options.exit_after_first_paint:
             # Sync, its menus and their imports (pydantic, the wire schemas, keyring) are not
             # needed to paint the message list: start them right after it has painted.
-            _once_started(window, lambda: _setup_sync(window, store, cleanup))
+            _once_started(window, lambda: _after_first_paint(window, store, cleanup))
         return [window]
     from mailapp.ui.demo_live import open_live_demo
 

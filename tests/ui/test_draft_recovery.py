@@ -1,142 +1,153 @@
-"""A composer killed mid-draft: the next start finds the draft and offers it back, intact."""
+"""A composer killed mid-draft: the next start offers the draft back, with its text.
+
+The end-to-end test runs the real app twice in child processes (tests.ui.app_driver): the first
+types into File → New Message and is killed with SIGKILL; the second is an ordinary start of
+the same profile, and the offer must appear on its own, after the first paint, showing the text.
+The others drive the offer's three choices on a real store.
+"""
 
 from __future__ import annotations
 
-import os
-import select
-import signal
-import subprocess
-import sys
-import textwrap
+import json
+import time
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from mailapp.core.addresses import Address
-from mailapp.store import MailStore, open_store
-from mailapp.store.outbox_admin import open_composer_drafts
+from mailapp.store import DraftInput, MailStore, open_store
+from mailapp.store.outbox_admin import mark_composer_open, open_composer_drafts
 from mailapp.ui.composer import Composer, open_composer
-from mailapp.ui.draft_recovery import check_for_recoverable_drafts
+from mailapp.ui.draft_recovery import RecoveryOffer, offer_recovered_drafts
+from tests.ui.app_driver import TEXT
+from tests.ui.killed_app import START_TIMEOUT_S, AppProcess, make_profile
 
-_TYPE_AND_WAIT = textwrap.dedent(
-    """
-    import sys
-    from pathlib import Path
-
-    from PySide6.QtTest import QTest
-    from PySide6.QtWidgets import QApplication
-
-    from mailapp.store import open_store
-    from mailapp.ui.composer import open_composer
-
-    app = QApplication([])
-    store = open_store(Path(sys.argv[1]))
-    composer = open_composer(store, store.accounts()[0][0])
-    composer.draftSaved.connect(lambda draft_id: print("saved", draft_id, flush=True))
-    QTest.keyClicks(composer.to_field, "bob@example.org")
-    QTest.keyClicks(composer.subject_field, "Unsaved thoughts")
-    QTest.keyClicks(composer.body, "Half a sentence, then the power goes")
-    app.exec()
-    """
-)
+TYPE_FOR_S = 2.5
 
 
 def account(store: MailStore) -> str:
     return store.accounts()[0][0]
 
 
-def prompt(parent: QWidget) -> QMessageBox:
-    box = parent.findChild(QMessageBox, "draftRecoveryPrompt")
-    assert box is not None, "no recovery prompt"
-    return box
-
-
-def composers() -> list[Composer]:
-    return [w for w in QApplication.topLevelWidgets() if isinstance(w, Composer) and w.isVisible()]
-
-
 @pytest.mark.slow
-def test_a_killed_composer_leaves_a_draft_that_is_offered_back(
-    qtbot: QtBot, tmp_path: Path
-) -> None:
-    path = tmp_path / "mail.sqlite3"
-    with open_store(path) as setup:
-        setup.create_account("me@example.org")
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    with subprocess.Popen(
-        [sys.executable, "-c", _TYPE_AND_WAIT, str(path)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        env=env,
-        cwd=Path(__file__).resolve().parents[2],
-        text=True,
-    ) as child:
-        try:
-            assert child.stdout is not None
-            # Bounded wait for the autosave (a hung child must not hang the suite).
-            ready, _, _ = select.select([child.stdout], [], [], 60)
-            line = child.stdout.readline() if ready else ""
-            assert line.startswith("saved"), f"the composer never saved: {line!r}"
-        finally:
-            os.kill(child.pid, signal.SIGKILL)
-            child.wait(timeout=30)
-    assert child.returncode == -signal.SIGKILL
-
-    store = open_store(path)
+def test_the_next_start_after_a_kill_offers_the_draft_back_with_its_text(tmp_path: Path) -> None:
+    profile = make_profile(tmp_path)
+    typing = AppProcess(tmp_path, "type", str(profile), "40")
     try:
-        (draft,) = store.drafts(account(store))
-        assert (draft.subject, draft.body) == (
-            "Unsaved thoughts",
-            "Half a sentence, then the power goes",
-        )
-        assert draft.to == [Address(None, "bob@example.org")]
-
-        window = QWidget()
-        qtbot.addWidget(window)
-        check_for_recoverable_drafts(store, account(store), window)
-        box = prompt(window)
-        assert box.isVisible()
-        assert "did not close properly" in box.text()
-        assert "Unsaved thoughts" in box.informativeText()
-
-        box.buttons()[0].click()  # Reopen
-        (reopened,) = composers()
-        qtbot.addWidget(reopened)
-        assert reopened.draft_id == draft.id
-        assert reopened.subject_field.text() == "Unsaved thoughts"
-        assert reopened.body.toPlainText() == "Half a sentence, then the power goes"
-        assert reopened.to_field.text() == "bob@example.org"
-        reopened.close()
-        assert open_composer_drafts(store, account(store)) == []
+        first = typing.read_line(START_TIMEOUT_S)
+        assert first is not None and first.startswith("typed "), (first, typing.lines)
+        started = time.monotonic()
+        while time.monotonic() - started < TYPE_FOR_S:
+            assert typing.read_line(5) is not None, typing.lines
+        typing.kill()
     finally:
-        store.close()
+        typing.close()
+    typed = max(int(line.split()[1]) for line in typing.lines if line.startswith("typed "))
+
+    again = AppProcess(tmp_path, "recovery", str(profile))
+    try:
+        status = again.wait(START_TIMEOUT_S)
+    finally:
+        again.close()
+    assert status == 0, (again.lines, again.errors)
+    (offer_line,) = [line for line in again.lines if line.startswith("offer ")]
+    (shown,) = json.loads(offer_line.removeprefix("offer "))
+    assert shown["subject"] == "<b>(no subject)</b>"
+    assert shown["recipients"] == "No recipients yet"
+    # What was typed up to the last autosave before the kill, no less than a second's worth.
+    assert len(shown["text"]) >= 10 and TEXT[:typed].startswith(shown["text"])
+
+    with open_store(profile / "mail.sqlite3") as store:
+        (draft,) = store.drafts(account(store))
+        assert draft.body == shown["text"]
 
 
-def test_not_now_leaves_the_draft_in_drafts_and_stops_asking(
-    qtbot: QtBot, store: MailStore
-) -> None:
-    composer = open_composer(store, account(store))
-    qtbot.addWidget(composer)
-    qtbot.keyClicks(composer.subject_field, "Left open")
-    composer.save()  # then the app "dies": the composer is never closed
+def _interrupted(store: MailStore, subject: str, body: str) -> str:
+    """A draft saved by a composer that never closed (the app died)."""
+    draft_id = store.save_draft(
+        DraftInput(
+            None,
+            account(store),
+            subject=subject,
+            to=[Address("Bob", "bob@example.org")],
+            body=body,
+        )
+    )
+    mark_composer_open(store, draft_id)
+    return draft_id
 
+
+def _offer(qtbot: QtBot, store: MailStore) -> tuple[RecoveryOffer, QWidget]:
     window = QWidget()
     qtbot.addWidget(window)
-    check_for_recoverable_drafts(store, account(store), window)
-    box = prompt(window)
-    (not_now,) = [
-        b for b in box.buttons() if box.buttonRole(b) == QMessageBox.ButtonRole.RejectRole
+    window.show()
+    offer = offer_recovered_drafts(store, window)
+    assert offer is not None
+    assert offer.isVisible() and not offer.isModal()
+    return offer, window
+
+
+def _composers(parent: QWidget) -> list[Composer]:
+    return [c for c in parent.findChildren(Composer) if c.isVisible()]
+
+
+def test_the_offer_shows_each_draft_with_its_text(qtbot: QtBot, store: MailStore) -> None:
+    _interrupted(store, "Budget", "Numbers for Q3, first draft")
+    _interrupted(store, "", "A note without a subject")
+    offer, _window = _offer(qtbot, store)
+    assert "These 2 messages were saved before it closed" in offer.heading.text()
+    assert offer.summary() == [
+        {
+            "subject": "<b>Budget</b>",
+            "recipients": "To: Bob <bob@example.org>",
+            "text": "Numbers for Q3, first draft",
+        },
+        {
+            "subject": "<b>(no subject)</b>",
+            "recipients": "To: Bob <bob@example.org>",
+            "text": "A note without a subject",
+        },
     ]
-    not_now.click()
-    assert [d.subject for d in store.drafts(account(store))] == ["Left open"]
+
+
+def test_reopen_opens_the_draft_in_a_composer(qtbot: QtBot, store: MailStore) -> None:
+    draft_id = _interrupted(store, "Unsaved thoughts", "Half a sentence, then the power goes")
+    offer, window = _offer(qtbot, store)
+    offer.entries[0].reopen_button.click()
+    assert not offer.isVisible()  # nothing left to choose
+    (composer,) = _composers(window)
+    assert composer.draft_id == draft_id
+    assert composer.subject_field.text() == "Unsaved thoughts"
+    assert composer.body.toPlainText() == "Half a sentence, then the power goes"
+    assert open_composer_drafts(store, account(store)) == [draft_id]  # open again, for real
+    composer.close()
     assert open_composer_drafts(store, account(store)) == []
 
-    later = QWidget()
-    qtbot.addWidget(later)
-    check_for_recoverable_drafts(store, account(store), later)
-    assert later.findChild(QMessageBox, "draftRecoveryPrompt") is None
+
+def test_keep_leaves_the_draft_in_drafts_and_stops_offering_it(
+    qtbot: QtBot, store: MailStore
+) -> None:
+    _interrupted(store, "Left open", "Some text")
+    offer, _window = _offer(qtbot, store)
+    offer.entries[0].keep_button.click()
+    assert not offer.isVisible()
+    assert [d.subject for d in store.drafts(account(store))] == ["Left open"]
+    assert offer_recovered_drafts(store, QWidget()) is None
+
+
+def test_discard_deletes_only_that_draft(qtbot: QtBot, store: MailStore) -> None:
+    _interrupted(store, "Throw away", "Not needed")
+    _interrupted(store, "Keep me", "Needed")
+    offer, _window = _offer(qtbot, store)
+    offer.entries[0].discard_button.click()
+    assert offer.isVisible()  # one left to choose for
+    assert [e.draft.subject for e in offer.entries] == ["Keep me"]
+    assert [d.subject for d in store.drafts(account(store))] == ["Keep me"]
+    offer.close()  # closing keeps the rest in Drafts
+    assert [d.subject for d in store.drafts(account(store))] == ["Keep me"]
+    assert open_composer_drafts(store, account(store)) == []
 
 
 def test_a_clean_close_is_not_offered_back(qtbot: QtBot, store: MailStore) -> None:
@@ -144,8 +155,6 @@ def test_a_clean_close_is_not_offered_back(qtbot: QtBot, store: MailStore) -> No
     qtbot.addWidget(composer)
     qtbot.keyClicks(composer.subject_field, "Finished for today")
     composer.close()
-    window = QWidget()
-    qtbot.addWidget(window)
-    check_for_recoverable_drafts(store, account(store), window)
-    assert window.findChild(QMessageBox, "draftRecoveryPrompt") is None
+    assert offer_recovered_drafts(store, QWidget()) is None
     assert [d.subject for d in store.drafts(account(store))] == ["Finished for today"]
+    assert not [w for w in QApplication.topLevelWidgets() if isinstance(w, RecoveryOffer)]
