@@ -60,6 +60,9 @@ class _DraftEntry(QFrame):
         self.reopen_button = QPushButton(self.tr("Reopen"))
         self.keep_button = QPushButton(self.tr("Keep in Drafts"))
         self.discard_button = QPushButton(self.tr("Discard"))
+        # Enter reopens (nothing is lost that way); Discard is never the default.
+        for button in (self.discard_button, self.keep_button):
+            button.setAutoDefault(False)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         for button in (self.discard_button, self.keep_button, self.reopen_button):
@@ -124,7 +127,10 @@ class RecoveryOffer(QDialog):
         layout.addWidget(scroll, 1)
         layout.addWidget(self.problem)
         layout.addWidget(footnote)
-        self.resize(560, min(180 + 200 * len(drafts), 640))
+        self.resize(560, min(130 + 200 * len(drafts), 640))
+        if self.entries:
+            self.entries[0].reopen_button.setDefault(True)
+            self.entries[0].reopen_button.setFocus()
 
     def summary(self) -> list[dict[str, str]]:
         """What the offer shows, draft by draft (for a driver script and screen readers' tests)."""
