@@ -1,4 +1,10 @@
-"""A message's attachments: listed under the reading pane, opened or saved under safe names."""
+"""A message's attachments: listed under the reading pane, opened or saved under safe names.
+
+Opening hands a file to the system, which runs programs, scripts, shortcuts and launchers rather
+than showing them; such files (by content and by every extension, see core.file_risk) are never
+opened from here: the user is told why and may save them instead. Every file written is marked as
+coming from the Internet where the system has such a mark (Windows' Mark-of-the-Web).
+"""
 
 from __future__ import annotations
 
@@ -17,10 +23,12 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMenu,
+    QMessageBox,
     QPushButton,
     QWidget,
 )
 
+from mailapp.core.file_risk import Risk, RiskKind, assess, mark_of_the_web
 from mailapp.core.filenames import safe_filename
 from mailapp.store import MailStore
 from mailapp.store.rows import AttachmentInfo
@@ -50,6 +58,7 @@ def _unique_file(folder: Path, name: str, data: bytes) -> Path:
                 handle.write(data)
         except FileExistsError:
             continue
+        mark_of_the_web(candidate)
         return candidate
     raise FileExistsError(f"too many files named like {name} in {root}")
 
@@ -73,6 +82,12 @@ def temp_copy(store: MailStore, attachment: AttachmentInfo) -> Path:
     # Read-only, so an edit in the opened program is not mistaken for changing the mail.
     os.chmod(path, stat.S_IRUSR)
     return path
+
+
+def attachment_risk(attachment: AttachmentInfo, data: bytes | None) -> Risk | None:
+    """Why this attachment must not be handed to the system, by every name it goes by."""
+    names = [attachment.filename, safe_filename(attachment.filename, attachment.content_type)]
+    return assess(names, attachment.content_type, data)
 
 
 def _size(size: int) -> str:
@@ -117,6 +132,8 @@ class AttachmentBar(QWidget):
             text = f"{attachment.filename} ({_size(attachment.size)})"
             item = QListWidgetItem(icons.icon(icons.ATTACHMENT), text)
             item.setData(Qt.ItemDataRole.UserRole, attachment.id)
+            if attachment_risk(attachment, None) is not None:  # by name; content is read on open
+                item.setToolTip(self.tr("Can run as a program: it will not be opened, only saved"))
             self.list.addItem(item)
         self.setVisible(bool(self._attachments))
 
@@ -125,6 +142,16 @@ class AttachmentBar(QWidget):
         return list(self._attachments)
 
     def open(self, attachment: AttachmentInfo) -> Path | None:
+        """Hands a temporary copy to the system, unless the file would run as a program."""
+        risk = attachment_risk(attachment, self._store.attachment_data(attachment.id))
+        if risk is not None:
+            self.notice.emit(
+                self.tr("Opening %1 was blocked: %2").replace("%1", attachment.filename)
+                .replace("%2", self._risk_text(risk))
+            )  # fmt: skip
+            if self._ask_blocked(attachment, risk):
+                self.save([attachment])
+            return None
         try:
             path = temp_copy(self._store, attachment)
         except AttachmentUnavailable:
@@ -132,6 +159,50 @@ class AttachmentBar(QWidget):
             return None
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
         return path
+
+    def _risk_text(self, risk: Risk) -> str:
+        texts = {
+            RiskKind.WINDOWS_PROGRAM: self.tr("it is a Windows program"),
+            RiskKind.LINUX_PROGRAM: self.tr("it is a Linux program"),
+            RiskKind.MAC_PROGRAM: self.tr("it is a macOS program"),
+            RiskKind.SCRIPT: self.tr("it is a script"),
+            RiskKind.SHORTCUT: self.tr("it is a shortcut to another file or site"),
+            RiskKind.LAUNCHER: self.tr("it is a launcher that runs a command"),
+        }
+        if risk.kind in texts:
+            return texts[risk.kind]
+        return self.tr("files of type %1 can run programs").replace("%1", risk.detail)
+
+    def _ask_blocked(self, attachment: AttachmentInfo, risk: Risk) -> bool:
+        """Tells why the file was not opened; True when the user chose to save it instead."""
+        box = self.blocked_dialog(attachment, risk)
+        box.exec()
+        clicked = box.clickedButton()
+        box.deleteLater()
+        return clicked is not None and box.buttonRole(clicked) == QMessageBox.ButtonRole.AcceptRole
+
+    def blocked_dialog(self, attachment: AttachmentInfo, risk: Risk) -> QMessageBox:
+        """The dialog saying why a file is not opened, with "Save As…" and "Cancel"."""
+        box = QMessageBox(self)
+        box.setObjectName("blockedAttachment")
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle(self.tr("Opening Blocked"))
+        box.setTextFormat(Qt.TextFormat.PlainText)  # the file name is the sender's text
+        box.setText(
+            self.tr("%1 was not opened: %2.").replace("%1", attachment.filename)
+            .replace("%2", self._risk_text(risk))
+        )  # fmt: skip
+        box.setInformativeText(
+            self.tr(
+                "Opening it could let its sender take over this computer. If you trust the "
+                "sender and expected this file, you can save it and open it yourself."
+            )
+        )
+        box.addButton(self.tr("Save As…"), QMessageBox.ButtonRole.AcceptRole)
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(cancel)  # Enter must not save a program by accident
+        box.setEscapeButton(cancel)
+        return box
 
     def save(self, attachments: list[AttachmentInfo]) -> list[Path]:
         """Asks for a folder once, then saves each attachment in it under a safe name."""
@@ -141,9 +212,12 @@ class AttachmentBar(QWidget):
         if folder is None:
             return []
         saved: list[Path] = []
+        risky: list[str] = []
         for attachment in attachments:
             try:
                 saved.append(save_attachment(self._store, attachment, folder))
+                if attachment_risk(attachment, self._store.attachment_data(attachment.id)):
+                    risky.append(saved[-1].name)
             except AttachmentUnavailable:
                 self.notice.emit(self._unavailable(attachment))
             except OSError as error:
@@ -153,11 +227,16 @@ class AttachmentBar(QWidget):
                     .replace("%2", error.strerror or str(error))
                 )
         if saved:
-            self.notice.emit(
-                ntr(self, "Saved %n file in %1", "Saved %n files in %1", len(saved)).replace(
-                    "%1", str(folder)
-                )
-            )
+            text = ntr(self, "Saved %n file in %1", "Saved %n files in %1", len(saved))
+            text = text.replace("%1", str(folder))
+            if risky:
+                text += ". " + ntr(
+                    self,
+                    "Careful: %1 can run as a program; open it only if you trust the sender.",
+                    "Careful: %1 can run as programs; open them only if you trust the sender.",
+                    len(risky),
+                ).replace("%1", ", ".join(risky))
+            self.notice.emit(text)
         return saved
 
     @Slot()

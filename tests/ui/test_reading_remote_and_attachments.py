@@ -116,7 +116,8 @@ def test_saving_a_hostile_file_name_lands_safely_in_the_chosen_folder(
         assert not list(folder.glob("evil*"))
     assert notices == [
         "big.iso is not available offline yet.",
-        f"Saved 2 files in {chosen}",
+        f"Saved 2 files in {chosen}. Careful: evilgpj.exe can run as a program; open it only if "
+        "you trust the sender.",
     ]
 
     bar.save([bar.attachments[1]])  # again: a new name, never an overwrite
