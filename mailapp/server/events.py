@@ -4,7 +4,8 @@ Each event is `event: state`, `id: <modseq>`, `data: {"state": "<modseq>"}`: the
 pulls the change feed. Reconnecting with `Last-Event-ID` older than the current state gets the
 current state at once, so nothing is missed across a dropped connection. A comment line every
 `sse_heartbeat` seconds keeps proxies from closing an idle stream and lets dead clients be
-noticed.
+noticed; before each, the stream's token is checked again, and a revoked or expired token ends
+the stream.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from fastapi.responses import Response, StreamingResponse
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from mailapp.server.auth import token_is_live
 from mailapp.server.db import session_scope
 from mailapp.server.models import Account
 from mailapp.server.notify import BusClosed, ChangeBus, TooManyStreams
@@ -45,6 +47,16 @@ def setting(settings: Any, key: str, env: str, default: float) -> float:
 
 def read_state(engine: Engine, account_id: str) -> int | None:
     with session_scope(engine, write=False) as session:
+        value = session.execute(select(Account.modseq).where(Account.id == account_id)).scalar()
+    return None if value is None else int(value)
+
+
+def read_state_if_authorised(engine: Engine, account_id: str, token_id: str) -> int | None:
+    """The account's state, or None once the stream's token is revoked or expired (or the
+    account is gone): a stream lives no longer than the token that opened it."""
+    with session_scope(engine, write=False) as session:
+        if not token_is_live(session, token_id):
+            return None
         value = session.execute(select(Account.modseq).where(Account.id == account_id)).scalar()
     return None if value is None else int(value)
 
@@ -137,8 +149,12 @@ async def events(
         with subscription:
             yield f"retry: {RECONNECT_MS}\n\n"
             while not subscription.closed:
-                state = await asyncio.to_thread(read_state, engine, account_id)
-                if state is None:  # the account was deleted
+                # Checked on every wake-up and heartbeat: a revoked (e.g. stolen) token's
+                # streams end within one heartbeat and free their places for the owner.
+                state = await asyncio.to_thread(
+                    read_state_if_authorised, engine, account_id, auth.token_id
+                )
+                if state is None:  # token revoked or expired, or the account deleted
                     return
                 if last_sent is None or state > last_sent:
                     last_sent = state
