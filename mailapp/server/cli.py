@@ -11,7 +11,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from mailapp.server.redact import redact_url, scrub
 
 EXIT_OK = 0
 EXIT_ERROR = 1  # the command could not do its work (database unreachable, I/O error …)
@@ -42,31 +43,6 @@ class CliError(Exception):
         self.code = code
 
 
-# libpq and SMTP URLs can carry secrets in the query string as well as in the userinfo.
-_SECRET_QUERY_KEYS = frozenset({"password", "passwd", "pass", "sslpassword", "secret", "token"})
-
-
-def redact_url(url: str | None) -> str | None:
-    """The URL with its password (userinfo or query parameter) replaced by ***."""
-    if not url:
-        return url
-    parts = urlsplit(url)
-    if parts.password is not None:
-        user = parts.username or ""
-        host = parts.hostname or ""
-        if ":" in host:
-            host = f"[{host}]"
-        netloc = f"{user}:***@{host}" + (f":{parts.port}" if parts.port else "")
-        parts = parts._replace(netloc=netloc)
-    if parts.query:
-        query = [
-            (key, "***" if key.lower() in _SECRET_QUERY_KEYS else value)
-            for key, value in parse_qsl(parts.query, keep_blank_values=True)
-        ]
-        parts = parts._replace(query=urlencode(query, safe="*"))
-    return urlunsplit(parts)
-
-
 def _settings(args: argparse.Namespace) -> Any:
     from mailapp.server.config import Settings
 
@@ -89,7 +65,10 @@ def _engine(settings: Any, *, migrate: bool = True) -> Any:
     try:
         engine = db.make_engine(settings.database_url)
     except (ArgumentError, ValueError) as exc:
-        raise CliError(f"bad database URL {redact_url(settings.database_url)}: {exc}", 2) from None
+        reason = scrub(str(exc), settings.database_url)
+        raise CliError(
+            f"bad database URL {redact_url(settings.database_url)}: {reason}", 2
+        ) from None
     except ModuleNotFoundError as exc:
         raise CliError(f"database driver missing: {exc.name}", EXIT_ERROR) from None
     if migrate:
@@ -97,6 +76,7 @@ def _engine(settings: Any, *, migrate: bool = True) -> Any:
             db.migrate(engine)
         except (SQLAlchemyError, OSError) as exc:
             reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            reason = scrub(reason, settings.database_url)
             raise CliError(
                 f"cannot open the database {redact_url(settings.database_url)}: {reason}"
             ) from None
@@ -311,6 +291,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _scrub(message: str) -> str:
+    """No error message may carry the configured URLs' passwords, whatever raised it."""
+    return scrub(
+        message, os.environ.get("MAILAPP_DATABASE_URL"), os.environ.get("MAILAPP_SMTP_RELAY")
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -320,13 +307,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except CliError as exc:
-        print(f"mailapp-server: error: {exc}", file=sys.stderr)
+        print(f"mailapp-server: error: {_scrub(str(exc))}", file=sys.stderr)
         return exc.code
     except KeyboardInterrupt:
         print("mailapp-server: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # the promise is a message, never a traceback
-        print(f"mailapp-server: error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"mailapp-server: error: {type(exc).__name__}: {_scrub(str(exc))}", file=sys.stderr)
         return EXIT_ERROR
 
 

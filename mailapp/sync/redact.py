@@ -5,16 +5,26 @@ from __future__ import annotations
 import logging
 import re
 
-_PATTERNS = (
-    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"),
-    re.compile(r'(?i)("?(?:password|token|authorization)"?\s*[:=]\s*"?)(?!bearer\s)[^"\s,}]+'),
-)
 REDACTED = "[redacted]"
+_KEY = r"(?:password|passwd|token|secret|authorization)"
+# (pattern, replacement of the secret part); applied in order.
+_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"(?i)(\b(?:bearer|basic)\s+)[A-Za-z0-9._~+/=-]+"), REDACTED),
+    # A quoted value ends at its closing quote, whatever it holds (spaces, commas, braces).
+    (
+        re.compile(rf"""(?i)(["']?{_KEY}["']?\s*[:=]\s*)("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')"""),
+        f'"{REDACTED}"',
+    ),
+    # An unquoted one at the next space or separator; "Bearer …" was handled above.
+    (re.compile(rf"(?i)(\b{_KEY}\s*[:=]\s*)(?![\"'])(?!(?:bearer|basic)\s)[^\s&,;}}]+"), REDACTED),
+    # userinfo in a URL: everything up to the last @ of the word (a password may hold / # ? @).
+    (re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^\s:/@]*:)\S*(?=@)"), REDACTED),
+)
 
 
 def redact(text: str) -> str:
-    for pattern in _PATTERNS:
-        text = pattern.sub(lambda m: m.group(1) + REDACTED, text)
+    for pattern, replacement in _PATTERNS:
+        text = pattern.sub(lambda m, r=replacement: m.group(1) + r, text)
     return text
 
 
