@@ -14,35 +14,25 @@ draft. Invalid input is refused in the window before anything is queued.
 
 from __future__ import annotations
 
-import mimetypes
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from PySide6.QtCore import QEvent, QLocale, Qt, QTime, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
-    QStyle,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from mailapp.core.addresses import (
-    Address,
     AddressError,
     format_address_list,
-    parse_address,
-    split_address_items,
 )
 from mailapp.store import DraftInput, MailStore
 from mailapp.store.errors import StoreError
@@ -52,12 +42,12 @@ from mailapp.store.outbox_admin import (
     mark_composer_closed,
     mark_composer_open,
 )
-from mailapp.ui import icons
+from mailapp.ui.composer_attachments import ComposerAttachments
 from mailapp.ui.composer_autosave import AUTOSAVE_DELAY_MS, AutosaveTimers, why_not_saved
 from mailapp.ui.composer_content import attachments_not_forwarded, initial_draft, stored_draft
 from mailapp.ui.composer_fields import AddressLineEdit, completion_model
 from mailapp.ui.composer_send import SendLaterDialog, UndoSendNotice
-from mailapp.ui.composer_unsaved import UnsavedBar, draft_as_eml, eml_file_dialog, write_file
+from mailapp.ui.composer_unsaved import FileCopy, UnsavedBar
 from mailapp.ui.crash_reporting import log
 
 __all__ = ["AUTOSAVE_DELAY_MS", "Composer", "open_composer"]
@@ -92,19 +82,15 @@ class Composer(QWidget):
         # text it goes with is unchanged, so the two never disagree.
         self._html_body = draft.html_body
         self._html_matches = draft.body
-        self._attachments: list[tuple[str, str, bytes]] = list(draft.attachments)
         self._undo_seconds = undo_seconds
-        self._max_attachment_bytes = max_attachment_bytes
         self._dirty = False
         self._finished = False
         self._marked_open = False
-        self._exported: DraftInput | None = None  # what "Save as File…" last wrote
         self.undo_notice: UndoSendNotice | None = None
         self.resize(760, 620)
 
         completions = completion_model(known_addresses(store), self)
         sender = account_address(store, self._account_id)
-        self._sender = sender
         self.from_label = QLabel(str(sender))
         self.to_field = AddressLineEdit(completions)
         self.cc_field = AddressLineEdit(completions)
@@ -121,39 +107,19 @@ class Composer(QWidget):
             field.setAccessibleName(name)
         self.to_field.setPlaceholderText(self.tr("name@example.org, …"))
 
-        self.error_label = QLabel()
-        self.error_label.setObjectName("composerError")
-        self.error_label.setWordWrap(True)
+        self.error_label = _notice("composerError", "color: #8a1f11; background: #fdecea;"
+                                   " border: 1px solid #e6b3ad;")  # fmt: skip
         self.error_label.setAccessibleName(self.tr("Problem"))
-        self.error_label.setStyleSheet(
-            "QLabel { color: #8a1f11; background: #fdecea; border: 1px solid #e6b3ad;"
-            " border-radius: 4px; padding: 6px; }"
-        )
-        self.error_label.hide()
-        self.info_label = QLabel()
-        self.info_label.setObjectName("composerInfo")
-        self.info_label.setWordWrap(True)
-        self.info_label.setStyleSheet(
-            "QLabel { background: #eef4fb; border: 1px solid #b9cde6; border-radius: 4px;"
-            " padding: 6px; }"
-        )
-        self.info_label.hide()
+        self.info_label = _notice("composerInfo", "background: #eef4fb; border: 1px solid #b9cde6;")
         self.unsaved_bar = UnsavedBar()
-        self.unsaved_bar.saveAsFileRequested.connect(self.choose_file_to_save_as)
+        self.file_copy = FileCopy(self, sender, lambda: self._draft_input(strict=False))
+        self.unsaved_bar.saveAsFileRequested.connect(self.file_copy.choose_file)
 
-        self.attachment_list = QListWidget()
-        self.attachment_list.setAccessibleName(self.tr("Attachments"))
-        self.attachment_list.setMaximumHeight(72)
-        self.attach_button = QPushButton(self.tr("Attach…"))
-        self.attach_button.setIcon(icons.icon(icons.ATTACHMENT))
-        self.attach_button.clicked.connect(self._choose_files)
-        self.remove_attachment_button = QToolButton()
-        self.remove_attachment_button.setIcon(
-            self.style().standardIcon(QStyle.StandardPixmap.SP_DialogDiscardButton)
-        )
-        self.remove_attachment_button.setAccessibleName(self.tr("Remove attachment"))
-        self.remove_attachment_button.setToolTip(self.tr("Remove the selected attachment"))
-        self.remove_attachment_button.clicked.connect(self.remove_selected_attachment)
+        self.attachments = ComposerAttachments(draft.attachments, max_attachment_bytes)
+        self.attachments.changed.connect(self.clear_error)
+        self.attachments.changed.connect(self._edited)
+        self.attachments.refused.connect(self.show_error)
+        self.attachment_list = self.attachments.list
 
         self.send_button = QPushButton(self.tr("Send"))
         self.send_button.setDefault(True)
@@ -169,13 +135,8 @@ class Composer(QWidget):
         form.addRow(self.tr("Cc:"), self.cc_field)
         form.addRow(self.tr("Bcc:"), self.bcc_field)
         form.addRow(self.tr("Subject:"), self.subject_field)
-        self.attachments_row = QWidget()
-        attachments_row = QHBoxLayout(self.attachments_row)
-        attachments_row.setContentsMargins(0, 0, 0, 0)
-        attachments_row.addWidget(self.attachment_list, 1)
-        attachments_row.addWidget(self.remove_attachment_button, 0, Qt.AlignmentFlag.AlignTop)
         buttons = QHBoxLayout()
-        buttons.addWidget(self.attach_button)
+        buttons.addWidget(self.attachments.attach_button)
         buttons.addWidget(self.save_status, 1)
         buttons.addWidget(self.send_later_button)
         buttons.addWidget(self.send_button)
@@ -185,7 +146,7 @@ class Composer(QWidget):
         layout.addWidget(self.info_label)
         layout.addLayout(form)
         layout.addWidget(self.body, 1)
-        layout.addWidget(self.attachments_row)
+        layout.addWidget(self.attachments)
         layout.addLayout(buttons)
         QShortcut(QKeySequence("Ctrl+Return"), self).activated.connect(lambda: self.send())
 
@@ -207,22 +168,11 @@ class Composer(QWidget):
         self.bcc_field.setText(format_address_list(draft.bcc))
         self.subject_field.setText(draft.subject)
         self.body.setPlainText(draft.body)
-        self._refresh_attachments()
         cursor = self.body.textCursor()
         cursor.movePosition(cursor.MoveOperation.Start)
         self.body.setTextCursor(cursor)
         # Replies start in the body, above the quote; new messages and forwards start at To.
         (self.body if draft.to else self.to_field).setFocus()
-
-    def _refresh_attachments(self) -> None:
-        self.attachment_list.clear()
-        locale = QLocale()
-        for name, _content_type, data in self._attachments:
-            item = QListWidgetItem(
-                icons.icon(icons.ATTACHMENT), f"{name} ({locale.formattedDataSize(len(data))})"
-            )
-            self.attachment_list.addItem(item)
-        self.attachments_row.setVisible(bool(self._attachments))
 
     def _update_title(self) -> None:
         subject = self.subject_field.text().strip()
@@ -233,12 +183,7 @@ class Composer(QWidget):
         otherwise (autosave) they are kept as far as they parse so nothing typed is lost."""
         fields = {}
         for key, line in (("to", self.to_field), ("cc", self.cc_field), ("bcc", self.bcc_field)):
-            try:
-                fields[key] = line.addresses()
-            except AddressError:
-                if strict:
-                    raise
-                fields[key] = _lenient_addresses(line.text())
+            fields[key] = line.addresses() if strict else line.addresses_as_typed()
         return DraftInput(
             draft_id=self.draft_id,
             account_id=self._account_id,
@@ -250,7 +195,7 @@ class Composer(QWidget):
             html_body=self._html_body if self.body.toPlainText() == self._html_matches else None,
             in_reply_to=self._in_reply_to,
             references=self._references,
-            attachments=list(self._attachments),
+            attachments=list(self.attachments.files),
         )
 
     # -- saving ------------------------------------------------------------------------------
@@ -266,7 +211,7 @@ class Composer(QWidget):
         """True while the window holds text that is stored nowhere (not even in a file)."""
         if not self._dirty:
             return False
-        return self._exported is None or self._exported != self._draft_input(strict=False)
+        return not self.file_copy.holds(self._draft_input(strict=False))
 
     @Slot()
     def save(self) -> str | None:
@@ -333,74 +278,6 @@ class Composer(QWidget):
                     log.warning("The draft could not be marked closed: %s", error.message)
         super().closeEvent(event)
 
-    # -- saving as a file, while the store cannot take the text ---------------------------------
-
-    @Slot()
-    def choose_file_to_save_as(self) -> None:
-        dialog = eml_file_dialog(self, self.subject_field.text())
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.fileSelected.connect(lambda name: self.save_as_file(Path(name)))
-        dialog.open()
-
-    def save_as_file(self, path: Path) -> bool:
-        """Write the message as an .eml file at ``path``; says what happened in the window."""
-        contents = self._draft_input(strict=False)
-        try:
-            write_file(path, draft_as_eml(self._sender, contents))
-        except OSError as error:
-            self.show_error(
-                self.tr(
-                    "Could not write {file}: {reason}. Choose another place, such as another "
-                    "disk or a USB stick."
-                ).format(file=path, reason=error.strerror or error)
-            )
-            return False
-        self._exported = contents
-        self.clear_error()
-        self.show_info(self.tr("A copy of this message was saved as {file}.").format(file=path))
-        return True
-
-    # -- attachments -------------------------------------------------------------------------
-
-    @Slot()
-    def _choose_files(self) -> None:
-        files, _filter = QFileDialog.getOpenFileNames(self, self.tr("Attach Files"))
-        if files:
-            self.add_attachment_files([Path(f) for f in files])
-
-    def add_attachment_files(self, paths: Sequence[Path]) -> bool:
-        """Attach files; refuses (with a message, attaching none) any above the size limit."""
-        too_big = [p for p in paths if p.stat().st_size > self._max_attachment_bytes]
-        if too_big:
-            self.show_error(self._too_big_message(too_big[0].name, too_big[0].stat().st_size))
-            return False
-        for path in paths:
-            content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            self._attachments.append((path.name, content_type, path.read_bytes()))
-        self._refresh_attachments()
-        self.clear_error()
-        self._edited()
-        return True
-
-    @Slot()
-    def remove_selected_attachment(self) -> None:
-        row = self.attachment_list.currentRow()
-        if 0 <= row < len(self._attachments):
-            del self._attachments[row]
-            self._refresh_attachments()
-            self._edited()
-
-    def attachment_names(self) -> list[str]:
-        return [name for name, _type, _data in self._attachments]
-
-    def _too_big_message(self, name: str, size: int) -> str:
-        locale = QLocale()
-        return self.tr("“{name}” is {size}; the server accepts attachments up to {limit}.").format(
-            name=name,
-            size=locale.formattedDataSize(size),
-            limit=locale.formattedDataSize(self._max_attachment_bytes),
-        )
-
     # -- validation and sending ------------------------------------------------------------
 
     def show_error(self, message: str) -> None:
@@ -431,10 +308,7 @@ class Composer(QWidget):
         if recipients == 0:
             self.to_field.setFocus()
             return self.tr("Add at least one recipient in To, Cc or Bcc.")
-        for name, _type, data in self._attachments:
-            if len(data) > self._max_attachment_bytes:
-                return self._too_big_message(name, len(data))
-        return None
+        return self.attachments.problem()
 
     @Slot()
     def _choose_send_time(self) -> None:
@@ -490,7 +364,7 @@ class Composer(QWidget):
     def _reopener(self) -> Callable[[str], QWidget]:
         # Captured now: the composer itself may be deleted on close before Undo is clicked.
         store, account_id, parent = self._store, self._account_id, self.parentWidget()
-        undo_seconds, limit = self._undo_seconds, self._max_attachment_bytes
+        undo_seconds, limit = self._undo_seconds, self.attachments.max_bytes
 
         def reopen(draft_id: str) -> QWidget:
             return open_composer(
@@ -505,16 +379,13 @@ class Composer(QWidget):
         return reopen
 
 
-def _lenient_addresses(text: str) -> list[Address]:
-    """Whatever parses, for an autosave of a half-typed recipient list."""
-    result: list[Address] = []
-    for item in split_address_items(text):
-        try:
-            result.append(parse_address(item))
-        except AddressError:
-            # Keep the typed text in the draft so nothing is lost; the send check refuses it.
-            result.append(Address(None, item))
-    return result
+def _notice(name: str, style: str) -> QLabel:
+    label = QLabel()
+    label.setObjectName(name)
+    label.setWordWrap(True)
+    label.setStyleSheet(f"QLabel {{ {style} border-radius: 4px; padding: 6px; }}")
+    label.hide()
+    return label
 
 
 def open_composer(

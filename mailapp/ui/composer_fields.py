@@ -6,7 +6,13 @@ from PySide6.QtCore import QStringListModel, Qt, Slot
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QCompleter, QLineEdit, QWidget
 
-from mailapp.core.addresses import Address, parse_address_list
+from mailapp.core.addresses import (
+    Address,
+    AddressError,
+    parse_address,
+    parse_address_list,
+    split_address_items,
+)
 
 _SEPARATORS = ",;"
 
@@ -79,3 +85,14 @@ class AddressLineEdit(QLineEdit):
     def addresses(self) -> list[Address]:
         """The typed addresses; raises AddressError naming the first bad one."""
         return parse_address_list(self.text())
+
+    def addresses_as_typed(self) -> list[Address]:
+        """Whatever parses, the rest kept as typed: an autosave of a half-typed list loses
+        nothing (the send check refuses what does not parse)."""
+        result: list[Address] = []
+        for item in split_address_items(self.text()):
+            try:
+                result.append(parse_address(item))
+            except AddressError:
+                result.append(Address(None, item))
+        return result

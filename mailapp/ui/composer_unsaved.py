@@ -8,9 +8,10 @@ the user picks, built with the same MIME composer that sends mail.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QStandardPaths, Signal
+from PySide6.QtCore import QObject, QStandardPaths, Qt, Signal, Slot
 from PySide6.QtWidgets import QFileDialog, QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from mailapp.core.addresses import Address
@@ -104,6 +105,51 @@ def eml_file_dialog(parent: QWidget, subject: str) -> QFileDialog:
     name = safe_filename(subject.strip() or parent.tr("Message"), "message/rfc822")
     dialog.selectFile(name if name.lower().endswith(".eml") else f"{name}.eml")
     return dialog
+
+
+class FileCopy(QObject):
+    """Save as File…: the message written as an .eml wherever the user picks; remembers what
+    it wrote, so the window may close while that copy still holds all of its text."""
+
+    def __init__(
+        self, composer: QWidget, sender: Address, contents: Callable[[], DraftInput]
+    ) -> None:
+        super().__init__(composer)
+        self._composer = composer
+        self._sender = sender
+        self._contents = contents
+        self.written: DraftInput | None = None
+
+    def holds(self, contents: DraftInput) -> bool:
+        return self.written is not None and self.written == contents
+
+    @Slot()
+    def choose_file(self) -> None:
+        dialog = eml_file_dialog(self._composer, self._contents().subject)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.fileSelected.connect(lambda name: self.save(Path(name)))
+        dialog.open()
+
+    def save(self, path: Path) -> bool:
+        """Write the file; the composer says what happened (show_error / show_info)."""
+        contents = self._contents()
+        composer = self._composer
+        try:
+            write_file(path, draft_as_eml(self._sender, contents))
+        except OSError as error:
+            composer.show_error(  # type: ignore[attr-defined]
+                self.tr(
+                    "Could not write {file}: {reason}. Choose another place, such as another "
+                    "disk or a USB stick."
+                ).format(file=path, reason=error.strerror or error)
+            )
+            return False
+        self.written = contents
+        composer.clear_error()  # type: ignore[attr-defined]
+        composer.show_info(  # type: ignore[attr-defined]
+            self.tr("A copy of this message was saved as {file}.").format(file=path)
+        )
+        return True
 
 
 def close_composers(owner: QWidget) -> bool:

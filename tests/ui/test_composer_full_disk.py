@@ -141,7 +141,7 @@ def test_an_edit_after_saving_as_file_is_again_kept_from_closing(
     tmp_path: Path,
 ) -> None:
     composer, _free = typed_then_full(qtbot, store, fill_disk)
-    assert composer.save_as_file(tmp_path / "copy.eml")
+    assert composer.file_copy.save(tmp_path / "copy.eml")
     qtbot.keyClicks(composer.body, " One more line.")
     composer.close()
     assert composer.isVisible()
@@ -157,7 +157,7 @@ def test_a_file_that_cannot_be_written_says_so(
     tmp_path: Path,
 ) -> None:
     composer, _free = typed_then_full(qtbot, store, fill_disk)
-    assert not composer.save_as_file(tmp_path / "no-such-folder" / "copy.eml")
+    assert not composer.file_copy.save(tmp_path / "no-such-folder" / "copy.eml")
     assert "Could not write" in composer.error_label.text()
     composer.close()
     assert composer.isVisible()
