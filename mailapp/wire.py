@@ -2,18 +2,25 @@
 
 JSON names are camelCase; Python attributes are snake_case (`populate_by_name`). Dump with
 `model_dump(mode="json", by_alias=True)`.
+
+What a client sends (`ClientInput` and its subclasses) is validated strictly: `true` is not the
+id 1 and `"7"` is not 7. Only JSON's own gaps are bridged: date-times travel as ISO 8601
+strings (`IsoDateTime`).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, Literal, NotRequired, Self, TypeVar
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
+    Strict,
     StringConstraints,
     model_serializer,
     model_validator,
@@ -68,6 +75,29 @@ def _reject_nul(value: Any) -> None:
             _reject_nul(item)
 
 
+def _iso_string(value: Any) -> Any:
+    # Lax datetime parsing would also take a number as Unix time: only strings travel here.
+    if isinstance(value, str | datetime):
+        return value
+    raise ValueError("a date-time is an ISO 8601 string")
+
+
+def _in_utc_range(value: datetime) -> datetime:
+    # 9999-12-31T23:59:59-01:00 parses, but is past datetime.max once in UTC.
+    try:
+        if value.tzinfo is not None:
+            value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the date-time is out of range once converted to UTC") from None
+    return value
+
+
+# A date-time a client sends: an ISO 8601 string that stays in range in UTC.
+IsoDateTime = Annotated[
+    datetime, Strict(False), BeforeValidator(_iso_string), AfterValidator(_in_utc_range)
+]
+
+
 class WireModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
@@ -81,15 +111,21 @@ class WireModel(BaseModel):
         return self
 
 
+class ClientInput(WireModel):
+    """Data a client sends: strict types (see the module docstring)."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, strict=True)
+
+
 # --- values -----------------------------------------------------------------------------------
 
 
-class Address(WireModel):
+class Address(ClientInput):
     name: str | None = None
     email: str
 
 
-class AttachmentRef(WireModel):
+class AttachmentRef(ClientInput):
     """A draft's attachment: an uploaded blob (POST /v1/blobs)."""
 
     name: str
@@ -108,7 +144,7 @@ class EmailAttachment(WireModel):
     inline: bool = False
 
 
-class Change(WireModel):
+class Change(ClientInput):
     """A single-valued field change with the value the client saw before (`old`)."""
 
     old: Any = None
@@ -201,7 +237,7 @@ class Changes(WireModel):
 # --- session ----------------------------------------------------------------------------------
 
 
-class LoginRequest(WireModel):
+class LoginRequest(ClientInput):
     name: Annotated[str, StringConstraints(min_length=1, max_length=320)]
     password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
 
@@ -245,7 +281,7 @@ class MessageBody(WireModel):
     html: str | None = None
 
 
-class EmailPatch(WireModel):
+class EmailPatch(ClientInput):
     """PATCH /v1/messages/{id} (needs If-Match)."""
 
     add_keywords: list[Keyword] = Field(default_factory=list)
@@ -253,7 +289,7 @@ class EmailPatch(WireModel):
     mailbox_id: RecordId | None = None
 
 
-class DraftFields(WireModel):
+class DraftFields(ClientInput):
     """PUT (replace) or PATCH (only the fields given) /v1/drafts/{id}."""
 
     subject: str | None = None
@@ -286,13 +322,13 @@ class BlobInfo(WireModel):
 # --- batched push -----------------------------------------------------------------------------
 
 
-class Mutation(WireModel):
+class Mutation(ClientInput):
     mutation_id: int = Field(ge=1, le=2**62)
     type: str
     args: dict[str, Any] = Field(default_factory=dict)
 
 
-class SyncRequest(WireModel):
+class SyncRequest(ClientInput):
     client_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     # Null on the very first sync: the changes then start from the beginning.
     since_state: State | None = None
@@ -333,58 +369,58 @@ class SyncResponse(WireModel):
 # --- mutation arguments (validated per mutation by the server) --------------------------------
 
 
-class EmailKeywordsArgs(WireModel):
+class EmailKeywordsArgs(ClientInput):
     email_id: RecordId
     add: list[Keyword] = Field(default_factory=list)
     remove: list[Keyword] = Field(default_factory=list)
 
 
-class EmailMoveArgs(WireModel):
+class EmailMoveArgs(ClientInput):
     email_id: RecordId
     mailbox_id: Change
 
 
-class EmailDestroyArgs(WireModel):
+class EmailDestroyArgs(ClientInput):
     email_id: RecordId
 
 
-class MailboxCreateArgs(WireModel):
+class MailboxCreateArgs(ClientInput):
     mailbox_id: RecordId
     name: Annotated[str, StringConstraints(min_length=1, max_length=255)]
     parent_id: RecordId | None = None
     role: MailboxRole | None = None
 
 
-class MailboxUpdateArgs(WireModel):
+class MailboxUpdateArgs(ClientInput):
     mailbox_id: RecordId
     name: Change | None = None
     parent_id: Change | None = None
 
 
-class MailboxDestroyArgs(WireModel):
+class MailboxDestroyArgs(ClientInput):
     mailbox_id: RecordId
 
 
-class DraftUpsertArgs(WireModel):
+class DraftUpsertArgs(ClientInput):
     draft_id: RecordId
     fields: dict[str, Change] = Field(default_factory=dict)
 
 
-class DraftDestroyArgs(WireModel):
+class DraftDestroyArgs(ClientInput):
     draft_id: RecordId
 
 
-class SubmissionCreateArgs(WireModel):
+class SubmissionCreateArgs(ClientInput):
     submission_id: RecordId
     draft_id: RecordId
-    send_at: datetime | None = None
+    send_at: IsoDateTime | None = None
 
 
-class SubmissionCancelArgs(WireModel):
+class SubmissionCancelArgs(ClientInput):
     submission_id: RecordId
 
 
-MUTATION_ARGS: dict[str, type[WireModel]] = {
+MUTATION_ARGS: dict[str, type[ClientInput]] = {
     "email.keywords": EmailKeywordsArgs,
     "email.move": EmailMoveArgs,
     "email.destroy": EmailDestroyArgs,

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from mailapp.server.config import Settings
 from mailapp.server.db import make_engine, migrate
+from mailapp.server.media_types import ContentTypeMiddleware
 from mailapp.server.problems import BodyLimitMiddleware, install_problem_handlers
 from mailapp.server.routes import all_routers
 
@@ -67,6 +68,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return "maxRequestBytes", settings.max_body_bytes
 
     app.add_middleware(BodyLimitMiddleware, limit_for=limit_for)
+    # Outermost: a malformed Content-Type is refused before the body is even read.
+    app.add_middleware(
+        ContentTypeMiddleware, takes_any_type=lambda path: path.startswith("/v1/blobs")
+    )
     return app
 
 

@@ -313,7 +313,9 @@ _DRAFT_ADAPTERS: dict[str, TypeAdapter[Any]] = {
 def canonical_draft_value(name: str, value: Any) -> Any:
     """The stored (and compared) form of a draft field: validated, JSON, camelCase."""
     adapter = _DRAFT_ADAPTERS[name]
-    return adapter.dump_python(adapter.validate_python(value), mode="json", by_alias=True)
+    return adapter.dump_python(
+        adapter.validate_python(value, strict=True), mode="json", by_alias=True
+    )
 
 
 def draft_upsert(ctx: Context, args: DraftUpsertArgs) -> MutationResult:
