@@ -24,7 +24,8 @@ exit status:
   0  success
   1  the command failed (database unreachable, unreadable file, …)
   2  bad arguments or input (also: unknown option, missing argument)
-  3  the user already exists (add-user, seed-demo) or does not exist (import, link-imap, unlink)
+  3  the user already exists (add-user, seed-demo) or does not exist (import, link-imap,
+     unlink, set-password, revoke-tokens, list-sessions)
 
 environment:
   MAILAPP_SERVER_DATA    data folder (default ~/.local/share/mailapp-server)
@@ -283,6 +284,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--grace", type=float, default=5.0, help="seconds open streams get at shutdown")
     command("seed-demo", cmd_seed_demo, "create users alice and bob with demo mail")
     command("config", cmd_config, "print the effective configuration, secrets redacted")
+    # -- a user's password and sign-ins (mailapp.server.cli_accounts) --
+    from mailapp.server.cli_accounts import register as register_accounts
+
+    register_accounts(command)
 
     # -- upstream IMAP accounts (mailapp.server.upstream) --
     from mailapp.server.upstream.cli import register as register_upstream
@@ -318,4 +323,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # Run the imported module's main, not this __main__ copy: the command modules import
+    # mailapp.server.cli, and their CliError must be the class main() catches.
+    from mailapp.server.cli import main as _main
+
+    raise SystemExit(_main())
