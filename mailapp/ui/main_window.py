@@ -376,6 +376,8 @@ class MainWindow(QMainWindow):
         self.sync_status = SyncStatus()
         self.statusBar().addWidget(self.count_label)
         self.statusBar().addPermanentWidget(self.sync_status)
+        # A hovered link's real target, as a browser shows it ("" clears it on leaving the link).
+        self.reading_pane.linkHovered.connect(self.statusBar().showMessage)
 
     # -- what tests, the app and later features drive -------------------------------------------
     def select_mailbox(self, mailbox_id: str) -> None:

@@ -6,18 +6,20 @@ import time
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QByteArray, QDateTime, QLocale, QUrl, Signal, Slot
-from PySide6.QtGui import QDesktopServices, QImage, QTextDocument
+from PySide6.QtCore import QByteArray, QDateTime, QEvent, QLocale, QUrl, Signal, Slot
+from PySide6.QtGui import QDesktopServices, QHelpEvent, QImage, QMouseEvent, QTextDocument
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
     QPushButton,
     QTextBrowser,
+    QToolTip,
     QVBoxLayout,
     QWidget,
 )
 
+from mailapp.ui.link_guard import anchor_text_at, ask_before_opening, display_url
 from mailapp.ui.reading_html import (
     blocked_images_as_text,
     plain_text_html,
@@ -64,9 +66,14 @@ class ReadingPane(QTextBrowser):
 
     `remoteBlocked(n)` tells after each message how many remote resources were held back (0 once
     the user allowed them for that message with `allow_remote_images()`).
+
+    A link's real target shows in its tooltip and through `linkHovered(target)` (for the status
+    bar; "" when the pointer leaves it), and a link whose text names another site is asked about
+    before it is opened.
     """
 
     remoteBlocked = Signal(int)
+    linkHovered = Signal(str)
 
     def __init__(
         self, store: MailStore | None, parent: QWidget | None = None, *, in_bars: bool = False
@@ -86,6 +93,8 @@ class ReadingPane(QTextBrowser):
         self.setOpenExternalLinks(False)
         self.setOpenLinks(False)  # otherwise a click would navigate this browser to the link
         self.anchorClicked.connect(self._open_link)
+        self.highlighted.connect(self._link_hovered)
+        self._clicked_text: str | None = None  # the text of the link being clicked
         self.setAccessibleName(self.tr("Message"))
         self.show_placeholder()
 
@@ -220,8 +229,40 @@ class ReadingPane(QTextBrowser):
 
     @Slot(QUrl)
     def _open_link(self, url: QUrl) -> None:
-        if url.scheme().lower() in EXTERNAL_SCHEMES:
-            QDesktopServices.openUrl(url)
+        if url.scheme().lower() not in EXTERNAL_SCHEMES:
+            return
+        from mailapp.core.links import misleading_text
+
+        # A click tells which link's text was seen; Enter on a link selects that text.
+        text = self._clicked_text
+        if text is None:
+            text = self.textCursor().selectedText()
+        target = bytes(url.toEncoded().data()).decode("ascii", "replace")
+        if misleading_text(text, target) is not None and not ask_before_opening(
+            self, text.strip(), url
+        ):
+            return
+        QDesktopServices.openUrl(url)
+
+    @Slot(QUrl)
+    def _link_hovered(self, url: QUrl) -> None:
+        self.linkHovered.emit("" if url.isEmpty() else display_url(url))
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        # The base class emits anchorClicked from here, with the link's URL only.
+        self._clicked_text = anchor_text_at(self, event.position().toPoint())
+        try:
+            super().mouseReleaseEvent(event)
+        finally:
+            self._clicked_text = None
+
+    def viewportEvent(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            href = self.anchorAt(event.pos())
+            if href:  # the real target, never the link's own title, which the sender wrote
+                QToolTip.showText(event.globalPos(), display_url(QUrl(href)), self.viewport())
+                return True
+        return super().viewportEvent(event)
 
     def _header_html(self, detail: MessageDetail) -> str:
         from mailapp.core.addresses import Address  # email.utils: not for the first paint
