@@ -244,17 +244,6 @@ def _draft_summary(
     )
 
 
-def unsent_count(store: MailStore) -> int:
-    """Messages queued for sending that the server has not accepted yet (the Outbox count)."""
-    with store._read() as conn:
-        value = conn.execute(
-            select(func.count())
-            .select_from(outbox)
-            .where(outbox.c.type == "submission.create", outbox.c.state.in_(_UNFINISHED))
-        ).scalar()
-    return int(value or 0)
-
-
 def pending_count(store: MailStore) -> int:
     """Local changes of any kind not yet sent: the Outbox badge and the status bar's
     "N changes not yet sent" both show this. Conflicts are not counted (see ``_UNSENT``)."""

@@ -163,9 +163,6 @@ class ConflictDialog(QDialog):
 
     # -- listing -----------------------------------------------------------------------------
 
-    def open_count(self) -> int:
-        return len(self._conflicts)
-
     @Slot(object)
     def _store_changed(self, changes: ChangeSet) -> None:
         if changes.outbox or changes.drafts:
@@ -306,10 +303,6 @@ class ConflictDialog(QDialog):
 
     def choices(self) -> dict[str, Choice]:
         return {name: Choice(box.currentData()) for name, box in self.choosers.items()}
-
-    def set_choice(self, field_name: str, choice: Choice) -> None:
-        box = self.choosers[field_name]
-        box.setCurrentIndex(box.findData(choice.value))
 
     # -- resolving ---------------------------------------------------------------------------
 

@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEMO_USER = "alice"
-OTHER_USER = "bob"
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 5.0
 

@@ -50,8 +50,6 @@ DEFAULT_PAGE_SIZE = 64
 # Above this many changed messages (bulk import, "mark all read") a reload beats per-row lookups.
 TARGETED_REFRESH_LIMIT = 200
 
-SEARCH_LIMIT = 500
-
 DATE_ORDERS = (SortOrder.NEWEST_FIRST, SortOrder.OLDEST_FIRST)
 # Header column → (ascending order, descending order) for a click on that header.
 COLUMN_ORDERS = {
@@ -198,10 +196,6 @@ class MessageListModel(QAbstractTableModel):
         if self._search is not None:
             self._search = None
             self._restart()
-
-    def thread_size(self, row: int) -> int:
-        thread_id = self._rows[row].thread_id
-        return self._thread_sizes.get(thread_id, 1) if thread_id else 1
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         # The flag and attachment columns have no index to page through in order.

@@ -86,10 +86,6 @@ class MessageListView(QTableView):
         else:
             self.sortOrderRequested.emit(_FIRST_CLICK[Column(section)])
 
-    @property
-    def has_painted_rows(self) -> bool:
-        return self._painted_rows
-
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
         model = self.model()

@@ -93,14 +93,6 @@ class OutboxView(QWidget):
         rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})
         return [self.model.entries[row] for row in rows]
 
-    def select_rows(self, *rows: int) -> None:
-        self.table.clearSelection()
-        mode = self.table.selectionMode()
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.MultiSelection)
-        for row in rows:
-            self.table.selectRow(row)
-        self.table.setSelectionMode(mode)
-
     @Slot(QItemSelection, QItemSelection)
     def _selection_changed(self, *_args: object) -> None:
         self._update()

@@ -555,10 +555,6 @@ class SyncController(QObject):
             self._worker.session.abort()
         self._workOffline.emit(on)
 
-    @Slot()
-    def notify_local_change(self) -> None:
-        self._localChange.emit()
-
     def set_token(self, token: str) -> None:
         """After the user signed in again (state "auth_required")."""
         self._token.emit(token)

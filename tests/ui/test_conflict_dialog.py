@@ -58,6 +58,12 @@ def dialog(qtbot: QtBot, store: MailStore) -> ConflictDialog:
     return widget
 
 
+def set_choice(widget: ConflictDialog, field_name: str, choice: Choice) -> None:
+    """As a user would: pick the choice in that field's drop-down."""
+    box = widget.choosers[field_name]
+    box.setCurrentIndex(box.findData(choice.value))
+
+
 def row_of(widget: ConflictDialog, label: str) -> int:
     for row in range(widget.table.rowCount()):
         if widget.table.item(row, FIELD).text() == label:
@@ -114,8 +120,8 @@ def test_keep_both_saves_a_copy_without_asking(qtbot: QtBot, store: MailStore) -
 def test_keep_mine_asks_first_then_queues_an_upsert(qtbot: QtBot, store: MailStore) -> None:
     draft_id = draft_conflict(store)
     widget = dialog(qtbot, store)
-    widget.set_choice("subject", Choice.MINE)
-    widget.set_choice("body", Choice.MINE)
+    set_choice(widget, "subject", Choice.MINE)
+    set_choice(widget, "body", Choice.MINE)
     before = len(store.pending_mutations())
     widget.apply_button.click()
     box = widget.confirmation
@@ -152,8 +158,8 @@ def test_keep_theirs_takes_the_server_version_and_queues_nothing(
 ) -> None:
     draft_id = draft_conflict(store)
     widget = dialog(qtbot, store)
-    widget.set_choice("subject", Choice.THEIRS)
-    widget.set_choice("body", Choice.THEIRS)
+    set_choice(widget, "subject", Choice.THEIRS)
+    set_choice(widget, "body", Choice.THEIRS)
     before = len(store.pending_mutations())
     widget.apply_button.click()
     assert widget.confirmation is not None
@@ -192,7 +198,7 @@ def test_a_message_conflict_offers_folder_and_flags(qtbot: QtBot, store: MailSto
         "Keep mine",
         "Keep theirs",
     ]
-    widget.set_choice("keywords", Choice.BOTH)
+    set_choice(widget, "keywords", Choice.BOTH)
     before = len(store.pending_mutations())
     widget.apply_button.click()  # "keep mine" for the folder drops the server's folder: confirm
     assert widget.confirmation is not None
@@ -209,7 +215,7 @@ def test_a_message_conflict_offers_folder_and_flags(qtbot: QtBot, store: MailSto
 
 def test_the_open_count_follows_new_conflicts(qtbot: QtBot, store: MailStore) -> None:
     widget = dialog(qtbot, store)
-    assert widget.open_count() == 0
+    assert widget.list.count() == 0
     with qtbot.waitSignal(widget.openCountChanged, timeout=2_000) as signal:
         draft_conflict(store)
     assert signal.args == [1]

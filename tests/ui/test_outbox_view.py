@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QAbstractItemView, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from mailapp.core.addresses import Address
@@ -24,6 +24,16 @@ def view(qtbot: QtBot, store: MailStore) -> OutboxView:
     qtbot.addWidget(widget)
     widget.show()
     return widget
+
+
+def select_rows(widget: OutboxView, *rows: int) -> None:
+    """As a user would with Ctrl+click."""
+    widget.table.clearSelection()
+    mode = widget.table.selectionMode()
+    widget.table.setSelectionMode(QAbstractItemView.SelectionMode.MultiSelection)
+    for row in rows:
+        widget.table.selectRow(row)
+    widget.table.setSelectionMode(mode)
 
 
 def cell(widget: OutboxView, row: int, column: int) -> str:
@@ -94,7 +104,7 @@ def test_retry_now_makes_a_failed_send_due_and_asks_for_a_sync(
     store.set_mutation_state([send.mutation_id], OutboxState.FAILED, error="serverFail")
     widget = view(qtbot, store)
     assert cell(widget, 1, STATE).startswith("Failed")
-    widget.select_rows(1)
+    select_rows(widget, 1)
     assert widget.retry_button.isEnabled()
     with qtbot.waitSignal(widget.retryRequested, timeout=1_000):
         widget.retry_button.click()
@@ -107,9 +117,9 @@ def test_edit_returns_a_waiting_message_to_drafts_in_a_composer(
 ) -> None:
     draft_id = queue_a_send(store, "Edit me")
     widget = view(qtbot, store)
-    widget.select_rows(0)
+    select_rows(widget, 0)
     assert not widget.edit_button.isEnabled()  # a draft save is not a message to edit
-    widget.select_rows(1)
+    select_rows(widget, 1)
     assert widget.edit_button.isEnabled()
     widget.edit_button.click()
 
@@ -125,7 +135,7 @@ def test_discard_asks_first_and_then_undoes_the_change(qtbot: QtBot, store: Mail
     message = next(m for m in store.page(inbox_id(store)) if not m.is_read)
     store.mark_read([message.id])
     widget = view(qtbot, store)
-    widget.select_rows(0)
+    select_rows(widget, 0)
 
     widget.discard_button.click()
     box = widget.confirmation
@@ -152,7 +162,7 @@ def test_a_change_being_sent_offers_no_actions(qtbot: QtBot, store: MailStore) -
     send = store.pending_mutations()[-1]
     store.set_mutation_state([send.mutation_id], OutboxState.IN_FLIGHT)
     widget = view(qtbot, store)
-    widget.select_rows(1)
+    select_rows(widget, 1)
     assert cell(widget, 1, STATE) == "Sending to the server"
     assert not widget.retry_button.isEnabled()
     assert not widget.edit_button.isEnabled()
