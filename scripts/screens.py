@@ -18,18 +18,22 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from PySide6.QtCore import QUrl
 from PySide6.QtWidgets import QApplication, QWidget
 
 from mailapp.core.addresses import Address
 from mailapp.store import DraftInput, MailStore
 from mailapp.store.outbox_admin import mark_composer_open
+from mailapp.store.rows import AttachmentInfo
 from mailapp.sync.account import client_for
 from mailapp.sync.engine import SyncEngine
 from mailapp.ui.account_setup import AccountSetupDialog, start_sync
+from mailapp.ui.attachments import attachment_risk
 from mailapp.ui.composer import open_composer
 from mailapp.ui.conflict_dialog import ConflictDialog
 from mailapp.ui.demo_live import Device, LiveDemo
 from mailapp.ui.draft_recovery import offer_recovered_drafts
+from mailapp.ui.link_guard import confirm_dialog
 from mailapp.ui.mailbox_tree_model import OUTBOX_ID
 from mailapp.ui.main_window import MainWindow
 from mailapp.ui.settings_dialog import SettingsDialog
@@ -183,6 +187,24 @@ def main(argv: list[str] | None = None) -> int:
         assert offer is not None
         save(app, offer, folder, "08-draft-recovery")
         offer.close()
+
+        # Opening a program from a mail is refused; the user may save it instead.
+        bar = window.message_view.attachments
+        assert bar is not None
+        exe = AttachmentInfo("screen", "invoice.pdf.exe", "application/pdf", 48_213, None, False)
+        risk = attachment_risk(exe, b"MZ\x90\x00")
+        assert risk is not None
+        blocked = bar.blocked_dialog(exe, risk)
+        save(app, blocked, folder, "09-blocked-attachment")
+        blocked.close()
+
+        # A link whose text names another site than the one it leads to is asked about.
+        question = confirm_dialog(
+            window.reading_pane, "https://bank.example",
+            QUrl("https://bank.example.evil.test/login"),
+        )  # fmt: skip
+        save(app, question, folder, "10-misleading-link")
+        question.close()
         window.close()
     return 0
 
