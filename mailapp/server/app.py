@@ -16,6 +16,7 @@ from mailapp.server.db import make_engine, migrate
 from mailapp.server.media_types import ContentTypeMiddleware
 from mailapp.server.problems import BodyLimitMiddleware, install_problem_handlers
 from mailapp.server.routes import all_routers
+from mailapp.server.upstream import worker as upstream_worker
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +42,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await anyio.to_thread.run_sync(migrate, engine)
         if delivery is not None:
             await _maybe_await(delivery.start_background(app))
+        await upstream_worker.start_background(app)
         try:
             yield
         finally:
+            await upstream_worker.stop_background(app)
             if delivery is not None:
                 await _maybe_await(delivery.stop_background(app))
             engine.dispose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
 from cryptography.fernet import Fernet
 from sqlalchemy import select
@@ -22,6 +23,7 @@ from tests.imap.conftest import MailUser
 class Linked:
     engine: Engine
     key: Fernet
+    key_bytes: bytes
     account_id: str
     upstream_id: str
     user: str
@@ -55,6 +57,12 @@ class Linked:
                 ).all()
             )
 
+    def write_key(self, path: Path) -> Path:
+        """The server key file a worker reads (0600), holding this link's key."""
+        path.write_bytes(self.key_bytes + b"\n")
+        path.chmod(0o600)
+        return path
+
     def link_row(self) -> UpstreamAccount:
         with session_scope(self.engine, write=False) as session:
             row = session.get(UpstreamAccount, self.upstream_id)
@@ -63,7 +71,8 @@ class Linked:
 
 
 def link_user(engine: Engine, mail_user: MailUser, *, password: str | None = None) -> Linked:
-    key = Fernet(Fernet.generate_key())
+    key_bytes = Fernet.generate_key()
+    key = Fernet(key_bytes)
     name = f"alice-{uuid.uuid4().hex[:6]}"
     with session_scope(engine) as session:
         account_id = create_user(session, name, "alice-password").id
@@ -73,4 +82,4 @@ def link_user(engine: Engine, mail_user: MailUser, *, password: str | None = Non
         upstream_id = session.scalars(
             select(UpstreamAccount.id).where(UpstreamAccount.account_id == account_id)
         ).one()
-    return Linked(engine, key, account_id, upstream_id, name)
+    return Linked(engine, key, key_bytes, account_id, upstream_id, name)

@@ -90,7 +90,6 @@ namespace inbox {{
 }}
 protocol imap {{
   mail_max_userip_connections = 200
-  imap_idle_notify_interval = 1 secs
 }}
 service imap-login {{
   chroot =

@@ -29,6 +29,13 @@ def key_path(settings: object) -> Path:
     return Path(getattr(settings, "data_dir")) / KEY_FILE_NAME  # noqa: B009
 
 
+def key_path_of(settings_or_path: object) -> Path:
+    """The key file of settings, or a path given directly (tests, tools)."""
+    if isinstance(settings_or_path, (str, Path)):
+        return Path(settings_or_path)
+    return key_path(settings_or_path)
+
+
 def create_key(path: Path) -> bool:
     """Create the key file (0600) unless it exists; True when it was created."""
     path.parent.mkdir(parents=True, exist_ok=True)

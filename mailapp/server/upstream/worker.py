@@ -1,0 +1,292 @@
+"""The upstream sync loop of each server process, and which process owns which account.
+
+Every worker process runs one `UpstreamWorker` in a `BackgroundLoop`. An account is synced
+only by the process holding its lease (`lease_owner`, `lease_until` on the link): a process
+claims links whose lease is free or expired, renews its leases on every tick and after every
+batch of a long import, and releases them at shutdown. So with several workers, on SQLite or
+PostgreSQL alike, exactly one syncs each account, and when a worker dies another takes its
+accounts over once the lease runs out (`lease_seconds`).
+
+The owner keeps an IDLE connection on each owned account's Inbox (`idle.py`); a change there
+makes the account due at once. Otherwise an account is due every `poll_interval` seconds,
+and after a failure with backoff (an hour after a refused password or certificate, so a wrong
+password does not lock the account at the provider).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cryptography.fernet import Fernet
+from sqlalchemy import or_, select, update
+from sqlalchemy.engine import Engine
+
+from mailapp.server.db import session_scope
+from mailapp.server.scheduler import retry_delay
+from mailapp.server.upstream import secrets
+from mailapp.server.upstream.idle import IdleWatcher
+from mailapp.server.upstream.models import LinkState, UpstreamAccount
+from mailapp.server.upstream.run import credentials, sync_link
+from mailapp.server.upstream.syncer import SyncLimits
+
+log = logging.getLogger(__name__)
+
+LEASE_SECONDS = 60.0
+MAX_ACCOUNTS_PER_WORKER = 100
+REFUSED_RETRY = 3600.0  # auth or certificate refused: retry rarely (or at once after link-imap)
+
+
+class LeaseLost(Exception):
+    """Another worker owns the account now (our lease ran out): stop syncing it."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Owned:
+    next_due: float = 0.0  # monotonic
+    failures: int = 0
+    watcher: IdleWatcher | None = None
+    state: str = ""
+
+
+@dataclass
+class UpstreamWorker:
+    engine: Engine
+    key_file: Any
+    poll_interval: float = 60.0
+    lease_seconds: float = LEASE_SECONDS
+    max_accounts: int = MAX_ACCOUNTS_PER_WORKER
+    idle: bool = True
+    limits: SyncLimits = field(default_factory=SyncLimits)
+    # Called from IDLE threads when an account became due (thread-safe wake of the loop).
+    wake: Callable[[], None] = lambda: None
+    clock: Callable[[], datetime] = utcnow
+    monotonic: Callable[[], float] = time.monotonic
+    owner: str = field(
+        default_factory=lambda: f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    )
+    owned: dict[str, Owned] = field(default_factory=dict)
+    _due_now: set[str] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # -- the loop body ---------------------------------------------------------------------
+
+    def run_once(self) -> int:
+        self._renew()
+        self._claim()
+        if not self.owned:
+            return 0
+        try:
+            key = secrets.load_key(secrets.key_path_of(self.key_file))
+        except secrets.ServerKeyError as exc:
+            self._record_all(str(exc))
+            return 0
+        now = self.monotonic()
+        with self._lock:
+            woken, self._due_now = self._due_now, set()
+        done = 0
+        for upstream_id, owned in list(self.owned.items()):
+            if upstream_id not in woken and owned.next_due > now:
+                continue
+            done += self._sync(key, upstream_id, owned)
+        return done
+
+    def _sync(self, key: Fernet, upstream_id: str, owned: Owned) -> int:
+        try:
+            stats = sync_link(
+                self.engine,
+                key,
+                upstream_id,
+                limits=self.limits,
+                after_batch=lambda _phase, _n: self._renew_one(upstream_id),
+            )
+        except LeaseLost:
+            self._forget(upstream_id)
+            return 0
+        except Exception as exc:  # a bug or the database: recorded, the other accounts go on
+            log.exception("upstream sync of %s failed", upstream_id)
+            from mailapp.server.upstream.run import _record
+
+            _record(self.engine, upstream_id, state=LinkState.error.value, last_error=str(exc))
+            stats = None
+        state = self._state(upstream_id)
+        if state is None:  # unlinked meanwhile
+            self._forget(upstream_id)
+            return 0
+        if stats is None:
+            owned.failures += 1
+            delay = (
+                REFUSED_RETRY
+                if state in (LinkState.auth_failed.value, LinkState.tls_error.value)
+                else retry_delay(owned.failures, base=10.0, cap=max(self.poll_interval, 900.0))
+            )
+        else:
+            owned.failures = 0
+            delay = self.poll_interval
+            if self.idle and (owned.watcher is None or not owned.watcher.alive):
+                self._start_watcher(key, upstream_id, owned)
+        owned.next_due = self.monotonic() + delay
+        owned.state = state
+        return 1 if stats is not None and (stats.headers or stats.bodies) else 0
+
+    def _state(self, upstream_id: str) -> str | None:
+        with session_scope(self.engine, write=False) as session:
+            return session.scalar(
+                select(UpstreamAccount.state).where(UpstreamAccount.id == upstream_id)
+            )
+
+    def _start_watcher(self, key: Fernet, upstream_id: str, owned: Owned) -> None:
+        try:
+            _account, endpoint, password, _state = credentials(self.engine, key, upstream_id)
+        except (LookupError, secrets.ServerKeyError):
+            return
+
+        def changed() -> None:
+            with self._lock:
+                self._due_now.add(upstream_id)
+            self.wake()
+
+        owned.watcher = IdleWatcher(
+            endpoint, password, changed, name=f"mailapp-idle-{upstream_id[:8]}"
+        )
+        owned.watcher.start()
+
+    # -- leases ----------------------------------------------------------------------------
+
+    def _until(self) -> datetime:
+        return self.clock() + timedelta(seconds=self.lease_seconds)
+
+    def _renew(self) -> None:
+        if not self.owned:
+            return
+        with session_scope(self.engine) as session:
+            session.execute(
+                update(UpstreamAccount)
+                .where(UpstreamAccount.lease_owner == self.owner)
+                .values(lease_until=self._until())
+            )
+            still = set(
+                session.scalars(
+                    select(UpstreamAccount.id).where(UpstreamAccount.lease_owner == self.owner)
+                )
+            )
+        for upstream_id in list(self.owned):
+            if upstream_id not in still:
+                self._forget(upstream_id)
+
+    def _renew_one(self, upstream_id: str) -> None:
+        with session_scope(self.engine) as session:
+            result = session.execute(
+                update(UpstreamAccount)
+                .where(UpstreamAccount.id == upstream_id, UpstreamAccount.lease_owner == self.owner)
+                .values(lease_until=self._until())
+            )
+        if getattr(result, "rowcount", 1) == 0:
+            raise LeaseLost(upstream_id)
+
+    def _claim(self) -> None:
+        room = self.max_accounts - len(self.owned)
+        if room <= 0:
+            return
+        now = self.clock()
+        free = or_(UpstreamAccount.lease_owner.is_(None), UpstreamAccount.lease_until < now)
+        # A read first: idle workers polling take no write lock.
+        with session_scope(self.engine, write=False) as session:
+            candidates = list(session.scalars(select(UpstreamAccount.id).where(free).limit(room)))
+        for upstream_id in candidates:
+            with session_scope(self.engine) as session:
+                result = session.execute(
+                    update(UpstreamAccount)
+                    .where(UpstreamAccount.id == upstream_id, free)
+                    .values(lease_owner=self.owner, lease_until=self._until())
+                )
+            if getattr(result, "rowcount", 0) == 1:
+                log.info("upstream %s: this worker (%s) syncs it now", upstream_id, self.owner)
+                self.owned[upstream_id] = Owned()
+
+    def _forget(self, upstream_id: str) -> None:
+        owned = self.owned.pop(upstream_id, None)
+        if owned is not None and owned.watcher is not None:
+            owned.watcher.stop(timeout=0)
+
+    def release_all(self) -> None:
+        """Give every lease back (shutdown): another worker may take over at once."""
+        for upstream_id in list(self.owned):
+            self._forget(upstream_id)
+        with session_scope(self.engine) as session:
+            session.execute(
+                update(UpstreamAccount)
+                .where(UpstreamAccount.lease_owner == self.owner)
+                .values(lease_owner=None, lease_until=None)
+            )
+
+    def stop_watchers(self) -> None:
+        for owned in self.owned.values():
+            if owned.watcher is not None:
+                owned.watcher.stop()
+
+    def _record_all(self, message: str) -> None:
+        if not self.owned:
+            return
+        with session_scope(self.engine) as session:
+            session.execute(
+                update(UpstreamAccount)
+                .where(UpstreamAccount.lease_owner == self.owner)
+                .values(state=LinkState.error.value, last_error=message)
+            )
+
+
+# -- app integration --------------------------------------------------------------------------
+
+
+async def start_background(app: Any) -> None:
+    """Start this process's upstream loop (app lifespan)."""
+    import asyncio
+
+    from mailapp.server.scheduler import BackgroundLoop
+
+    engine, settings = app.state.engine, app.state.settings
+    loop = asyncio.get_running_loop()
+    poll = float(getattr(settings, "upstream_poll_interval", 60.0))
+    worker = UpstreamWorker(engine, settings, poll_interval=poll)
+    # Ticks renew the leases well within their lifetime even when nothing is due.
+    background = BackgroundLoop(
+        "mailapp-upstream",
+        worker.run_once,
+        interval=min(poll, LEASE_SECONDS / 4),
+        min_interval=0.05,
+    )
+
+    def wake() -> None:
+        if not loop.is_closed():
+            loop.call_soon_threadsafe(background.wake)
+
+    worker.wake = wake
+    app.state.upstream_worker = worker
+    app.state.upstream_loop = background
+    background.start()
+
+
+async def stop_background(app: Any) -> None:
+    import asyncio
+
+    background = getattr(app.state, "upstream_loop", None)
+    worker = getattr(app.state, "upstream_worker", None)
+    if background is not None:
+        await background.stop()
+    if worker is not None:
+        await asyncio.to_thread(worker.stop_watchers)
+        await asyncio.to_thread(worker.release_all)
+    app.state.upstream_loop = app.state.upstream_worker = None
