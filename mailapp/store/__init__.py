@@ -14,8 +14,12 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from mailapp.store.errors import (
         StoreCorruptError,
+        StoreDiskFullError,
         StoreError,
+        StoreIOError,
         StoreLockedError,
+        StoreNotADatabaseError,
+        StoreReadOnlyError,
         StoreTooNewError,
     )
     from mailapp.store.rows import (
@@ -52,8 +56,12 @@ __all__ = [
     "OutboxState",
     "PageCursor",
     "StoreCorruptError",
+    "StoreDiskFullError",
     "StoreError",
+    "StoreIOError",
     "StoreLockedError",
+    "StoreNotADatabaseError",
+    "StoreReadOnlyError",
     "StoreTooNewError",
     "open_store",
 ]

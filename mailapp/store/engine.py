@@ -16,14 +16,12 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError
 
-from mailapp.store.errors import StoreCorruptError, StoreError, StoreLockedError
+from mailapp.store.diagnose import classify, not_writable
+from mailapp.store.errors import StoreError, StoreNotADatabaseError, StoreReadOnlyError
 
 BUSY_TIMEOUT_MS = 5000
 # How long open_store() waits for another process's lock before reporting it.
 OPEN_TIMEOUT_S = 1.0
-
-_CORRUPT_MARKERS = ("file is not a database", "malformed", "disk image", "file is encrypted")
-_LOCKED_MARKERS = ("database is locked", "database table is locked")
 
 
 def _apply_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -49,33 +47,16 @@ def make_engine(path: Path) -> Engine:
     return engine
 
 
-def translate(path: Path, exc: BaseException) -> StoreError | None:
+def translate(path: Path, exc: BaseException, *, at_start: bool = False) -> StoreError | None:
     """The StoreError a raw SQLite failure means for the user, or None for other errors."""
     orig = exc.orig if isinstance(exc, DBAPIError) else exc
-    if not isinstance(orig, sqlite3.DatabaseError):
-        return None
-    text = str(orig).lower()
-    if any(marker in text for marker in _LOCKED_MARKERS):
-        return StoreLockedError(path)
-    if any(marker in text for marker in _CORRUPT_MARKERS):
-        return StoreCorruptError(path, str(orig))
-    if "readonly" in text or "unable to open" in text:
-        return StoreError(
-            path,
-            f"The mail database {path} cannot be opened for writing ({orig}). Check that the "
-            "folder exists and that you may write to it, then try again.",
-        )
-    if "full" in text:
-        return StoreError(
-            path,
-            f"The disk holding the mail database {path} is full. Free some space, then try "
-            "again; nothing was lost.",
-        )
-    return None
+    return classify(path, orig, at_start=at_start)
 
 
 @contextmanager
-def transaction(engine: Engine, path: Path, *, write: bool) -> Iterator[Connection]:
+def transaction(
+    engine: Engine, path: Path, *, write: bool, at_start: bool = False
+) -> Iterator[Connection]:
     """One transaction on a pooled connection: committed on success, rolled back on any error."""
     try:
         with engine.connect() as conn:
@@ -89,25 +70,39 @@ def transaction(engine: Engine, path: Path, *, write: bool) -> Iterator[Connecti
                 raise
             conn.exec_driver_sql("COMMIT")
     except (DBAPIError, sqlite3.DatabaseError) as exc:
-        store_error = translate(path, exc)
+        store_error = translate(path, exc, at_start=at_start)
         if store_error is None:
             raise
         raise store_error from exc
 
 
+def _unexpected(path: Path, exc: sqlite3.Error) -> StoreError:
+    name = getattr(exc, "sqlite_errorname", "unknown")
+    return StoreError(
+        path,
+        f"mailapp cannot open the mail database {path}: SQLite reported {exc} [{name}]. The "
+        "file was not changed. Start mailapp again; if this repeats, report it with this "
+        "message.",
+    )
+
+
 def probe(path: Path) -> str | None:
-    """Fail fast (StoreCorruptError / StoreLockedError) before anything changes the file.
+    """Fail fast, with the StoreError that says what is wrong, before anything changes the file.
 
     Returns the schema revision recorded in the file (None for a new, empty database). Takes and
     releases the write lock with a short timeout, so a file held by another process is reported
     rather than waited on. Changes nothing, so a foreign or newer file stays exactly as it was.
     """
+    if path.exists():
+        # SQLite opens a file it may not write read-only without a word, and fails only at the
+        # first write, long after start-up: ask the operating system first.
+        reason = not_writable(path)
+        if reason is not None:
+            raise StoreReadOnlyError(path, reason)
     try:
         conn = sqlite3.connect(path, timeout=OPEN_TIMEOUT_S, isolation_level=None)
     except sqlite3.Error as exc:
-        raise translate(path, exc) or StoreError(
-            path, f"Cannot open the mail database {path} ({exc}). Check the file and its folder."
-        ) from exc
+        raise translate(path, exc, at_start=True) or _unexpected(path, exc) from exc
     try:
         tables = {
             row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
@@ -117,14 +112,12 @@ def probe(path: Path) -> str | None:
             row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
             revision = row[0] if row else None
         if revision is None and tables:
-            raise StoreCorruptError(path, "it holds tables but no mailapp schema version")
+            named = ", ".join(sorted(tables)[:5])
+            raise StoreNotADatabaseError(path, f"it holds the tables {named}", foreign=True)
         conn.execute("BEGIN IMMEDIATE")
         conn.execute("ROLLBACK")
-    except sqlite3.DatabaseError as exc:
-        store_error = translate(path, exc)
-        if store_error is None:
-            raise StoreCorruptError(path, str(exc)) from exc
-        raise store_error from exc
+    except sqlite3.Error as exc:
+        raise translate(path, exc, at_start=True) or _unexpected(path, exc) from exc
     finally:
         conn.close()
     return revision

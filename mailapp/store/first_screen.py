@@ -71,8 +71,13 @@ class FirstScreen:
 
 def read_first_screen(path: Path, page_size: int) -> FirstScreen | None:
     """The first screen of the store at `path`, or None if the normal path must be taken."""
-    if not path.is_file():
-        return None  # a new profile: open_store() creates it
+    try:
+        if path.stat().st_size == 0:
+            # Even a read-only SQLite connection would delete a WAL beside an empty file:
+            # open_store() sets such a file aside and tells the user.
+            return None
+    except OSError:
+        return None  # a new profile (open_store() creates it), or one it will report on
     try:
         conn = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
     except sqlite3.Error:

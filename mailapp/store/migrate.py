@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Engine, inspect, text
 
 from mailapp.store.engine import transaction
-from mailapp.store.errors import StoreCorruptError, StoreTooNewError
+from mailapp.store.errors import StoreNotADatabaseError, StoreTooNewError
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -116,14 +116,16 @@ def upgrade(engine: Engine, path: Path) -> Path | None:
     if revision == head:
         return None
     made: Path | None = None
-    with transaction(engine, path, write=True) as conn:
+    with transaction(engine, path, write=True, at_start=True) as conn:
         # Re-read under the write lock: another process may have migrated meanwhile.
         revision = current_revision(conn)
         if revision == head:
             return None
         if revision is None:
-            if inspect(conn).get_table_names():
-                raise StoreCorruptError(path, "it holds tables but no mailapp schema version")
+            tables = inspect(conn).get_table_names()
+            if tables:
+                named = ", ".join(sorted(tables)[:5])
+                raise StoreNotADatabaseError(path, f"it holds the tables {named}", foreign=True)
         elif revision not in revisions:
             raise StoreTooNewError(path, revision)
         else:

@@ -16,6 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from mailapp.store import codec
+from mailapp.store.diagnose import set_aside_if_empty
 from mailapp.store.drafts import blob_id, changed_fields, draft_row, wire_fields
 from mailapp.store.engine import make_engine, probe, transaction
 from mailapp.store.errors import StoreTooNewError
@@ -113,25 +114,33 @@ def _chunks(ids: Sequence[str]) -> Iterator[list[str]]:
 def open_store(path: Path) -> MailStore:
     """Create or open the store at ``path``, migrating it (after a backup) if it is older.
 
-    Raises StoreCorruptError, StoreLockedError or StoreTooNewError (all StoreError) with a
-    message for the user; never resets or overwrites an existing database.
+    Raises a StoreError subtype (disk full, I/O, read-only, locked, not a database, damaged,
+    too new) with a message for the user; never resets or overwrites an existing database. A
+    zero-length file is set aside and a new store created: `MailStore.notices` says so.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    notice = set_aside_if_empty(path)
     revision = probe(path)
     if revision is not None and not is_known_revision(revision):
         raise StoreTooNewError(path, revision)
     engine = make_engine(path)
     try:
         upgrade(engine, path)
+        store = MailStore(path, engine)
     except BaseException:
         engine.dispose()
         raise
-    return MailStore(path, engine)
+    if notice is not None:
+        store.notices = (notice,)
+    return store
 
 
 class MailStore:
     """Safe for one thread at a time per instance; open one per thread for concurrency."""
+
+    # What opening found and the user must be told (see open_store), shown once by the caller.
+    notices: tuple[str, ...] = ()
 
     def __init__(self, path: Path, engine: Engine) -> None:
         self.path = path

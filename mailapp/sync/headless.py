@@ -37,7 +37,6 @@ EXIT_AUTH = 4
 EXIT_TLS = 5
 EXIT_PROTOCOL = 6
 EXIT_SERVER = 7  # the server failed or refused the request
-EXIT_STORE = 8
 EXIT_INTERNAL = 70
 LOOP_INTERVAL = 60.0
 
@@ -56,7 +55,10 @@ def _exit_code(error: SyncError) -> int:
 
 
 def _open(profile: Path) -> MailStore:
-    return open_store(paths.store_path(profile))
+    store = open_store(paths.store_path(profile))
+    for notice in store.notices:  # e.g. an empty database file was set aside
+        print(f"mailapp: {notice}", file=sys.stderr)
+    return store
 
 
 def _read_password(from_stdin: bool) -> str | None:
@@ -80,7 +82,7 @@ def account_add(
             signed_in = add_account(store, server, username, password, allow_insecure_http=insecure)
     except StoreError as exc:
         print(f"mailapp account add: {exc.message}")
-        return EXIT_STORE
+        return exc.exit_code
     except SyncError as exc:
         print(f"mailapp account add: {exc.user_message}")
         return _exit_code(exc)
@@ -133,7 +135,7 @@ def sync(
                 time.sleep(interval)
     except StoreError as exc:
         print(f"mailapp sync: {exc.message}")
-        return EXIT_STORE
+        return exc.exit_code
     except KeyboardInterrupt:
         return EXIT_OK
 

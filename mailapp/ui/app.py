@@ -19,7 +19,13 @@ from PySide6.QtWidgets import QApplication
 from mailapp import paths
 from mailapp.cli import GuiOptions
 from mailapp.ui import icons
-from mailapp.ui.crash_reporting import install_excepthook, log, setup_logging, show_error
+from mailapp.ui.crash_reporting import (
+    install_excepthook,
+    log,
+    setup_logging,
+    show_error,
+    show_warning,
+)
 
 if TYPE_CHECKING:
     from mailapp.store import MailStore
@@ -29,7 +35,7 @@ if TYPE_CHECKING:
 # compositors match windows to the desktop file (and so the icon) by this name.
 APP_ID = "org.mailapp.MailApp"
 EXIT_OK = 0
-EXIT_STORE_ERROR = 2
+EXIT_PROFILE_ERROR = 10  # the profile folder cannot be created: as a store that cannot open
 EXIT_SCREENSHOT_FAILED = 3
 EXIT_DEMO_FAILED = 4
 # A screenshot of a window that never paints must still end.
@@ -45,6 +51,11 @@ class ProfileError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+def _exit_code(error: Exception) -> int:
+    """A StoreError's own exit code (README.md lists them), 10 for an unusable profile folder."""
+    return getattr(error, "exit_code", EXIT_PROFILE_ERROR)
 
 
 def _tr(text: str) -> str:
@@ -81,6 +92,9 @@ def _open_profile(options: GuiOptions, cleanup: ExitStack) -> MailStore:
 
     store = open_store(paths.store_path(profile))
     cleanup.callback(store.close)
+    for notice in store.notices:  # e.g. an empty database file was set aside
+        log.warning("%s", notice)
+        show_warning(_tr("Your mail database was empty"), notice)
     if options.demo and not options.live_demo and not store.accounts():
         # Imported only here: the demo generator and the MIME parser would slow every start.
         from mailapp.ui.demo_profile import fill_demo
@@ -153,7 +167,7 @@ def _start(options: GuiOptions, argv: list[str]) -> int:
             except (StoreError, ProfileError) as error:
                 log.error("Cannot open the mail store: %s", error.message)
                 show_error(_tr("Cannot open your mail"), error.message)
-                return EXIT_STORE_ERROR
+                return _exit_code(error)
             windows = _open_windows(options, store, cleanup)
         if not windows:
             return EXIT_DEMO_FAILED
@@ -272,7 +286,7 @@ def _complete_window(
     except (StoreError, ProfileError) as error:
         log.error("Cannot open the mail store: %s", error.message)
         show_error(_tr("Cannot open your mail"), error.message)
-        app.exit(EXIT_STORE_ERROR)
+        app.exit(_exit_code(error))
         return
     else:
         window.attach_store(store)

@@ -44,6 +44,16 @@ def show_error(title: str, message: str) -> None:
     QMessageBox.critical(None, title, message)
 
 
+def show_warning(title: str, message: str) -> None:
+    """A modal warning, or a line on stderr where no dialog can be shown."""
+    if QApplication.instance() is None or is_headless():
+        print(f"mailapp: {message}", file=sys.stderr, flush=True)
+        return
+    from PySide6.QtWidgets import QMessageBox
+
+    QMessageBox.warning(None, title, message)
+
+
 def install_excepthook(log_file: Path | Callable[[], Path]) -> None:
     """Unexpected exceptions go to the log with their traceback; the user gets a short note.
 
