@@ -112,3 +112,21 @@ def test_an_interrupted_import_resumes_without_fetching_twice(
     assert len(linked.emails()) == 250
     assert len({e.message_id for e in linked.emails()}) == 250
     assert linked.blob_count() == 250
+
+
+@pytest.mark.slow
+def test_initial_import_of_two_thousand_messages(engine: Engine, mail_user: MailUser) -> None:
+    mail_user.append("INBOX", messages(1500))
+    mail_user.append("Archive", messages(500, tag="old"), flags=(b"\\Seen",))
+    linked = link_user(engine, mail_user)
+
+    stats = sync_link(engine, linked.key, linked.upstream_id)
+
+    assert stats is not None and stats.headers == stats.bodies == 2000
+    assert len(linked.emails("inbox")) == 1500
+    archived = linked.emails("archive")
+    assert len(archived) == 500 and all(e.keywords == ["$seen"] for e in archived)
+    assert len({e.message_id for e in linked.emails()}) == 2000
+    assert linked.blob_count() == 2000
+    with_attachment = [e for e in linked.emails("inbox") if e.attachments]
+    assert len(with_attachment) == len(range(0, 1500, 7))

@@ -76,3 +76,28 @@ def test_one_worker_owns_an_account_and_another_takes_over_when_it_dies(
 
     second.release_all()
     assert linked.link_row().lease_owner is None
+
+
+def test_linking_again_with_the_right_password_syncs_at_once(
+    engine: Engine, mail_user: MailUser, tmp_path: Path
+) -> None:
+    from mailapp.server.upstream.connection import Endpoint
+    from mailapp.server.upstream.links import link
+
+    mail_user.append("INBOX", messages(2))
+    linked = link_user(engine, mail_user, password="not-the-password")
+    key_file = linked.write_key(tmp_path / "upstream.key")
+    worker = UpstreamWorker(engine, key_file, idle=False)
+
+    worker.run_once()
+    assert linked.link_row().state == "auth_failed"
+    worker.run_once()  # the next try waits (an hour): no lock-out at the provider
+    assert linked.emails() == []
+
+    endpoint = Endpoint(mail_user.host, mail_user.port, "none", mail_user.name)
+    link(engine, linked.key, linked.user, endpoint, mail_user.password)
+    worker.run_once()
+
+    row = linked.link_row()
+    assert row.state == "ok" and row.last_error is None
+    assert len(linked.emails()) == 2

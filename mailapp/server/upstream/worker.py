@@ -177,14 +177,23 @@ class UpstreamWorker:
                 .where(UpstreamAccount.lease_owner == self.owner)
                 .values(lease_until=self._until())
             )
-            still = set(
-                session.scalars(
-                    select(UpstreamAccount.id).where(UpstreamAccount.lease_owner == self.owner)
-                )
+            still = dict(
+                session.execute(
+                    select(UpstreamAccount.id, UpstreamAccount.state).where(
+                        UpstreamAccount.lease_owner == self.owner
+                    )
+                ).all()
             )
-        for upstream_id in list(self.owned):
-            if upstream_id not in still:
+        for upstream_id, owned in list(self.owned.items()):
+            state = still.get(upstream_id)
+            if state is None:
                 self._forget(upstream_id)
+            elif state == LinkState.pending.value and owned.state:
+                # Linked again (`link-imap` with a new password): sync at once, IDLE anew.
+                owned.next_due, owned.failures, owned.state = 0.0, 0, ""
+                if owned.watcher is not None:
+                    owned.watcher.stop(timeout=0)
+                    owned.watcher = None
 
     def _renew_one(self, upstream_id: str) -> None:
         with session_scope(self.engine) as session:
