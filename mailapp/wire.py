@@ -247,6 +247,24 @@ class Limits(WireModel):
     max_attachment_bytes: int
     max_mutations_per_sync: int
     max_changes_per_page: int
+    # Optional so a client still understands a server from before they existed.
+    max_recipients_per_message: int | None = None
+    max_attachments_per_message: int | None = None
+    max_message_bytes: int | None = None
+    max_sends_per_hour: int | None = None
+
+
+class Quota(WireModel):
+    used: int
+    limit: int
+
+
+class Quotas(WireModel):
+    """The account's quotas: stored mail plus uploads, and uploads no draft uses yet."""
+
+    storage_bytes: Quota
+    pending_blob_bytes: Quota
+    pending_blobs: Quota
 
 
 class SessionInfo(WireModel):
@@ -255,6 +273,7 @@ class SessionInfo(WireModel):
     email: str
     state: str
     limits: Limits
+    quotas: Quotas | None = None
 
 
 class LoginResponse(SessionInfo):
@@ -343,6 +362,7 @@ class MutationResultJson(TypedDict):
     serverRecord: NotRequired[dict[str, Any]]
     conflictFields: NotRequired[list[str]]
     reason: NotRequired[str]
+    detail: NotRequired[str]
 
 
 class MutationResult(WireModel):
@@ -352,6 +372,8 @@ class MutationResult(WireModel):
     server_record: dict[str, Any] | None = None
     conflict_fields: list[str] | None = None
     reason: str | None = None
+    # One sentence for the user beside a rejection's `reason` (e.g. which limit and its value).
+    detail: str | None = None
 
     @model_serializer(mode="wrap")
     def _omit_nulls(self, handler: SerializerFunctionWrapHandler) -> MutationResultJson:

@@ -49,6 +49,25 @@ class Settings:
     # Seconds between two checks of each upstream IMAP account when IDLE has nothing to say.
     upstream_poll_interval: float = 60.0
 
+    # -- what one account may make the server do (issue 13: one user must not stall the rest) --
+    # Distinct To+Cc+Bcc addresses of one message; submission.create refuses more.
+    max_recipients_per_message: int = 500
+    # Messages one account may send (or have scheduled) within a rolling hour.
+    max_sends_per_hour: int = 200
+    # Attachments of one message, and its size: texts plus every attachment as uploaded.
+    max_attachments_per_message: int = 100
+    max_message_bytes: int = 35 * 1024 * 1024
+    # Per-account storage: stored mail plus uploaded blobs.
+    storage_quota_bytes: int = 5 * 1024**3
+    # Uploaded blobs no live draft refers to yet ("awaiting use"): bytes and count.
+    pending_blob_quota_bytes: int = 128 * 1024 * 1024
+    pending_blob_quota_count: int = 1000
+    # Unreferenced blobs older than this many seconds are deleted by housekeeping; the grace
+    # covers the gap between uploading an attachment and pushing the draft that names it.
+    blob_grace_seconds: float = 86400.0
+    # How long a SQLite write waits for the write lock before answering 503 (seconds).
+    sqlite_busy_timeout: float = 30.0
+
     def __post_init__(self) -> None:
         if not self.database_url:
             object.__setattr__(
@@ -71,6 +90,10 @@ class Settings:
         def number(name: str, default: int) -> int:
             raw = env.get(name)
             return int(raw) if raw else default
+
+        def real(name: str, default: float) -> float:
+            raw = env.get(name)
+            return float(raw) if raw else default
 
         defaults = cls(data_dir=data_dir)
         return cls(
@@ -96,6 +119,23 @@ class Settings:
                 env.get("MAILAPP_UPSTREAM_POLL") or defaults.upstream_poll_interval
             ),
             **_auth_settings(env, defaults),
+            max_recipients_per_message=number(
+                "MAILAPP_MAX_RECIPIENTS", defaults.max_recipients_per_message
+            ),
+            max_sends_per_hour=number("MAILAPP_MAX_SENDS_PER_HOUR", defaults.max_sends_per_hour),
+            max_attachments_per_message=number(
+                "MAILAPP_MAX_ATTACHMENTS", defaults.max_attachments_per_message
+            ),
+            max_message_bytes=number("MAILAPP_MAX_MESSAGE_BYTES", defaults.max_message_bytes),
+            storage_quota_bytes=number("MAILAPP_STORAGE_QUOTA_BYTES", defaults.storage_quota_bytes),
+            pending_blob_quota_bytes=number(
+                "MAILAPP_PENDING_BLOB_QUOTA_BYTES", defaults.pending_blob_quota_bytes
+            ),
+            pending_blob_quota_count=number(
+                "MAILAPP_PENDING_BLOB_QUOTA_COUNT", defaults.pending_blob_quota_count
+            ),
+            blob_grace_seconds=real("MAILAPP_BLOB_GRACE_SECONDS", defaults.blob_grace_seconds),
+            sqlite_busy_timeout=real("MAILAPP_SQLITE_BUSY_TIMEOUT", defaults.sqlite_busy_timeout),
         )
 
 

@@ -36,14 +36,16 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, *, busy_timeout: float = 30.0, **kwargs: Any) -> Engine:
+    """`busy_timeout` (SQLite only): seconds a write waits for the write lock before failing
+    with "database is locked" (which the app answers with 503 and Retry-After)."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
         path = make_url(url).database
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
-        _configure_sqlite(engine)
+        engine = create_engine(url, connect_args={"timeout": busy_timeout}, **kwargs)
+        _configure_sqlite(engine, busy_timeout)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     # Modest: several workers share the server's max_connections (100 by default).
@@ -52,14 +54,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take over transaction control from pysqlite so we can say BEGIN IMMEDIATE ourselves.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -71,6 +73,24 @@ def _configure_sqlite(engine: Engine) -> None:
         # writer committed in between.
         mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
         conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+# PostgreSQL SQLSTATEs that mean "busy or unavailable, try again", not "your request is wrong":
+# connection exceptions (08), insufficient resources (53), operator intervention such as a
+# statement timeout or shutdown (57), serialization failure, deadlock, lock not available.
+_BUSY_SQLSTATE_CLASSES = frozenset({"08", "53", "57"})
+_BUSY_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+
+
+def is_busy_error(exc: BaseException) -> bool:
+    """True for a database error that a retry a moment later can fix (SQLite's "database is
+    locked" once busy_timeout ran out, a PostgreSQL deadlock, a connection lost)."""
+    orig = getattr(exc, "orig", exc)
+    sqlstate = getattr(orig, "sqlstate", None)
+    if isinstance(sqlstate, str) and sqlstate:
+        return sqlstate[:2] in _BUSY_SQLSTATE_CLASSES or sqlstate in _BUSY_SQLSTATES
+    text = str(orig).lower()
+    return "database is locked" in text or "database table is locked" in text
 
 
 def read_engine(engine: Engine) -> Engine:

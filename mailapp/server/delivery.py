@@ -3,13 +3,17 @@
 Each step is one committed transaction, so any worker process may crash anywhere and another
 picks up where it stopped:
 
-1. *Dispatch* (one transaction per submission): claim a due `scheduled` submission (`FOR UPDATE
-   SKIP LOCKED` on PostgreSQL; SQLite transactions hold the write lock), freeze its MIME, store
-   it in each local recipient's INBOX (a `local_delivery` row unique on (submission, recipient)
-   makes that exactly once), and queue one `relay_job` per remote domain.
-2. *Relay* (per job): claim it with a lease and commit; connect; once the relay accepted every
-   recipient, commit `phase = data`; send DATA; commit the outcome. Temporary failures retry
-   with exponential backoff and jitter; 5xx fails for good.
+1. *Dispatch* (per submission): check the draft against the sending limits and build its MIME
+   in a read-only transaction, so no write lock is held while a large message is built; then,
+   in one short write transaction, claim the submission if it is still due and its draft did
+   not change meanwhile (else build again), freeze the MIME and queue jobs: one per remote
+   domain (at most 100 recipients each) and one for this server's own recipients.
+2. *Jobs* (per job): claim it with a lease and commit. A relay job connects; once the relay
+   accepted every recipient, commits `phase = data`; sends DATA; commits the outcome.
+   Temporary failures retry with exponential backoff and jitter; 5xx fails for good. A local
+   job files the message into each recipient's INBOX, one short transaction per recipient (a
+   `local_delivery` row unique on (submission, recipient) makes that exactly once), refusing
+   recipients that do not exist or whose storage is full.
 3. *Finish* (when no job is pending): file the message into the sender's Sent with `$seen`,
    destroy the draft and mark the submission `sent`, or `failed` with the reason for the user.
 
@@ -37,8 +41,10 @@ from sqlalchemy import exists, func, select, update
 from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.orm import Session
 
+from mailapp.server.config import Settings
 from mailapp.server.db import bump_modseq, session_scope
 from mailapp.server.delivery_models import JobPhase, JobState, LocalDelivery, RelayJob
+from mailapp.server.limits import LimitExceeded, check_message, usage
 from mailapp.server.models import Account, Draft, Submission, SubmissionState, identity
 from mailapp.server.scheduler import retry_delay
 from mailapp.server.smtp_relay import (
@@ -56,6 +62,12 @@ UNKNOWN_OUTCOME = (
     "the worker stopped after handing the message to the relay; assumed delivered and not "
     "resent, to avoid a duplicate"
 )
+
+
+# RelayJob.domain of a job for this server's own users ("@" is in no real domain name).
+LOCAL_JOB = "@local"
+# RFC 5321 4.5.3.1.8: every SMTP server accepts at least 100 recipients per transaction.
+MAX_RCPTS_PER_TRANSACTION = 100
 
 
 def utcnow() -> datetime:
@@ -103,6 +115,17 @@ class DeliveryConfig:
         )
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A due submission's message, built outside any write transaction; or why it cannot be."""
+
+    submission_id: str
+    draft_modseq: int | None = None
+    mime: bytes = b""
+    recipients: tuple[str, ...] = ()
+    error: str | None = None
+
+
 class LeaseLost(Exception):
     """Another worker took the job over (our lease ran out): abort before DATA."""
 
@@ -124,6 +147,7 @@ class DeliveryWorker:
         clock: Callable[[], datetime] = utcnow,
         rng: random.Random | None = None,
         after_relay: AfterRelayHook | None = None,
+        limits: Settings | None = None,
     ) -> None:
         self.engine = engine
         self.local_domain = local_domain.lower()
@@ -132,6 +156,8 @@ class DeliveryWorker:
         self.clock = clock
         self.rng = rng or random.Random()
         self.after_relay = after_relay
+        # Recipient, size and storage limits (Settings' defaults unless the app passes its own).
+        self.limits = limits or Settings()
 
     @classmethod
     def from_settings(cls, engine: Engine, settings: Any, **kwargs: Any) -> DeliveryWorker:
@@ -140,6 +166,7 @@ class DeliveryWorker:
             local_domain=settings.local_domain,
             relay_url=settings.smtp_relay_url,
             config=DeliveryConfig.from_settings(settings),
+            limits=settings if isinstance(settings, Settings) else None,
             **kwargs,
         )
 
@@ -186,84 +213,111 @@ class DeliveryWorker:
         return self.pending_work()[0] and self._dispatch_one()
 
     def _dispatch_one(self) -> bool:
-        claimed: str | None = None
+        prepared = self._prepare()
+        if prepared is None:
+            return False
         try:
             with session_scope(self.engine) as session:
                 sub = session.execute(
                     select(Submission)
                     .where(
+                        Submission.id == prepared.submission_id,
                         Submission.state == SubmissionState.scheduled,
                         Submission.send_at <= self.clock(),
                     )
-                    .order_by(Submission.send_at)
-                    .limit(1)
                     .with_for_update(skip_locked=True)
                 ).scalar_one_or_none()
                 if sub is None:
-                    return False
-                claimed = sub.id
-                self._dispatch(session, sub)
+                    return True  # another worker took it meanwhile
+                if prepared.error is not None:
+                    self._set_state(session, sub, SubmissionState.failed, prepared.error)
+                    return True
+                draft = session.get(Draft, identity(Draft, sub.account_id, sub.draft_id))
+                if draft is None or draft.updated_modseq != prepared.draft_modseq:
+                    return True  # the draft changed while it was built: build it again
+                self._dispatch(session, sub, prepared)
         except Exception as exc:
-            if claimed is None:
-                raise
             # A submission that cannot be dispatched must not block the queue forever.
-            log.exception("submission %s could not be dispatched", claimed)
-            self._fail_submission(claimed, f"the message could not be prepared: {exc}")
+            log.exception("submission %s could not be dispatched", prepared.submission_id)
+            self._fail_submission(
+                prepared.submission_id, f"the message could not be prepared: {exc}"
+            )
         return True
 
-    def _dispatch(self, session: Session, sub: Submission) -> None:
-        from mailapp.server.mime import build_mime_for_submission, store_incoming
+    def _prepare(self) -> Prepared | None:
+        """The next due submission, checked and built in a read-only transaction: building a
+        large message must not hold the write lock other accounts' writes wait for."""
+        from mailapp.server.mime import build_mime_for_submission
 
+        with session_scope(self.engine, write=False) as session:
+            sub = session.execute(
+                select(Submission)
+                .where(
+                    Submission.state == SubmissionState.scheduled,
+                    Submission.send_at <= self.clock(),
+                )
+                .order_by(Submission.send_at)
+                .limit(1)
+            ).scalar_one_or_none()
+            if sub is None:
+                return None
+            account = session.get(Account, sub.account_id)
+            draft = session.get(Draft, identity(Draft, sub.account_id, sub.draft_id))
+            if account is None:
+                return Prepared(sub.id, error="the sending account no longer exists")
+            if draft is None or draft.destroyed_modseq is not None:
+                return Prepared(sub.id, error="the draft no longer exists")
+            try:
+                # Again: the draft may have changed since submission.create checked it.
+                recipients, _size = check_message(session, draft, self.limits)
+            except LimitExceeded as exc:
+                return Prepared(sub.id, error=exc.detail)
+            if not recipients:
+                return Prepared(sub.id, error="the draft has no To, Cc or Bcc address")
+            try:
+                mime, _ = build_mime_for_submission(draft, _sender_of(account))
+            except Exception as exc:
+                log.exception("submission %s could not be built", sub.id)
+                return Prepared(sub.id, error=f"the message could not be prepared: {exc}")
+            return Prepared(sub.id, draft.updated_modseq, mime, tuple(recipients))
+
+    def _dispatch(self, session: Session, sub: Submission, prepared: Prepared) -> None:
         account = session.get(Account, sub.account_id)
-        draft = session.get(Draft, identity(Draft, sub.account_id, sub.draft_id))
         if account is None:
             raise RuntimeError("the sending account no longer exists")
-        if draft is None or draft.destroyed_modseq is not None:
-            self._set_state(session, sub, SubmissionState.failed, "the draft no longer exists")
-            return
-        mime, rcpts = build_mime_for_submission(draft, _sender_of(account))
-        sub.mime = mime
-        sub.envelope_rcpts = list(rcpts)
+        sub.mime = prepared.mime
+        sub.envelope_rcpts = list(prepared.recipients)
         self._set_state(session, sub, SubmissionState.sending)
-        local, unknown, remote = self._split_recipients(session, rcpts)
+        local, unknown, remote = self._split_recipients(session, list(prepared.recipients))
         errors = [f"{r}: 550 no such user here" for r in unknown]
-        for recipient, rcpt_account in local:
-            if self._already_delivered(session, sub.id, recipient):
-                continue
-            email = store_incoming(session, rcpt_account.id, "inbox", mime)
-            session.add(
-                LocalDelivery(
-                    submission_id=sub.id,
-                    recipient=recipient,
-                    account_id=rcpt_account.id,
-                    email_id=email.id,
-                )
-            )
-            # The unique (submission_id, recipient) key fails here, not at commit, on a replay.
-            session.flush()
         if remote and self.relay is None:
             errors.extend(f"{r}: no SMTP relay is configured for outside mail" for r in remote)
             remote = []
+        batches: list[tuple[str, list[str]]] = []
+        if local:
+            batches.append((LOCAL_JOB, [recipient for recipient, _ in local]))
         by_domain: dict[str, list[str]] = {}
         for recipient in remote:
             by_domain.setdefault(recipient.rpartition("@")[2].lower(), []).append(recipient)
-        message_id = _message_id(mime)
-        for domain, batch in sorted(by_domain.items()):
-            session.add(
-                RelayJob(
-                    submission_id=sub.id,
-                    account_id=sub.account_id,
-                    domain=domain,
-                    mail_from=account.email,
-                    recipients=batch,
-                    message_id=message_id,
-                    next_attempt_at=self.clock(),
-                    refused={},
+        batches.extend(sorted(by_domain.items()))
+        message_id = _message_id(prepared.mime)
+        for domain, recipients in batches:
+            for start in range(0, len(recipients), MAX_RCPTS_PER_TRANSACTION):
+                session.add(
+                    RelayJob(
+                        submission_id=sub.id,
+                        account_id=sub.account_id,
+                        domain=domain,
+                        mail_from=account.email,
+                        recipients=recipients[start : start + MAX_RCPTS_PER_TRANSACTION],
+                        message_id=message_id,
+                        next_attempt_at=self.clock(),
+                        refused={},
+                    )
                 )
-            )
         sub.error = "; ".join(errors) or None
         session.flush()
-        self._finish_if_done(session, sub, delivered_locally=bool(local))
+        self._finish_if_done(session, sub, delivered_locally=False)
 
     def _split_recipients(
         self, session: Session, rcpts: list[str]
@@ -321,7 +375,13 @@ class DeliveryWorker:
             if not marked:
                 raise LeaseLost(job.id)
 
-        if self.relay is None:
+        if job.domain == LOCAL_JOB:
+            try:
+                result = self._deliver_locally(job, mime)
+            except LeaseLost:
+                log.warning("local delivery job %s was taken over by another worker", job.id)
+                return True
+        elif self.relay is None:
             result = RelayResult(Outcome.PERMANENT, "no SMTP relay is configured")
         else:
             try:
@@ -353,9 +413,6 @@ class DeliveryWorker:
             ).scalar_one_or_none()
             if job is None:
                 return None
-            mime = session.execute(
-                select(Submission.mime).where(Submission.id == job.submission_id)
-            ).scalar_one()
             job.state = JobState.sending.value
             job.phase = JobPhase.connecting.value
             job.attempt_id = _new_attempt_id()
@@ -363,7 +420,50 @@ class DeliveryWorker:
             job.lease_until = now + timedelta(seconds=self.config.lease_seconds)
             session.flush()
             session.expunge(job)
+        # The message is read after the claim commits: no write lock held while it loads.
+        with session_scope(self.engine, write=False) as session:
+            mime = session.execute(
+                select(Submission.mime).where(Submission.id == job.submission_id)
+            ).scalar_one()
         return job, mime or b""
+
+    def _deliver_locally(self, job: RelayJob, mime: bytes) -> RelayResult:
+        """File the message into each local recipient's INBOX, one short write transaction per
+        recipient, so a message to many local users never holds the write lock for long."""
+        from mailapp.server.mime import store_incoming
+
+        refused: dict[str, str] = {}
+        for recipient in job.recipients:
+            with session_scope(self.engine) as session:
+                holder = session.execute(
+                    select(RelayJob.attempt_id).where(RelayJob.id == job.id)
+                ).scalar_one_or_none()
+                if holder != job.attempt_id:
+                    raise LeaseLost(job.id)
+                if self._already_delivered(session, job.submission_id, recipient):
+                    continue
+                account = session.execute(
+                    select(Account).where(func.lower(Account.email) == recipient.lower())
+                ).scalar_one_or_none()
+                if account is None:
+                    refused[recipient] = "550 5.1.1 no such user here"
+                    continue
+                used = usage(session, account.id).storage_bytes
+                if used + len(mime) > self.limits.storage_quota_bytes:
+                    refused[recipient] = "552 5.2.2 the recipient's mailbox is full"
+                    continue
+                email = store_incoming(session, account.id, "inbox", mime)
+                session.add(
+                    LocalDelivery(
+                        submission_id=job.submission_id,
+                        recipient=recipient,
+                        account_id=account.id,
+                        email_id=email.id,
+                    )
+                )
+                # The unique (submission_id, recipient) key fails here, not at commit.
+                session.flush()
+        return RelayResult(Outcome.ACCEPTED, "filed into local inboxes", refused=refused)
 
     def _record(self, claimed: RelayJob, result: RelayResult) -> None:
         with session_scope(self.engine) as session:

@@ -11,12 +11,15 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from mailapp.server.db import is_busy_error
 from mailapp.wire import PROBLEM_BASE
 
 PROBLEM_JSON = "application/problem+json"
+# Seconds a client waits before retrying a request that found the database busy.
+BUSY_RETRY_AFTER = 2
 log = logging.getLogger(__name__)
 
 Scope = MutableMapping[str, Any]
@@ -149,6 +152,22 @@ def install_problem_handlers(app: FastAPI) -> None:
         log.info("refused data the database cannot store: %s", exc.orig)
         return problem_response(
             400, "invalidData", title="Invalid data", detail="The database cannot store a value."
+        )
+
+    @app.exception_handler(OperationalError)
+    async def on_operational_error(_request: Request, exc: OperationalError) -> JSONResponse:
+        if not is_busy_error(exc):
+            log.exception("unhandled database error", exc_info=exc)
+            return problem_response(500, "serverFail", title="Internal server error")
+        # Another account's long write (or a lost connection) is not this request's fault and
+        # must not look like a server crash: the client retries after Retry-After.
+        log.warning("database busy, answering 503: %s", exc.orig)
+        return problem_response(
+            503,
+            "serverBusy",
+            title="Server busy",
+            detail="The server is busy with other writes; try again in a moment.",
+            headers={"Retry-After": str(BUSY_RETRY_AFTER)},
         )
 
     @app.exception_handler(Exception)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -18,7 +18,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from mailapp.server import merge
-from mailapp.server.db import ModseqAllocator
+from mailapp.server.config import Settings
+from mailapp.server.db import ModseqAllocator, is_busy_error
+from mailapp.server.limits import (
+    LimitExceeded,
+    check_message,
+    check_send_rate,
+    check_storage,
+    usage,
+)
 from mailapp.server.models import (
     ClientMutation,
     Draft,
@@ -62,9 +70,12 @@ RowT = TypeVar("RowT", bound=Synced)
 
 
 class Rejected(Exception):
-    def __init__(self, reason: str, detail: str | None = None) -> None:
+    def __init__(self, reason: str, detail: str | None = None, *, shown: bool = False) -> None:
         super().__init__(detail or reason)
         self.reason = reason
+        # Sent to the client as the result's `detail` when it tells more than the reason
+        # (which limit, and its value).
+        self.detail = detail if shown else None
 
 
 @dataclass
@@ -75,6 +86,7 @@ class Context:
     mutation_id: int
     now: datetime
     modseqs: ModseqAllocator
+    settings: Settings = field(default_factory=Settings)
 
     def touch(self, row: Synced) -> int:
         """Give a changed record the next modseq."""
@@ -114,6 +126,7 @@ def result(
     server_record: dict[str, Any] | None = None,
     conflict_fields: Sequence[str] | None = None,
     reason: str | None = None,
+    detail: str | None = None,
 ) -> MutationResult:
     # Applied/merged results carry no record: the changes in the same response do.
     if status == "conflict" and server_record is None and row is not None:
@@ -124,6 +137,7 @@ def result(
         server_record=server_record,
         conflict_fields=list(conflict_fields) if conflict_fields is not None else None,
         reason=reason,
+        detail=detail,
     )
 
 
@@ -383,16 +397,6 @@ def draft_destroy(ctx: Context, args: DraftDestroyArgs) -> MutationResult:
 # --- submissions ------------------------------------------------------------------------------
 
 
-def envelope(draft: Draft) -> list[str]:
-    recipients: list[str] = []
-    for values in (draft.to, draft.cc, draft.bcc):
-        for value in values or []:
-            address = str(value.get("email", "")).strip()
-            if address and address.lower() not in {r.lower() for r in recipients}:
-                recipients.append(address)
-    return recipients
-
-
 def submission_create(ctx: Context, args: SubmissionCreateArgs) -> MutationResult:
     if ctx.id_taken_elsewhere(Submission, args.submission_id):
         raise Rejected("idInUse")
@@ -405,7 +409,16 @@ def submission_create(ctx: Context, args: SubmissionCreateArgs) -> MutationResul
     draft = ctx.load(Draft, args.draft_id)
     if draft is None or draft.destroyed:
         raise Rejected("draftNotFound")
-    recipients = envelope(draft)
+    try:
+        # Bounded and linear before anything is stored: the message is only built later, by
+        # the delivery worker, outside this transaction.
+        recipients, size = check_message(ctx.session, draft, ctx.settings)
+        if recipients:
+            check_send_rate(ctx.session, ctx.account_id, ctx.now, ctx.settings)
+            # The Sent copy will need room in the sender's storage.
+            check_storage(usage(ctx.session, ctx.account_id), size, ctx.settings)
+    except LimitExceeded as exc:
+        raise Rejected(exc.reason, exc.detail, shown=True) from None
     if not recipients:
         raise Rejected("noRecipients", "The draft has no To, Cc or Bcc address.")
     send_at = aware(args.send_at).astimezone(UTC) if args.send_at else ctx.now
@@ -531,8 +544,10 @@ def apply_one(ctx: Context, mutation: Mutation) -> MutationResult:
         with ctx.session.begin_nested():
             return HANDLERS[mutation.type](ctx, args)
     except Rejected as exc:
-        outcome = result(ctx, "rejected", reason=exc.reason)
-    except SQLAlchemyError:
+        outcome = result(ctx, "rejected", reason=exc.reason, detail=exc.detail)
+    except SQLAlchemyError as exc:
+        if is_busy_error(exc):
+            raise  # the whole request answers 503 and is retried; not this mutation's fault
         log.exception("mutation %s of %s failed", mutation.mutation_id, ctx.client_id)
         outcome = result(ctx, "rejected", reason="serverFail")
     _forget_rolled_back(ctx.session, ctx.account_id, [mutation])
@@ -565,13 +580,18 @@ def _forget_rolled_back(session: Session, account_id: str, chunk: Sequence[Mutat
 
 
 def apply_batch(
-    session: Session, account_id: str, client_id: str, mutations: Sequence[Mutation]
+    session: Session,
+    account_id: str,
+    client_id: str,
+    mutations: Sequence[Mutation],
+    settings: Settings | None = None,
 ) -> list[dict[str, Any]]:
     """Apply mutations in request order; a (clientId, mutationId) seen before (in an earlier
     request or earlier in this one) returns the stored result and changes nothing. Ids need
     not be contiguous or ascending."""
     if not mutations:
         return []
+    settings = settings or Settings()
     # Locks the account: batches of one account run one at a time, so a retried batch racing
     # the original sees its stored results instead of applying twice.
     modseqs = ModseqAllocator(session, account_id)
@@ -588,7 +608,8 @@ def apply_batch(
     for start in range(0, len(todo), CHUNK):
         chunk = todo[start : start + CHUNK]
         contexts = [
-            Context(session, account_id, client_id, m.mutation_id, now, modseqs) for m in chunk
+            Context(session, account_id, client_id, m.mutation_id, now, modseqs, settings)
+            for m in chunk
         ]
         for outcome in _apply_chunk(contexts, chunk):
             stored_result = outcome.model_dump(mode="json", by_alias=True, exclude_none=True)

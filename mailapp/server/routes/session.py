@@ -8,12 +8,13 @@ from sqlalchemy.orm import Session
 from mailapp.server.auth import authenticate, issue_token, revoke_token
 from mailapp.server.config import Settings
 from mailapp.server.db import session_scope
+from mailapp.server.limits import usage
 from mailapp.server.models import Account, Token
 from mailapp.server.problems import ProblemError
 from mailapp.server.routes.deps import AuthDep, EngineDep, SettingsDep, unauthorized
 from mailapp.server.routes.responses import AUTH_ERRORS, errors
 from mailapp.server.throttle import Throttle, ThrottleRule, forgive, reserve_check
-from mailapp.wire import Limits, LoginRequest, LoginResponse, SessionInfo
+from mailapp.wire import Limits, LoginRequest, LoginResponse, Quota, Quotas, SessionInfo
 
 router = APIRouter(prefix="/v1/session", tags=["session"])
 
@@ -24,6 +25,21 @@ def limits(settings: Settings) -> Limits:
         max_attachment_bytes=settings.max_attachment_bytes,
         max_mutations_per_sync=settings.max_mutations_per_sync,
         max_changes_per_page=settings.max_changes_per_page,
+        max_recipients_per_message=settings.max_recipients_per_message,
+        max_attachments_per_message=settings.max_attachments_per_message,
+        max_message_bytes=settings.max_message_bytes,
+        max_sends_per_hour=settings.max_sends_per_hour,
+    )
+
+
+def quotas(session: Session, account_id: str, settings: Settings) -> Quotas:
+    used = usage(session, account_id)
+    return Quotas(
+        storage_bytes=Quota(used=used.storage_bytes, limit=settings.storage_quota_bytes),
+        pending_blob_bytes=Quota(
+            used=used.pending_blob_bytes, limit=settings.pending_blob_quota_bytes
+        ),
+        pending_blobs=Quota(used=used.pending_blobs, limit=settings.pending_blob_quota_count),
     )
 
 
@@ -34,6 +50,7 @@ def session_info(session: Session, account: Account, settings: Settings) -> Sess
         email=account.email,
         state=str(account.modseq),
         limits=limits(settings),
+        quotas=quotas(session, account.id, settings),
     )
 
 

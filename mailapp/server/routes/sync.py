@@ -51,7 +51,7 @@ def sync(
         account = lock_account(session, auth.account_id)
         # Checked before anything is applied: a client that must resync keeps its queue.
         check_since(since, account.modseq, account.pruned_modseq)
-        results = apply_batch(session, auth.account_id, body.client_id, body.mutations)
+        results = apply_batch(session, auth.account_id, body.client_id, body.mutations, settings)
         changes = changes_since(session, auth.account_id, since, settings.max_changes_per_page)
     return SyncResponse(
         results=[MutationResult.model_validate(r) for r in results],
