@@ -164,9 +164,7 @@ def usage(session: Session, account_id: str) -> Usage:
             Email.account_id == account_id, Email.destroyed_modseq.is_(None)
         )
     )
-    blobs = session.execute(
-        select(Blob.id, Blob.size).where(Blob.account_id == account_id)
-    ).all()
+    blobs = session.execute(select(Blob.id, Blob.size).where(Blob.account_id == account_id)).all()
     referenced = referenced_blob_ids(session, account_id)
     total = pending_bytes = pending = 0
     for blob_id, size in blobs:
