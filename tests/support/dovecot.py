@@ -2,8 +2,9 @@
 
 Debian's `dovecot-imapd` (installed by `scripts/dev.sh`) is started in the foreground with a
 configuration written into a temporary folder: its own base/state directories, log file,
-passwd-file users with plain-text passwords, one Maildir per user, plain-text auth allowed
-(it listens on 127.0.0.1 only) and the special-use folders of a typical provider.
+passwd-file users with plain-text passwords, one Maildir per user, a self-signed certificate for
+implicit TLS and STARTTLS, plain-text auth allowed (it listens on 127.0.0.1 only) and the
+special-use folders of a typical provider.
 
 Dovecot runs as the user running the tests, so nothing needs root. When the tests run as root
 (CI containers), Dovecot is started as its own unprivileged `dovecot` user instead: the temporary
@@ -40,7 +41,9 @@ log_path = {base}/dovecot.log
 info_log_path = {base}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+ssl = yes
+ssl_cert = <{base}/cert.pem
+ssl_key = <{base}/key.pem
 # Loopback only, throwaway users: plain-text logins without TLS are what the tests need.
 disable_plaintext_auth = no
 auth_mechanisms = plain login
@@ -98,7 +101,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
   }}
   # One process per connection is Dovecot's default; keep a few ready for speed.
   process_min_avail = 1
@@ -127,11 +131,14 @@ class DovecotUnavailable(RuntimeError):
 
 @dataclass
 class Dovecot:
-    """A running Dovecot: `host`, `port`, and `add_user()` for a fresh mail user."""
+    """A running Dovecot: `host`, `port` (plain, STARTTLS offered), `tls_port` (implicit TLS),
+    `ca_file` (the self-signed certificate, valid for the name `localhost` only) and
+    `add_user()`."""
 
     base: Path
     host: str
     port: int
+    tls_port: int
     process: subprocess.Popen[bytes]
     uid: int
     gid: int
@@ -154,6 +161,10 @@ class Dovecot:
         tmp.write_text(f"{name}:{{PLAIN}}{password}::::::\n")
         _give(tmp, self.uid, self.gid)
         tmp.replace(path)
+
+    @property
+    def ca_file(self) -> Path:
+        return self.base / "cert.pem"
 
     def maildir(self, name: str) -> Path:
         return self.base / "mail" / name / "Maildir"
@@ -219,6 +230,9 @@ def run_dovecot() -> Iterator[Dovecot]:
             (base / sub).mkdir()
         for path in (base, *(base / sub for sub in ("run", "state", "mail", "users"))):
             _give(path, uid, gid)
+        _write_certificate(base)
+        for name in ("cert.pem", "key.pem"):
+            _give(base / name, uid, gid)
         with _start(binary, base, user, group, uid, gid) as server:
             yield server
     finally:
@@ -229,10 +243,12 @@ def run_dovecot() -> Iterator[Dovecot]:
 def _start(binary: str, base: Path, user: str, group: str, uid: int, gid: int) -> Iterator[Dovecot]:
     last_error = ""
     for _attempt in range(3):  # another process may take the free port before Dovecot does
-        port = _free_port()
+        port, tls_port = _free_port(), _free_port()
         config = base / "dovecot.conf"
         config.write_text(
-            CONFIG.format(base=base, user=user, group=group, uid=uid, gid=gid, port=port)
+            CONFIG.format(
+                base=base, user=user, group=group, uid=uid, gid=gid, port=port, tls_port=tls_port
+            )
         )
         _give(config, uid, gid)
         process = subprocess.Popen(
@@ -243,7 +259,7 @@ def _start(binary: str, base: Path, user: str, group: str, uid: int, gid: int) -
             start_new_session=True,
             **_drop_privileges(uid, gid),
         )
-        server = Dovecot(base, "127.0.0.1", port, process, uid, gid)
+        server = Dovecot(base, "127.0.0.1", port, tls_port, process, uid, gid)
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline and process.poll() is None and not _greets(port):
             time.sleep(0.05)
@@ -257,6 +273,47 @@ def _start(binary: str, base: Path, user: str, group: str, uid: int, gid: int) -
         output = process.stdout.read().decode(errors="replace") if process.stdout else ""
         last_error = (output + server.log_text()).strip()[-2000:]
     raise DovecotUnavailable(f"Dovecot did not start:\n{last_error}")
+
+
+def _write_certificate(base: Path) -> None:
+    """A self-signed certificate for `localhost` only (so 127.0.0.1 is a name mismatch)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "mailapp test dovecot")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=2))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost")]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    (base / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path = base / "key.pem"
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    key_path.chmod(0o600)
 
 
 def _drop_privileges(uid: int, gid: int) -> dict[str, object]:
