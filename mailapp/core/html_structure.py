@@ -33,6 +33,8 @@ _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "me
 _TABLE_PARTS = {"tbody", "thead", "tfoot", "tr", "td", "th", "caption", "colgroup", "col"}
 _LISTS = {"ul", "ol", "dl", "menu", "dir"}
 _LIST_ITEMS = {"li", "dd", "dt"}
+_BLOCKS = {"p", "div", "li", "dd", "dt", "blockquote", "td", "th", "tr", "table", "pre", "h1",
+           "h2", "h3", "h4", "h5", "h6", "ul", "ol", "dl", "center", "section", "article"}  # fmt: skip
 # What a start tag implicitly closes, as the HTML5 tree builder does: the open elements it closes,
 # the elements it may reach past to find one, and how far back it looks (this tracking is
 # approximate and never needs to look far).
@@ -105,8 +107,9 @@ def limit_raw_depth(html: str) -> str:
 @dataclass(frozen=True)
 class Structure:
     html: str
-    # An estimate of the work to lay the HTML out: each tag and each 16 characters of text count
-    # one, doubled for each table they are in, plus each table's grid (rows times columns).
+    # An estimate of the work to lay the HTML out: each inline tag and each 12 characters of text
+    # count one, each block five, doubled for each table they are in, plus six for each slot
+    # of a table's grid (rows times columns). Calibrated against Qt's QTextDocument.
     layout_cost: int
 
 
@@ -154,11 +157,12 @@ class _Flattener:
     def text(self, data: str) -> None:
         if data:
             # Content inside nested tables is laid out once more for each enclosing table.
-            self.cost += (1 + len(data) // 16) << self.kept_tables
+            self.cost += (1 + len(data) // 12) << self.kept_tables
             self.out.append(data)
 
     def start(self, tag: str, source: str) -> None:
-        self.cost += 1 << self.kept_tables
+        # A block (paragraph, cell, item...) costs Qt a frame or a layout of its own.
+        self.cost += (5 if tag in _BLOCKS else 1) << self.kept_tables
         if tag in _VOID:
             if not (tag == "col" and self.tables and not self.tables[-1]):
                 self.out.append(source)
@@ -223,7 +227,7 @@ class _Flattener:
         if tag == "table" and self.tables:
             self.kept_tables -= self.tables.pop()
             rows, widest, _ = self.grids.pop()
-            self.cost += rows * widest
+            self.cost += 6 * rows * widest  # Qt allocates and sizes every slot of the grid
         elif tag in _LISTS and self.lists:
             self.kept_lists -= self.lists.pop()
         elif tag == "blockquote" and kept:

@@ -210,14 +210,18 @@ _WRAPPERS = [
 _TEXT = st.sampled_from(["word", "x", "&amp;", "é", " ", '<img src="cid:x" width="99999">'])
 
 
+# Each combination is cut to this size, so that repetitions of repetitions stay a mail's size.
+_MAX_PIECE = 20_000
+
+
 def _wrap(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     wrapper = st.sampled_from(_WRAPPERS)
     return st.one_of(
-        st.builds(lambda w, kids: w[0] + "".join(kids) + w[1], wrapper,
+        st.builds(lambda w, kids: (w[0] + "".join(kids) + w[1])[:_MAX_PIECE], wrapper,
                   st.lists(children, min_size=1, max_size=4)),
-        st.builds(lambda w, depth, kid: nested(w[0], w[1], depth, kid), wrapper,
+        st.builds(lambda w, depth, kid: nested(w[0], w[1], depth, kid)[:_MAX_PIECE], wrapper,
                   st.integers(2, 40), children),
-        st.builds(lambda kid, times: kid * times, children, st.integers(2, 30)),
+        st.builds(lambda kid, times: (kid * times)[:_MAX_PIECE], children, st.integers(2, 30)),
     )  # fmt: skip
 
 
