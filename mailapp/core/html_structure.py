@@ -34,7 +34,8 @@ _TABLE_PARTS = {"tbody", "thead", "tfoot", "tr", "td", "th", "caption", "colgrou
 _LISTS = {"ul", "ol", "dl", "menu", "dir"}
 _LIST_ITEMS = {"li", "dd", "dt"}
 _BLOCKS = {"p", "div", "li", "dd", "dt", "blockquote", "td", "th", "tr", "table", "pre", "h1",
-           "h2", "h3", "h4", "h5", "h6", "ul", "ol", "dl", "center", "section", "article"}  # fmt: skip
+           "h2", "h3", "h4", "h5", "h6", "ul", "ol", "dl", "center", "section",
+           "article"}  # fmt: skip
 # What a start tag implicitly closes, as the HTML5 tree builder does: the open elements it closes,
 # the elements it may reach past to find one, and how far back it looks (this tracking is
 # approximate and never needs to look far).
