@@ -85,9 +85,11 @@ def _engine(settings: Any, *, migrate: bool = True) -> Any:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    from mailapp.server.db import make_private_dir
+
     settings = _settings(args)
     try:
-        Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+        make_private_dir(Path(settings.data_dir))  # 0700: it holds every user's mail
     except OSError as exc:
         raise CliError(f"cannot create the data folder {settings.data_dir}: {exc}") from None
     _engine(settings).dispose()

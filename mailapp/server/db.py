@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -42,10 +44,11 @@ def make_engine(url: str, *, busy_timeout: float = 30.0, **kwargs: Any) -> Engin
     url = normalise_url(url)
     if url.startswith("sqlite"):
         path = make_url(url).database
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        private = Path(path) if path and path != ":memory:" else None
+        if private is not None:
+            make_private_dir(private.parent)
         engine = create_engine(url, connect_args={"timeout": busy_timeout}, **kwargs)
-        _configure_sqlite(engine, busy_timeout)
+        _configure_sqlite(engine, busy_timeout, private)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     # Modest: several workers share the server's max_connections (100 by default).
@@ -54,9 +57,41 @@ def make_engine(url: str, *, busy_timeout: float = 30.0, **kwargs: Any) -> Engin
     return create_engine(url, **kwargs)
 
 
-def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:
+def make_private_dir(folder: Path) -> None:
+    """Create `folder` and missing parents as 0700 (it holds every user's mail); existing
+    folders are left alone."""
+    missing: list[Path] = []
+    current = folder
+    while not current.exists() and current.parent != current:
+        missing.append(current)
+        current = current.parent
+    for path in reversed(missing):
+        try:
+            path.mkdir(mode=0o700)
+        except FileExistsError:  # another worker made it meanwhile
+            continue
+        os.chmod(path, 0o700)  # mkdir's mode is filtered by the umask
+
+
+def make_private(path: Path) -> None:
+    """Mode 0600 for the database and its -wal/-shm files where they are more open (SQLite
+    creates them 0644 less the umask; the -wal and -shm take the database's mode)."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        candidate = Path(f"{path}{suffix}")
+        try:
+            mode = stat.S_IMODE(candidate.stat().st_mode)
+            if mode & 0o077:
+                os.chmod(candidate, mode & 0o600)
+        except OSError:
+            continue
+
+
+def _configure_sqlite(engine: Engine, busy_timeout: float, path: Path | None = None) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        if path is not None:
+            make_private(path)  # the file exists once connected, before WAL mode makes its
+            # -wal and -shm files, which then take its mode
         # Take over transaction control from pysqlite so we can say BEGIN IMMEDIATE ourselves.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()

@@ -26,6 +26,7 @@ from mailapp.store.errors import (
     StoreNotADatabaseError,
     StoreReadOnlyError,
 )
+from mailapp.store.files import make_private
 
 # With less room than this, an I/O error is a full disk: SQLite reports failing to grow its
 # shared-memory file as SQLITE_IOERR_SHMSIZE, not SQLITE_FULL.
@@ -169,6 +170,7 @@ def keep_copy(path: Path, label: str) -> tuple[Path | None, str | None]:
                 destination = Path(f"{target}{suffix}")
                 shutil.copy2(source, destination)
                 made.append(destination)
+                make_private(destination)
     except OSError as error:
         for partial in made:
             partial.unlink(missing_ok=True)

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine, inspect, text
 
 from mailapp.store.engine import transaction
 from mailapp.store.errors import StoreNotADatabaseError, StoreTooNewError
+from mailapp.store.files import make_private
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -93,6 +94,7 @@ def backup(path: Path, revision: str) -> Path:
     source = sqlite3.connect(path)
     try:
         dest = sqlite3.connect(target)
+        make_private(target)  # it holds the same mail: 0600 before anything is written to it
         try:
             source.backup(dest)
         finally:

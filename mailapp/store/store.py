@@ -20,6 +20,7 @@ from mailapp.store.diagnose import set_aside_if_empty
 from mailapp.store.drafts import blob_id, changed_fields, draft_row, wire_fields
 from mailapp.store.engine import make_engine, probe, transaction
 from mailapp.store.errors import StoreTooNewError
+from mailapp.store.files import make_private, make_private_dir
 from mailapp.store.migrate import is_known_revision, upgrade
 from mailapp.store.outbox import outbox_row, queue_mutation
 from mailapp.store.rows import (
@@ -119,9 +120,10 @@ def open_store(path: Path) -> MailStore:
     zero-length file is set aside and a new store created: `MailStore.notices` says so.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dir(path.parent)
     notice = set_aside_if_empty(path)
     revision = probe(path)
+    make_private(path)  # before the -wal and -shm files exist, which take its mode
     if revision is not None and not is_known_revision(revision):
         raise StoreTooNewError(path, revision)
     engine = make_engine(path)

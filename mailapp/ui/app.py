@@ -79,8 +79,10 @@ def _open_profile(options: GuiOptions, cleanup: ExitStack) -> MailStore:
         profile = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="mailapp-demo-")))
     else:
         profile = paths.profile_dir()
+    from mailapp.store.files import make_private_dir  # stdlib only
+
     try:
-        profile.mkdir(parents=True, exist_ok=True)
+        make_private_dir(profile)  # 0700: the profile holds the user's mail
     except OSError as error:
         raise ProfileError(
             _tr(
