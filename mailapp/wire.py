@@ -111,6 +111,18 @@ class WireModel(BaseModel):
         return self
 
 
+def _integral(value: Any) -> Any:
+    # JSON has one number type: 5.0 is the integer 5 (JSON Schema's "integer" agrees); 5.5 and
+    # true stay refused by the strict int behind this.
+    if type(value) is float and value.is_integer():
+        return int(value)
+    return value
+
+
+# An integer a client sends.
+JsonInt = Annotated[int, BeforeValidator(_integral)]
+
+
 class ClientInput(WireModel):
     """Data a client sends: strict types (see the module docstring)."""
 
@@ -130,7 +142,7 @@ class AttachmentRef(ClientInput):
 
     name: str
     content_type: str = "application/octet-stream"
-    size: int = Field(ge=0)
+    size: JsonInt = Field(ge=0)
     blob_id: RecordId
 
 
@@ -342,7 +354,7 @@ class BlobInfo(WireModel):
 
 
 class Mutation(ClientInput):
-    mutation_id: int = Field(ge=1, le=2**62)
+    mutation_id: JsonInt = Field(ge=1, le=2**62)
     type: str
     args: dict[str, Any] = Field(default_factory=dict)
 

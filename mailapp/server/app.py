@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from mailapp.server.config import Settings
 from mailapp.server.db import make_engine, migrate
 from mailapp.server.media_types import ContentTypeMiddleware
+from mailapp.server.openapi import install_truthful_openapi
 from mailapp.server.problems import BodyLimitMiddleware, install_problem_handlers
 from mailapp.server.routes import all_routers
 from mailapp.server.upstream import worker as upstream_worker
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     install_problem_handlers(app)
+    install_truthful_openapi(app)
     for router in all_routers():
         app.include_router(router)
     if events is not None:

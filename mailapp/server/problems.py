@@ -8,11 +8,12 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from http import HTTPStatus
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, routing
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from mailapp.server.db import is_busy_error
 from mailapp.wire import PROBLEM_BASE
@@ -115,15 +116,31 @@ def _clean_errors(errors: Any) -> list[dict[str, Any]]:
     return cleaned
 
 
+def allowed_methods(app: FastAPI, request: Request) -> list[str]:
+    """Every method some route serves at the request's path."""
+    path = request.url.path
+    methods: set[str] = set()
+    # Included routers are nested; iter_route_contexts gives each route with its full path.
+    for context in routing.iter_route_contexts(app.routes):
+        regex, _format, _convertors = compile_path(context.path)
+        if regex.match(path):
+            methods |= set(context.methods or ())
+    return sorted(methods)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def on_problem(_request: Request, exc: ProblemError) -> JSONResponse:
         return exc.response()
 
     @app.exception_handler(StarletteHTTPException)
-    async def on_http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else None
         headers = dict(exc.headers) if exc.headers else None
+        if exc.status_code == 405:
+            # Starlette names only the methods of the first route matching the path; a path
+            # served by several routes (GET, PUT, PATCH, DELETE) must list all of them.
+            headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(app, request))}
         return problem_response(exc.status_code, detail=detail, headers=headers)
 
     @app.exception_handler(RequestValidationError)
