@@ -43,6 +43,10 @@ EXTERNAL_SCHEMES = frozenset({"http", "https"})
 # a 58 KB newsletter of 600 cells in tables nested 3 deep costs 106,000 and takes 0.4 s.
 LAYOUT_COST_LIMIT = 150_000
 LAYOUT_BUDGET_S = 0.5
+# Bodies beyond these sizes are not formatted at all: sanitizing 5.8 MB of HTML took 10 s here.
+# (Gmail clips HTML mail at 102 KB.) Longer text is cut, with a note, as laying it out is linear.
+MAX_HTML_CHARS = 512 * 1024
+MAX_TEXT_CHARS = 1024 * 1024
 
 
 def _addresses(addresses: list[Address]) -> str:
@@ -149,10 +153,13 @@ class ReadingPane(QTextBrowser):
             # nh3 is loaded with the first HTML message, not for the window's first paint.
             from mailapp.core.html import sanitize_html
 
+            if len(detail.html_body) > MAX_HTML_CHARS or message_id in self._too_complex:
+                self._show_as_text(detail, notes)
+                return
             allowed = message_id in self._remote_allowed or self._sender_trusted(detail)
             sanitized = sanitize_html(detail.html_body, allow_remote=allowed)
-            if sanitized.layout_cost > LAYOUT_COST_LIMIT or message_id in self._too_complex:
-                self._show_as_text(detail, sanitized.html, notes)
+            if sanitized.layout_cost > LAYOUT_COST_LIMIT:
+                self._show_as_text(detail, notes)
                 return
             body = sanitized.html
             if allowed:
@@ -172,30 +179,37 @@ class ReadingPane(QTextBrowser):
             self._set_body(detail, notes, body)
             self.document().size()  # lays the whole document out now, to time it
             if time.perf_counter() - started > self.layout_budget_s:
-                self._too_complex.add(message_id)
-                self._show_as_text(detail, sanitized.html, list(detail.notes))
+                self._show_as_text(detail, list(detail.notes))
                 return
             self.remoteBlocked.emit(blocked)
             return
         elif detail.text_body:
-            body = plain_text_html(detail.text_body)
+            body = self._plain_text_body(detail.text_body, notes)
         else:
             body = f"<p><i>{escape(self.tr('This message has no text.'))}</i></p>"
         self._set_body(detail, notes, body)
         self.remoteBlocked.emit(blocked)
 
-    def _show_as_text(self, detail: MessageDetail, sanitized_html: str, notes: list[str]) -> None:
+    def _show_as_text(self, detail: MessageDetail, notes: list[str]) -> None:
         """The budget's fallback: the sender's own text part if there is one, else the HTML's."""
         from mailapp.core.html import html_to_text
 
-        self._too_complex.add(detail.summary.id)
+        self._too_complex.add(detail.summary.id)  # never formatted again while the pane lives
         notes.append(
             self.tr("This message's formatting is too complex to show quickly; it is shown as "
                     "plain text.")
         )  # fmt: skip
-        text = detail.text_body or html_to_text(sanitized_html)
-        self._set_body(detail, notes, plain_text_html(text))
+        text = detail.text_body or html_to_text((detail.html_body or "")[:MAX_HTML_CHARS])
+        self._set_body(detail, notes, self._plain_text_body(text, notes))
         self.remoteBlocked.emit(0)  # nothing remote is shown or loadable in plain text
+
+    def _plain_text_body(self, text: str, notes: list[str]) -> str:
+        if len(text) > MAX_TEXT_CHARS:
+            text = text[:MAX_TEXT_CHARS]
+            notes.append(
+                self.tr("This message is too long to show in full; only its beginning is shown.")
+            )
+        return plain_text_html(text)
 
     def _set_body(self, detail: MessageDetail, notes: list[str], body: str) -> None:
         self.setHtml(

@@ -26,7 +26,7 @@ from mailapp.core.mime import ParsedMessage
 from mailapp.store import MailStore, open_store
 from mailapp.store.deferred_rows import MessageDetail
 from mailapp.store.rows import MessageSummary
-from mailapp.ui.reading_pane import LAYOUT_COST_LIMIT, ReadingPane
+from mailapp.ui.reading_pane import LAYOUT_COST_LIMIT, MAX_TEXT_CHARS, ReadingPane
 
 # Per message, sanitizing and showing it; the freeze this guards against took 10.7 s.
 TIME_LIMIT_S = 3.0
@@ -186,6 +186,32 @@ def test_a_layout_over_the_budget_falls_back_to_the_senders_text_and_stays_there
     assert "Other message" in pane.toPlainText() and TOO_COMPLEX not in pane.toPlainText()
     pane.show_message(detail)  # remembered: no second try at the layout
     assert TOO_COMPLEX in pane.toPlainText() and "Plain body" in pane.toPlainText()
+
+
+def test_a_huge_html_body_is_shown_as_text_at_once(
+    qtbot: QtBot, mail: tuple[MailStore, str]
+) -> None:
+    store, account_id = mail
+    row = "<tr><td><table><tr><td><p>Some news here</p><a href='https://x.example'>more</a>"
+    html = "<table>" + (row + "</td></tr></table></td></tr>") * 14_000 + "</table>"  # 1.5 MB
+    detail = _import(store, account_id, _item("Huge", html))
+    pane = _pane(qtbot, store)
+
+    assert _timed_show(pane, detail) < TIME_LIMIT_S
+    text = pane.toPlainText()
+    assert TOO_COMPLEX in text and text.count("Some news here") > 1000
+
+
+def test_a_huge_text_body_is_cut_with_a_note(qtbot: QtBot, mail: tuple[MailStore, str]) -> None:
+    store, account_id = mail
+    body = "All work and no play makes Jack a dull boy.\n" * 120_000  # 5.4 MB
+    detail = _import(store, account_id, _item("Long", "", body))
+    pane = _pane(qtbot, store)
+
+    assert _timed_show(pane, detail) < TIME_LIMIT_S
+    text = pane.toPlainText()
+    assert "only its beginning is shown" in text
+    assert MAX_TEXT_CHARS <= len(text) < MAX_TEXT_CHARS + 2_000
 
 
 # Hostile structure: elements that cost layout time when nested or repeated, closed or not.
