@@ -35,7 +35,7 @@ def _optional(module: str) -> ModuleType | None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     engine = make_engine(settings.database_url, busy_timeout=settings.sqlite_busy_timeout)
-    delivery = _optional("mailapp.server.delivery")
+    delivery = _optional("mailapp.server.delivery_app")
     events = _optional("mailapp.server.events")
 
     @contextlib.asynccontextmanager

@@ -19,7 +19,7 @@ from mailapp.server.routes.common import (
     with_etag,
 )
 from mailapp.server.routes.deps import AuthDep, EngineDep, PathId
-from mailapp.server.routes.mutations import pending_submission_exists
+from mailapp.server.routes.mutations_sending import pending_submission_exists
 from mailapp.server.routes.records import DRAFT_COLUMNS, draft_model
 from mailapp.server.routes.responses import errors
 from mailapp.wire import DraftFields, DraftList, DraftRecord

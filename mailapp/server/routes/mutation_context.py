@@ -1,0 +1,116 @@
+"""What every mutation handler shares: the per-mutation context, results and rejections.
+
+Each handler returns a `MutationResult`; raising `Rejected` rolls the mutation's savepoint back
+(see mutations.py, which applies a batch).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import Session
+
+from mailapp.server.config import Settings
+from mailapp.server.db import ModseqAllocator
+from mailapp.server.models import Mailbox, Synced, identity
+from mailapp.server.routes.records import record_dict, tombstone_dict
+from mailapp.wire import MutationResult
+
+log = logging.getLogger(__name__)
+# Mailboxes the server itself files into; the client may not destroy them.
+PROTECTED_ROLES = frozenset({"inbox", "drafts", "sent", "trash"})
+RowT = TypeVar("RowT", bound=Synced)
+
+
+class Rejected(Exception):
+    def __init__(self, reason: str, detail: str | None = None, *, shown: bool = False) -> None:
+        super().__init__(detail or reason)
+        self.reason = reason
+        # Sent to the client as the result's `detail` when it tells more than the reason
+        # (which limit, and its value).
+        self.detail = detail if shown else None
+
+
+@dataclass
+class Context:
+    session: Session
+    account_id: str
+    client_id: str
+    mutation_id: int
+    now: datetime
+    modseqs: ModseqAllocator
+    settings: Settings = field(default_factory=Settings)
+
+    def touch(self, row: Synced) -> int:
+        """Give a changed record the next modseq."""
+        modseq = self.modseqs.next()
+        row.updated_modseq = modseq
+        return modseq
+
+    def create(self, row: Synced) -> None:
+        modseq = self.modseqs.next()
+        row.created_modseq = modseq
+        row.updated_modseq = modseq
+        self.session.add(row)
+
+    def destroy(self, row: Synced) -> None:
+        row.destroyed_modseq = self.touch(row)
+
+    def load(self, model: type[RowT], record_id: str) -> RowT | None:
+        """The record if it belongs to this account (tombstones included); None for a missing
+        id and for another account's id alike."""
+        row = self.session.get(model, identity(model, self.account_id, record_id))
+        if row is None or row.account_id != self.account_id:  # type: ignore[attr-defined]
+            return None
+        return row
+
+    def id_taken_elsewhere(self, model: type[Synced], record_id: str) -> bool:
+        """Only for models keyed by id alone (submissions): for those another account's id
+        cannot be created here. Mailboxes and drafts are keyed per account and never are."""
+        row = self.session.get(model, identity(model, self.account_id, record_id))
+        return row is not None and row.account_id != self.account_id  # type: ignore[attr-defined]
+
+
+def result(
+    ctx: Context,
+    status: str,
+    row: Synced | None = None,
+    *,
+    server_record: dict[str, Any] | None = None,
+    conflict_fields: Sequence[str] | None = None,
+    reason: str | None = None,
+    detail: str | None = None,
+) -> MutationResult:
+    # Applied/merged results carry no record: the changes in the same response do.
+    if status == "conflict" and server_record is None and row is not None:
+        server_record = tombstone_dict(row.id) if row.destroyed else record_dict(row)  # type: ignore[attr-defined]
+    return MutationResult(
+        mutation_id=ctx.mutation_id,
+        status=status,  # type: ignore[arg-type]
+        server_record=server_record,
+        conflict_fields=list(conflict_fields) if conflict_fields is not None else None,
+        reason=reason,
+        detail=detail,
+    )
+
+
+def destroyed_conflict(ctx: Context, row: Synced, fields: Sequence[str]) -> MutationResult:
+    """An update to a destroyed record: shown to the user, never applied or dropped silently."""
+    return result(
+        ctx,
+        "conflict",
+        server_record=tombstone_dict(row.id),  # type: ignore[attr-defined]
+        conflict_fields=fields,
+        reason="destroyed",
+    )
+
+
+def live_mailbox(ctx: Context, mailbox_id: Any) -> Mailbox:
+    mailbox = ctx.load(Mailbox, mailbox_id) if isinstance(mailbox_id, str) else None
+    if mailbox is None or mailbox.destroyed:
+        raise Rejected("mailboxNotFound", f"No mailbox {mailbox_id!r}.")
+    return mailbox
