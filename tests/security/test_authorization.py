@@ -1,19 +1,32 @@
-"""Every route, generated from app.routes: no token -> 401, another account's token -> 404
-for the victim's ids (never their data), and the victim's data stays untouched."""
+"""The authorization matrix. Every route, generated from app.routes, against:
+
+- no token, a malformed one (empty, another scheme, junk, oversized, not ASCII), an unknown,
+  a revoked (logged out, or signed out by the administrator) and an expired token: 401 with
+  a problem document and `WWW-Authenticate: Bearer`, nothing of the victim's in the answer;
+- another account's valid token: 404 for the victim's ids, exactly like a missing record;
+
+and in every case the victim's data stays untouched."""
 
 from __future__ import annotations
 
+import base64
 import re
+import secrets
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import routing
 from fastapi.routing import APIRoute
+from sqlalchemy import update
 
 from mailapp.server.app import create_app
-from tests.server.conftest import RunningServer, User
+from mailapp.server.auth import revoke_all_tokens
+from mailapp.server.db import session_scope
+from mailapp.server.models import Token
+from tests.security.conftest import RunningServer, User
 
 
 @pytest.fixture
@@ -132,15 +145,62 @@ def victim_view(victim: User) -> dict[str, Any]:
     return {"state": changes["newState"], "changes": changes}
 
 
-def test_every_route_needs_a_token(server: RunningServer, user: User) -> None:
-    ids = victim_ids(server, user)
-    anonymous = server.client()
+def bad_credentials(server: RunningServer, owner: User) -> dict[str, dict[str, str | bytes]]:
+    """Authorization headers that must not open anything, by kind."""
+    logged_out = server.login(owner.name, owner.password)
+    assert server.client(logged_out).delete("/v1/session").status_code == 204
+    expired = server.login(owner.name, owner.password)
+    with server.engine.begin() as conn:
+        conn.execute(
+            update(Token)
+            .where(Token.revoked.is_(False))
+            .where(Token.account_id == owner.account_id)
+            .where(Token.expires_at > datetime.now(UTC) + timedelta(days=1))
+            .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
+    # Expiring touched every live token of the owner: sign in again for the ones still needed.
+    signed_out = server.login(owner.name, owner.password)
+    with session_scope(server.engine) as session:  # what `mailapp-server revoke-tokens` does
+        assert revoke_all_tokens(session, owner.account_id) >= 1
+    basic = base64.b64encode(f"{owner.name}:{owner.password}".encode()).decode()
+    return {
+        "none": {},
+        "empty": {"Authorization": ""},
+        "scheme only": {"Authorization": "Bearer"},
+        "basic with the right password": {"Authorization": f"Basic {basic}"},
+        "junk": {"Authorization": "Bearer not a token"},
+        "oversized": {"Authorization": "Bearer " + "A" * 6000},
+        "not ascii": {"Authorization": "Bearer tö✓ken".encode()},
+        "unknown": {"Authorization": f"Bearer {secrets.token_urlsafe(32)}"},
+        "logged out": {"Authorization": f"Bearer {logged_out}"},
+        "expired": {"Authorization": f"Bearer {expired}"},
+        "signed out by the administrator": {"Authorization": f"Bearer {signed_out}"},
+    }
+
+
+def test_every_route_refuses_every_bad_token(server: RunningServer) -> None:
+    victim = server.new_user("victim")
+    ids = victim_ids(server, victim)
+    before = victim_view(victim)
+    owner = server.new_user("owner")  # whose revoked and expired tokens are tried
     routes = [r for r in api_routes(server) if r not in PUBLIC]
     assert len(routes) >= 15
-    for method, path in routes:
-        status, body = send(anonymous, request_for(method, path, ids))
-        assert status == 401, (method, path, status, body)
-        assert "Victim secret" not in body
+    tried = 0
+    for kind, headers in bad_credentials(server, owner).items():
+        client = server.client()
+        for method, path in routes:
+            request = request_for(method, path, ids)
+            request["headers"] = {**request["headers"], **headers}
+            with client.stream(**request) as response:
+                body = response.read().decode("utf-8", "replace")
+                where = (kind, method, path, response.status_code, body[:200])
+                assert response.status_code == 401, where
+                assert response.headers["content-type"] == "application/problem+json", where
+                assert response.headers["www-authenticate"].lower().startswith("bearer"), where
+                assert "Victim secret" not in body and ids["draft_id"] not in body, where
+            tried += 1
+    assert tried >= len(routes) * 11
+    assert victim_view(victim) == before
 
 
 def test_other_accounts_ids_are_not_found(
