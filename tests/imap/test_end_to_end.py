@@ -91,6 +91,26 @@ def test_mail_appended_upstream_reaches_a_headless_client(
 
         done = mailapp("sync", "--profile", str(profile), "--once", keyring_file=keys)
         assert done.returncode == headless.EXIT_OK, done.stdout + done.stderr
+
+        # Read in mailapp (through the REST API) → \Seen upstream, without waiting for a poll.
+        api = server.client(server.login("alice", "alice-password"))
+        with session_scope(server.engine, write=False) as session:
+            email_id = session.scalar(
+                select(Email.id).where(Email.subject == "after message 2: status report ✓")
+            )
+        etag = api.get(f"/v1/messages/{email_id}").headers["ETag"]
+        answer = api.patch(
+            f"/v1/messages/{email_id}", json={"addKeywords": ["$seen"]}, headers={"If-Match": etag}
+        )
+        assert answer.status_code == 200, answer.text
+        deadline = time.monotonic() + WAIT
+        flags: tuple[bytes, ...] = ()
+        while time.monotonic() < deadline and b"\\Seen" not in flags:
+            with mail_user.connect() as client:
+                client.select_folder("INBOX", readonly=True)
+                flags = client.get_flags([2])[2]
+            time.sleep(0.1)
+        assert b"\\Seen" in flags
     with open_store(profile / "mail.sqlite3") as store:
         ((account, _email),) = store.accounts()
         inbox = store.mailbox_by_role(account, "inbox")

@@ -1,4 +1,4 @@
-"""Tables of the upstream connector (revision 0003).
+"""Tables of the upstream connector (revisions 0003 and 0006).
 
 `upstream_message` is the map from an IMAP message (folder, UIDVALIDITY, UID) to the server's
 email: the import resumes from it and never fetches a UID it already holds, and a UIDVALIDITY
@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     ForeignKey,
@@ -20,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -94,3 +97,8 @@ class UpstreamMessage(Base):
     header_sha: Mapped[str] = mapped_column(String(64))
     has_body: Mapped[bool] = mapped_column(Boolean, default=False)
     size: Mapped[int] = mapped_column(Integer, default=0)
+    # The keywords both sides agreed on at the last reconciliation (the merge base), and the
+    # email's updated_modseq then: an email changed here since (a higher modseq) has changes
+    # to write back upstream (revision 0006).
+    keywords: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    synced_modseq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")

@@ -15,20 +15,20 @@ where it stopped and fetches no UID twice. Per folder:
 
 from __future__ import annotations
 
-import collections
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from imapclient import IMAPClient
-from sqlalchemy import delete, select, update
+from sqlalchemy import case, delete, select, update
 from sqlalchemy.engine import Engine
 
 from mailapp.server.db import ModseqAllocator, session_scope
-from mailapp.server.models import Email
 from mailapp.server.upstream import imap, records
 from mailapp.server.upstream.folders import map_folders
 from mailapp.server.upstream.models import UpstreamFolder, UpstreamMessage
+from mailapp.server.upstream.remap import emails_by_id, merge_upstream_flags, remap_folder
+from mailapp.server.upstream.writeback import push_keywords
 
 HEADER_ITEMS = ("UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE", "BODY.PEEK[HEADER]")
 STATUS_ITEMS = (b"UIDVALIDITY", b"UIDNEXT", b"MESSAGES")
@@ -43,6 +43,8 @@ class SyncStats:
     expunged: int = 0
     remapped: int = 0  # kept their email across a UIDVALIDITY change
     skipped_folders: int = 0  # unchanged since the last sync (STATUS only)
+    written_back: int = 0  # keyword changes made here, stored upstream
+    refused_writes: int = 0  # refused (changed upstream meanwhile): merged, then retried
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,7 @@ class AccountSync:
         )
         if unchanged:
             self.stats.skipped_folders += 1
+            self._push(folder, highest)
             return
         selected = self.client.select_folder(folder.name, readonly=True)
         uidvalidity = int(selected[b"UIDVALIDITY"])
@@ -129,13 +132,22 @@ class AccountSync:
         if folder.uidvalidity is None:
             self._set_folder(folder, uidvalidity=uidvalidity)
         elif folder.uidvalidity != uidvalidity:
-            self._remap(folder, uidvalidity)
+            remap_folder(self, folder, uidvalidity)
         else:
             self._changes(folder)
+            # Merged up to `highest`: anything changed upstream after that is refused.
+            self._push(folder, highest)
         self._new_messages(folder)
         # Every UID below the UIDNEXT seen at SELECT was considered (imported or gone).
         selected_next = int(selected.get(b"UIDNEXT") or folder.uidnext)
         self._set_folder(folder, highestmodseq=highest, uidnext=max(folder.uidnext, selected_next))
+
+    def _push(self, folder: UpstreamFolder, highest: int | None) -> None:
+        written, refused = push_keywords(
+            self.engine, self.client, folder, highest if self.condstore else None
+        )
+        self.stats.written_back += written
+        self.stats.refused_writes += refused
 
     def _set_folder(self, folder: UpstreamFolder, **values: Any) -> None:
         with session_scope(self.engine) as session:
@@ -185,6 +197,8 @@ class AccountSync:
                             header_sha=records.header_sha(header),
                             has_body=False,
                             size=int(data.get(b"RFC822.SIZE") or 0),
+                            keywords=email.keywords,
+                            synced_modseq=email.updated_modseq,
                         )
                     )
                 session.execute(
@@ -228,14 +242,25 @@ class AccountSync:
         with session_scope(self.engine) as session:
             alloc = ModseqAllocator(session, self.account_id)
             ids = {known[uid] for uid in gone} | {known[uid] for uid in flags}
-            emails = (
-                {e.id: e for e in session.scalars(select(Email).where(Email.id.in_(ids)))}
-                if len(ids) <= 10_000
-                else self._emails_in_chunks(session, ids)
+            emails = emails_by_id(session, ids)
+            rows = (
+                {
+                    row.uid: row
+                    for row in session.scalars(
+                        select(UpstreamMessage).where(
+                            UpstreamMessage.folder_id == folder.id,
+                            UpstreamMessage.uid.in_(sorted(flags)),
+                        )
+                    )
+                }
+                if flags
+                else {}
             )
             for uid, keywords in flags.items():
-                email = emails.get(known[uid])
-                if email is not None and records.set_keywords(alloc, email, keywords):
+                email, row = emails.get(known[uid]), rows.get(uid)
+                if email is None or row is None:
+                    continue
+                if merge_upstream_flags(alloc, email, row, keywords):
                     self.stats.flag_changes += 1
             for uid in gone:
                 email = emails.get(known[uid])
@@ -251,78 +276,6 @@ class AccountSync:
                 )
             alloc.finish()
         self._batch_done("changes", len(flags) + len(gone))
-
-    @staticmethod
-    def _emails_in_chunks(session: Any, ids: set[str]) -> dict[str, Email]:
-        found: dict[str, Email] = {}
-        ordered = sorted(ids)
-        for start in range(0, len(ordered), 5000):
-            chunk = ordered[start : start + 5000]
-            found.update(
-                {e.id: e for e in session.scalars(select(Email).where(Email.id.in_(chunk)))}
-            )
-        return found
-
-    def _remap(self, folder: UpstreamFolder, uidvalidity: int) -> None:
-        """UIDVALIDITY changed: keep the emails whose message is still there (by header hash)."""
-        uids = sorted(int(u) for u in self.client.search(["ALL"]))
-        remote: dict[int, tuple[str, list[str]]] = {}
-        for start in range(0, len(uids), self.limits.header_batch):
-            batch = uids[start : start + self.limits.header_batch]
-            fetched = imap.uid_fetch(
-                self.client, imap.uid_set(batch), ["UID", "FLAGS", "BODY.PEEK[HEADER]"]
-            )
-            for uid, data in fetched.items():
-                header = bytes(data.get(b"BODY[HEADER]") or b"")
-                remote[uid] = (
-                    records.header_sha(header),
-                    imap.keywords_of(data.get(b"FLAGS") or ()),
-                )
-        with session_scope(self.engine) as session:
-            alloc = ModseqAllocator(session, self.account_id)
-            old = list(
-                session.scalars(
-                    select(UpstreamMessage).where(UpstreamMessage.folder_id == folder.id)
-                )
-            )
-            by_sha: dict[str, list[UpstreamMessage]] = collections.defaultdict(list)
-            for row in old:
-                by_sha[row.header_sha].append(row)
-            session.execute(delete(UpstreamMessage).where(UpstreamMessage.folder_id == folder.id))
-            emails = self._emails_in_chunks(session, {row.email_id for row in old})
-            for uid, (sha, keywords) in sorted(remote.items()):
-                candidates = by_sha.get(sha)
-                if not candidates:
-                    continue  # imported by _new_messages after this
-                match = candidates.pop()
-                session.add(
-                    UpstreamMessage(
-                        folder_id=folder.id,
-                        uid=uid,
-                        email_id=match.email_id,
-                        header_sha=sha,
-                        has_body=match.has_body,
-                        size=match.size,
-                    )
-                )
-                email = emails.get(match.email_id)
-                if email is not None:
-                    records.set_keywords(alloc, email, keywords)
-                self.stats.remapped += 1
-            for rows in by_sha.values():
-                for row in rows:
-                    email = emails.get(row.email_id)
-                    if email is not None:
-                        records.destroy(alloc, email)
-                        self.stats.expunged += 1
-            session.execute(
-                update(UpstreamFolder)
-                .where(UpstreamFolder.id == folder.id)
-                .values(uidvalidity=uidvalidity, uidnext=1, highestmodseq=None)
-            )
-            alloc.finish()
-        folder.uidvalidity, folder.uidnext, folder.highestmodseq = uidvalidity, 1, None
-        self._batch_done("remap", len(remote))
 
     # -- bodies ----------------------------------------------------------------------------
 
@@ -365,22 +318,28 @@ class AccountSync:
             with session_scope(self.engine) as session:
                 alloc = ModseqAllocator(session, self.account_id)
                 done = []
-                emails = self._emails_in_chunks(session, {email_id for _, email_id in batch})
+                emails = emails_by_id(session, {email_id for _, email_id in batch})
                 for uid, email_id in batch:
                     data = fetched.get(uid)
                     raw = data.get(b"BODY[]") if data else None
                     email = emails.get(email_id)
                     if raw is None or email is None or email.destroyed_modseq is not None:
                         continue
+                    was = email.updated_modseq
                     records.fill_body(alloc, email, bytes(raw))
-                    done.append(uid)
-                if done:
+                    done.append((uid, was, email.updated_modseq))
+                for uid, was, now in done:
+                    # A keyword change made here meanwhile stays pending for write-back.
                     session.execute(
                         update(UpstreamMessage)
-                        .where(
-                            UpstreamMessage.folder_id == folder.id, UpstreamMessage.uid.in_(done)
+                        .where(UpstreamMessage.folder_id == folder.id, UpstreamMessage.uid == uid)
+                        .values(
+                            has_body=True,
+                            synced_modseq=case(
+                                (UpstreamMessage.synced_modseq == was, now),
+                                else_=UpstreamMessage.synced_modseq,
+                            ),
                         )
-                        .values(has_body=True)
                     )
                 alloc.finish()
             self._batch_done("bodies", len(fetched))

@@ -31,6 +31,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.engine import Engine
 
 from mailapp.server.db import session_scope
+from mailapp.server.models import Account
 from mailapp.server.scheduler import retry_delay
 from mailapp.server.upstream import secrets
 from mailapp.server.upstream.idle import IdleWatcher
@@ -59,6 +60,9 @@ class Owned:
     failures: int = 0
     watcher: IdleWatcher | None = None
     state: str = ""
+    # The account's modseq after our last sync: a higher one means a change made here (a
+    # client marked something read) that may need writing back, so the account is due.
+    modseq: int | None = None
 
 
 @dataclass
@@ -80,6 +84,7 @@ class UpstreamWorker:
     owned: dict[str, Owned] = field(default_factory=dict)
     _due_now: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _renewed_at: float = float("-inf")
 
     # -- the loop body ---------------------------------------------------------------------
 
@@ -96,6 +101,7 @@ class UpstreamWorker:
         now = self.monotonic()
         with self._lock:
             woken, self._due_now = self._due_now, set()
+        woken |= self._changed_here()
         done = 0
         for upstream_id, owned in list(self.owned.items()):
             if upstream_id not in woken and owned.next_due > now:
@@ -134,12 +140,29 @@ class UpstreamWorker:
             )
         else:
             owned.failures = 0
+            owned.modseq = self._modseqs([upstream_id]).get(upstream_id)
             delay = self.poll_interval
             if self.idle and (owned.watcher is None or not owned.watcher.alive):
                 self._start_watcher(key, upstream_id, owned)
         owned.next_due = self.monotonic() + delay
         owned.state = state
         return 1 if stats is not None and (stats.headers or stats.bodies) else 0
+
+    def _modseqs(self, ids: list[str]) -> dict[str, int]:
+        with session_scope(self.engine, write=False) as session:
+            rows = session.execute(
+                select(UpstreamAccount.id, Account.modseq)
+                .join(Account, Account.id == UpstreamAccount.account_id)
+                .where(UpstreamAccount.id.in_(ids))
+            ).all()
+        return {upstream_id: int(modseq) for upstream_id, modseq in rows}
+
+    def _changed_here(self) -> set[str]:
+        known = [i for i, owned in self.owned.items() if owned.modseq is not None]
+        if not known:
+            return set()
+        current = self._modseqs(known)
+        return {i for i in known if current.get(i, 0) > (self.owned[i].modseq or 0)}
 
     def _state(self, upstream_id: str) -> str | None:
         with session_scope(self.engine, write=False) as session:
@@ -171,12 +194,17 @@ class UpstreamWorker:
     def _renew(self) -> None:
         if not self.owned:
             return
-        with session_scope(self.engine) as session:
-            session.execute(
-                update(UpstreamAccount)
-                .where(UpstreamAccount.lease_owner == self.owner)
-                .values(lease_until=self._until())
-            )
+        # Woken by every commit (write-back must be prompt): the lease is written a few times
+        # per lifetime only; whether we still hold it is read on every tick.
+        if self.monotonic() - self._renewed_at >= self.lease_seconds / 6:
+            self._renewed_at = self.monotonic()
+            with session_scope(self.engine) as session:
+                session.execute(
+                    update(UpstreamAccount)
+                    .where(UpstreamAccount.lease_owner == self.owner)
+                    .values(lease_until=self._until())
+                )
+        with session_scope(self.engine, write=False) as session:
             still = dict(
                 session.execute(
                     select(UpstreamAccount.id, UpstreamAccount.state).where(
@@ -285,6 +313,10 @@ async def start_background(app: Any) -> None:
     worker.wake = wake
     app.state.upstream_worker = worker
     app.state.upstream_loop = background
+    bus = getattr(app.state, "change_bus", None)
+    if bus is not None:
+        # A change made here (a client marked mail read) is written back upstream promptly.
+        bus.add_listener(background.wake)
     background.start()
 
 

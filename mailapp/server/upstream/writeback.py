@@ -1,0 +1,126 @@
+"""Write-back of keyword changes made in mailapp (read, flagged, labels) to the upstream.
+
+There is no separate queue to lose: the pending work is the difference, kept in the database,
+between an email's keywords and the keywords last reconciled with the upstream
+(`upstream_message.keywords`), for every email changed here since (`updated_modseq` above
+`synced_modseq`). A crash at any point leaves that difference in place and the next sync
+writes it again; `+FLAGS`/`-FLAGS` are idempotent, so nothing is applied twice in effect.
+
+With CONDSTORE the STORE carries `UNCHANGEDSINCE` the HIGHESTMODSEQ this sync merged up to:
+a message changed upstream meanwhile is refused (`MODIFIED`), stays pending, and the next sync
+merges the other client's change first (`merge_keywords`), as for another device's change.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from imapclient import IMAPClient
+from sqlalchemy import select, update
+from sqlalchemy.engine import Engine
+
+from mailapp.server.db import session_scope
+from mailapp.server.models import Email
+from mailapp.server.upstream import imap
+from mailapp.server.upstream.models import UpstreamFolder, UpstreamMessage
+
+_MODIFIED = re.compile(rb"\[MODIFIED ([0-9:,]+)\]")
+STORE_CHUNK = 500
+
+
+def merge_keywords(base: Iterable[str], local: Iterable[str], upstream: Iterable[str]) -> set[str]:
+    """Three-way merge of keyword sets: each side's additions and removals since `base` apply;
+    a keyword one side added and the other removed is kept (nothing is silently lost)."""
+    base_set, local_set, up_set = set(base), set(local), set(upstream)
+    added = (local_set - base_set) | (up_set - base_set)
+    removed = (base_set - local_set) | (base_set - up_set)
+    return (base_set - removed) | added
+
+
+def imap_flag(keyword: str) -> str:
+    flag = imap.KEYWORD_FLAGS.get(keyword)
+    return flag.decode() if flag is not None else keyword
+
+
+def uid_store(
+    client: IMAPClient,
+    uids: list[int],
+    sign: str,
+    keywords: Iterable[str],
+    unchangedsince: int | None,
+) -> set[int]:
+    """`UID STORE uids [(UNCHANGEDSINCE n)] ±FLAGS.SILENT (...)`; the UIDs refused as MODIFIED."""
+    conn = client._imap  # imapclient has no UNCHANGEDSINCE; see imap.py
+    args: list[Any] = ["UID", "STORE", imap.uid_set(uids).encode("ascii")]
+    if unchangedsince is not None:
+        args.append(f"(UNCHANGEDSINCE {unchangedsince})")
+    args.append(f"{sign}FLAGS.SILENT")
+    args.append("(" + " ".join(imap_flag(k) for k in sorted(keywords)) + ")")
+    tag = conn._command(*args)
+    typ, data = conn._command_complete("STORE", tag)
+    client._checkok("store", typ, data)
+    # CONDSTORE servers report the new MODSEQs even for .SILENT; they are not ours to keep.
+    conn.untagged_responses.pop("FETCH", None)
+    text = b" ".join(d for d in data if isinstance(d, bytes))
+    found = _MODIFIED.search(text)
+    return set(imap.parse_uid_set(found.group(1).decode())) if found else set()
+
+
+def push_keywords(
+    engine: Engine,
+    client: IMAPClient,
+    folder: UpstreamFolder,
+    unchangedsince: int | None,
+) -> tuple[int, int]:
+    """Write pending keyword changes of one folder upstream; (written, refused as MODIFIED)."""
+    with session_scope(engine, write=False) as session:
+        rows = session.execute(
+            select(
+                UpstreamMessage.id,
+                UpstreamMessage.uid,
+                UpstreamMessage.keywords,
+                Email.keywords,
+                Email.updated_modseq,
+            )
+            .join(Email, Email.id == UpstreamMessage.email_id)
+            .where(
+                UpstreamMessage.folder_id == folder.id,
+                Email.updated_modseq > UpstreamMessage.synced_modseq,
+                Email.destroyed_modseq.is_(None),
+                # Moved or deleted here: not written back yet (see docs/architecture.md).
+                Email.mailbox_id == folder.mailbox_id,
+            )
+        ).all()
+    if not rows:
+        return 0, 0
+    groups: dict[tuple[tuple[str, ...], tuple[str, ...]], list[int]] = defaultdict(list)
+    settled: list[dict[str, Any]] = []
+    for row_id, uid, upstream_kw, email_kw, modseq in rows:
+        add = tuple(sorted(set(email_kw or []) - set(upstream_kw or [])))
+        remove = tuple(sorted(set(upstream_kw or []) - set(email_kw or [])))
+        if add or remove:
+            groups[(add, remove)].append(int(uid))
+        settled.append({"rid": row_id, "uid": int(uid), "kw": sorted(email_kw or []), "ms": modseq})
+    refused: set[int] = set()
+    if groups:
+        client.select_folder(folder.name)  # read-write
+        for (add, remove), uids in groups.items():
+            for start in range(0, len(uids), STORE_CHUNK):
+                chunk = uids[start : start + STORE_CHUNK]
+                if add:
+                    refused |= uid_store(client, chunk, "+", add, unchangedsince)
+                if remove:
+                    refused |= uid_store(client, chunk, "-", remove, unchangedsince)
+    done = [item for item in settled if item["uid"] not in refused]
+    if done:
+        with session_scope(engine) as session:
+            for item in done:
+                session.execute(
+                    update(UpstreamMessage)
+                    .where(UpstreamMessage.id == item["rid"])
+                    .values(keywords=item["kw"], synced_modseq=item["ms"])
+                )
+    return len(done), len(refused)
