@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from PySide6.QtCore import QUrl
 from PySide6.QtWidgets import QApplication, QWidget
+from sqlalchemy import event
 
 from mailapp.core.addresses import Address
 from mailapp.store import DraftInput, MailStore
@@ -100,6 +101,25 @@ def make_conflict(laptop: Device, phone: Device) -> None:
     )  # fmt: skip
     sync_once(phone)
     sync_once(laptop)
+
+
+def fill_disk(store: MailStore) -> Callable[[], None]:
+    """A full disk as SQLite sees it (the file may not grow by a page); returns "free space"."""
+    engine = store._engine
+    with engine.connect() as conn:
+        pages = int(conn.exec_driver_sql("PRAGMA page_count").scalar() or 0)
+
+    def limit(dbapi_connection: object, _record: object) -> None:
+        dbapi_connection.execute(f"PRAGMA max_page_count = {pages}")  # type: ignore[attr-defined]
+
+    engine.dispose()
+    event.listen(engine, "connect", limit)
+
+    def free() -> None:
+        event.remove(engine, "connect", limit)
+        engine.dispose()
+
+    return free
 
 
 def attach(window: MainWindow, store: MailStore, account_id: str) -> SyncController:
@@ -205,6 +225,19 @@ def main(argv: list[str] | None = None) -> int:
         )  # fmt: skip
         save(app, question, folder, "10-misleading-link")
         question.close()
+
+        # A full disk under an open composer: it says so, keeps the text and offers a file.
+        stuck = open_composer(laptop.store, laptop.account_id, parent=window)
+        stuck.to_field.setText("Bob Okafor <bob@example.org>")
+        stuck.subject_field.setText("Minutes of the board meeting")
+        stuck.save()
+        free_space = fill_disk(laptop.store)
+        stuck.body.setPlainText("Present: all five members.\n" * 2000)
+        stuck.close()  # refused: the text is stored nowhere
+        save(app, stuck, folder, "11-composer-disk-full")
+        free_space()
+        stuck.save()
+        stuck.close()
         window.close()
     return 0
 

@@ -79,12 +79,14 @@ class UnsavedBar(QFrame):
 
     def show_reason(self, reason: str, *, closing: bool) -> None:
         self.reason = reason
-        text = self.tr(
-            "This message is not saved: {reason}. Mail tries again every few seconds and keeps "
-            "this window open until it is saved. To keep a copy elsewhere now, save it as a file."
-        ).format(reason=reason)
         if closing:
-            text = self.tr("The window stays open: its text is stored nowhere else.") + " " + text
+            first = self.tr(
+                "This window stays open: its latest text is not saved anywhere yet ({reason})."
+            ).format(reason=reason)
+        else:
+            first = self.tr("The latest changes are not saved: {reason}.").format(reason=reason)
+        then = self.tr("Mail tries again every few seconds. To keep a copy now, save it as a file.")
+        text = f"{first} {then}"
         self.message.setText(text)
         self.show()
 
