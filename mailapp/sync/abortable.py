@@ -5,6 +5,10 @@ app or switching to "work offline" must not wait that long, so the session remem
 sockets and `abort()` shuts them down: the blocked read returns immediately with a connection
 error, which the API client reports as OfflineError. While aborted, new requests fail before
 any byte goes out, so "work offline" really makes no network requests.
+
+The same cut bounds each request in time (`deadline`): a read timeout restarts with every byte,
+so a server that drips a byte now and then would otherwise hold a request for as long as it
+likes.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import contextlib
 import socket
 import threading
 import weakref
+from collections.abc import Iterator
 from typing import Any
 
 import requests
@@ -25,9 +30,48 @@ class AbortedError(requests.exceptions.ConnectionError):
     """The request was cut off on purpose (shutdown or "work offline")."""
 
 
+class Watch:
+    """One request's deadline: once it passes, the connections the request uses are cut."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expired = False
+        self._lock = threading.Lock()
+        self._connections: list[HTTPConnection] = []
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def attach(self, connection: HTTPConnection) -> None:
+        with self._lock:
+            self._connections.append(connection)
+            expired = self.expired
+        if expired:
+            raise AbortedError("the request ran out of time")
+
+    def start(self) -> None:
+        self._timer.start()
+
+    def stop(self) -> None:
+        self._timer.cancel()
+
+    def check(self, connection: HTTPConnection) -> None:
+        """After a connect that the deadline overtook: cut it at once."""
+        if self.expired and connection.sock is not None:
+            _cut(connection.sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            connections = list(self._connections)
+        for connection in connections:
+            if connection.sock is not None:  # read now: it may have connected meanwhile
+                _cut(connection.sock)
+
+
 class _Registry:
     def __init__(self) -> None:
         self.aborted = False
+        self.current = threading.local()  # .watch: the calling thread's request deadline
         self._lock = threading.Lock()
         # The sockets themselves: a response read to its end after "Connection: close" still
         # holds its socket when the connection object has already let go of it.
@@ -64,6 +108,17 @@ def _pool_classes(registry: _Registry) -> dict[str, type[HTTPConnectionPool]]:
                 super().connect()
                 if self.sock is not None:
                     registry.add(self.sock)
+                watch: Watch | None = getattr(registry.current, "watch", None)
+                if watch is not None:
+                    watch.check(self)
+
+            def request(self, *args: Any, **kwargs: Any) -> Any:
+                # Also a pooled connection, which does not connect again, joins the request's
+                # deadline here.
+                watch: Watch | None = getattr(registry.current, "watch", None)
+                if watch is not None:
+                    watch.attach(self)
+                return super().request(*args, **kwargs)
 
         return Tracking
 
@@ -108,6 +163,19 @@ class AbortableSession(requests.Session):
     def abort(self) -> None:
         """From any thread: cut open connections and refuse new requests until `resume()`."""
         self._registry.abort()
+
+    @contextlib.contextmanager
+    def deadline(self, seconds: float) -> Iterator[Watch]:
+        """Requests this thread makes inside the block are cut once `seconds` have passed,
+        however steadily the server trickles bytes; the Watch says whether that happened."""
+        watch = Watch(seconds)
+        self._registry.current.watch = watch
+        watch.start()
+        try:
+            yield watch
+        finally:
+            watch.stop()
+            self._registry.current.watch = None
 
     def resume(self) -> None:
         """Allow requests again (the cut connections are dropped from the pool)."""

@@ -2,6 +2,8 @@
 
 Every response is size-capped while it streams in and validated against the shared wire
 schemas, so garbage from the server becomes a ProtocolError before anything touches the store.
+Every request has a total deadline besides its connect and read timeouts (which restart with
+each byte): a server that trickles its answer cannot hold a call longer than that.
 The client never retries: the scheduler owns retrying and backoff.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -17,6 +20,7 @@ import requests
 from pydantic import BaseModel, ValidationError
 
 from mailapp import wire
+from mailapp.sync.abortable import AbortableSession, Watch
 from mailapp.sync.errors import (
     AuthError,
     OfflineError,
@@ -32,6 +36,10 @@ log = logging.getLogger(__name__)
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 PROBE_TIMEOUT = 2.0
+# Total time for one request, answer included. API answers are small (a sync page is capped);
+# raw messages, attachments and blobs may be large over a slow link, so they get longer.
+TOTAL_TIMEOUT = 120.0
+TRANSFER_TIMEOUT = 600.0
 _PROBLEM = wire.PROBLEM_BASE
 
 
@@ -76,23 +84,31 @@ class ApiClient:
         allow_insecure_http: bool = False,
         connect_timeout: float = 5.0,
         read_timeout: float = 30.0,
+        total_timeout: float = TOTAL_TIMEOUT,
+        transfer_timeout: float = TRANSFER_TIMEOUT,
         max_response_bytes: int = 64 << 20,
         session: requests.Session | None = None,
     ) -> None:
         self.base_url = check_url(base_url, allow_insecure_http=allow_insecure_http)
         self.token = token
         self.timeout = (connect_timeout, read_timeout)
+        self.total_timeout = total_timeout
+        self.transfer_timeout = transfer_timeout
         self.max_response_bytes = max_response_bytes
-        self._session = session or requests.Session()
+        # An AbortableSession can cut a request off, which the total deadline needs; it trusts
+        # no environment proxy either (loopback and explicit servers only: tokens stay here).
+        self._session = session or AbortableSession()
         self._owns_session = session is None
-        if self._owns_session:
-            # Loopback and explicit servers only: an environment proxy must not see tokens.
-            self._session.trust_env = False
 
     def __repr__(self) -> str:  # never show the token
         return f"ApiClient({self.base_url!r})"
 
     # -- plumbing ---------------------------------------------------------------------------
+
+    def _deadline(self, seconds: float) -> AbstractContextManager[Watch | None]:
+        if isinstance(self._session, AbortableSession):
+            return self._session.deadline(seconds)
+        return nullcontext()  # a caller's plain session: connect and read timeouts only
 
     def _send(
         self,
@@ -104,7 +120,34 @@ class ApiClient:
         headers: dict[str, str] | None = None,
         params: dict[str, Any] | None = None,
         timeout: tuple[float, float] | None = None,
+        total: float | None = None,
         auth: bool = True,
+    ) -> tuple[requests.Response, bytes]:
+        limit = total if total is not None else self.total_timeout
+        with self._deadline(limit) as watch:
+            try:
+                response, body = self._exchange(
+                    method, path, json_body, data, headers, params, timeout, auth
+                )
+            except (OfflineError, ProtocolError):
+                if watch is not None and watch.expired:
+                    raise OfflineError(
+                        f"{self.base_url} did not finish answering within {limit:g} s."
+                    ) from None
+                raise
+        self._raise_for_status(response, body)
+        return response, body
+
+    def _exchange(
+        self,
+        method: str,
+        path: str,
+        json_body: Any,
+        data: bytes | None,
+        headers: dict[str, str] | None,
+        params: dict[str, Any] | None,
+        timeout: tuple[float, float] | None,
+        auth: bool,
     ) -> tuple[requests.Response, bytes]:
         all_headers = {"Accept": "application/json", **(headers or {})}
         if auth and self.token:
@@ -140,7 +183,6 @@ class ApiClient:
             raise OfflineError(f"Cannot reach {self.base_url} ({type(exc).__name__}).") from None
         with response:
             body = self._read_capped(response)
-        self._raise_for_status(response, body)
         return response, body
 
     def _read_capped(self, response: requests.Response) -> bytes:
@@ -245,7 +287,13 @@ class ApiClient:
     def probe(self) -> bool:
         """True when the server answered at all (any HTTP status); cheap, short timeout."""
         try:
-            self._send("GET", "/v1/session", timeout=(PROBE_TIMEOUT, PROBE_TIMEOUT), auth=False)
+            self._send(
+                "GET",
+                "/v1/session",
+                timeout=(PROBE_TIMEOUT, PROBE_TIMEOUT),
+                total=2 * PROBE_TIMEOUT,
+                auth=False,
+            )
         except OfflineError:
             return False
         except SyncError:
@@ -281,19 +329,24 @@ class ApiClient:
         return self._get(wire.MessageBody, f"/v1/messages/{email_id}/body")
 
     def message_raw(self, email_id: str) -> bytes:
-        return self._send("GET", f"/v1/messages/{email_id}/raw")[1]
+        return self._send("GET", f"/v1/messages/{email_id}/raw", total=self.transfer_timeout)[1]
 
     def attachment(self, email_id: str, part_id: str) -> bytes:
-        return self._send("GET", f"/v1/messages/{email_id}/attachments/{part_id}")[1]
+        path = f"/v1/messages/{email_id}/attachments/{part_id}"
+        return self._send("GET", path, total=self.transfer_timeout)[1]
 
     def upload_blob(self, data: bytes, content_type: str) -> wire.BlobInfo:
         _response, body = self._send(
-            "POST", "/v1/blobs", data=data, headers={"Content-Type": content_type}
+            "POST",
+            "/v1/blobs",
+            data=data,
+            headers={"Content-Type": content_type},
+            total=self.transfer_timeout,
         )
         return self._parse(wire.BlobInfo, body)
 
     def blob(self, blob_id: str) -> bytes:
-        return self._send("GET", f"/v1/blobs/{blob_id}")[1]
+        return self._send("GET", f"/v1/blobs/{blob_id}", total=self.transfer_timeout)[1]
 
     def close(self) -> None:
         if self._owns_session:
