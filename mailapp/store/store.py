@@ -705,44 +705,6 @@ class MailStore:
         synced = None if row.last_sync_at is None else codec.from_micros(row.last_sync_at)
         return row.state, synced
 
-    def set_sync_state(self, account_id: str, state: str) -> None:
-        with self._write() as conn:
-            conn.execute(
-                update(sync_state)
-                .where(sync_state.c.account_id == account_id)
-                .values(state=state, last_sync_at=codec.now_micros())
-            )
-
-    def add_conflict(
-        self,
-        account_id: str,
-        record_type: str,
-        record_id: str,
-        *,
-        mutation_id: int | None,
-        base: Any,
-        local: Any,
-        server: Any,
-    ) -> str:
-        conflict_id = str(uuid.uuid4())
-        with self._write() as conn:
-            conn.execute(
-                insert(conflicts).values(
-                    id=conflict_id,
-                    account_id=account_id,
-                    mutation_id=mutation_id,
-                    record_type=record_type,
-                    record_id=record_id,
-                    base=codec.dumps(base),
-                    local=codec.dumps(local),
-                    server=codec.dumps(server),
-                    state="open",
-                    created_at=codec.now_micros(),
-                )
-            )
-        self._notify(ChangeSet(outbox=True))
-        return conflict_id
-
     def open_conflicts(self, account_id: str | None = None) -> list[ConflictRow]:
         query = (
             select(conflicts).where(conflicts.c.state == "open").order_by(conflicts.c.created_at)
@@ -765,12 +727,3 @@ class MailStore:
                 )
                 for r in conn.execute(query)
             ]
-
-    def resolve_conflict(self, conflict_id: str) -> None:
-        with self._write() as conn:
-            conn.execute(
-                update(conflicts)
-                .where(conflicts.c.id == conflict_id)
-                .values(state="resolved", resolved_at=codec.now_micros())
-            )
-        self._notify(ChangeSet(outbox=True))

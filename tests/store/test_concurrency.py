@@ -8,6 +8,7 @@ from pathlib import Path
 
 from mailapp.store import MailStore, open_store
 from mailapp.store.importer import BATCH_SIZE
+from tests.conflicts import add_conflict, resolve_conflict, set_sync_state
 from tests.store.conftest import Recorder, add_messages, mailbox_id, make_message
 
 
@@ -81,8 +82,9 @@ def test_sync_bookkeeping_survives_reopen(store_path: Path) -> None:
     with open_store(store_path) as store:
         account = store.create_account("me@example.org")
         assert store.sync_state(account) == (None, None)
-        store.set_sync_state(account, "1234")
-        conflict = store.add_conflict(
+        set_sync_state(store, account, "1234")
+        conflict = add_conflict(
+            store,
             account,
             "email",
             "e1",
@@ -101,5 +103,5 @@ def test_sync_bookkeeping_survives_reopen(store_path: Path) -> None:
             {"mailboxId": "b"},
             {"mailboxId": "c"},
         )
-        store.resolve_conflict(conflict)
+        resolve_conflict(store, conflict)
         assert store.open_conflicts() == []

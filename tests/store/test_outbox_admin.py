@@ -28,6 +28,7 @@ from mailapp.store.outbox_admin import (
 )
 from mailapp.store.schema import drafts
 from mailapp.store.store import open_store
+from tests.conflicts import add_conflict
 from tests.store.conftest import add_messages, mailbox_id, make_message
 
 
@@ -174,8 +175,8 @@ def draft_conflict(store: MailStore, account: str) -> tuple[str, str]:
     base = {"id": draft_id, "subject": "Base", "body": "same", "to": []}
     local = {"id": draft_id, "subject": "Mine", "body": "same", "to": []}
     server = {"id": draft_id, "subject": "Theirs", "body": "same", "to": [], "updatedModseq": 9}
-    conflict = store.add_conflict(
-        account, "draft", draft_id, mutation_id=1, base=base, local=local, server=server
+    conflict = add_conflict(
+        store, account, "draft", draft_id, mutation_id=1, base=base, local=local, server=server
     )
     return draft_id, conflict
 
@@ -236,8 +237,8 @@ def test_email_conflicts_resolve_with_keyword_and_move_mutations(
     archive, trash = mailbox_id(store, account, "archive"), mailbox_id(store, account, "trash")
     local = {"id": message, "mailboxId": archive, "keywords": ["$seen"]}
     server = {"id": message, "mailboxId": trash, "keywords": ["$flagged"]}
-    conflict_id = store.add_conflict(
-        account, "email", message, mutation_id=1, base=None, local=local, server=server
+    conflict_id = add_conflict(
+        store, account, "email", message, mutation_id=1, base=None, local=local, server=server
     )
     (conflict,) = store.open_conflicts()
     assert allowed_choices(conflict, "mailboxId") == [Choice.MINE, Choice.THEIRS]
@@ -258,7 +259,8 @@ def test_email_conflicts_resolve_with_keyword_and_move_mutations(
 def test_a_draft_deleted_on_the_server_can_be_restored(store: MailStore, account: str) -> None:
     draft_id = save(store, account, subject="Keep me")
     local = {"id": draft_id, "subject": "Keep me"}
-    conflict_id = store.add_conflict(
+    conflict_id = add_conflict(
+        store,
         account,
         "draft",
         draft_id,
@@ -347,7 +349,8 @@ def test_a_draft_conflict_recorded_by_the_sync_engine_resolves_cleanly(
         "createdModseq": 3,
         "updatedModseq": 7,
     }
-    conflict_id = store.add_conflict(
+    conflict_id = add_conflict(
+        store,
         account,
         "draft",
         draft_id,
@@ -375,7 +378,8 @@ def test_flags_on_a_message_deleted_elsewhere_can_only_follow_the_server(
     store.mark_read([message])
     (mutation,) = store.pending_mutations()
     store.set_mutation_state([mutation.mutation_id], OutboxState.CONFLICT, error="destroyed")
-    conflict_id = store.add_conflict(
+    conflict_id = add_conflict(
+        store,
         account,
         "email",
         message,

@@ -11,6 +11,7 @@ from mailapp.core.addresses import Address
 from mailapp.store import DraftInput, MailStore
 from mailapp.store.outbox_admin import Choice
 from mailapp.ui.conflict_dialog import BASE, FIELD, KEEP, MINE, THEIRS, ConflictDialog
+from tests.conflicts import add_conflict
 from tests.ui.conftest import inbox_id
 
 DIFFERENT = "#fff1c2"
@@ -45,8 +46,15 @@ def draft_conflict(store: MailStore) -> str:
         "body": "Launch soon.",
         "updatedModseq": 42,
     }
-    store.add_conflict(
-        account(store), "draft", draft_id, mutation_id=1, base=base, local=local, server=server
+    add_conflict(
+        store,
+        account(store),
+        "draft",
+        draft_id,
+        mutation_id=1,
+        base=base,
+        local=local,
+        server=server,
     )
     return draft_id
 
@@ -179,7 +187,8 @@ def test_a_message_conflict_offers_folder_and_flags(qtbot: QtBot, store: MailSto
     message = store.page(inbox_id(store))[0]
     archive = store.mailbox_by_role(account(store), "archive")
     assert archive is not None
-    store.add_conflict(
+    add_conflict(
+        store,
         account(store),
         "email",
         message.id,
