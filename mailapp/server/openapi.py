@@ -5,7 +5,8 @@ FastAPI documents what the route signatures say; the server does more, centrally
 - every error is `application/problem+json` with the `Problem` schema (FastAPI would announce
   `application/json` and its own `HTTPValidationError` for 422);
 - any request can get 400 (unparsable JSON, a bad Content-Length or Content-Type, a value the
-  database cannot store), any request with a body 413 (over the size limit) and 422;
+  database cannot store), any request with a body 413 (over the size limit or a quota) and
+  422, a JSON one 415, and any write 503 (the database stayed busy);
 - writes that need `If-Match` (they answer 428 without it) declare the header as required, and
   `PUT` (create with `If-None-Match: *` or replace with `If-Match`) declares both;
 - no string the server accepts may contain U+0000: request strings carry a pattern saying so;
@@ -30,8 +31,10 @@ ERROR_DESCRIPTIONS = {
     400: "Malformed request: unparsable JSON, a bad Content-Length or Content-Type, or a "
     "value the database cannot store",
     413: "Request body too large (see the limits in GET /v1/session)",
+    415: "The body is not JSON in UTF-8 (a Content-Type other than application/json)",
     422: "The request does not match the schema (`errors` lists where); strings must not "
     "contain U+0000",
+    503: "The database stayed busy; nothing was applied: retry after Retry-After",
 }
 ETAG = {"type": "string", "pattern": NUL_FREE, "description": 'An ETag: "<updatedModseq>" or *'}
 
@@ -54,8 +57,12 @@ def correct(document: dict[str, Any]) -> dict[str, Any]:
         responses = operation.setdefault("responses", {})
         body = operation.get("requestBody")
         statuses = {400}
+        if method != "get":
+            statuses.add(503)  # the database stayed busy: nothing applied, retry
         if body is not None:
             statuses |= {413, 422}
+            if "application/json" in body.get("content", {}):
+                statuses.add(415)
             for media in body.get("content", {}).values():
                 if "schema" in media:
                     request_schemas.append(media["schema"])

@@ -10,7 +10,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+from sqlalchemy import func, select
 
+from mailapp.server.housekeeping import prune_step
+from mailapp.server.models import LoginThrottle
 from tests.security.conftest import RunningServer
 
 RIGHT = "the right password"
@@ -100,3 +103,15 @@ def test_many_names_from_one_address_are_throttled(
     assert statuses == [401] * 5 + [429]
     # Another address is not affected.
     assert login(server, "guess9", "x", source="127.0.0.3").status_code == 401
+
+
+def test_housekeeping_forgets_quiet_pairs(server_factory: Callable[..., RunningServer]) -> None:
+    server = server_factory(login_rate_limit=1, login_base_delay=1, login_rate_window=1)
+    for i in range(3):
+        login(server, f"someone{i}", "guess")
+    with server.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(LoginThrottle)).scalar() == 4
+    time.sleep(2.2)
+    prune_step(server.engine, server.settings)
+    with server.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(LoginThrottle)).scalar() == 0
