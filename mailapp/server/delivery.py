@@ -375,6 +375,10 @@ def _new_attempt_id() -> str:
 
 
 def _message_id(mime: bytes) -> str | None:
-    headers = BytesParser(policy=policy.default).parsebytes(mime, headersonly=True)
+    # Only the header block: the parser decodes whatever it is given into one more full-size
+    # string, even with headersonly.
+    end = mime.find(b"\r\n\r\n")
+    head = mime if end < 0 else mime[: end + 4]
+    headers = BytesParser(policy=policy.default).parsebytes(head, headersonly=True)
     value = headers.get("Message-ID")
     return str(value).strip() if value else None
