@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
-from mailapp.store.rows import MailboxCounts, MailboxRow, MessageSummary, PageCursor
+from mailapp.store.rows import MailboxCounts, MailboxRow, MessageSummary
 
 # The schema these queries are written for; it equals `migrate.HEAD_REVISION` (a test checks).
 # Whoever adds a store revision checks these queries against it and updates this value.
@@ -62,11 +62,6 @@ class FirstScreen:
     @property
     def inbox_exhausted(self) -> bool:
         return len(self.inbox_page) < self.page_size
-
-    @property
-    def inbox_cursor(self) -> PageCursor | None:
-        """Where paging continues in the store once it is open."""
-        return PageCursor.after(self.inbox_page[-1]) if self.inbox_page else None
 
 
 def read_first_screen(path: Path, page_size: int) -> FirstScreen | None:

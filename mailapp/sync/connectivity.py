@@ -57,13 +57,6 @@ class ConnectivityMonitor:
         """True while a run of disagreeing results is under way (probe again soon to decide)."""
         return self._streak_since is not None
 
-    def settle_deadline(self) -> float | None:
-        """When the current disagreeing run would flip the state, if it continues."""
-        if self._streak_since is None:
-            return None
-        needed = self.up_after if self._streak_ok else self.down_after
-        return self._streak_since + needed
-
     def reset(self) -> None:
         """Forget everything (e.g. after "work offline" is switched off)."""
         self.state = Reachability.UNKNOWN

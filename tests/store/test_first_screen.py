@@ -13,6 +13,7 @@ from mailapp.core.mime import Attachment
 from mailapp.store import MailStore, open_store, views
 from mailapp.store.first_screen import SCHEMA_REVISION, read_first_screen
 from mailapp.store.migrate import HEAD_REVISION
+from mailapp.store.rows import PageCursor
 from mailapp.ui.demo_profile import fill_demo
 from tests.store.conftest import BASE_DATE, mailbox_id, make_message
 
@@ -61,10 +62,11 @@ def test_snapshot_equals_the_store_api(store: MailStore) -> None:
     assert snapshot.inbox_page == store.page(snapshot.inbox_id, None, PAGE)
     assert snapshot.inbox_page == views.page(store, snapshot.inbox_id, None, PAGE)
     assert not snapshot.inbox_exhausted
-    # Paging on in the store from the snapshot's cursor continues the same list seamlessly.
-    assert snapshot.inbox_cursor is not None
+    # Paging on in the store after the snapshot's last row (as the list model does once the
+    # store is open) continues the same list seamlessly.
+    cursor = PageCursor.after(snapshot.inbox_page[-1])
     both = store.page(snapshot.inbox_id, None, 2 * PAGE)
-    assert both == snapshot.inbox_page + store.page(snapshot.inbox_id, snapshot.inbox_cursor, PAGE)
+    assert both == snapshot.inbox_page + store.page(snapshot.inbox_id, cursor, PAGE)
     shown = snapshot.inbox_page
     assert any(m.is_flagged for m in shown) and any(m.has_attachments for m in shown)
     assert any(m.is_read for m in shown) and any(not m.is_read for m in shown)

@@ -76,15 +76,6 @@ def test_flapping_link_stays_down_until_it_is_stable() -> None:
     assert feed(monitor, clock, True, 3.25)[-1][1] is Reachability.UP
 
 
-def test_settle_deadline_says_when_the_flip_would_happen() -> None:
-    clock = FakeClock()
-    monitor = ConnectivityMonitor(clock)
-    monitor.record(False)
-    assert monitor.settle_deadline() is None
-    monitor.record(True)
-    assert monitor.settle_deadline() == clock.now + 3.0
-
-
 def test_wake_is_noticed_when_a_periodic_check_runs_far_too_late() -> None:
     wall = FakeClock()
     detector = WakeDetector(wall, interval=10.0, slack=3.0)
