@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import pytest
+from imapclient import IMAPClient
 from sqlalchemy.engine import Engine
 
 from mailapp.server import merge
@@ -103,3 +105,60 @@ def test_a_store_racing_another_client_is_refused_then_merged(
     assert stats is not None and stats.written_back == 1
     assert keywords_here(linked, SUBJECT.format(0)) == ["$flagged", "$important"]
     assert upstream_flags(mail_user, uids[0]) == {b"\\Flagged", b"$Important"}
+
+
+def move_here(linked: Linked, subject: str, role: str) -> str:
+    """What a client's `email.move` mutation does on the server; returns the email id."""
+    from sqlalchemy import select
+
+    from mailapp.server.models import Mailbox
+
+    (email,) = [e for e in linked.emails() if e.subject == subject]
+    with session_scope(linked.engine) as session:
+        target = session.scalars(
+            select(Mailbox.id).where(Mailbox.account_id == linked.account_id, Mailbox.role == role)
+        ).one()
+        row = session.get(Email, email.id)
+        assert row is not None
+        row.mailbox_id = target
+        row.updated_modseq = bump_modseq(session, row.account_id)
+    return email.id
+
+
+@pytest.mark.parametrize("with_move", [True, False], ids=["MOVE", "COPY+EXPUNGE"])
+def test_a_move_here_is_moved_upstream_and_keeps_its_email(
+    engine: Engine, mail_user: MailUser, with_move: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not with_move:
+        original = IMAPClient.has_capability
+        monkeypatch.setattr(
+            IMAPClient,
+            "has_capability",
+            lambda self, name: name.upper() != "MOVE" and original(self, name),
+        )
+    mail_user.append("INBOX", messages(3))
+    linked = link_user(engine, mail_user)
+    sync_link(engine, linked.key, linked.upstream_id)
+
+    email_id = move_here(linked, SUBJECT.format(1), "archive")
+    stats = sync_link(engine, linked.key, linked.upstream_id)
+
+    assert stats is not None and stats.moved == 1
+    with mail_user.connect() as client:
+        client.select_folder("INBOX", readonly=True)
+        inbox = client.fetch(client.search(["ALL"]), ["BODY.PEEK[HEADER.FIELDS (SUBJECT)]"])
+        client.select_folder("Archive", readonly=True)
+        archive_uids = client.search(["ALL"])
+    assert len(inbox) == 2 and len(archive_uids) == 1
+    # Nothing imported twice, nothing removed: the same email, now in Archive.
+    again = sync_link(engine, linked.key, linked.upstream_id)
+    assert again is not None and again.headers == 0 and again.expunged == 0
+    archived = linked.emails("archive")
+    assert [e.id for e in archived] == [email_id]
+    assert len(linked.emails()) == 3
+    # It is followed in its new folder: another client flags it there.
+    with mail_user.connect() as client:
+        client.select_folder("Archive")
+        client.add_flags(archive_uids, [b"\\Flagged"])
+    sync_link(engine, linked.key, linked.upstream_id)
+    assert linked.emails("archive")[0].keywords == ["$flagged"]

@@ -28,7 +28,7 @@ from mailapp.server.upstream import imap, records
 from mailapp.server.upstream.folders import map_folders
 from mailapp.server.upstream.models import UpstreamFolder, UpstreamMessage
 from mailapp.server.upstream.remap import emails_by_id, merge_upstream_flags, remap_folder
-from mailapp.server.upstream.writeback import push_keywords
+from mailapp.server.upstream.writeback import push_keywords, push_moves
 
 HEADER_ITEMS = ("UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE", "BODY.PEEK[HEADER]")
 STATUS_ITEMS = (b"UIDVALIDITY", b"UIDNEXT", b"MESSAGES")
@@ -45,6 +45,7 @@ class SyncStats:
     skipped_folders: int = 0  # unchanged since the last sync (STATUS only)
     written_back: int = 0  # keyword changes made here, stored upstream
     refused_writes: int = 0  # refused (changed upstream meanwhile): merged, then retried
+    moved: int = 0  # moved upstream after a move here
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ class AccountSync:
         self.limits = limits or SyncLimits()
         self.after_batch = after_batch
         self.stats = SyncStats()
+        self.folders: list[UpstreamFolder] = []
         capabilities = {c.upper() for c in client.capabilities()}
         self.condstore = b"CONDSTORE" in capabilities
         self.qresync = b"QRESYNC" in capabilities
@@ -95,6 +97,7 @@ class AccountSync:
             folders = map_folders(alloc, self.upstream_id, remote)
             alloc.finish()
         self.stats.folders = len(folders)
+        self.folders = folders
         for folder in folders:
             self.sync_headers(folder)
         for folder in folders:
@@ -143,6 +146,10 @@ class AccountSync:
         self._set_folder(folder, highestmodseq=highest, uidnext=max(folder.uidnext, selected_next))
 
     def _push(self, folder: UpstreamFolder, highest: int | None) -> None:
+        by_mailbox = {f.mailbox_id: f for f in self.folders}
+        self.stats.moved += push_moves(
+            self.engine, self.client, folder, by_mailbox, self.account_id
+        )
         written, refused = push_keywords(
             self.engine, self.client, folder, highest if self.condstore else None
         )

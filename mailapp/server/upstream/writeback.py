@@ -22,10 +22,11 @@ from imapclient import IMAPClient
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
-from mailapp.server.db import session_scope
+from mailapp.server.db import ModseqAllocator, session_scope
 from mailapp.server.models import Email
 from mailapp.server.upstream import imap
 from mailapp.server.upstream.models import UpstreamFolder, UpstreamMessage
+from mailapp.server.upstream.records import destroy
 
 _MODIFIED = re.compile(rb"\[MODIFIED ([0-9:,]+)\]")
 STORE_CHUNK = 500
@@ -124,3 +125,87 @@ def push_keywords(
                     .values(keywords=item["kw"], synced_modseq=item["ms"])
                 )
     return len(done), len(refused)
+
+
+def _copyuid(client: IMAPClient) -> dict[int, int]:
+    """Source UID → new UID from the COPYUID response codes (UIDPLUS) since the last call."""
+    mapping: dict[int, int] = {}
+    for line in client._imap.untagged_responses.pop("COPYUID", []):
+        parts = (line.decode("ascii", "replace") if isinstance(line, bytes) else str(line)).split()
+        if len(parts) >= 3:
+            mapping.update(
+                zip(imap.parse_uid_set(parts[1]), imap.parse_uid_set(parts[2]), strict=False)
+            )
+    return mapping
+
+
+def push_moves(
+    engine: Engine,
+    client: IMAPClient,
+    folder: UpstreamFolder,
+    folders_by_mailbox: dict[str, UpstreamFolder],
+    account_id: str,
+) -> int:
+    """Move upstream what was moved here to a mailbox that has a folder; how many moved.
+
+    `UID MOVE` where offered, else `UID COPY` + `\\Deleted` + `UID EXPUNGE`. The new UIDs
+    (COPYUID) move the row to its new folder in the same step, so the message keeps its email
+    and is not imported again there. The pending move is the email's mailbox differing from its
+    folder's: after a crash between the MOVE and that commit the next sync sees the message
+    vanish here and appear there, and imports it there anew (this email is removed): never a
+    duplicate, never a lost message.
+    """
+    with session_scope(engine, write=False) as session:
+        rows = session.execute(
+            select(UpstreamMessage.id, UpstreamMessage.uid, Email.mailbox_id)
+            .join(Email, Email.id == UpstreamMessage.email_id)
+            .where(
+                UpstreamMessage.folder_id == folder.id,
+                Email.updated_modseq > UpstreamMessage.synced_modseq,
+                Email.destroyed_modseq.is_(None),
+                Email.mailbox_id != folder.mailbox_id,
+            )
+        ).all()
+    by_target: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for row_id, uid, mailbox_id in rows:
+        target = folders_by_mailbox.get(mailbox_id)
+        if target is not None and target.id != folder.id:
+            by_target[target.id].append((row_id, int(uid)))
+    if not by_target:
+        return 0
+    targets = {f.id: f for f in folders_by_mailbox.values()}
+    client.select_folder(folder.name)  # read-write
+    moved = 0
+    can_move = client.has_capability("MOVE")
+    for target_id, items in by_target.items():
+        target = targets[target_id]
+        uids = [uid for _, uid in items]
+        client._imap.untagged_responses.pop("COPYUID", None)
+        if can_move:
+            client.move(uids, target.name)
+        else:
+            client.copy(uids, target.name)
+            client.add_flags(uids, [b"\\Deleted"], silent=True)
+            client.uid_expunge(uids)
+        new_uids = _copyuid(client)
+        with session_scope(engine) as session:
+            for row_id, uid in items:
+                new_uid = new_uids.get(uid)
+                if new_uid is None:
+                    # No UIDPLUS: the target's header pass imports it; drop this copy.
+                    row = session.get(UpstreamMessage, row_id)
+                    email = session.get(Email, row.email_id) if row is not None else None
+                    if row is not None:
+                        session.delete(row)
+                    if email is not None:
+                        alloc = ModseqAllocator(session, account_id)
+                        destroy(alloc, email)
+                        alloc.finish()
+                    continue
+                session.execute(
+                    update(UpstreamMessage)
+                    .where(UpstreamMessage.id == row_id)
+                    .values(folder_id=target.id, uid=new_uid)
+                )
+                moved += 1
+    return moved
