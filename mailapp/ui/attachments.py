@@ -72,9 +72,10 @@ def save_attachment(store: MailStore, attachment: AttachmentInfo, folder: Path) 
                         data)  # fmt: skip
 
 
-def temp_copy(store: MailStore, attachment: AttachmentInfo) -> Path:
+def temp_copy(store: MailStore, attachment: AttachmentInfo, data: bytes | None = None) -> Path:
     """A read-only copy in a private temporary folder, for the system's handler to open."""
-    data = store.attachment_data(attachment.id)
+    if data is None:
+        data = store.attachment_data(attachment.id)
     if data is None:
         raise AttachmentUnavailable(attachment.filename)
     folder = Path(tempfile.mkdtemp(prefix="mailapp-open-"))
@@ -143,7 +144,8 @@ class AttachmentBar(QWidget):
 
     def open(self, attachment: AttachmentInfo) -> Path | None:
         """Hands a temporary copy to the system, unless the file would run as a program."""
-        risk = attachment_risk(attachment, self._store.attachment_data(attachment.id))
+        data = self._store.attachment_data(attachment.id)
+        risk = attachment_risk(attachment, data)
         if risk is not None:
             self.notice.emit(
                 self.tr("Opening %1 was blocked: %2").replace("%1", attachment.filename)
@@ -153,7 +155,7 @@ class AttachmentBar(QWidget):
                 self.save([attachment])
             return None
         try:
-            path = temp_copy(self._store, attachment)
+            path = temp_copy(self._store, attachment, data)
         except AttachmentUnavailable:
             self.notice.emit(self._unavailable(attachment))
             return None
