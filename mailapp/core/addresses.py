@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from email.utils import quote
+
+from mailapp.mime.addresses import (
+    Address,
+    address_problem,
+    header_text_problem,
+    split_address_items,
+)
+
+__all__ = ["Address", "AddressError", "email_problem", "format_address_list", "is_valid_email",
+           "parse_address", "parse_address_list", "reply_addresses", "split_address_items"]
 
 # RFC 5322 "atext" for an unquoted local part; quoted local parts are legal but so rare (and so
 # often a sign of a typo or phishing) that the composer refuses them.
 _ATEXT = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+")
 _LDH_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
-# Display names need quoting when they contain RFC 5322 "specials".
-_SPECIALS = re.compile(r'[()<>\[\]:;@\\,."]')
 _ANGLE_FORM = re.compile(
     r"\s*(?P<name>.*?)\s*<(?P<email>[^<>]*)>\s*(?:\((?P<comment>[^()]*)\))?\s*"
 )
@@ -22,26 +28,14 @@ class AddressError(ValueError):
     """Text that cannot be understood as e-mail addresses; the message names the bad part."""
 
 
-@dataclass(frozen=True)
-class Address:
-    name: str | None
-    email: str
-
-    def __str__(self) -> str:
-        if not self.name:
-            return self.email
-        name = f'"{quote(self.name)}"' if _SPECIALS.search(self.name) else self.name
-        return f"{name} <{self.email}>"
-
-
 def email_problem(email: str) -> str | None:
     """Why ``email`` is not an address the composer should send to, or None if it is fine."""
     if not email:
         return "it is empty"
     if any(ch.isspace() for ch in email):
         return "it contains a space"
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in email):
-        return "it contains a control character"
+    if problem := header_text_problem(email):
+        return problem
     if email.count("@") != 1:
         return "it needs exactly one @" if "@" in email else "it has no @"
     local, domain = email.split("@")
@@ -83,40 +77,6 @@ def is_valid_email(email: str) -> bool:
     return email_problem(email) is None
 
 
-def split_address_items(text: str) -> list[str]:
-    """Split at commas, semicolons and line breaks that are outside quotes, <> and comments."""
-    items: list[str] = []
-    current: list[str] = []
-    in_quote = False
-    depth_angle = depth_paren = 0
-    escaped = False
-    for ch in text:
-        if escaped:
-            current.append(ch)
-            escaped = False
-            continue
-        if ch == "\\" and in_quote:
-            escaped = True
-        elif ch == '"':
-            in_quote = not in_quote
-        elif not in_quote:
-            if ch == "<":
-                depth_angle += 1
-            elif ch == ">":
-                depth_angle = max(0, depth_angle - 1)
-            elif ch == "(":
-                depth_paren += 1
-            elif ch == ")":
-                depth_paren = max(0, depth_paren - 1)
-            elif ch in ",;\r\n" and not depth_angle and not depth_paren:
-                items.append("".join(current))
-                current = []
-                continue
-        current.append(ch)
-    items.append("".join(current))
-    return [item.strip() for item in items if item.strip()]
-
-
 def _unquote_name(name: str) -> str | None:
     name = name.strip()
     if len(name) >= 2 and name[0] == name[-1] == '"':
@@ -146,6 +106,9 @@ def parse_address(item: str) -> Address:
     problem = email_problem(email)
     if problem:
         raise AddressError(f"“{item}” is not a valid e-mail address: {problem}.")
+    if name and (problem := header_text_problem(name)):
+        # Written into a header, a line break in a name would start a header of its own.
+        raise AddressError(f"The name in “{item}” cannot be used: {problem}.")
     return Address(name, email)
 
 
@@ -156,3 +119,18 @@ def parse_address_list(text: str) -> list[Address]:
 
 def format_address_list(addresses: list[Address]) -> str:
     return ", ".join(str(address) for address in addresses)
+
+
+def reply_addresses(addresses: list[Address]) -> list[Address]:
+    """Addresses of a received message, safe to put in a reply.
+
+    A display name hiding a line break (say an encoded word that decodes to CR/LF and a forged
+    Reply-To) is dropped and the address kept; an address that is itself unsafe is left out, so
+    a reply never carries a sender's header injection.
+    """
+    safe: list[Address] = []
+    for address in addresses:
+        if address_problem(Address(None, address.email)) is not None:
+            continue
+        safe.append(address if address_problem(address) is None else Address(None, address.email))
+    return safe

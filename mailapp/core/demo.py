@@ -22,7 +22,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from mailapp.core.addresses import Address
-from mailapp.core.mime import Attachment, ParsedMessage, compose_message, reply_subject
+from mailapp.mime.compose import compose_message
+from mailapp.mime.parse import Attachment, ParsedMessage
+from mailapp.mime.reply import reply_subject
 
 RARE_TERM = "quokka"
 MEDIUM_TERM = "telescope"

@@ -1,4 +1,4 @@
-"""Making untrusted HTML mail safe to display, and turning HTML into plain text.
+"""Making untrusted HTML mail safe to display (``mailapp.mime.text`` turns HTML into plain text).
 
 Policy (``sanitize_html``):
 - Removed with their content: ``script``, ``iframe``, ``object``, ``embed``, ``svg``, ``math``,
@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from html.parser import HTMLParser
 
 import nh3
 
@@ -209,61 +208,3 @@ def sanitize_html(html: str, *, allow_remote: bool = False) -> SanitizedHtml:
     cleaned = _STYLE_BLOCK.sub(lambda m: m[1] + sanitizer.clean_css(m[2]) + m[3], cleaned)
     structure = bound_structure(cleaned)
     return SanitizedHtml(structure.html, sanitizer.blocked, structure.layout_cost)
-
-
-_BLOCK_TAGS = {
-    "p", "div", "br", "tr", "ul", "ol", "table", "h1", "h2", "h3", "h4", "h5", "h6",
-    "blockquote", "pre", "hr", "section", "article", "header", "footer", "dd", "dt", "dl",
-    "address", "center", "body", "title",
-}
-_SKIP_TAGS = {"script", "style", "head", "template", "noscript", "svg", "object", "iframe"}
-
-
-class _TextExtractor(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.skip_depth = 0
-        self.pre_depth = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _SKIP_TAGS:
-            self.skip_depth += 1
-        elif tag == "pre":
-            self.pre_depth += 1
-        if tag in _BLOCK_TAGS:
-            self.parts.append("\n")
-        if tag == "li":
-            self.parts.append("\n- ")
-        elif tag in ("td", "th"):
-            self.parts.append(" ")
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _BLOCK_TAGS:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _SKIP_TAGS:
-            self.skip_depth = max(0, self.skip_depth - 1)
-        elif tag == "pre":
-            self.pre_depth = max(0, self.pre_depth - 1)
-        if tag in _BLOCK_TAGS:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if self.skip_depth:
-            return
-        self.parts.append(data if self.pre_depth else re.sub(r"\s+", " ", data))
-
-
-def html_to_text(html: str) -> str:
-    """Readable plain text of an HTML body, for search indexing, snippets and quoting."""
-    parser = _TextExtractor()
-    try:
-        parser.feed(html)
-        parser.close()
-    except Exception:  # the stdlib parser is lenient, but never let markup break indexing
-        return re.sub(r"<[^>]*>", " ", html)
-    text = "".join(parser.parts).replace("\xa0", " ")
-    text = "\n".join(" ".join(line.split()) for line in text.split("\n"))
-    return re.sub(r"\n{3,}", "\n\n", text).strip()

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from mailapp.server.db import bump_modseq, session_scope
 from mailapp.server.delivery_models import JobPhase, JobState, LocalDelivery, RelayJob
-from mailapp.server.mime import store_incoming
+from mailapp.server.incoming import store_incoming
 from mailapp.server.models import Draft, Submission, SubmissionState, identity
 
 UNKNOWN_OUTCOME = (

@@ -27,7 +27,7 @@ def deliver_locally(
 ) -> RelayResult:
     """File the message into each local recipient's INBOX, one short write transaction per
     recipient, so a message to many local users never holds the write lock for long."""
-    from mailapp.server.mime import store_incoming
+    from mailapp.server.incoming import store_incoming
 
     refused: dict[str, str] = {}
     for recipient in job.recipients:

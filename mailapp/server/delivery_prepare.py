@@ -34,7 +34,7 @@ class Prepared:
 def prepare_next(engine: Engine, now: datetime, limits: Settings) -> Prepared | None:
     """The next due submission, checked and built in a read-only transaction: building a
     large message must not hold the write lock other accounts' writes wait for."""
-    from mailapp.server.mime import build_mime_for_submission
+    from mailapp.server.outgoing import build_mime_for_submission
 
     with session_scope(engine, write=False) as session:
         sub = session.execute(

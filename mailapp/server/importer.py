@@ -147,7 +147,7 @@ def import_messages(
 ) -> ImportReport:
     """Store every message of `path` in the mailbox, skipping ones whose Message-ID it already
     holds (so importing the same file twice adds nothing). Commits every BATCH messages."""
-    from mailapp.server.mime import store_incoming
+    from mailapp.server.incoming import store_incoming
 
     with session_scope(engine) as session:
         account = find_account(session, account_name)

@@ -186,7 +186,7 @@ def demo_messages(domain: str, now: datetime | None = None, seed: int = 7) -> li
 
 def seed_demo(engine: Engine, domain: str) -> dict[str, str]:
     """Create alice and bob with random passwords and their mail; returns name → password."""
-    from mailapp.server.mime import store_incoming
+    from mailapp.server.incoming import store_incoming
 
     passwords = {name: secrets.token_urlsafe(12) for name in DEMO_USERS}
     with session_scope(engine) as session:

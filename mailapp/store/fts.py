@@ -7,7 +7,7 @@ import re
 
 import nh3
 
-from mailapp.core.mime import ParsedMessage
+from mailapp.mime.parse import ParsedMessage
 from mailapp.store.codec import address_text
 
 _HAS_WORD = re.compile(r"\w")

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, text
 
 from mailapp.core.demo import DemoMessage
-from mailapp.core.mime import ParsedMessage
+from mailapp.mime.parse import ParsedMessage
 from mailapp.store import codec
 from mailapp.store.fts import index_row
 from mailapp.store.schema import attachments, mailboxes, message_bodies, messages

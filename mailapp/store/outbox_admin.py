@@ -45,7 +45,7 @@ from mailapp.store.schema import (
 from mailapp.store.store import MailStore
 
 if TYPE_CHECKING:
-    from mailapp.core.mime import ParsedMessage
+    from mailapp.mime.parse import ParsedMessage
 
 OPEN_COMPOSERS_KEY = "open_composers"
 _KNOWN_ADDRESS_SCAN = 5000
@@ -111,7 +111,7 @@ def reply_source(store: MailStore, message_id: str) -> ParsedMessage | None:
     ``MessageDetail.attachments``).
     """
     # Imported here: the MIME module is not needed to start the app (start-up time).
-    from mailapp.core.mime import Attachment, ParsedMessage
+    from mailapp.mime.parse import Attachment, ParsedMessage
 
     with store._read() as conn:
         row = conn.execute(

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from mailapp.core.file_risk import Risk, RiskKind, assess, mark_of_the_web
-from mailapp.core.filenames import safe_filename
+from mailapp.mime.filenames import safe_filename
 from mailapp.store import MailStore
 from mailapp.store.rows import AttachmentInfo
 from mailapp.ui import icons

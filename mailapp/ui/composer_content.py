@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 from mailapp.core.addresses import Address, format_address_list
-from mailapp.core.html import html_to_text
-from mailapp.core.mime import (
-    ParsedMessage,
-    forward_subject,
-    quote_for_reply,
-    reply_headers,
-    reply_subject,
-)
+from mailapp.mime.parse import ParsedMessage
+from mailapp.mime.reply import forward_subject, quote_for_reply, reply_headers, reply_subject
+from mailapp.mime.text import html_to_text
 from mailapp.store import DraftInput, MailStore
 from mailapp.store.outbox_admin import account_address, reply_source
 

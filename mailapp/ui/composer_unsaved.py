@@ -15,8 +15,9 @@ from PySide6.QtCore import QObject, QStandardPaths, Qt, Signal, Slot
 from PySide6.QtWidgets import QFileDialog, QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from mailapp.core.addresses import Address
-from mailapp.core.filenames import safe_filename
-from mailapp.core.mime import Attachment, compose_message
+from mailapp.mime.compose import compose_message
+from mailapp.mime.filenames import safe_filename
+from mailapp.mime.parse import Attachment
 from mailapp.store import DraftInput
 
 

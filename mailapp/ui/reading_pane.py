@@ -192,7 +192,7 @@ class ReadingPane(QTextBrowser):
 
     def _show_as_text(self, detail: MessageDetail, notes: list[str]) -> None:
         """The budget's fallback: the sender's own text part if there is one, else the HTML's."""
-        from mailapp.core.html import html_to_text
+        from mailapp.mime.text import html_to_text
 
         self._too_complex.add(detail.summary.id)  # never formatted again while the pane lives
         notes.append(

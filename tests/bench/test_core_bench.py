@@ -8,8 +8,9 @@ import time
 import pytest
 
 from mailapp.core.demo import generate_demo
-from mailapp.core.html import html_to_text, sanitize_html
-from mailapp.core.mime import parse_message
+from mailapp.core.html import sanitize_html
+from mailapp.mime.parse import parse_message
+from mailapp.mime.text import html_to_text
 
 pytestmark = pytest.mark.bench
 

@@ -18,7 +18,7 @@ from mailapp.core.demo import (
     DemoMessage,
     generate_demo,
 )
-from mailapp.core.mime import parse_message
+from mailapp.mime.parse import parse_message
 
 N = 3000
 

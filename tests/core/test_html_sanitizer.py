@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailapp.core.html import html_to_text, sanitize_html
+from mailapp.core.html import sanitize_html
+from mailapp.mime.text import html_to_text
 
 
 def clean(html: str, allow_remote: bool = False) -> str:

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QAbstractButton, QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from mailapp.core.file_risk import RiskKind, assess, extensions, write_zone_identifier
-from mailapp.core.mime import Attachment
+from mailapp.mime.parse import Attachment
 from mailapp.store import open_store
 from mailapp.ui.attachments import AttachmentBar
 from tests.ui.conftest import ACCOUNT_EMAIL, demo_item

@@ -22,7 +22,7 @@ from mailapp.core.addresses import Address
 from mailapp.core.demo import DemoMessage
 from mailapp.core.html import sanitize_html
 from mailapp.core.html_structure import MAX_ELEMENT_DEPTH, MAX_TABLE_DEPTH
-from mailapp.core.mime import ParsedMessage
+from mailapp.mime.parse import ParsedMessage
 from mailapp.store import MailStore, open_store
 from mailapp.store.deferred_rows import MessageDetail
 from mailapp.store.rows import MessageSummary

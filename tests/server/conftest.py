@@ -31,7 +31,7 @@ from mailapp.server.app import create_app
 from mailapp.server.auth import create_user
 from mailapp.server.config import Settings
 from mailapp.server.db import make_engine, session_scope
-from mailapp.server.mime import store_incoming
+from mailapp.server.incoming import store_incoming
 
 PG_URL = os.environ.get("MAILAPP_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 START_TIMEOUT = 30.0

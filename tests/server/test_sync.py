@@ -342,7 +342,7 @@ def test_lost_response_retry_gives_identical_result(server: RunningServer, user:
 def test_thousand_mutations_in_one_request(server: RunningServer, user: User) -> None:
     ids = []
     with session_scope(server.engine) as session:
-        from mailapp.server.mime import store_incoming
+        from mailapp.server.incoming import store_incoming
 
         for i in range(200):
             raw = f"From: a@example.net\r\nSubject: n{i}\r\n\r\nbody\r\n".encode()

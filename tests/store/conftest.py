@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mailapp.core.addresses import Address
-from mailapp.core.mime import Attachment, ParsedMessage
+from mailapp.mime.parse import Attachment, ParsedMessage
 from mailapp.store import ChangeSet, MailStore, open_store
 
 BASE_DATE = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)

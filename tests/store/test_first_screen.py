@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from mailapp.core.addresses import Address
-from mailapp.core.mime import Attachment
+from mailapp.mime.parse import Attachment
 from mailapp.store import MailStore, open_store, views
 from mailapp.store.first_screen import SCHEMA_REVISION, read_first_screen
 from mailapp.store.migrate import HEAD_REVISION

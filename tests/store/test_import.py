@@ -11,7 +11,7 @@ import pytest
 
 from mailapp.core.addresses import Address
 from mailapp.core.demo import generate_demo
-from mailapp.core.mime import Attachment
+from mailapp.mime.parse import Attachment
 from mailapp.store import MailStore, open_store
 from tests.store.conftest import mailbox_id, make_message
 

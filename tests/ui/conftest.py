@@ -10,7 +10,7 @@ import pytest
 
 from mailapp.core.addresses import Address
 from mailapp.core.demo import DemoMessage
-from mailapp.core.mime import Attachment, ParsedMessage
+from mailapp.mime.parse import Attachment, ParsedMessage
 from mailapp.store import MailStore, open_store
 
 BIG_MAILBOX_SIZE = 100_000

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QFileDialog
 from pytestqt.qtbot import QtBot
 from sqlalchemy import event
 
-from mailapp.core.mime import parse_message
+from mailapp.mime.parse import parse_message
 from mailapp.store import MailStore
 from mailapp.store.outbox_admin import open_composer_drafts
 from mailapp.ui.composer import Composer, open_composer

@@ -8,7 +8,7 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QUrl, Slot
 from PySide6.QtGui import QColor, QDesktopServices, QImage, QTextDocument
 from pytestqt.qtbot import QtBot
 
-from mailapp.core.mime import Attachment
+from mailapp.mime.parse import Attachment
 from mailapp.store import MailStore, open_store
 from mailapp.ui.reading_pane import ReadingPane
 from tests.ui.conftest import ACCOUNT_EMAIL, demo_item

@@ -8,7 +8,7 @@ from PySide6.QtCore import QObject, Qt, QUrl, Slot
 from PySide6.QtGui import QDesktopServices
 from pytestqt.qtbot import QtBot
 
-from mailapp.core.mime import Attachment
+from mailapp.mime.parse import Attachment
 from mailapp.store import MailStore, open_store
 from mailapp.ui.reading_pane import MessageView
 from tests.ui.conftest import ACCOUNT_EMAIL, demo_item

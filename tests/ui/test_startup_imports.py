@@ -29,7 +29,7 @@ SLOW_AND_UNNEEDED = (
     "sqlalchemy.orm",
     "pydantic",
     "mailapp.wire",
-    "mailapp.core.mime",  # the MIME parser and the demo generator: only import and search
+    "mailapp.mime",  # the MIME parser and composer: only import, search and the composer
     "mailapp.core.demo",
     "mailapp.store.importer",
     "mailapp.store.deferred_rows",  # their dataclasses cost ~0.6 ms each to create

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from email.message import EmailMessage
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 from fastapi.params import Path
 
+from mailapp.mime.parse import attachment_at, parse_message
 from mailapp.server import merge
 from mailapp.server.db import bump_modseq, session_scope
-from mailapp.server.mime import body_parts, find_part, parse, part_text
 from mailapp.server.models import Email, EmailBlob, Mailbox
 from mailapp.server.problems import ProblemError, not_found
 from mailapp.server.routes.common import not_modified, owned, require_if_match, with_etag
@@ -105,12 +104,14 @@ def get_raw(email_id: PathId, auth: AuthDep, engine: EngineDep) -> Response:
 
 @router.get("/{email_id}/body", responses=errors(401, 404))
 def get_body(email_id: PathId, auth: AuthDep, engine: EngineDep) -> MessageBody:
-    """The text and HTML bodies as sent; HTML is not sanitised here (the client does that)."""
+    """The text and HTML bodies as sent; HTML is not sanitised here (the client does that).
+
+    Read with the client's own parser (mailapp.mime), so both find the same text."""
     with session_scope(engine, write=False) as session:
         email = owned(session, Email, email_id, auth.account_id, "message")
-        message = parse(_raw(session, email))
-    plain, rich = body_parts(message)
-    return MessageBody(text=part_text(plain), html=part_text(rich))
+        raw = _raw(session, email)
+    parsed = parse_message(raw)
+    return MessageBody(text=parsed.text_body, html=parsed.html_body)
 
 
 @router.get(
@@ -126,14 +127,14 @@ def get_attachment(
 ) -> Response:
     with session_scope(engine, write=False) as session:
         email = owned(session, Email, email_id, auth.account_id, "message")
-        part: EmailMessage | None = find_part(_raw(session, email), part_id)
-    if part is None:
+        raw = _raw(session, email)
+    attachment = attachment_at(raw, part_id)
+    if attachment is None:
         raise not_found("attachment")
-    payload = part.get_payload(decode=True)
-    data = payload if isinstance(payload, bytes) else b""
-    filename = part.get_filename() or f"part-{part_id}"
     return Response(
-        data,
-        media_type=part.get_content_type(),
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"},
+        attachment.data,
+        media_type=attachment.content_type,
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(attachment.filename)}"
+        },
     )

@@ -11,19 +11,11 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
+from mailapp.mime.parse import parse_message
 from mailapp.server.db import ModseqAllocator
-from mailapp.server.mime import (
-    addresses,
-    attachment_parts,
-    body_parts,
-    message_ids,
-    parse,
-    part_text,
-    preview,
-)
+from mailapp.server.incoming import body_fields, header_fields
 from mailapp.server.models import Email, EmailBlob, new_id
 
 MAX_SUBJECT = 10_000
@@ -31,28 +23,6 @@ MAX_SUBJECT = 10_000
 
 def header_sha(header: bytes) -> str:
     return hashlib.sha256(header).hexdigest()
-
-
-def _header(message: Any, name: str) -> Any:
-    try:
-        return message[name]
-    except Exception:  # a malformed header must not stop the import of the whole folder
-        return None
-
-
-def _date(message: Any, fallback: datetime) -> datetime:
-    value = _header(message, "Date")
-    parsed = getattr(value, "datetime", None)
-    if not isinstance(parsed, datetime):
-        try:
-            parsed = parsedate_to_datetime(str(value)) if value is not None else None
-        except (TypeError, ValueError):
-            parsed = None
-    if parsed is None:
-        return fallback
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
 
 
 def as_utc(value: Any) -> datetime:
@@ -71,26 +41,16 @@ def email_from_header(
     keywords: list[str],
 ) -> Email:
     """A new email from the header block alone (no body yet); added to the session."""
-    message = parse(header + (b"" if header.endswith(b"\r\n\r\n") else b"\r\n"))
+    parsed = parse_message(header + (b"" if header.endswith(b"\r\n\r\n") else b"\r\n"))
     modseq = alloc.next()
-    subject = _header(message, "Subject")
-    found_ids = message_ids(_header(message, "Message-ID"))
+    fields = header_fields(parsed, received_at)
+    fields["subject"] = fields["subject"][:MAX_SUBJECT]
     email = Email(
         id=new_id(),
         account_id=alloc.account_id,
         mailbox_id=mailbox_id,
         keywords=keywords,
-        message_id=found_ids[0] if found_ids else None,
-        in_reply_to=message_ids(_header(message, "In-Reply-To")),
-        references=message_ids(_header(message, "References")),
-        subject=str(subject)[:MAX_SUBJECT] if subject is not None else "",
-        from_=addresses(message, "From"),
-        sender=addresses(message, "Sender"),
-        to=addresses(message, "To"),
-        cc=addresses(message, "Cc"),
-        bcc=addresses(message, "Bcc"),
-        reply_to=addresses(message, "Reply-To"),
-        date=_date(message, received_at),
+        **fields,
         received_at=received_at,
         size=size,
         preview="",
@@ -104,22 +64,9 @@ def email_from_header(
 
 def fill_body(alloc: ModseqAllocator, email: Email, raw: bytes) -> None:
     """Store the full message and what only the body tells (preview, attachments)."""
-    message = parse(raw)
-    plain, rich = body_parts(message)
-    attachments = []
-    for part_id, part in attachment_parts(message):
-        payload = part.get_payload(decode=True)
-        attachments.append(
-            {
-                "partId": part_id,
-                "name": part.get_filename(),
-                "contentType": part.get_content_type(),
-                "size": len(payload) if isinstance(payload, bytes) else 0,
-                "inline": part.get_content_disposition() == "inline",
-            }
-        )
-    email.preview = preview(part_text(plain), part_text(rich))
-    email.attachments = attachments
+    fields = body_fields(parse_message(raw))
+    email.preview = fields["preview"]
+    email.attachments = fields["attachments"]
     email.size = len(raw)
     alloc.session.add(EmailBlob(email_id=email.id, raw=raw))
     email.updated_modseq = alloc.next()

@@ -5,15 +5,9 @@ from datetime import UTC, datetime
 import pytest
 
 from mailapp.core.addresses import Address
-from mailapp.core.mime import (
-    ParsedMessage,
-    compose_message,
-    forward_subject,
-    parse_message,
-    quote_for_reply,
-    reply_headers,
-    reply_subject,
-)
+from mailapp.mime.compose import compose_message
+from mailapp.mime.parse import ParsedMessage, parse_message
+from mailapp.mime.reply import forward_subject, quote_for_reply, reply_headers, reply_subject
 
 
 @pytest.mark.parametrize(

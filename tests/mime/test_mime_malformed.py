@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mailapp.core.addresses import Address
-from mailapp.core.mime import parse_message
+from mailapp.mime.parse import parse_message
 
 HEAD = b"From: Ann <ann@example.org>\r\nTo: me@example.org\r\nSubject: Test\r\n"
 
@@ -191,7 +191,8 @@ def test_garbage_header_values_never_raise(headers: list[tuple[bytes, bytes]],
 
 
 def _sample_message() -> bytes:
-    from mailapp.core.mime import Attachment, compose_message
+    from mailapp.mime.compose import compose_message
+    from mailapp.mime.parse import Attachment
 
     return compose_message(
         Address("Ann", "ann@example.org"), [Address(None, "me@example.org")],

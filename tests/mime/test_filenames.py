@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailapp.core.filenames import safe_filename
+from mailapp.mime.filenames import safe_filename
 
 
 @pytest.mark.parametrize(

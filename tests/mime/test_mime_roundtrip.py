@@ -7,8 +7,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mailapp.core.addresses import Address
-from mailapp.core.filenames import safe_filename
-from mailapp.core.mime import Attachment, compose_message, parse_message
+from mailapp.mime.compose import compose_message
+from mailapp.mime.filenames import safe_filename
+from mailapp.mime.parse import Attachment, parse_message
 
 ME = Address("Jörg Müller", "joerg@example.org")
 ANN = Address("Doe, Ann", "ann@example.com")

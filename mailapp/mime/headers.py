@@ -1,0 +1,147 @@
+"""Reading header fields of received mail: text, addresses, message ids and dates.
+
+Every reader is forgiving: a malformed header is read as well as possible and explained in
+``notes``, never raised. Text that comes out is one line without control characters, so it is
+safe to show, to store (PostgreSQL refuses NUL) and to reuse in a reply.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from datetime import UTC, datetime
+from email import policy
+from email.message import Message
+from email.policy import EmailPolicy
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from mailapp.mime.addresses import Address, clean_header_text, split_address_items
+from mailapp.mime.text import CONTROL, decode_best
+
+MAX_REFERENCES = 20
+MSG_ID = re.compile(r"<([^<>\s]+)>")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+# Whitespace between two encoded words is no text (RFC 2047 section 6.2), but the stdlib keeps
+# it inside display names: a long name folded by the stdlib itself read back with a stray space.
+_BETWEEN_ENCODED_WORDS = re.compile(r"(\?=)\s+(?==\?)")
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_header(name: str, value: str) -> Any:
+    return policy.default.header_fetch_parse(name, value)
+
+
+class CachingPolicy(EmailPolicy):
+    """policy.default, except that parsed header objects (immutable) are cached.
+
+    The stdlib re-parses a header on every access, and structure queries such as
+    get_content_type() run many times per message: caching makes parsing about twice as fast.
+    """
+
+    def header_fetch_parse(self, name: str, value: str) -> Any:
+        if hasattr(value, "name"):
+            return value
+        return _parsed_header(name, value)
+
+
+PARSE_POLICY = CachingPolicy()
+
+
+def clean_text(value: str, name: str, notes: list[str]) -> str:
+    """One line of readable text from a header value, with a note if garbage had to go."""
+    if _SURROGATE.search(value):
+        # The parser keeps raw 8-bit header bytes as surrogates; most are UTF-8 (RFC 6532).
+        value, guessed = decode_best(value.encode("utf-8", "surrogateescape"))
+        if guessed:
+            notes.append(f"The {name} header is not valid UTF-8; some characters may be wrong.")
+    if CONTROL.search(value):
+        notes.append(f"The {name} header contained control characters, which were removed.")
+        value = CONTROL.sub("", value)
+    # Encoded words can hide line breaks from the stdlib's decoding; never keep them.
+    return " ".join(clean_header_text(value).split())
+
+
+def raw_header(msg: Message, name: str) -> str | None:
+    for key, value in msg.raw_items():
+        if key.lower() == name.lower():
+            return str(value)
+    return None
+
+
+def header(msg: Message, name: str, notes: list[str]) -> str | None:
+    try:
+        value = msg[name]
+    except Exception:  # the header parser can fail on malformed values; show them as sent
+        value = raw_header(msg, name)
+        if value is not None:
+            notes.append(f"The {name} header is malformed and is shown as sent.")
+    if value is None:
+        return None
+    return clean_text(str(value), name, notes)
+
+
+def addresses(msg: Message, name: str, notes: list[str]) -> list[Address]:
+    try:
+        value: Any = msg[name]  # an AddressHeader under the parse policy
+        raw = raw_header(msg, name) if value is not None else None
+        if raw is not None and _BETWEEN_ENCODED_WORDS.search(raw):
+            value = PARSE_POLICY.header_fetch_parse(name, _BETWEEN_ENCODED_WORDS.sub(r"\1", raw))
+        parsed = [] if value is None else list(value.addresses)
+    except Exception:
+        parsed = None
+    result: list[Address] = []
+    if parsed is not None:
+        for item in parsed:
+            email = clean_text(item.addr_spec, name, notes)
+            if not email or email == "<>":
+                continue
+            display = clean_text(item.display_name or "", name, notes)
+            result.append(Address(display or None, email))
+        return result
+    # Last resort for headers the stdlib cannot parse: split by hand and keep anything with "@".
+    raw = clean_text(raw_header(msg, name) or "", name, notes)
+    notes.append(f"The {name} header is malformed; addresses were recovered as well as possible.")
+    for item in split_address_items(raw):
+        match = re.search(r"<([^<>]*)>", item)
+        email = (match[1] if match else item).strip()
+        if "@" in email:
+            display = item[: match.start()].strip(' "') if match else ""
+            result.append(Address(display or None, email))
+    return result
+
+
+def message_ids(value: str | None) -> list[str]:
+    """Message ids without angle brackets, at most MAX_REFERENCES of them."""
+    if not value:
+        return []
+    ids = MSG_ID.findall(value)
+    if ids:
+        return ids
+    return [token for token in value.split() if "@" in token][:MAX_REFERENCES]
+
+
+def date(msg: Message, notes: list[str]) -> datetime | None:
+    value_header: Any
+    try:
+        value_header = msg["date"]  # a DateHeader under the parse policy
+        value = value_header.datetime if value_header is not None else None
+    except Exception:
+        value = None
+        value_header = raw_header(msg, "date")
+    if value_header is None:
+        return None
+    if value is None:
+        try:
+            value = parsedate_to_datetime(str(value_header))
+        except Exception:
+            notes.append("The Date header could not be read, so the date is unknown.")
+            return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)  # "-0000" means no zone information: treat as UTC
+    try:
+        value.astimezone(UTC)
+    except (OverflowError, ValueError):  # year 1 minus an offset falls outside datetime's range
+        notes.append("The Date header is out of range, so the date is unknown.")
+        return None
+    return value
