@@ -119,7 +119,6 @@ class Composer(QWidget):
         self.attachments.changed.connect(self.clear_error)
         self.attachments.changed.connect(self._edited)
         self.attachments.refused.connect(self.show_error)
-        self.attachment_list = self.attachments.list
 
         self.send_button = QPushButton(self.tr("Send"))
         self.send_button.setDefault(True)

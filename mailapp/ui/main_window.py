@@ -176,10 +176,6 @@ class MainWindow(QMainWindow):
         else:
             self._update_status()
 
-    @property
-    def store_attached(self) -> bool:
-        return self._store is not None
-
     def attach_store(self, store: MailStore) -> None:
         """Completes the window with the store; see the module docstring."""
         from mailapp.store import views

@@ -39,7 +39,9 @@ def _main_window() -> QWidget | None:
     from mailapp.ui.main_window import MainWindow
 
     for widget in QApplication.topLevelWidgets():
-        if isinstance(widget, MainWindow) and widget.store_attached and widget.isVisible():
+        # New Message is enabled once the store is open, as a user would see it.
+        ready = isinstance(widget, MainWindow) and widget.mail_actions.new_message.isEnabled()
+        if ready and widget.isVisible():
             return widget
     return None
 

@@ -179,8 +179,8 @@ def test_forward_carries_the_attachment_and_the_original(qtbot: QtBot, store: Ma
     assert window.to_field.text() == ""
     assert "---------- Forwarded message ----------" in window.body.toPlainText()
     assert "Body of message 0." in window.body.toPlainText()
-    assert window.attachment_list.item(0).text().startswith("notes.txt (")
-    assert window.attachment_list.count() == 1
+    assert window.attachments.list.item(0).text().startswith("notes.txt (")
+    assert window.attachments.list.count() == 1
 
     qtbot.keyClicks(window.to_field, "carol@example.org")
     window.close()
@@ -204,7 +204,7 @@ def test_added_files_are_attached_and_can_be_removed(
     ]
 
     again = composer(qtbot, store, draft_id=draft.id)
-    again.attachment_list.setCurrentRow(0)
+    again.attachments.list.setCurrentRow(0)
     again.attachments.remove_button.click()
     again.close()
     assert store.drafts(account(store))[0].attachments == []
@@ -239,7 +239,7 @@ def test_an_attachment_over_the_limit_is_refused(
     window = composer(qtbot, store, max_attachment_bytes=1024)
     qtbot.keyClicks(window.to_field, "bob@example.org")
     assert not window.attachments.add_files([big])
-    assert window.attachment_list.count() == 0
+    assert window.attachments.list.count() == 0
     assert "video.mp4" in window.error_label.text()
     assert "server accepts attachments up to" in window.error_label.text()
 
@@ -394,7 +394,7 @@ def test_forwarding_says_which_attachments_are_not_available_offline(
     with store._write() as conn:  # as the sync engine leaves parts it has not downloaded yet
         conn.execute(attachments.update().values(data=None))
     window = composer(qtbot, store, mode="forward", parent_message_id=parent)
-    assert window.attachment_list.count() == 0
+    assert window.attachments.list.count() == 0
     assert not window.info_label.isHidden()
     assert "notes.txt" in window.info_label.text()
 
