@@ -57,6 +57,9 @@ def finish_if_done(session: Session, sub: Submission, *, delivered_locally: bool
     if delivered and sub.mime is not None and sub.sent_email_id is None:
         sent = store_incoming(session, sub.account_id, "sent", sub.mime, keywords=("$seen",))
         sub.sent_email_id = sent.id
+    # No job needs the frozen message any more; the Sent copy (if any) is the one kept, so a
+    # sent message does not occupy the database twice.
+    sub.mime = None
     if errors:
         # The draft stays, so the user can fix the addresses and send again.
         set_state(session, sub, SubmissionState.failed, "; ".join(errors + notes))

@@ -231,8 +231,10 @@ def test_outside_recipients_get_the_exact_message_through_the_relay(
         (address(alice), ["bob@remote.example", "carol@remote.example"]),
         (address(alice), ["dave@elsewhere.example"]),
     ]
+    # The Sent copy holds the message as it was frozen (the submission keeps no second copy).
+    frozen = alice.client.get(f"/v1/messages/{sent['sentEmailId']}/raw").content
     with session_scope(server.engine, write=False) as session:
-        frozen = session.get(Submission, submission_id).mime  # type: ignore[union-attr]
+        assert session.get(Submission, submission_id).mime is None  # type: ignore[union-attr]
     for received in handler.received:
         assert received.content.rstrip(b"\r\n") == frozen.rstrip(b"\r\n")
         message = BytesParser(policy=policy.default).parsebytes(received.content)
