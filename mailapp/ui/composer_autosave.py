@@ -13,19 +13,21 @@ The composer also saves when its window loses focus and when it closes.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer
 
-from mailapp.store.errors import StoreError
+from mailapp.store.errors import (
+    StoreDiskFullError,
+    StoreError,
+    StoreIOError,
+    StoreLockedError,
+    StoreReadOnlyError,
+)
 
 AUTOSAVE_DELAY_MS = 1000
 IDLE_SAVE_MS = 400
 RETRY_SAVE_MS = 3000
-
-# SQLite's primary result codes (https://sqlite.org/rescode.html).
-_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_FULL = 5, 6, 8, 10, 13
 
 
 class AutosaveTimers(QObject):
@@ -58,40 +60,20 @@ class AutosaveTimers(QObject):
         self._idle.stop()
         self._retry.start()
 
-    @property
-    def retrying(self) -> bool:
-        return self._retry.isActive()
-
-
-def _sqlite_code(error: BaseException) -> int | None:
-    """The primary SQLite result code behind a StoreError, found along its causes."""
-    seen: BaseException | None = error
-    for _ in range(8):  # bounded: a cause chain is short
-        if seen is None:
-            return None
-        orig = getattr(seen, "orig", None)  # SQLAlchemy wraps the driver's error
-        for candidate in (seen, orig):
-            if isinstance(candidate, sqlite3.Error):
-                code = getattr(candidate, "sqlite_errorcode", None)
-                if isinstance(code, int):
-                    return code & 0xFF
-        seen = seen.__cause__ or seen.__context__
-    return None
-
 
 def why_not_saved(error: StoreError) -> str:
-    """Why the store refused the draft, in words for the composer's message."""
+    """Why the store refused the draft, in words for the composer's message (the store's own
+    messages speak of the whole database and what to do at start-up)."""
 
     def tr(text: str) -> str:
         return QCoreApplication.translate("composer", text)
 
-    code = _sqlite_code(error)
-    if code == _SQLITE_FULL:
+    if isinstance(error, StoreDiskFullError):
         return tr("the disk is full")
-    if code == _SQLITE_READONLY:
+    if isinstance(error, StoreReadOnlyError):
         return tr("the mail database cannot be written to")
-    if code == _SQLITE_IOERR:
+    if isinstance(error, StoreIOError):
         return tr("the disk reported an error")
-    if code in (_SQLITE_BUSY, _SQLITE_LOCKED):
+    if isinstance(error, StoreLockedError):
         return tr("another program is using the mail database")
     return tr("the mail database could not be written to")
