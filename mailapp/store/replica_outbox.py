@@ -14,19 +14,16 @@ from mailapp.store import codec
 from mailapp.store.fold import Queued, plan_fold
 from mailapp.store.importer import ImportContext, insert_many
 from mailapp.store.replica import (
-    Touched,
     _destroy_draft,
-    _destroy_email,
     _destroy_mailbox,
     _set_draft_view,
     _set_state,
     _upsert_draft,
     _upsert_mailbox,
     apply_changes_in,
-    refresh_emails,
-    unfinished,
-    upsert_emails,
 )
+from mailapp.store.replica_emails import destroy_email, refresh_emails, upsert_emails
+from mailapp.store.replica_views import Touched, unfinished
 from mailapp.store.rows import ChangeSet, OutboxRow, OutboxState
 from mailapp.store.schema import conflicts, drafts, mailboxes, outbox
 from mailapp.store.store import MailStore
@@ -190,7 +187,7 @@ def _apply_server_records(
     emails: list[wire.EmailRecord] = []
     for kind, record_id, record in records:
         if record.get("destroyed"):
-            {"email": _destroy_email, "draft": _destroy_draft, "mailbox": _destroy_mailbox}.get(
+            {"email": destroy_email, "draft": _destroy_draft, "mailbox": _destroy_mailbox}.get(
                 kind, lambda *_: None
             )(conn, record_id, touched)
             continue

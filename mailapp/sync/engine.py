@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from mailapp import wire
-from mailapp.store import ChangeSet, MailStore, replica, replica_blobs
+from mailapp.store import ChangeSet, MailStore, replica, replica_blobs, replica_bodies
 from mailapp.store.replica_outbox import apply_push, take_batch
 from mailapp.store.rows import OutboxRow, OutboxState
 from mailapp.sync.client import ApiClient
@@ -140,18 +140,18 @@ class SyncEngine:
             if exc.status == 404:
                 return False
             raise
-        return replica.store_body(self.store, message_id, body)
+        return replica_bodies.store_body(self.store, message_id, body)
 
     def fetch_attachment(self, attachment_id: str) -> bytes | None:
         """Download (and keep) one attachment of a synced message; None when unknown here."""
         cached = self.store.attachment_data(attachment_id)
         if cached is not None:
             return cached
-        part = replica.attachment_part(self.store, attachment_id)
+        part = replica_bodies.attachment_part(self.store, attachment_id)
         if part is None:
             return None
         data = self.client.attachment(*part)
-        replica.store_attachment(self.store, attachment_id, data)
+        replica_bodies.store_attachment(self.store, attachment_id, data)
         return data
 
     def prefetch_bodies(self, limit: int = PREFETCH_PER_CYCLE) -> int:
@@ -161,7 +161,9 @@ class SyncEngine:
             return 0
         newer_than = datetime.now(UTC) - timedelta(days=account.prefetch_days)
         fetched = 0
-        for message_id in replica.missing_bodies(self.store, self.account_id, newer_than, limit):
+        for message_id in replica_bodies.missing_bodies(
+            self.store, self.account_id, newer_than, limit
+        ):
             if self.fetch_body(message_id):
                 fetched += 1
         return fetched

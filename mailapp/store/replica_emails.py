@@ -1,0 +1,261 @@
+"""Applying the server's messages to the local copy: new ones in bulk, known ones rebased."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, delete, select
+
+from mailapp import wire
+from mailapp.core.addresses import Address
+from mailapp.store import codec
+from mailapp.store.importer import ImportContext, allocate_nums, insert_many, thread_for
+from mailapp.store.replica_views import (
+    CHUNK,
+    Touched,
+    email_view,
+    loads_or_none,
+    mark_rebased,
+    pending_by_email,
+)
+from mailapp.store.rows import OutboxRow
+from mailapp.store.schema import attachments, mailboxes, messages
+from mailapp.store.sort_keys import sort_keys
+
+
+def _address_list(items: Sequence[wire.Address]) -> list[Address]:
+    return [Address(item.name, item.email) for item in items]
+
+
+def _email_row(
+    ctx: ImportContext, record: wire.EmailRecord, view: dict[str, Any], num: int, thread: str
+) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
+    """(messages row, attachments rows, messages_fts row) for a new headers-only message."""
+    senders = record.from_ or record.sender
+    sender = senders[0] if senders else None
+    to, cc = _address_list(record.to), _address_list(record.cc)
+    keywords = view["keywords"]
+    message = {
+        "num": num,
+        "id": record.id,
+        "account_id": ctx.account_id,
+        "mailbox_id": view["mailboxId"],
+        "server_id": record.id,
+        "server_version": record.updated_modseq,
+        "base": codec.dumps({"keywords": sorted(record.keywords), "mailboxId": record.mailbox_id}),
+        "message_id_header": record.message_id,
+        "thread_id": thread,
+        "subject": record.subject,
+        "sender_name": sender.name if sender else None,
+        "sender_email": sender.email if sender else None,
+        **sort_keys(record.subject, *((sender.name, sender.email) if sender else (None, None))),
+        "date": codec.to_micros(record.sent_at),
+        "is_read": "$seen" in keywords,
+        "is_flagged": "$flagged" in keywords,
+        "keywords": codec.dumps(keywords),
+        "has_attachments": record.has_attachment,
+        "snippet": record.preview,
+        "headers": codec.dumps(
+            {
+                "to": codec.addresses_to_wire(to),
+                "cc": codec.addresses_to_wire(cc),
+                "bcc": codec.addresses_to_wire(_address_list(record.bcc)),
+                "replyTo": codec.addresses_to_wire(_address_list(record.reply_to)),
+                "inReplyTo": record.in_reply_to[0] if record.in_reply_to else None,
+                "references": record.references,
+            }
+        ),
+    }
+    parts = [
+        {
+            "id": f"{record.id}.{part.part_id}",
+            "message_num": num,
+            "position": position,
+            "filename": part.name or "attachment",
+            "content_type": part.content_type,
+            "size": part.size,
+            "content_id": None,
+            "inline": part.inline,
+            "data": None,
+        }
+        for position, part in enumerate(record.attachments)
+    ]
+    fts = {
+        "num": num,
+        "subject": record.subject,
+        "sender": codec.address_text([Address(sender.name, sender.email)]) if sender else "",
+        "recipients": codec.address_text([*to, *cc]),
+        "body": "",
+    }
+    return message, parts, fts
+
+
+def insert_emails(
+    conn: Connection, ctx: ImportContext, records: Sequence[wire.EmailRecord], touched: Touched
+) -> None:
+    """Insert messages new to this store, in bulk (a first sync brings thousands per page)."""
+    pending = pending_by_email(conn, [record.id for record in records])
+    # Mutations queued for a message this store had no server copy of: made on no known base.
+    mark_rebased(conn, [row for rows in pending.values() for row in rows])
+    known_boxes = set(
+        conn.execute(select(mailboxes.c.id).where(mailboxes.c.account_id == ctx.account_id))
+        .scalars()
+        .all()
+    )
+    chosen: list[tuple[wire.EmailRecord, dict[str, Any]]] = []
+    for record in records:
+        base = {"keywords": sorted(record.keywords), "mailboxId": record.mailbox_id}
+        view = email_view(base, pending.get(record.id, []))
+        if view is None:
+            continue  # destroyed here, not yet pushed
+        if view["mailboxId"] not in known_boxes:
+            view["mailboxId"] = base["mailboxId"]
+        chosen.append((record, view))
+    nums = allocate_nums(conn, [codec.to_micros(record.sent_at) for record, _view in chosen])
+    message_rows: list[dict[str, Any]] = []
+    part_rows: list[dict[str, Any]] = []
+    fts_rows: list[dict[str, Any]] = []
+    for (record, view), num in zip(chosen, nums, strict=True):
+        related = [*record.references, *record.in_reply_to]
+        thread = thread_for(conn, ctx, related, record.message_id or record.id)
+        if record.message_id:
+            ctx.threads.setdefault(record.message_id, thread)
+        message, parts, fts = _email_row(ctx, record, view, num, thread)
+        message_rows.append(message)
+        part_rows.extend(parts)
+        fts_rows.append(fts)
+        touched.messages.add(record.id)
+        touched.mailboxes.add(view["mailboxId"])
+    insert_many(conn, messages.name, message_rows)
+    insert_many(conn, attachments.name, part_rows)
+    insert_many(conn, "messages_fts", fts_rows, rowid_alias={"num": "rowid"})
+
+
+def update_emails(
+    conn: Connection, account_id: str, records: Sequence[wire.EmailRecord], touched: Touched
+) -> None:
+    """Apply newer server versions of messages already here, rebasing local changes."""
+    ids = [record.id for record in records]
+    current: dict[str, Any] = {}
+    for start in range(0, len(ids), CHUNK):
+        for row in conn.execute(
+            select(
+                messages.c.id, messages.c.server_version, messages.c.mailbox_id, messages.c.base
+            ).where(messages.c.id.in_(ids[start : start + CHUNK]))
+        ):
+            current[row.id] = row
+    pending = pending_by_email(conn, ids)
+    rebased: list[OutboxRow] = []
+    known_boxes = set(
+        conn.execute(select(mailboxes.c.id).where(mailboxes.c.account_id == account_id)).scalars()
+    )
+    updates: list[tuple[Any, ...]] = []
+    for record in records:
+        found = current.get(record.id)
+        if found is None or (found.server_version or 0) > record.updated_modseq:
+            continue  # gone meanwhile, or an older state than the one already applied
+        base = {"keywords": sorted(record.keywords), "mailboxId": record.mailbox_id}
+        queued = pending.get(record.id, [])
+        if queued and loads_or_none(found.base) != base:
+            rebased.extend(queued)
+        view = email_view(base, queued)
+        if view is None:
+            conn.execute(delete(messages).where(messages.c.id == record.id))
+            touched.messages.add(record.id)
+            touched.mailboxes.add(found.mailbox_id)
+            continue
+        if view["mailboxId"] not in known_boxes:
+            view["mailboxId"] = base["mailboxId"]
+        keywords = view["keywords"]
+        updates.append(
+            (
+                view["mailboxId"],
+                "$seen" in keywords,
+                "$flagged" in keywords,
+                codec.dumps(keywords),
+                codec.dumps(base),
+                record.updated_modseq,
+                record.id,
+            )
+        )
+        touched.messages.add(record.id)
+        touched.mailboxes.update((found.mailbox_id, view["mailboxId"]))
+    mark_rebased(conn, rebased)
+    if updates:
+        conn.exec_driver_sql(
+            "UPDATE messages SET mailbox_id = ?, is_read = ?, is_flagged = ?, keywords = ?, "
+            "base = ?, server_version = ? WHERE id = ?",
+            updates,
+        )
+
+
+def upsert_emails(
+    conn: Connection, ctx: ImportContext, records: Sequence[wire.EmailRecord], touched: Touched
+) -> None:
+    """Apply server versions of messages, new or already here, a few statements per chunk."""
+    present: set[str] = set()
+    for start in range(0, len(records), CHUNK):
+        chunk = [record.id for record in records[start : start + CHUNK]]
+        present.update(
+            conn.execute(select(messages.c.id).where(messages.c.id.in_(chunk))).scalars()
+        )
+    update_emails(conn, ctx.account_id, [r for r in records if r.id in present], touched)
+    insert_emails(conn, ctx, [record for record in records if record.id not in present], touched)
+
+
+def refresh_emails(conn: Connection, account_id: str, ids: Sequence[str], touched: Touched) -> None:
+    """Recompute messages' visible values from their base (after local changes were refused)."""
+    current: dict[str, Any] = {}
+    for start in range(0, len(ids), CHUNK):
+        for row in conn.execute(
+            select(messages.c.id, messages.c.base, messages.c.mailbox_id).where(
+                messages.c.id.in_(ids[start : start + CHUNK]), messages.c.base.isnot(None)
+            )
+        ):
+            current[row.id] = row
+    pending = pending_by_email(conn, list(current))
+    known_boxes = set(
+        conn.execute(select(mailboxes.c.id).where(mailboxes.c.account_id == account_id)).scalars()
+    )
+    updates: list[tuple[Any, ...]] = []
+    gone: list[str] = []
+    for email_id, row in current.items():
+        base = codec.loads(row.base)
+        view = email_view(base, pending.get(email_id, []))
+        touched.messages.add(email_id)
+        touched.mailboxes.add(row.mailbox_id)
+        if view is None:
+            gone.append(email_id)
+            continue
+        if view["mailboxId"] not in known_boxes:
+            view["mailboxId"] = base["mailboxId"]
+        keywords = view["keywords"]
+        updates.append(
+            (
+                view["mailboxId"],
+                "$seen" in keywords,
+                "$flagged" in keywords,
+                codec.dumps(keywords),
+                email_id,
+            )
+        )
+        touched.mailboxes.add(view["mailboxId"])
+    if updates:
+        conn.exec_driver_sql(
+            "UPDATE messages SET mailbox_id = ?, is_read = ?, is_flagged = ?, keywords = ? "
+            "WHERE id = ?",
+            updates,
+        )
+    for start in range(0, len(gone), CHUNK):
+        conn.execute(delete(messages).where(messages.c.id.in_(gone[start : start + CHUNK])))
+
+
+def destroy_email(conn: Connection, email_id: str, touched: Touched) -> None:
+    mailbox_id = conn.execute(
+        select(messages.c.mailbox_id).where(messages.c.id == email_id)
+    ).scalar()
+    if mailbox_id is not None:
+        conn.execute(delete(messages).where(messages.c.id == email_id))
+        touched.messages.add(email_id)
+        touched.mailboxes.add(mailbox_id)
