@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +38,9 @@ class PushOutcome:
     conflicts: int
     failed: int
     changed: ChangeSet
+    # Records whose views are settled once the rest of the change feed is applied
+    # (apply_push, when the answer has more pages).
+    unsettled: tuple[tuple[str, str], ...] = ()
 
 
 def take_batch(store: MailStore, account_id: str, limit: int) -> list[OutboxRow]:
@@ -241,6 +245,27 @@ def _refresh_from_base(
                 touched.mailboxes.add(record_id)
 
 
+def _in_changes(changes: wire.Changes) -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+    for kind, bucket in (
+        ("email", changes.emails),
+        ("draft", changes.drafts),
+        ("mailbox", changes.mailboxes),
+    ):
+        found.update((kind, record.id) for record in [*bucket.created, *bucket.updated])
+        found.update((kind, record_id) for record_id in bucket.destroyed)
+    return found
+
+
+def settle_views(store: MailStore, account_id: str, records: Sequence[tuple[str, str]]) -> None:
+    """Recompute views of records whose answered mutations the change feed has caught up with."""
+    touched = Touched()
+    with store._write() as conn:
+        _refresh_from_base(conn, account_id, list(records), touched)
+    if touched:
+        store._notify(touched.changeset())
+
+
 def apply_push(
     store: MailStore, account_id: str, batch: list[OutboxRow], answer: wire.SyncResponse
 ) -> PushOutcome:
@@ -248,6 +273,15 @@ def apply_push(
 
     All in one transaction: after a crash either nothing of this answer is stored (and the
     in-flight mutations are resent with the same ids) or all of it is.
+
+    A record's view is its base with its unanswered mutations replayed; once they are answered it
+    must be recomputed. Refused ones fall back at once. Applied ones usually come back in the
+    change feed, which recomputes the view, but not when the server had applied them before an
+    answer that was lost and the feed brought the record already (and maybe newer values from
+    another device): the resend is answered from the server's stored result and no page brings
+    the record again. So every record of the batch is recomputed once the feed has caught up
+    with the answer: here when it fits on this page, else by the caller after the remaining
+    pages (``PushOutcome.unsettled``), since recomputing on an older base would flicker.
     """
     by_id = {row.mutation_id: row for row in batch}
     touched = Touched(outbox=True)
@@ -258,6 +292,7 @@ def apply_push(
     states: list[tuple[str, str | None, int]] = []
     conflict_rows: list[dict[str, Any]] = []
     server_records: list[tuple[str, str, dict[str, Any]]] = []
+    answered_ids = {result.mutation_id for result in answer.results}
     for result in answer.results:
         row = by_id[result.mutation_id]
         kind, record_id = record_of(row)
@@ -299,8 +334,14 @@ def apply_push(
         insert_many(conn, conflicts.name, conflict_rows)
         _apply_server_records(conn, account_id, server_records, touched)
         apply_changes_in(conn, account_id, answer.changes, touched)
-        _refresh_from_base(conn, account_id, refused, touched)
+        answered = [record_of(row) for row in batch if row.mutation_id in answered_ids]
+        fresh = _in_changes(answer.changes)
+        settled = [record for record in dict.fromkeys(answered) if record not in fresh]
+        unsettled: list[tuple[str, str]] = []
+        if answer.changes.has_more:
+            settled, unsettled = refused, [r for r in settled if r not in set(refused)]
+        _refresh_from_base(conn, account_id, settled, touched)
         _set_state(conn, account_id, answer.new_state)
     changeset = touched.changeset()
     store._notify(changeset)
-    return PushOutcome(pushed, conflict_count, failed, changeset)
+    return PushOutcome(pushed, conflict_count, failed, changeset, tuple(unsettled))

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 from mailapp import wire
 from mailapp.store import ChangeSet, MailStore, replica, replica_blobs, replica_bodies
-from mailapp.store.replica_outbox import apply_push, take_batch
+from mailapp.store.replica_outbox import apply_push, settle_views, take_batch
 from mailapp.store.rows import OutboxRow, OutboxState
 from mailapp.sync.client import ApiClient
 from mailapp.sync.errors import OfflineError, PermanentError, ResyncRequired, SyncError
@@ -280,6 +280,8 @@ class SyncEngine:
         report.note(outcome.changed)
         if answer.changes.has_more and pull_pages:
             self._pull(report, None)
+            if outcome.unsettled:
+                settle_views(self.store, self.account_id, outcome.unsettled)
 
     def _isolate(self, batch: list[OutboxRow], error: PermanentError, report: CycleReport) -> None:
         """The server refused a whole batch: find the mutation it cannot read and fail only it."""

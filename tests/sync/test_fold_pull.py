@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from mailapp.store import DraftInput, OutboxState
 from mailapp.store.replica import apply_changes
+from mailapp.sync.errors import OfflineError
 from tests.server.conftest import RunningServer
+from tests.support.faultproxy import Fault, FaultProxy
 from tests.sync.conftest import Device, DeviceFactory
 
 
@@ -127,3 +131,35 @@ def test_draft_edited_and_edited_back_with_the_other_devices_edit_pulled_in_betw
     assert server_body == "from B"
     assert any(c.local.get("body") == "v0" for c in conflicts)  # A's last text is kept
     assert _unsent(a) == []
+
+
+def test_a_lost_answer_replayed_after_a_pull_leaves_no_stale_view(
+    sync_server: RunningServer, device_factory: DeviceFactory, proxy: FaultProxy
+) -> None:
+    # A marks read and renames a draft; the server applies both but the answer is lost. B then
+    # changes both back on the server, A pulls B's changes, and A's resend is answered from the
+    # server's stored results. No page brings the records again: A must not keep showing its
+    # own, since superseded, values.
+    a, b, email_id = _pair(sync_server, device_factory)
+    draft_id = a.store.save_draft(DraftInput(None, a.account_id, subject="v0", body="text"))
+    a.sync()
+    b.sync()
+
+    a.store.mark_read([email_id])
+    a.store.save_draft(DraftInput(draft_id, a.account_id, subject="v1", body="text"))
+    proxy.set_fault(Fault.CUT_AFTER_REQUEST, times=1)
+    with pytest.raises(OfflineError):
+        a.sync()
+    b.sync()
+    b.store.mark_read([email_id], read=False)
+    b.store.save_draft(DraftInput(draft_id, b.account_id, subject="from B", body="text"))
+    b.sync()
+    pull(a)
+    a.sync()
+
+    assert "$seen" not in _server_email(a, email_id)["keywords"]
+    assert _local_email(a, email_id)[1] is False
+    assert a.user.client.get(f"/v1/drafts/{draft_id}").json()["subject"] == "from B"
+    draft = a.store.draft(draft_id)
+    assert draft is not None and draft.subject == "from B"
+    assert _unsent(a) == [] and a.store.open_conflicts() == []
