@@ -95,3 +95,35 @@ class AppProcess:
         if self.process.returncode is None:
             self.process.kill()
             self.process.communicate(timeout=30)
+
+
+def typed_keys(lines: list[str]) -> list[tuple[int, float]]:
+    """(number of keys typed so far, when) for each key tests.ui.app_driver reported."""
+    result = []
+    for line in lines:
+        if line.startswith("typed "):
+            _word, count, when = line.split()
+            result.append((int(count), float(when)))
+    return result
+
+
+def type_then_kill(
+    tmp_path: Path, profile: Path, intervals_ms: list[int], type_for_s: float
+) -> tuple[list[tuple[int, float]], float, AppProcess]:
+    """Start the app typing at the given rhythm; once it has typed for ``type_for_s`` seconds
+    (by its own clock, so a slow machine types no less), kill it with SIGKILL.
+    Returns the keys it reported, when the kill was sent, and the ended process."""
+    app = AppProcess(tmp_path, "type", str(profile), *map(str, intervals_ms))
+    try:
+        first = app.read_line(START_TIMEOUT_S)
+        assert first is not None and first.startswith("typed "), (first, app.lines)
+        began = typed_keys([first])[0][1]
+        while True:
+            line = app.read_line(10)
+            assert line is not None and line.startswith("typed "), (line, app.lines)
+            if typed_keys([line])[0][1] - began >= type_for_s:
+                break
+        killed_at = app.kill()
+    finally:
+        app.close()
+    return typed_keys(app.lines), killed_at, app

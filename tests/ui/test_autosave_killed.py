@@ -9,14 +9,13 @@ autosave waited for a pause of a second, so typing that never paused that long w
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 
 from mailapp.store import open_store
 from tests.ui.app_driver import TEXT
-from tests.ui.killed_app import START_TIMEOUT_S, AppProcess, make_profile
+from tests.ui.killed_app import make_profile, type_then_kill
 
 MAX_LOST_S = 2.0
 TYPE_FOR_S = 4.5
@@ -29,38 +28,17 @@ RHYTHMS = {
 }
 
 
-def _typed(lines: list[str]) -> list[tuple[int, float]]:
-    """(number of keys typed so far, when) for each key the app reported."""
-    result = []
-    for line in lines:
-        if line.startswith("typed "):
-            _word, count, when = line.split()
-            result.append((int(count), float(when)))
-    return result
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("rhythm", list(RHYTHMS))
 def test_killing_the_app_while_typing_loses_at_most_two_seconds(
     tmp_path: Path, rhythm: str
 ) -> None:
     profile = make_profile(tmp_path)
-    app = AppProcess(tmp_path, "type", str(profile), *map(str, RHYTHMS[rhythm]))
-    try:
-        first = app.read_line(START_TIMEOUT_S)
-        assert first is not None and first.startswith("typed "), (first, app.lines)
-        started = time.monotonic()
-        while time.monotonic() - started < TYPE_FOR_S:
-            line = app.read_line(5)
-            assert line is not None and line.startswith("typed "), (line, app.lines)
-        killed_at = app.kill()
-    finally:
-        app.close()
-    typed = _typed(app.lines)
+    typed, killed_at, app = type_then_kill(tmp_path, profile, RHYTHMS[rhythm], TYPE_FOR_S)
     assert typed, app.errors
 
     with open_store(profile / "mail.sqlite3") as store:
-        ((account_id, _email),) = [(a[0], a[1]) for a in store.accounts()]
+        account_id = store.accounts()[0][0]
         drafts = store.drafts(account_id)
     saved = drafts[0].body if drafts else ""
     assert len(drafts) <= 1
