@@ -33,8 +33,8 @@ class Settings:
     housekeeping_interval: float = 3600.0
 
     # --- sign-in and tokens (server/auth.py, server/throttle.py) ---
-    # Failed logins per (user name, client address) that cost nothing (per address: x5); each
-    # further one makes that pair wait login_base_delay seconds, doubling up to login_max_delay.
+    # Failed logins per (user name, client address) that may come back to back (per address:
+    # x5); then the pair waits login_base_delay seconds, doubling up to login_max_delay.
     # A pair (or address) quiet for login_rate_window seconds after its wait is forgotten.
     login_rate_limit: int = 10
     login_rate_window: int = 300
