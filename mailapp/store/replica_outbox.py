@@ -146,11 +146,6 @@ def _with_server_nulls(conn: Connection, batch: list[OutboxRow]) -> list[OutboxR
     return result
 
 
-def unfinished_count(store: MailStore, account_id: str) -> int:
-    with store._read() as conn:
-        return len(unfinished(conn, account_id))
-
-
 def record_of(row: OutboxRow) -> tuple[str, str]:
     """(record type, record id) a mutation is about, as conflicts name them."""
     args = row.args

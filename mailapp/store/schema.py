@@ -23,8 +23,6 @@ from sqlalchemy import (
 
 metadata = MetaData()
 
-OUTBOX_STATES = ("pending", "in_flight", "applied", "failed", "conflict")
-
 meta = Table(
     "meta",
     metadata,

@@ -328,9 +328,6 @@ class ApiClient:
     def message_body(self, email_id: str) -> wire.MessageBody:
         return self._get(wire.MessageBody, f"/v1/messages/{email_id}/body")
 
-    def message_raw(self, email_id: str) -> bytes:
-        return self._send("GET", f"/v1/messages/{email_id}/raw", total=self.transfer_timeout)[1]
-
     def attachment(self, email_id: str, part_id: str) -> bytes:
         path = f"/v1/messages/{email_id}/attachments/{part_id}"
         return self._send("GET", path, total=self.transfer_timeout)[1]
