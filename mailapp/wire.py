@@ -279,6 +279,20 @@ class Quotas(WireModel):
     pending_blobs: Quota
 
 
+class UpstreamLink(WireModel):
+    """The account's link to an IMAP mailbox it already had (`GET /v1/upstream`)."""
+
+    linked: bool
+    host: str | None = None
+    port: int | None = None
+    tls: str | None = None  # implicit | starttls | none
+    username: str | None = None
+    # pending | importing | ok | auth_failed | unreachable | tls_error | error
+    state: str | None = None
+    last_sync_at: datetime | None = None
+    last_error: str | None = None
+
+
 class SessionInfo(WireModel):
     account_id: str
     name: str

@@ -14,6 +14,7 @@ def all_routers() -> list[APIRouter]:
         session,
         submissions,
         sync,
+        upstream,
     )
 
     return [
@@ -24,4 +25,5 @@ def all_routers() -> list[APIRouter]:
         submissions.router,
         blobs.router,
         sync.router,
+        upstream.router,
     ]
