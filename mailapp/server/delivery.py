@@ -171,6 +171,7 @@ class DeliveryWorker:
                 sub = session.execute(
                     select(Submission)
                     .where(
+                        Submission.account_id == prepared.account_id,
                         Submission.id == prepared.submission_id,
                         Submission.state == SubmissionState.scheduled,
                         Submission.send_at <= self.clock(),
@@ -190,7 +191,10 @@ class DeliveryWorker:
             # A submission that cannot be dispatched must not block the queue forever.
             log.exception("submission %s could not be dispatched", prepared.submission_id)
             fail_submission(
-                self.engine, prepared.submission_id, f"the message could not be prepared: {exc}"
+                self.engine,
+                prepared.account_id,
+                prepared.submission_id,
+                f"the message could not be prepared: {exc}",
             )
         return True
 
@@ -324,7 +328,9 @@ class DeliveryWorker:
         # The message is read after the claim commits: no write lock held while it loads.
         with session_scope(self.engine, write=False) as session:
             mime = session.execute(
-                select(Submission.mime).where(Submission.id == job.submission_id)
+                select(Submission.mime).where(
+                    Submission.account_id == job.account_id, Submission.id == job.submission_id
+                )
             ).scalar_one()
         return job, mime or b""
 
@@ -357,7 +363,7 @@ class DeliveryWorker:
                 )
                 job.next_attempt_at = self.clock() + timedelta(seconds=delay)
             session.flush()
-            finish_submission(session, job.submission_id)
+            finish_submission(session, job.account_id, job.submission_id)
 
     # -- recovery ------------------------------------------------------------------------------
 

@@ -24,15 +24,21 @@ UNKNOWN_OUTCOME = (
 )
 
 
-def finish_submission(session: Session, submission_id: str) -> None:
+def finish_submission(session: Session, account_id: str, submission_id: str) -> None:
+    """`submission_id` of the sending account `account_id` (submission ids are per account)."""
     sub = session.execute(
-        select(Submission).where(Submission.id == submission_id).with_for_update()
+        select(Submission)
+        .where(Submission.account_id == account_id, Submission.id == submission_id)
+        .with_for_update()
     ).scalar_one_or_none()
     if sub is None or sub.state != SubmissionState.sending:
         return
     delivered_locally = (
         session.execute(
-            select(LocalDelivery.id).where(LocalDelivery.submission_id == submission_id)
+            select(LocalDelivery.id).where(
+                LocalDelivery.sender_account_id == account_id,
+                LocalDelivery.submission_id == submission_id,
+            )
         ).first()
         is not None
     )
@@ -40,7 +46,13 @@ def finish_submission(session: Session, submission_id: str) -> None:
 
 
 def finish_if_done(session: Session, sub: Submission, *, delivered_locally: bool) -> None:
-    jobs = list(session.execute(select(RelayJob).where(RelayJob.submission_id == sub.id)).scalars())
+    jobs = list(
+        session.execute(
+            select(RelayJob).where(
+                RelayJob.account_id == sub.account_id, RelayJob.submission_id == sub.id
+            )
+        ).scalars()
+    )
     if any(j.state in (JobState.queued.value, JobState.sending.value) for j in jobs):
         return
     errors = [sub.error] if sub.error else []
@@ -82,10 +94,12 @@ def set_state(
     session.flush()
 
 
-def fail_submission(engine: Engine, submission_id: str, reason: str) -> None:
+def fail_submission(engine: Engine, account_id: str, submission_id: str, reason: str) -> None:
     with session_scope(engine) as session:
         sub = session.execute(
-            select(Submission).where(Submission.id == submission_id).with_for_update()
+            select(Submission)
+            .where(Submission.account_id == account_id, Submission.id == submission_id)
+            .with_for_update()
         ).scalar_one_or_none()
         if sub is not None and sub.state == SubmissionState.scheduled:
             set_state(session, sub, SubmissionState.failed, reason)
@@ -119,6 +133,6 @@ def recover_expired_jobs(engine: Engine, now: datetime) -> int:
             job.attempt_id = None
             recovered += 1
         session.flush()
-        for submission_id in {job.submission_id for job in jobs}:
-            finish_submission(session, submission_id)
+        for account_id, submission_id in {(job.account_id, job.submission_id) for job in jobs}:
+            finish_submission(session, account_id, submission_id)
     return recovered

@@ -37,7 +37,7 @@ def deliver_locally(
             ).scalar_one_or_none()
             if holder != job.attempt_id:
                 raise LeaseLost(job.id)
-            if already_delivered(session, job.submission_id, recipient):
+            if already_delivered(session, job.account_id, job.submission_id, recipient):
                 continue
             account = session.execute(
                 select(Account).where(func.lower(Account.email) == recipient.lower())
@@ -52,21 +52,25 @@ def deliver_locally(
             email = store_incoming(session, account.id, "inbox", mime)
             session.add(
                 LocalDelivery(
+                    sender_account_id=job.account_id,
                     submission_id=job.submission_id,
                     recipient=recipient,
                     account_id=account.id,
                     email_id=email.id,
                 )
             )
-            # The unique (submission_id, recipient) key fails here, not at commit.
+            # The unique (sender, submission_id, recipient) key fails here, not at commit.
             session.flush()
     return RelayResult(Outcome.ACCEPTED, "filed into local inboxes", refused=refused)
 
 
-def already_delivered(session: Session, submission_id: str, recipient: str) -> bool:
+def already_delivered(
+    session: Session, sender_account_id: str, submission_id: str, recipient: str
+) -> bool:
     return (
         session.execute(
             select(LocalDelivery.id).where(
+                LocalDelivery.sender_account_id == sender_account_id,
                 LocalDelivery.submission_id == submission_id,
                 LocalDelivery.recipient == recipient,
             )

@@ -81,9 +81,11 @@ class LocalDelivery(DeliveryBase):
     """Proof that a local recipient got a submission; the unique key makes it exactly once."""
 
     __tablename__ = "local_delivery"
-    __table_args__ = (UniqueConstraint("submission_id", "recipient"),)
+    # Submission ids are keyed per sending account (0007), so the sender is part of the key.
+    __table_args__ = (UniqueConstraint("sender_account_id", "submission_id", "recipient"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    sender_account_id: Mapped[str] = mapped_column(String(36))
     submission_id: Mapped[str] = mapped_column(String(36))
     recipient: Mapped[str] = mapped_column(String(320))
     account_id: Mapped[str] = mapped_column(String(36))

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 class Prepared:
     """A due submission's message, built outside any write transaction; or why it cannot be."""
 
+    account_id: str
     submission_id: str
     draft_modseq: int | None = None
     mime: bytes = b""
@@ -51,19 +52,21 @@ def prepare_next(engine: Engine, now: datetime, limits: Settings) -> Prepared | 
         account = session.get(Account, sub.account_id)
         draft = session.get(Draft, identity(Draft, sub.account_id, sub.draft_id))
         if account is None:
-            return Prepared(sub.id, error="the sending account no longer exists")
+            return Prepared(sub.account_id, sub.id, error="the sending account no longer exists")
         if draft is None or draft.destroyed_modseq is not None:
-            return Prepared(sub.id, error="the draft no longer exists")
+            return Prepared(sub.account_id, sub.id, error="the draft no longer exists")
         try:
             # Again: the draft may have changed since submission.create checked it.
             recipients, _size = check_message(session, draft, limits)
         except LimitExceeded as exc:
-            return Prepared(sub.id, error=exc.detail)
+            return Prepared(sub.account_id, sub.id, error=exc.detail)
         if not recipients:
-            return Prepared(sub.id, error="the draft has no To, Cc or Bcc address")
+            return Prepared(sub.account_id, sub.id, error="the draft has no To, Cc or Bcc address")
         try:
             mime, _ = build_mime_for_submission(draft, account.email)
         except Exception as exc:
             log.exception("submission %s could not be built", sub.id)
-            return Prepared(sub.id, error=f"the message could not be prepared: {exc}")
-        return Prepared(sub.id, draft.updated_modseq, mime, tuple(recipients))
+            return Prepared(
+                sub.account_id, sub.id, error=f"the message could not be prepared: {exc}"
+            )
+        return Prepared(sub.account_id, sub.id, draft.updated_modseq, mime, tuple(recipients))

@@ -222,11 +222,12 @@ class SubmissionState(enum.StrEnum):
 class Submission(Synced, Base):
     __tablename__ = "submission"
     __table_args__ = (
+        PrimaryKeyConstraint("account_id", "id"),
         Index("ix_submission_feed", "account_id", "updated_modseq"),
         Index("ix_submission_due", "state", "send_at"),
     )
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    id: Mapped[str] = mapped_column(String(36), default=new_id)
     account_id: Mapped[str] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"))
     draft_id: Mapped[str] = mapped_column(String(36))
     client_id: Mapped[str | None] = mapped_column(String(64), default=None)
@@ -261,7 +262,7 @@ class ClientMutation(Base):
 # Records whose ids the client picks, keyed by (account_id, id): another account holding the
 # same id must not make it "in use" here (protocol.md: another account's ids look like missing
 # ones, also when creating).
-ACCOUNT_SCOPED: frozenset[type[Synced]] = frozenset({Mailbox, Draft})
+ACCOUNT_SCOPED: frozenset[type[Synced]] = frozenset({Mailbox, Draft, Submission})
 
 
 def identity(model: type[Synced], account_id: str, record_id: str) -> Any:

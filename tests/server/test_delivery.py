@@ -234,7 +234,8 @@ def test_outside_recipients_get_the_exact_message_through_the_relay(
     # The Sent copy holds the message as it was frozen (the submission keeps no second copy).
     frozen = alice.client.get(f"/v1/messages/{sent['sentEmailId']}/raw").content
     with session_scope(server.engine, write=False) as session:
-        assert session.get(Submission, submission_id).mime is None  # type: ignore[union-attr]
+        row = session.scalars(select(Submission).where(Submission.id == submission_id)).one()
+        assert row.mime is None
     for received in handler.received:
         assert received.content.rstrip(b"\r\n") == frozen.rstrip(b"\r\n")
         message = BytesParser(policy=policy.default).parsebytes(received.content)
@@ -389,7 +390,7 @@ def queue_submission(
 
 def load(engine: Engine, submission_id: str) -> tuple[Submission, list[RelayJob]]:
     with session_scope(engine, write=False) as session:
-        sub = session.get(Submission, submission_id)
+        sub = session.scalars(select(Submission).where(Submission.id == submission_id)).first()
         jobs = session.scalars(select(RelayJob).where(RelayJob.submission_id == submission_id))
         assert sub is not None
         return sub, list(jobs)

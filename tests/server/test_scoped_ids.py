@@ -1,13 +1,17 @@
-"""Ids the client picks are scoped to its account: an id another account holds answers exactly
-like a free one (protocol.md), also when creating, and both records then live side by side."""
+"""Ids the client picks (mailboxes, drafts, submissions) are scoped to its account: an id another
+account holds answers exactly like a free one (protocol.md), also when creating, and both
+records then live side by side."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
 import pytest
 
+from mailapp.server.db import session_scope
+from mailapp.server.models import Account
 from tests.server.conftest import RunningServer, User
 
 
@@ -84,3 +88,50 @@ def test_put_of_a_draft_with_another_accounts_id_creates_it(
     )
     assert gone.status_code == 204
     assert user.client.get(f"/v1/drafts/{draft_id}").json()["subject"] == "victim"
+
+
+def test_a_submission_with_another_accounts_id_is_created_and_both_are_sent(
+    server: RunningServer, user: User, other_user: User
+) -> None:
+    """Submissions are keyed per account too, down to the delivery tables: both accounts send
+    under the same submission id, to the same local recipient, and each message arrives."""
+    submission_id = str(uuid.uuid4())
+    with session_scope(server.engine, write=False) as session:
+        recipient = session.get(Account, user.account_id).email  # type: ignore[union-attr]
+
+    def send(sender: User, subject: str) -> list[Any]:
+        draft_id = str(uuid.uuid4())
+        fields = {
+            "to": {"old": None, "new": [{"email": recipient}]},
+            "subject": {"old": None, "new": subject},
+        }
+        return push(
+            sender,
+            {"type": "draft.upsert", "args": {"draftId": draft_id, "fields": fields}},
+            {
+                "type": "submission.create",
+                "args": {"submissionId": submission_id, "draftId": draft_id},
+            },
+            client_id=f"send-{subject}",
+        )
+
+    assert send(user, "from the victim") == [("applied", None), ("applied", None)]
+    assert send(other_user, "from the other") == [("applied", None), ("applied", None)]
+    deadline = time.monotonic() + 60
+    states: dict[str, str] = {}
+    while time.monotonic() < deadline:
+        states = {
+            name: who.client.get(f"/v1/submissions/{submission_id}").json()["state"]
+            for name, who in (("victim", user), ("other", other_user))
+        }
+        if all(state in ("sent", "failed") for state in states.values()):
+            break
+        time.sleep(0.2)
+    assert states == {"victim": "sent", "other": "sent"}
+    inbox = next(
+        m["id"] for m in user.client.get("/v1/mailboxes").json()["items"] if m["role"] == "inbox"
+    )
+    subjects = {
+        m["subject"] for m in user.client.get(f"/v1/mailboxes/{inbox}/messages").json()["items"]
+    }
+    assert {"from the victim", "from the other"} <= subjects

@@ -68,12 +68,6 @@ class Context:
             return None
         return row
 
-    def id_taken_elsewhere(self, model: type[Synced], record_id: str) -> bool:
-        """Only for models keyed by id alone (submissions): for those another account's id
-        cannot be created here. Mailboxes and drafts are keyed per account and never are."""
-        row = self.session.get(model, identity(model, self.account_id, record_id))
-        return row is not None and row.account_id != self.account_id  # type: ignore[attr-defined]
-
 
 def result(
     ctx: Context,

@@ -115,8 +115,6 @@ def draft_destroy(ctx: Context, args: DraftDestroyArgs) -> MutationResult:
 
 
 def submission_create(ctx: Context, args: SubmissionCreateArgs) -> MutationResult:
-    if ctx.id_taken_elsewhere(Submission, args.submission_id):
-        raise Rejected("idInUse")
     existing = ctx.load(Submission, args.submission_id)
     if existing is not None:
         # Same submission pushed again under another mutation id: still exactly once.
