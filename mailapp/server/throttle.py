@@ -1,10 +1,14 @@
-"""The login throttle: failed password checks counted per (name, client address) and per address.
+"""The login throttle: failed password checks counted per (name, client address), per address
+and per name.
 
 Why these keys: counting per name alone let a stranger lock the real user out by failing ten
 times; counting per (name, address) slows the stranger down and leaves every other address
 alone, so correct credentials from an address that has not failed are never refused. The
 per-address key (with a larger allowance) stops one address from spraying guesses over many
-names.
+names. The per-name key counts over all addresses; once it is over its allowance, an address
+that has failed for the name a few times (GUESSER_FAILURES: more than a typo) waits too, so a
+crowd of addresses gets a few guesses each instead of the pair allowance each; an address that
+has not failed still gets in.
 
 Why counted before the check: the count and the decision happen in one transaction holding the
 rows' locks (``SELECT … FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), and the
@@ -47,18 +51,24 @@ class ThrottleRule:
         return min(self.max_delay, self.base_delay * 2.0 ** min(failures - self.free, 64))
 
 
+# An address that has failed this often for a name is one that guesses, not one that mistyped.
+GUESSER_FAILURES = 3
+
+
 @dataclass(frozen=True)
 class Throttle:
     per_pair: ThrottleRule
     per_address: ThrottleRule
+    # Over all addresses; its wait holds only for addresses with GUESSER_FAILURES failures on the
+    # name, so many addresses guessing one password get a few tries each, not `per_pair.free`.
+    per_name: ThrottleRule
 
-    def keys(self, name: str, address: str) -> list[tuple[str, ThrottleRule]]:
-        return sorted(  # a fixed lock order: two requests never wait on each other's rows
-            [
-                (_key("pair", name, address), self.per_pair),
-                (_key("address", "", address), self.per_address),
-            ]
-        )
+    def keys(self, name: str, address: str) -> dict[str, tuple[str, ThrottleRule]]:
+        return {
+            "pair": (_key("pair", name, address), self.per_pair),
+            "address": (_key("address", "", address), self.per_address),
+            "name": (_key("name", name, ""), self.per_name),
+        }
 
 
 def _key(kind: str, name: str, address: str) -> str:
@@ -70,6 +80,7 @@ def _aware(value: datetime) -> datetime:
 
 
 def _locked_rows(session: Session, keys: list[str]) -> dict[str, LoginThrottle]:
+    """The rows of `keys` (created when missing), locked until the transaction ends."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
@@ -90,27 +101,33 @@ def _locked_rows(session: Session, keys: list[str]) -> dict[str, LoginThrottle]:
     return {row.key: row for row in rows}
 
 
+def _lock(
+    session: Session, throttle: Throttle, name: str, address: str
+) -> dict[str, tuple[LoginThrottle, ThrottleRule]]:
+    keys = throttle.keys(name, address)
+    # One statement locks the rows in key order, so two requests never wait on each other.
+    rows = _locked_rows(session, sorted(key for key, _rule in keys.values()))
+    return {kind: (rows[key], rule) for kind, (key, rule) in keys.items()}
+
+
 def reserve_check(session: Session, throttle: Throttle, *, name: str, address: str) -> int:
     """Count one password check for (name, address) if it may run now.
 
     Returns 0 when the check may run (it is already counted as a failure: call `forgive` if it
     succeeds), else the seconds to wait, for Retry-After. Call inside a write transaction.
     """
-    keys = throttle.keys(name, address)
-    rows = _locked_rows(session, [key for key, _rule in keys])
+    rows = _lock(session, throttle, name, address)
     now = datetime.now(UTC)  # read under the lock: a time from before the wait would be stale
-    wait = 0.0
-    for key, rule in keys:
-        row = rows[key]
-        allowed_at = _aware(row.next_allowed_at)
-        if now >= allowed_at + timedelta(seconds=rule.window):
-            row.failures = 0
-        elif allowed_at > now:
-            wait = max(wait, (allowed_at - now).total_seconds())
+    for row, rule in rows.values():
+        if now >= _aware(row.next_allowed_at) + timedelta(seconds=rule.window):
+            row.failures = 0  # quiet long enough: forgotten
+    binding = ["pair", "address"]
+    if rows["pair"][0].failures >= GUESSER_FAILURES:
+        binding.append("name")
+    wait = max((_aware(rows[kind][0].next_allowed_at) - now).total_seconds() for kind in binding)
     if wait > 0:
         return max(1, math.ceil(wait))
-    for key, rule in keys:
-        row = rows[key]
+    for row, rule in rows.values():
         row.failures += 1
         row.next_allowed_at = now + timedelta(seconds=rule.delay(row.failures))
     session.flush()
@@ -118,15 +135,13 @@ def reserve_check(session: Session, throttle: Throttle, *, name: str, address: s
 
 
 def forgive(session: Session, throttle: Throttle, *, name: str, address: str) -> None:
-    """The reserved check succeeded: the pair starts clean, the address gets its count back."""
-    keys = dict(throttle.keys(name, address))
-    pair = _key("pair", name, address)
-    session.execute(delete(LoginThrottle).where(LoginThrottle.key == pair))
-    address_key = _key("address", "", address)
-    row = _locked_rows(session, [address_key])[address_key]
-    row.failures = max(0, row.failures - 1)
-    if keys[address_key].delay(row.failures) == 0:
-        row.next_allowed_at = _EPOCH
+    """The reserved check succeeded: the pair starts clean, the address and the name get the
+    counted failure back."""
+    rows = _lock(session, throttle, name, address)
+    for kind, (row, rule) in rows.items():
+        row.failures = 0 if kind == "pair" else max(0, row.failures - 1)
+        if rule.delay(row.failures) == 0:
+            row.next_allowed_at = _EPOCH
     session.flush()
 
 

@@ -110,8 +110,26 @@ def test_housekeeping_forgets_quiet_pairs(server_factory: Callable[..., RunningS
     for i in range(3):
         login(server, f"someone{i}", "guess")
     with server.engine.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(LoginThrottle)).scalar() == 4
+        # 3 pairs, 1 address, 3 names
+        assert conn.execute(select(func.count()).select_from(LoginThrottle)).scalar() == 7
     time.sleep(2.2)
     prune_step(server.engine, server.settings)
     with server.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(LoginThrottle)).scalar() == 0
+
+
+def test_a_crowd_of_addresses_gets_a_few_guesses_each(
+    server_factory: Callable[..., RunningServer],
+) -> None:
+    # Pairs may fail 5 times at once; the name 25 times over all addresses.
+    server = server_factory(login_rate_limit=5, login_base_delay=120)
+    server.add_user("carol", RIGHT)
+    crowd = [f"127.0.0.{10 + i}" for i in range(25)]
+    assert {login(server, "carol", "guess", source=a).status_code for a in crowd} == {401}
+    # The name is now over its allowance: an address that keeps guessing stops after 3, not 5.
+    repeat = [login(server, "carol", f"guess {i}", source=crowd[0]).status_code for i in range(4)]
+    assert repeat == [401, 401, 429, 429]
+    # One typo is not guessing; and an address that has not failed gets in, right away.
+    assert login(server, "carol", "typo", source=crowd[1]).status_code == 401
+    assert login(server, "carol", RIGHT, source=crowd[1]).status_code == 200
+    assert login(server, "carol", RIGHT, source="127.0.0.99").status_code == 200

@@ -64,7 +64,9 @@ def login_throttle(settings: Settings) -> Throttle:
         )
 
     return Throttle(
-        per_pair=rule(settings.login_rate_limit), per_address=rule(settings.ip_rate_limit)
+        per_pair=rule(settings.login_rate_limit),
+        per_address=rule(settings.ip_rate_limit),
+        per_name=rule(settings.ip_rate_limit),
     )
 
 
