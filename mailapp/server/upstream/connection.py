@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from imapclient import IMAPClient
-from imapclient.exceptions import IMAPClientError, LoginError
+from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
 from imapclient.util import to_unicode
 
 from mailapp.server.upstream.models import LinkState
@@ -160,6 +160,11 @@ def _classified(endpoint: Endpoint) -> Iterator[None]:
         raise UpstreamError(
             LinkState.unreachable, f"the connection to {where} failed: {reason}"
         ) from None
+    except IMAPClientAbortError as exc:
+        raise UpstreamError(
+            LinkState.unreachable,
+            f"the connection to {where} was lost ({_server_text(exc)}); will try again",
+        ) from None
     except IMAPClientError as exc:
         raise UpstreamError(
             LinkState.error, f"{where} answered with an error: {_server_text(exc)}"
@@ -192,5 +197,13 @@ def session(
         with _classified(endpoint):
             yield client
     finally:
+        close(client)
+
+
+def close(client: IMAPClient) -> None:
+    """LOGOUT, or when the connection is already broken, just close the socket."""
+    try:
+        client.logout()
+    except Exception:
         with contextlib.suppress(Exception):
-            client.logout()
+            client.shutdown()

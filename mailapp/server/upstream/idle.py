@@ -7,7 +7,6 @@ the worker's poll interval still catches everything.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
@@ -84,5 +83,4 @@ class IdleWatcher:
                 if changed:
                     self.on_change()
         finally:
-            with contextlib.suppress(Exception):
-                client.logout()
+            connection.close(client)
