@@ -220,6 +220,8 @@ def cmd_config(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from mailapp.server.http_protocol import protocol_name
+
     try:
         ipaddress.ip_address(args.host)
     except ValueError:
@@ -246,6 +248,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_level=args.log_level,
         # Event streams never end on their own; give them this long, then close them.
         timeout_graceful_shutdown=args.grace,
+        # Requests that are not valid HTTP also get a problem document, not text/plain.
+        http=protocol_name(),
     )
     return EXIT_OK
 

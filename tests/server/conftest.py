@@ -31,6 +31,7 @@ from mailapp.server.app import create_app
 from mailapp.server.auth import create_user
 from mailapp.server.config import Settings
 from mailapp.server.db import make_engine, session_scope
+from mailapp.server.http_protocol import protocol_class
 from mailapp.server.incoming import store_incoming
 
 PG_URL = os.environ.get("MAILAPP_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -122,7 +123,9 @@ def run_server(settings: Settings) -> Iterator[RunningServer]:
     app = create_app(settings)
     sock = _free_socket()
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
+    config = uvicorn.Config(
+        app, log_level="warning", lifespan="on", access_log=False, http=protocol_class()
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

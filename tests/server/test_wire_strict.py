@@ -190,3 +190,14 @@ def test_json_routes_take_only_utf8_json(server: RunningServer, user: User) -> N
         assert response.status_code == 200, (content_type, response.text)
     blob = user.client.post("/v1/blobs", content=b"\x89PNG", headers={"Content-Type": "image/png"})
     assert blob.status_code == 201
+
+
+@pytest.mark.parametrize("content_type", [b"application/json\x01", b"application/\x7fjson"])
+def test_a_content_type_that_is_not_even_http_gets_a_problem_too(
+    server: RunningServer, user: User, content_type: bytes
+) -> None:
+    """uvicorn itself refuses these before the app sees them; the answer is still a problem."""
+    response = user.client.post(
+        "/v1/sync", content=b"{}", headers=[(b"Content-Type", content_type)]
+    )
+    problem(response, 400, "malformedRequest")
