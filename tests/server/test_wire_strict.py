@@ -31,7 +31,8 @@ def problem(response: Any, status: int, name: str) -> None:
 
 def test_a_mutation_id_must_be_a_json_integer(server: RunningServer, user: User) -> None:
     email_id = server.deliver(user.account_id)
-    for wrong in (True, "7", 7.0):
+    # 7.0 is the integer 7 in JSON (and JSON Schema); 7.5, true and "7" are not integers.
+    for wrong in (True, "7", 7.5):
         mutation = {"mutationId": wrong, "type": "email.destroy", "args": {"emailId": email_id}}
         response = sync(user, mutation)
         problem(response, 422, "invalidArguments")
