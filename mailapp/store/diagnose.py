@@ -195,6 +195,7 @@ def set_aside_if_empty(path: Path) -> str | None:
         if source.exists():
             source.rename(f"{target}{suffix}")
             kept.append(f"{target}{suffix}")
+    make_private(target)  # a WAL kept beside it may still hold mail
     backups = sorted(path.parent.glob(f"{path.name}.backup-*"), key=lambda p: p.stat().st_mtime)
     backup = (
         f" The copy mailapp made before its last update, {backups[-1]}, may hold them: quit "
