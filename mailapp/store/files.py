@@ -41,3 +41,10 @@ def make_private(path: Path) -> None:
                 os.chmod(candidate, mode & 0o600)
         except OSError:  # absent, or not ours to change: the open itself reports real problems
             continue
+
+
+def discard_new(path: Path) -> None:
+    """Remove a database this process has just created and could not finish, with its side
+    files; never called for a file that existed before."""
+    for suffix in SIDE_FILES:
+        Path(f"{path}{suffix}").unlink(missing_ok=True)

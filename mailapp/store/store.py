@@ -19,8 +19,8 @@ from mailapp.store import codec
 from mailapp.store.diagnose import set_aside_if_empty
 from mailapp.store.drafts import blob_id, changed_fields, draft_row, wire_fields
 from mailapp.store.engine import make_engine, probe, transaction
-from mailapp.store.errors import StoreTooNewError
-from mailapp.store.files import make_private, make_private_dir
+from mailapp.store.errors import StoreDiskFullError, StoreTooNewError
+from mailapp.store.files import discard_new, make_private, make_private_dir
 from mailapp.store.migrate import is_known_revision, upgrade
 from mailapp.store.outbox import outbox_row, queue_mutation
 from mailapp.store.rows import (
@@ -122,7 +122,13 @@ def open_store(path: Path) -> MailStore:
     path = Path(path)
     make_private_dir(path.parent)
     notice = set_aside_if_empty(path)
-    revision = probe(path)
+    created = not path.exists()
+    try:
+        revision = probe(path)
+    except StoreDiskFullError:
+        if created:
+            discard_new(path)
+        raise
     make_private(path)  # before the -wal and -shm files exist, which take its mode
     if revision is not None and not is_known_revision(revision):
         raise StoreTooNewError(path, revision)
@@ -130,8 +136,13 @@ def open_store(path: Path) -> MailStore:
     try:
         upgrade(engine, path)
         store = MailStore(path, engine)
-    except BaseException:
+    except BaseException as error:
         engine.dispose()
+        if created and isinstance(error, StoreDiskFullError):
+            # Ours and unfinished: leaving it would greet the next start with an empty or
+            # half-made file. Only for a full disk: after a lock, say, another process may be
+            # creating the same new file and must keep it.
+            discard_new(path)
         raise
     if notice is not None:
         store.notices = (notice,)

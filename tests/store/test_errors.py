@@ -137,6 +137,8 @@ def test_a_full_disk_while_creating_a_profile_says_so(
     with pytest.raises(StoreDiskFullError) as caught:
         open_store(store_path)
     assert "cannot start" in caught.value.message
+    # The half-made new file is gone, so the next start is not greeted by an empty database.
+    assert list(store_path.parent.iterdir()) == []
 
 
 def test_an_empty_database_file_is_set_aside_with_its_wal_and_the_user_told(
