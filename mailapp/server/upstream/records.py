@@ -13,6 +13,8 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import bindparam, insert, update
+
 from mailapp.mime.parse import parse_message
 from mailapp.server.db import ModseqAllocator
 from mailapp.server.incoming import body_fields, header_fields
@@ -31,7 +33,7 @@ def as_utc(value: Any) -> datetime:
     return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def email_from_header(
+def header_row(
     alloc: ModseqAllocator,
     mailbox_id: str,
     header: bytes,
@@ -39,37 +41,67 @@ def email_from_header(
     size: int,
     received_at: datetime,
     keywords: list[str],
-) -> Email:
-    """A new email from the header block alone (no body yet); added to the session."""
+) -> dict[str, Any]:
+    """The columns of a new email from the header block alone (no body yet), for a bulk
+    insert: an import adds hundreds per transaction, and ORM objects would double its cost."""
     parsed = parse_message(header + (b"" if header.endswith(b"\r\n\r\n") else b"\r\n"))
     modseq = alloc.next()
     fields = header_fields(parsed, received_at)
     fields["subject"] = fields["subject"][:MAX_SUBJECT]
-    email = Email(
-        id=new_id(),
-        account_id=alloc.account_id,
-        mailbox_id=mailbox_id,
-        keywords=keywords,
+    return {
+        "id": new_id(),
+        "account_id": alloc.account_id,
+        "mailbox_id": mailbox_id,
+        "keywords": keywords,
         **fields,
-        received_at=received_at,
-        size=size,
-        preview="",
-        attachments=[],
-        created_modseq=modseq,
-        updated_modseq=modseq,
-    )
-    alloc.session.add(email)
-    return email
+        "received_at": received_at,
+        "size": size,
+        "preview": "",
+        "attachments": [],
+        "created_modseq": modseq,
+        "updated_modseq": modseq,
+        "destroyed_modseq": None,
+    }
 
 
-def fill_body(alloc: ModseqAllocator, email: Email, raw: bytes) -> None:
-    """Store the full message and what only the body tells (preview, attachments)."""
+def insert_emails(alloc: ModseqAllocator, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        alloc.session.execute(insert(Email), rows)
+
+
+def body_row(alloc: ModseqAllocator, email_id: str, raw: bytes) -> dict[str, Any]:
+    """What only the body tells (preview, attachments), for a bulk update of the email."""
     fields = body_fields(parse_message(raw))
-    email.preview = fields["preview"]
-    email.attachments = fields["attachments"]
-    email.size = len(raw)
-    alloc.session.add(EmailBlob(email_id=email.id, raw=raw))
-    email.updated_modseq = alloc.next()
+    return {
+        "b_id": email_id,
+        "preview": fields["preview"],
+        "attachments": fields["attachments"],
+        "size": len(raw),
+        "updated_modseq": alloc.next(),
+    }
+
+
+def store_bodies(
+    alloc: ModseqAllocator, rows: list[dict[str, Any]], raws: dict[str, bytes]
+) -> None:
+    """Write the body fields and the raw messages of many emails in two statements."""
+    if not rows:
+        return
+    table = Email.__table__
+    alloc.session.connection().execute(
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values(
+            preview=bindparam("preview"),
+            attachments=bindparam("attachments"),
+            size=bindparam("size"),
+            updated_modseq=bindparam("updated_modseq"),
+        ),
+        rows,
+    )
+    alloc.session.execute(
+        insert(EmailBlob), [{"email_id": row["b_id"], "raw": raws[row["b_id"]]} for row in rows]
+    )
 
 
 def destroy(alloc: ModseqAllocator, email: Email) -> None:

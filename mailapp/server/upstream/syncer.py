@@ -20,10 +20,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from imapclient import IMAPClient
-from sqlalchemy import case, delete, select, update
+from sqlalchemy import bindparam, case, delete, insert, select, update
 from sqlalchemy.engine import Engine
 
 from mailapp.server.db import ModseqAllocator, session_scope
+from mailapp.server.models import Email
 from mailapp.server.upstream import imap, records
 from mailapp.server.upstream.folders import map_folders
 from mailapp.server.upstream.models import UpstreamFolder, UpstreamMessage
@@ -185,29 +186,36 @@ class AccountSync:
             self.stats.headers += len(fetched)
             with session_scope(self.engine) as session:
                 alloc = ModseqAllocator(session, self.account_id)
+                emails: list[dict[str, Any]] = []
+                maps: list[dict[str, Any]] = []
                 for uid in sorted(fetched):
                     data = fetched[uid]
                     header = bytes(data.get(b"BODY[HEADER]") or b"")
-                    email = records.email_from_header(
+                    msg_size = int(data.get(b"RFC822.SIZE") or len(header))
+                    row = records.header_row(
                         alloc,
                         folder.mailbox_id,
                         header,
-                        size=int(data.get(b"RFC822.SIZE") or len(header)),
+                        size=msg_size,
                         received_at=records.as_utc(data.get(b"INTERNALDATE")),
                         keywords=imap.keywords_of(data.get(b"FLAGS") or ()),
                     )
-                    session.add(
-                        UpstreamMessage(
-                            folder_id=folder.id,
-                            uid=uid,
-                            email_id=email.id,
-                            header_sha=records.header_sha(header),
-                            has_body=False,
-                            size=int(data.get(b"RFC822.SIZE") or 0),
-                            keywords=email.keywords,
-                            synced_modseq=email.updated_modseq,
-                        )
+                    emails.append(row)
+                    maps.append(
+                        {
+                            "folder_id": folder.id,
+                            "uid": uid,
+                            "email_id": row["id"],
+                            "header_sha": records.header_sha(header),
+                            "has_body": False,
+                            "size": msg_size,
+                            "keywords": row["keywords"],
+                            "synced_modseq": row["updated_modseq"],
+                        }
                     )
+                records.insert_emails(alloc, emails)
+                if maps:
+                    session.execute(insert(UpstreamMessage), maps)
                 session.execute(
                     update(UpstreamFolder)
                     .where(UpstreamFolder.id == folder.id)
@@ -324,29 +332,43 @@ class AccountSync:
             self.stats.bodies += len(fetched)
             with session_scope(self.engine) as session:
                 alloc = ModseqAllocator(session, self.account_id)
-                done = []
-                emails = emails_by_id(session, {email_id for _, email_id in batch})
+                done: list[dict[str, Any]] = []
+                live = dict(
+                    session.execute(
+                        select(Email.id, Email.updated_modseq).where(
+                            Email.id.in_([email_id for _, email_id in batch]),
+                            Email.destroyed_modseq.is_(None),
+                        )
+                    ).all()
+                )
+                updates: list[dict[str, Any]] = []
+                raws: dict[str, bytes] = {}
                 for uid, email_id in batch:
                     data = fetched.get(uid)
                     raw = data.get(b"BODY[]") if data else None
-                    email = emails.get(email_id)
-                    if raw is None or email is None or email.destroyed_modseq is not None:
+                    if raw is None or email_id not in live:
                         continue
-                    was = email.updated_modseq
-                    records.fill_body(alloc, email, bytes(raw))
-                    done.append((uid, was, email.updated_modseq))
-                for uid, was, now in done:
+                    row = records.body_row(alloc, email_id, bytes(raw))
+                    updates.append(row)
+                    raws[email_id] = bytes(raw)
+                    done.append(
+                        {"b_uid": uid, "b_was": live[email_id], "b_now": row["updated_modseq"]}
+                    )
+                records.store_bodies(alloc, updates, raws)
+                if done:
                     # A keyword change made here meanwhile stays pending for write-back.
-                    session.execute(
-                        update(UpstreamMessage)
-                        .where(UpstreamMessage.folder_id == folder.id, UpstreamMessage.uid == uid)
+                    table = UpstreamMessage.__table__
+                    session.connection().execute(
+                        update(table)
+                        .where(table.c.folder_id == folder.id, table.c.uid == bindparam("b_uid"))
                         .values(
                             has_body=True,
                             synced_modseq=case(
-                                (UpstreamMessage.synced_modseq == was, now),
-                                else_=UpstreamMessage.synced_modseq,
+                                (table.c.synced_modseq == bindparam("b_was"), bindparam("b_now")),
+                                else_=table.c.synced_modseq,
                             ),
-                        )
+                        ),
+                        done,
                     )
                 alloc.finish()
             self._batch_done("bodies", len(fetched))
