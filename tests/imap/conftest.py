@@ -4,6 +4,7 @@ per test (so tests never see each other's mail), helpers to seed its folders."""
 from __future__ import annotations
 
 import contextlib
+import os
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -98,8 +99,16 @@ def mail_user(dovecot: Dovecot) -> MailUser:
 
 @pytest.fixture
 def engine(tmp_path: Path) -> Iterator[Engine]:
-    """A migrated server database (SQLite file)."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'server.sqlite3'}")
-    migrate(engine)
-    yield engine
-    engine.dispose()
+    """A migrated server database: a SQLite file, or a fresh PostgreSQL database when
+    MAILAPP_IMAP_TESTS_ON_PG=1 (the whole tests/imap suite on PostgreSQL, run on purpose)."""
+    with contextlib.ExitStack() as stack:
+        if os.environ.get("MAILAPP_IMAP_TESTS_ON_PG") == "1":
+            from tests.server.conftest import postgres_database
+
+            url = stack.enter_context(postgres_database())
+        else:
+            url = f"sqlite:///{tmp_path / 'server.sqlite3'}"
+        engine = make_engine(url)
+        migrate(engine)
+        yield engine
+        engine.dispose()

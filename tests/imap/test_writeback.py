@@ -162,3 +162,29 @@ def test_a_move_here_is_moved_upstream_and_keeps_its_email(
         client.add_flags(archive_uids, [b"\\Flagged"])
     sync_link(engine, linked.key, linked.upstream_id)
     assert linked.emails("archive")[0].keywords == ["$flagged"]
+
+
+def test_mail_deleted_here_for_good_is_expunged_upstream(
+    engine: Engine, mail_user: MailUser
+) -> None:
+    uids = mail_user.append("INBOX", messages(3))
+    linked = link_user(engine, mail_user)
+    sync_link(engine, linked.key, linked.upstream_id)
+    with mail_user.connect() as client:  # another client's mark must survive our expunge
+        client.select_folder("INBOX")
+        client.add_flags([uids[2]], [b"\\Deleted"])
+
+    (email,) = [e for e in linked.emails() if e.subject == SUBJECT.format(1)]
+    with session_scope(engine) as session:  # what the `email.destroy` mutation does
+        row = session.get(Email, email.id)
+        assert row is not None
+        row.destroyed_modseq = row.updated_modseq = bump_modseq(session, row.account_id)
+    stats = sync_link(engine, linked.key, linked.upstream_id)
+
+    assert stats is not None and stats.deleted == 1
+    with mail_user.connect() as client:
+        client.select_folder("INBOX", readonly=True)
+        assert sorted(client.search(["ALL"])) == [uids[0], uids[2]]
+    again = sync_link(engine, linked.key, linked.upstream_id)
+    assert again is not None and again.deleted == 0 and again.headers == 0
+    assert sorted(e.subject for e in linked.emails()) == [SUBJECT.format(0), SUBJECT.format(2)]

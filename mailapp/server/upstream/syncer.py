@@ -29,7 +29,7 @@ from mailapp.server.upstream import imap, records
 from mailapp.server.upstream.folders import map_folders
 from mailapp.server.upstream.models import UpstreamFolder, UpstreamMessage
 from mailapp.server.upstream.remap import emails_by_id, merge_upstream_flags, remap_folder
-from mailapp.server.upstream.writeback import push_keywords, push_moves
+from mailapp.server.upstream.writeback import push_deletes, push_keywords, push_moves
 
 HEADER_ITEMS = ("UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE", "BODY.PEEK[HEADER]")
 STATUS_ITEMS = (b"UIDVALIDITY", b"UIDNEXT", b"MESSAGES")
@@ -47,6 +47,7 @@ class SyncStats:
     written_back: int = 0  # keyword changes made here, stored upstream
     refused_writes: int = 0  # refused (changed upstream meanwhile): merged, then retried
     moved: int = 0  # moved upstream after a move here
+    deleted: int = 0  # expunged upstream after a delete here
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,7 @@ class AccountSync:
         self.stats.moved += push_moves(
             self.engine, self.client, folder, by_mailbox, self.account_id
         )
+        self.stats.deleted += push_deletes(self.engine, self.client, folder)
         written, refused = push_keywords(
             self.engine, self.client, folder, highest if self.condstore else None
         )

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from imapclient import IMAPClient
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Engine
 
 from mailapp.server.db import ModseqAllocator, session_scope
@@ -209,3 +209,34 @@ def push_moves(
                 )
                 moved += 1
     return moved
+
+
+def push_deletes(engine: Engine, client: IMAPClient, folder: UpstreamFolder) -> int:
+    """Expunge upstream what was deleted here for good (a client destroys mail from Trash).
+
+    `\\Deleted` then `UID EXPUNGE` of exactly those UIDs (UIDPLUS); without UIDPLUS only the
+    flag is set, since a plain EXPUNGE would also remove what other clients merely marked.
+    The row goes in the same step; after a crash in between, the message is already gone
+    upstream and the next sync's VANISHED/diff removes the row.
+    """
+    with session_scope(engine, write=False) as session:
+        rows = session.execute(
+            select(UpstreamMessage.id, UpstreamMessage.uid)
+            .join(Email, Email.id == UpstreamMessage.email_id)
+            .where(UpstreamMessage.folder_id == folder.id, Email.destroyed_modseq.is_not(None))
+        ).all()
+    if not rows:
+        return 0
+    uids = sorted(int(uid) for _, uid in rows)
+    client.select_folder(folder.name)  # read-write
+    for start in range(0, len(uids), STORE_CHUNK):
+        chunk = uids[start : start + STORE_CHUNK]
+        client.add_flags(chunk, [b"\\Deleted"], silent=True)
+        if client.has_capability("UIDPLUS"):
+            client.uid_expunge(chunk)
+    client._imap.untagged_responses.pop("VANISHED", None)
+    with session_scope(engine) as session:
+        session.execute(
+            delete(UpstreamMessage).where(UpstreamMessage.id.in_([row_id for row_id, _ in rows]))
+        )
+    return len(rows)
