@@ -252,13 +252,17 @@ def _in_changes(changes: wire.Changes) -> set[tuple[str, str]]:
     return found
 
 
-def settle_views(store: MailStore, account_id: str, records: Sequence[tuple[str, str]]) -> None:
+def settle_views(
+    store: MailStore, account_id: str, records: Sequence[tuple[str, str]]
+) -> ChangeSet:
     """Recompute views of records whose answered mutations the change feed has caught up with."""
     touched = Touched()
     with store._write() as conn:
         _refresh_from_base(conn, account_id, list(records), touched)
+    changeset = touched.changeset()
     if touched:
-        store._notify(touched.changeset())
+        store._notify(changeset)
+    return changeset
 
 
 def apply_push(

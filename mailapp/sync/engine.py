@@ -280,8 +280,10 @@ class SyncEngine:
         report.note(outcome.changed)
         if answer.changes.has_more and pull_pages:
             self._pull(report, None)
-            if outcome.unsettled:
-                settle_views(self.store, self.account_id, outcome.unsettled)
+        if outcome.unsettled:
+            # After the last page; or now when closing (flush_only), as no page will follow
+            # before the next start and a view settled on an older base is only briefly old.
+            report.note(settle_views(self.store, self.account_id, outcome.unsettled))
 
     def _isolate(self, batch: list[OutboxRow], error: PermanentError, report: CycleReport) -> None:
         """The server refused a whole batch: find the mutation it cannot read and fail only it."""

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, example, given, note, settings
 from hypothesis import strategies as st
 
 from mailapp.store import DraftInput
@@ -155,6 +155,7 @@ def _conflicted(device: Device) -> set[str]:
 def _run(
     server: RunningServer, factory: DeviceFactory, proxy: FaultProxy, n: int, script: list[Any]
 ) -> None:
+    note(f"script: {script!r}")
     alice = server.new_user("alice")
     email_id = server.deliver(alice.account_id, subject="One record")
     a = factory(alice, f"a{n}")

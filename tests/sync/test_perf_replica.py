@@ -117,4 +117,3 @@ def test_a_page_fetched_ahead_failing_keeps_the_pages_already_applied(
     laptop.engine.run_cycle(prefetch=False)
     assert laptop.subjects("inbox") == [f"Report {n:02d}" for n in range(12)]
     assert asked[2] == state
-
