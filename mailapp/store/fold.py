@@ -7,10 +7,11 @@ created in between, for instance); the older members are dropped from the queue.
 
 Folding relies on the server base of the record being the one the mutations were made on: "read
 then unread" cancels only because the server is known to say unread. When a pull (or the
-answer to a push) changes a record's base while mutations of it are queued, the replica marks
-them ``rebased`` (store/replica.py) and they travel exactly as queued: each one is a barrier,
-never folded with anything before or after it. Mutations queued after that pull were made on the
-new base and fold among themselves again.
+answer to a push) brings a newer server version of a record while mutations of it are queued,
+the replica marks them ``rebased`` (store/replica_views.py) and they travel exactly as queued:
+each one is a barrier, never folded with anything before or after it. Mutations queued after
+that pull were made on the new base and fold among themselves again. Mutations waiting behind
+one in flight on a rebased record are not folded either (store/replica_outbox.py).
 """
 
 from __future__ import annotations

@@ -23,8 +23,8 @@ from mailapp.store.replica_emails import destroy_email, upsert_emails
 from mailapp.store.replica_views import (
     UNFINISHED,
     Touched,
+    base_moved,
     draft_view,
-    loads_or_none,
     local_draft_fields,
     mailbox_view,
     mark_rebased,
@@ -154,7 +154,10 @@ def _upsert_mailbox(
         return  # an older state of the record than the one already applied
     base = {"name": record.name, "parentId": record.parent_id}
     pending = pending_mailbox(conn, record.id)
-    if pending and (existing is None or loads_or_none(existing.base) != base):
+    if pending and (
+        existing is None
+        or base_moved(existing.base, existing.server_version, base, record.updated_modseq)
+    ):
         mark_rebased(conn, pending)
     view = mailbox_view(base, pending)
     if view is None:
@@ -202,8 +205,12 @@ def _set_draft_view(
     conn: Connection, account_id: str, draft_id: str, base: dict[str, Any], version: int | None
 ) -> None:
     pending = pending_for(conn, outbox.c.draft_id, draft_id)
-    exists = conn.execute(select(drafts.c.base).where(drafts.c.id == draft_id)).first()
-    if pending and (exists is None or loads_or_none(exists.base) != base):
+    exists = conn.execute(
+        select(drafts.c.base, drafts.c.server_version).where(drafts.c.id == draft_id)
+    ).first()
+    if pending and (
+        exists is None or base_moved(exists.base, exists.server_version, base, version)
+    ):
         mark_rebased(conn, pending)
     view = draft_view(base, pending)
     if view is None:

@@ -14,8 +14,8 @@ from mailapp.store.importer import ImportContext, allocate_nums, insert_many, th
 from mailapp.store.replica_views import (
     CHUNK,
     Touched,
+    base_moved,
     email_view,
-    loads_or_none,
     mark_rebased,
     pending_by_email,
 )
@@ -157,7 +157,7 @@ def update_emails(
             continue  # gone meanwhile, or an older state than the one already applied
         base = {"keywords": sorted(record.keywords), "mailboxId": record.mailbox_id}
         queued = pending.get(record.id, [])
-        if queued and loads_or_none(found.base) != base:
+        if queued and base_moved(found.base, found.server_version, base, record.updated_modseq):
             rebased.extend(queued)
         view = email_view(base, queued)
         if view is None:

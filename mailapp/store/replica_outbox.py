@@ -12,7 +12,7 @@ from sqlalchemy import Connection, delete, select, update
 
 from mailapp import wire
 from mailapp.store import codec
-from mailapp.store.fold import Queued, plan_fold
+from mailapp.store.fold import Queued, plan_fold, record_key
 from mailapp.store.importer import ImportContext, insert_many
 from mailapp.store.replica import (
     _destroy_draft,
@@ -30,6 +30,7 @@ from mailapp.store.schema import conflicts, drafts, mailboxes, outbox
 from mailapp.store.store import MailStore
 
 _CHUNK = 500
+_UNFINISHED = (OutboxState.PENDING.value, OutboxState.IN_FLIGHT.value)
 
 
 @dataclass(frozen=True)
@@ -48,21 +49,39 @@ def take_batch(store: MailStore, account_id: str, limit: int) -> list[OutboxRow]
 
     In-flight mutations (sent before, answer never received) come back unchanged, with the
     same ids, so the server replays its stored results instead of applying them twice.
+
+    Mutations of a record with one in flight that a pull has rebased are not folded either:
+    the view they were made on replays the in-flight one, which the server may have applied
+    before the values that pull brought; their base is unknown until the answer comes.
     """
     changed = False
     with store._write() as conn:
-        pending = [r for r in unfinished(conn, account_id) if r.state == OutboxState.PENDING]
+        queue = unfinished(conn, account_id)
+        pending = [r for r in queue if r.state == OutboxState.PENDING]
         rebased = set(
             conn.execute(
                 select(outbox.c.mutation_id).where(
                     outbox.c.account_id == account_id,
-                    outbox.c.state == OutboxState.PENDING.value,
+                    outbox.c.state.in_(_UNFINISHED),
                     outbox.c.rebased.is_(True),
                 )
             ).scalars()
         )
+        waiting = {
+            record_key(r.type, r.args)
+            for r in queue
+            if r.state == OutboxState.IN_FLIGHT and r.mutation_id in rebased
+        }
         plan = plan_fold(
-            [Queued(r.mutation_id, r.type, r.args, r.mutation_id in rebased) for r in pending]
+            [
+                Queued(
+                    r.mutation_id,
+                    r.type,
+                    r.args,
+                    r.mutation_id in rebased or record_key(r.type, r.args) in waiting,
+                )
+                for r in pending
+            ]
         )
         if not plan.empty:
             types = {r.mutation_id: r.type for r in pending}
@@ -240,6 +259,30 @@ def _refresh_from_base(
                 touched.mailboxes.add(record_id)
 
 
+def _seal_queued_after(conn: Connection, account_id: str, batch: list[OutboxRow]) -> None:
+    """Mark rebased the mutations queued while ``batch`` was in flight, on the same records.
+
+    They were made on a view that replayed the batch's mutations; now that those are answered
+    the view is the base with whatever the answer did, which is not the view they assumed when
+    one was refused, or was applied before a pull that brought newer values. Sent as queued they
+    are merged by the server as usual; folded, they could cancel an action that is not undone.
+    """
+    records = {record_of(row) for row in batch}
+    emails = sorted(record_id for kind, record_id in records if kind == "email")
+    drafts_ = sorted(record_id for kind, record_id in records if kind == "draft")
+    for column, ids in ((outbox.c.email_id, emails), (outbox.c.draft_id, drafts_)):
+        for start in range(0, len(ids), _CHUNK):
+            conn.execute(
+                update(outbox)
+                .where(
+                    outbox.c.account_id == account_id,
+                    outbox.c.state == OutboxState.PENDING.value,
+                    column.in_(ids[start : start + _CHUNK]),
+                )
+                .values(rebased=True)
+            )
+
+
 def _in_changes(changes: wire.Changes) -> set[tuple[str, str]]:
     found: set[tuple[str, str]] = set()
     for kind, bucket in (
@@ -330,6 +373,7 @@ def apply_push(
             conn.exec_driver_sql(
                 "UPDATE outbox SET state = ?, last_error = ? WHERE mutation_id = ?", states
             )
+        _seal_queued_after(conn, account_id, batch)
         insert_many(conn, conflicts.name, conflict_rows)
         _apply_server_records(conn, account_id, server_records, touched)
         apply_changes_in(conn, account_id, answer.changes, touched)

@@ -47,8 +47,19 @@ class Touched:
         return bool(self.messages or self.mailboxes or self.drafts or self.outbox)
 
 
-def loads_or_none(value: str | None) -> Any:
-    return None if value is None else codec.loads(value)
+def base_moved(
+    stored_base: str | None, stored_version: int | None, base: dict[str, Any], version: int | None
+) -> bool:
+    """Whether the server's copy changed since the stored base was taken.
+
+    A newer version counts even with the same values: the server may have applied a mutation
+    still in flight here and then another device's change that undid it.
+    """
+    if stored_base is None:
+        return True
+    if version is not None and version != stored_version:
+        return True
+    return bool(codec.loads(stored_base) != base)
 
 
 def unfinished(conn: Connection, account_id: str, limit: int | None = None) -> list[OutboxRow]:

@@ -163,3 +163,36 @@ def test_a_lost_answer_replayed_after_a_pull_leaves_no_stale_view(
     draft = a.store.draft(draft_id)
     assert draft is not None and draft.subject == "from B"
     assert _unsent(a) == [] and a.store.open_conflicts() == []
+
+
+@pytest.mark.parametrize("batch_size", [1000, 1])
+def test_actions_made_on_top_of_an_unanswered_one_are_not_folded_away(
+    sync_server: RunningServer,
+    device_factory: DeviceFactory,
+    proxy: FaultProxy,
+    batch_size: int,
+) -> None:
+    # A's read reaches the server but its answer is lost. B marks the message unread; A pulls
+    # that, yet still shows read (its read is unanswered), and the user marks it unread and
+    # read again. The server must end read, as A shows: folding A's last two actions into
+    # nothing would leave B's unread, since the server does not apply A's first read twice.
+    a, b, email_id = _pair(sync_server, device_factory)
+    a.engine.batch_size = batch_size  # 1: the two actions go out after the first is answered
+    a.store.mark_read([email_id])
+    proxy.set_fault(Fault.CUT_AFTER_REQUEST, times=1)
+    with pytest.raises(OfflineError):
+        a.sync()
+    b.sync()
+    b.store.mark_read([email_id], read=False)
+    b.sync()
+    pull(a)
+    assert _local_email(a, email_id)[1] is True
+    a.store.mark_read([email_id], read=False)
+    a.store.mark_read([email_id])
+    a.sync()
+
+    assert "$seen" in _server_email(a, email_id)["keywords"]
+    assert _local_email(a, email_id)[1] is True
+    b.sync()
+    assert _local_email(b, email_id)[1] is True
+    assert _unsent(a) == []
