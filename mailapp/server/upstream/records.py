@@ -34,7 +34,7 @@ def as_utc(value: Any) -> datetime:
 
 
 def header_row(
-    alloc: ModseqAllocator,
+    account_id: str,
     mailbox_id: str,
     header: bytes,
     *,
@@ -43,14 +43,15 @@ def header_row(
     keywords: list[str],
 ) -> dict[str, Any]:
     """The columns of a new email from the header block alone (no body yet), for a bulk
-    insert: an import adds hundreds per transaction, and ORM objects would double its cost."""
+    insert: an import adds hundreds per transaction, and ORM objects would double its cost.
+    Parsed before the transaction (which holds the account's lock); `insert_emails` gives
+    the modseqs."""
     parsed = parse_message(header + (b"" if header.endswith(b"\r\n\r\n") else b"\r\n"))
-    modseq = alloc.next()
     fields = header_fields(parsed, received_at)
     fields["subject"] = fields["subject"][:MAX_SUBJECT]
     return {
         "id": new_id(),
-        "account_id": alloc.account_id,
+        "account_id": account_id,
         "mailbox_id": mailbox_id,
         "keywords": keywords,
         **fields,
@@ -58,35 +59,39 @@ def header_row(
         "size": size,
         "preview": "",
         "attachments": [],
-        "created_modseq": modseq,
-        "updated_modseq": modseq,
         "destroyed_modseq": None,
     }
 
 
 def insert_emails(alloc: ModseqAllocator, rows: list[dict[str, Any]]) -> None:
+    """Insert header rows, each with the next modseq (set in the dicts too)."""
+    for row in rows:
+        row["created_modseq"] = row["updated_modseq"] = alloc.next()
     if rows:
         alloc.session.execute(insert(Email), rows)
 
 
-def body_row(alloc: ModseqAllocator, email_id: str, raw: bytes) -> dict[str, Any]:
-    """What only the body tells (preview, attachments), for a bulk update of the email."""
+def body_row(email_id: str, raw: bytes) -> dict[str, Any]:
+    """What only the body tells (preview, attachments), for a bulk update of the email;
+    parsed before the transaction, `store_bodies` gives the modseqs."""
     fields = body_fields(parse_message(raw))
     return {
         "b_id": email_id,
         "preview": fields["preview"],
         "attachments": fields["attachments"],
         "size": len(raw),
-        "updated_modseq": alloc.next(),
     }
 
 
 def store_bodies(
     alloc: ModseqAllocator, rows: list[dict[str, Any]], raws: dict[str, bytes]
 ) -> None:
-    """Write the body fields and the raw messages of many emails in two statements."""
+    """Write the body fields and the raw messages of many emails in two statements; each
+    row gets the next modseq (set in the dicts too)."""
     if not rows:
         return
+    for row in rows:
+        row["updated_modseq"] = alloc.next()
     table = Email.__table__
     alloc.session.connection().execute(
         update(table)

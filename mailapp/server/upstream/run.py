@@ -18,7 +18,12 @@ from mailapp.server.upstream.syncer import AccountSync, BatchHook, SyncLimits, S
 log = logging.getLogger(__name__)
 
 
+MAX_ERROR = 1000
+
+
 def _record(engine: Engine, upstream_id: str, **values: object) -> None:
+    if isinstance(values.get("last_error"), str):
+        values["last_error"] = str(values["last_error"])[:MAX_ERROR]  # bounded, like all input
     with session_scope(engine) as session:
         session.execute(
             update(UpstreamAccount).where(UpstreamAccount.id == upstream_id).values(**values)

@@ -186,36 +186,38 @@ class AccountSync:
             batch = pending[start : start + size]
             fetched = imap.uid_fetch(self.client, imap.uid_set(batch), HEADER_ITEMS)
             self.stats.headers += len(fetched)
+            # Parsed before the transaction: it holds the account's lock, API writes wait.
+            emails: list[dict[str, Any]] = []
+            maps: list[dict[str, Any]] = []
+            for uid in sorted(fetched):
+                data = fetched[uid]
+                header = bytes(data.get(b"BODY[HEADER]") or b"")
+                msg_size = int(data.get(b"RFC822.SIZE") or len(header))
+                row = records.header_row(
+                    self.account_id,
+                    folder.mailbox_id,
+                    header,
+                    size=msg_size,
+                    received_at=records.as_utc(data.get(b"INTERNALDATE")),
+                    keywords=imap.keywords_of(data.get(b"FLAGS") or ()),
+                )
+                emails.append(row)
+                maps.append(
+                    {
+                        "folder_id": folder.id,
+                        "uid": uid,
+                        "email_id": row["id"],
+                        "header_sha": records.header_sha(header),
+                        "has_body": False,
+                        "size": msg_size,
+                        "keywords": row["keywords"],
+                    }
+                )
             with session_scope(self.engine) as session:
                 alloc = ModseqAllocator(session, self.account_id)
-                emails: list[dict[str, Any]] = []
-                maps: list[dict[str, Any]] = []
-                for uid in sorted(fetched):
-                    data = fetched[uid]
-                    header = bytes(data.get(b"BODY[HEADER]") or b"")
-                    msg_size = int(data.get(b"RFC822.SIZE") or len(header))
-                    row = records.header_row(
-                        alloc,
-                        folder.mailbox_id,
-                        header,
-                        size=msg_size,
-                        received_at=records.as_utc(data.get(b"INTERNALDATE")),
-                        keywords=imap.keywords_of(data.get(b"FLAGS") or ()),
-                    )
-                    emails.append(row)
-                    maps.append(
-                        {
-                            "folder_id": folder.id,
-                            "uid": uid,
-                            "email_id": row["id"],
-                            "header_sha": records.header_sha(header),
-                            "has_body": False,
-                            "size": msg_size,
-                            "keywords": row["keywords"],
-                            "synced_modseq": row["updated_modseq"],
-                        }
-                    )
                 records.insert_emails(alloc, emails)
+                for item, row in zip(maps, emails, strict=True):
+                    item["synced_modseq"] = row["updated_modseq"]
                 if maps:
                     session.execute(insert(UpstreamMessage), maps)
                 session.execute(
@@ -332,6 +334,11 @@ class AccountSync:
                 self.client, imap.uid_set([uid for uid, _ in batch]), ["UID", "BODY.PEEK[]"]
             )
             self.stats.bodies += len(fetched)
+            parsed = {
+                email_id: records.body_row(email_id, bytes(fetched[uid][b"BODY[]"]))
+                for uid, email_id in batch
+                if fetched.get(uid) and fetched[uid].get(b"BODY[]") is not None
+            }
             with session_scope(self.engine) as session:
                 alloc = ModseqAllocator(session, self.account_id)
                 done: list[dict[str, Any]] = []
@@ -346,17 +353,14 @@ class AccountSync:
                 updates: list[dict[str, Any]] = []
                 raws: dict[str, bytes] = {}
                 for uid, email_id in batch:
-                    data = fetched.get(uid)
-                    raw = data.get(b"BODY[]") if data else None
-                    if raw is None or email_id not in live:
+                    if email_id not in parsed or email_id not in live:
                         continue
-                    row = records.body_row(alloc, email_id, bytes(raw))
-                    updates.append(row)
-                    raws[email_id] = bytes(raw)
-                    done.append(
-                        {"b_uid": uid, "b_was": live[email_id], "b_now": row["updated_modseq"]}
-                    )
+                    updates.append(parsed[email_id])
+                    raws[email_id] = bytes(fetched[uid][b"BODY[]"])
+                    done.append({"b_uid": uid, "b_was": live[email_id], "email_id": email_id})
                 records.store_bodies(alloc, updates, raws)
+                for item in done:
+                    item["b_now"] = parsed[item.pop("email_id")]["updated_modseq"]
                 if done:
                     # A keyword change made here meanwhile stays pending for write-back.
                     table = UpstreamMessage.__table__
