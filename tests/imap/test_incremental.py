@@ -131,11 +131,15 @@ def test_a_folder_deleted_upstream_goes_with_its_mail(engine: Engine, mail_user:
 
 
 def test_a_wrong_password_gets_its_own_state_and_message(
-    engine: Engine, mail_user: MailUser
+    engine: Engine, mail_user: MailUser, caplog: pytest.LogCaptureFixture
 ) -> None:
     linked = link_user(engine, mail_user, password="not-the-password")
 
-    assert sync_link(engine, linked.key, linked.upstream_id) is None
+    with caplog.at_level("DEBUG"):
+        assert sync_link(engine, linked.key, linked.upstream_id) is None
+
+    assert "refused the username or password" in caplog.text  # logged, for the admin …
+    assert "not-the-password" not in caplog.text  # … without the password
 
     row = linked.link_row()
     assert row.state == "auth_failed"
