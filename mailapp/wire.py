@@ -22,11 +22,14 @@ from pydantic import (
     SerializerFunctionWrapHandler,
     Strict,
     StringConstraints,
+    WithJsonSchema,
     model_serializer,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
 from typing_extensions import TypedDict
+
+from mailapp.mime.addresses import clean_header_text, header_text_problem
 
 # JMAP keyword syntax (RFC 8621 §4.1.1): printable ASCII without ( ) { ] % * " \ ; compared
 # case-insensitively, so the wire form is lower case.
@@ -132,9 +135,66 @@ class ClientInput(WireModel):
 # --- values -----------------------------------------------------------------------------------
 
 
+def _header_safe_name(value: str | None) -> str | None:
+    if value is not None and (problem := header_text_problem(value)):
+        # Written into a header, a line break in a name would start a header of its own
+        # (CPython CVE-2024-6923 decodes one out of an encoded word): refuse, whatever the
+        # interpreter's patch level.
+        raise ValueError(f"the display name cannot be used: {problem}")
+    return value
+
+
+def _header_safe_email(value: str) -> str:
+    if problem := header_text_problem(value):
+        raise ValueError(f"the address cannot be used: {problem}")
+    if any(ch.isspace() for ch in value):
+        raise ValueError("the address cannot be used: it contains a space")
+    return value
+
+
+# What the OpenAPI document can say of the rule (a regex cannot decode encoded words).
+_NO_CONTROL = "\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029"
+_NO_SPACE = "\\u0020\\u00a0\\u1680\\u2000-\\u200a\\u202f\\u205f\\u3000"
+HeaderName = Annotated[
+    str,
+    AfterValidator(_header_safe_name),
+    WithJsonSchema({
+        "type": "string",
+        "pattern": f"^[^{_NO_CONTROL}]*$",
+        "description": "No control character or line break, also not inside an RFC 2047 "
+        "encoded word (=?charset?q?...?=)",
+    }),
+]
+HeaderEmail = Annotated[
+    str,
+    AfterValidator(_header_safe_email),
+    WithJsonSchema({
+        "type": "string",
+        "pattern": f"^[^{_NO_CONTROL}{_NO_SPACE}]*$",
+        "description": "No space, control character or line break, also not inside an RFC "
+        "2047 encoded word",
+    }),
+]
+
+
 class Address(ClientInput):
-    name: str | None = None
-    email: str
+    """An address a client sends (a draft's To, Cc, Bcc): refused if it could break a header."""
+
+    name: HeaderName | None = None
+    email: HeaderEmail
+
+
+def _shown(value: Any) -> Any:
+    return clean_header_text(value) if isinstance(value, str) else value
+
+
+class RecordAddress(WireModel):
+    """An address in a record the server sends. Received mail is what it is, so it is never
+    refused: control characters and line breaks (also inside encoded words) become spaces, and
+    a reply built from it cannot carry a sender's header injection."""
+
+    name: Annotated[str | None, BeforeValidator(_shown)] = None
+    email: Annotated[str, BeforeValidator(_shown)]
 
 
 class AttachmentRef(ClientInput):
@@ -186,12 +246,12 @@ class EmailRecord(Versioned):
     in_reply_to: list[str] = Field(default_factory=list)
     references: list[str] = Field(default_factory=list)
     subject: str = ""
-    from_: list[Address] = Field(default_factory=list, alias="from")
-    sender: list[Address] = Field(default_factory=list)
-    to: list[Address] = Field(default_factory=list)
-    cc: list[Address] = Field(default_factory=list)
-    bcc: list[Address] = Field(default_factory=list)
-    reply_to: list[Address] = Field(default_factory=list)
+    from_: list[RecordAddress] = Field(default_factory=list, alias="from")
+    sender: list[RecordAddress] = Field(default_factory=list)
+    to: list[RecordAddress] = Field(default_factory=list)
+    cc: list[RecordAddress] = Field(default_factory=list)
+    bcc: list[RecordAddress] = Field(default_factory=list)
+    reply_to: list[RecordAddress] = Field(default_factory=list)
     sent_at: datetime
     received_at: datetime
     size: int = 0
@@ -202,9 +262,9 @@ class EmailRecord(Versioned):
 
 class DraftRecord(Versioned):
     subject: str | None = None
-    to: list[Address] | None = None
-    cc: list[Address] | None = None
-    bcc: list[Address] | None = None
+    to: list[RecordAddress] | None = None
+    cc: list[RecordAddress] | None = None
+    bcc: list[RecordAddress] | None = None
     body: str | None = None
     html_body: str | None = None
     in_reply_to: str | None = None

@@ -24,7 +24,7 @@ from mailapp.store.schema import attachments, mailboxes, messages
 from mailapp.store.sort_keys import sort_keys
 
 
-def _address_list(items: Sequence[wire.Address]) -> list[Address]:
+def _address_list(items: Sequence[wire.RecordAddress]) -> list[Address]:
     return [Address(item.name, item.email) for item in items]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mailapp.core.addresses import Address, format_address_list
+from mailapp.core.addresses import Address, format_address_list, reply_addresses
 from mailapp.mime.parse import ParsedMessage
 from mailapp.mime.reply import forward_subject, quote_for_reply, reply_headers, reply_subject
 from mailapp.mime.text import html_to_text
@@ -62,7 +62,10 @@ def initial_draft(
         draft.attachments = [(a.filename, a.content_type, a.data) for a in parent.attachments]
         return draft
     me = account_address(store, account_id).email.lower()
-    author = parent.reply_to or ([parent.sender] if parent.sender else [])
+    # Names from a received message are the sender's text: one hiding a line break (a header
+    # injection) is dropped, the address kept.
+    author = reply_addresses(parent.reply_to or ([parent.sender] if parent.sender else []))
+    parent_to, parent_cc = reply_addresses(parent.to), reply_addresses(parent.cc)
     draft.subject = reply_subject(parent.subject)
     draft.in_reply_to, draft.references = reply_headers(parent)
     draft.body = f"\n\n{quote_for_reply(parent)}"
@@ -70,10 +73,10 @@ def initial_draft(
         draft.to = _dedupe(author, set())
     else:
         # Replying to all must not send a copy to oneself.
-        draft.to = _dedupe([*author, *parent.to], {me})
+        draft.to = _dedupe([*author, *parent_to], {me})
         if not draft.to:
             draft.to = _dedupe(author, set())
-        draft.cc = _dedupe(parent.cc, {me} | {a.email.lower() for a in draft.to})
+        draft.cc = _dedupe(parent_cc, {me} | {a.email.lower() for a in draft.to})
     return draft
 
 

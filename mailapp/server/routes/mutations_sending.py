@@ -49,17 +49,24 @@ def canonical_draft_value(name: str, value: Any) -> Any:
     )
 
 
+def _field_problem(name: str, exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error["loc"])
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{name}{where}: {message}."
+
+
 def draft_upsert(ctx: Context, args: DraftUpsertArgs) -> MutationResult:
     unknown = sorted(set(args.fields) - set(DRAFT_COLUMNS))
     if unknown:
         raise Rejected("invalidArguments", f"Unknown draft fields: {', '.join(unknown)}.")
-    try:
-        changes = {
-            name: (canonical_draft_value(name, c.old), canonical_draft_value(name, c.new))
-            for name, c in args.fields.items()
-        }
-    except ValidationError as exc:
-        raise Rejected("invalidArguments", str(exc)) from exc
+    changes = {}
+    for name, c in args.fields.items():
+        try:
+            changes[name] = (canonical_draft_value(name, c.old), canonical_draft_value(name, c.new))
+        except ValidationError as exc:
+            # Shown to the client: which field, and why (e.g. a name hiding a line break).
+            raise Rejected("invalidArguments", _field_problem(name, exc), shown=True) from exc
     draft = ctx.load(Draft, args.draft_id)
     if draft is not None and draft.destroyed:
         return destroyed_conflict(ctx, draft, list(changes))
