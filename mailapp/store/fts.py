@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import html
 import re
+from typing import TYPE_CHECKING
 
 import nh3
 
-from mailapp.mime.parse import ParsedMessage
 from mailapp.store.codec import address_text
+
+if TYPE_CHECKING:  # the MIME parser's imports are not needed to index a parsed message
+    from mailapp.mime.parse import ParsedMessage
 
 _HAS_WORD = re.compile(r"\w")
 
