@@ -73,3 +73,27 @@ def test_the_link_records_an_invalid_certificate(engine: Engine, mail_user: Mail
     assert row.state == "tls_error"
     assert "self-signed certificate" in (row.last_error or "")
     assert linked.emails() == []
+
+
+def test_connections_per_host_are_capped(
+    mail_user: MailUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mailapp.server.upstream import connection
+
+    monkeypatch.setattr(connection, "MAX_CONNECTIONS_PER_HOST", 1)
+    monkeypatch.setattr(connection, "SLOT_WAIT_SECONDS", 0.2)
+    monkeypatch.setattr(connection, "_slots", {})
+    endpoint = Endpoint("127.0.0.1", mail_user.port, "none", mail_user.name)
+    first = connect(endpoint, mail_user.password)
+    try:
+        with pytest.raises(UpstreamError) as capped:
+            connect(endpoint, mail_user.password)
+        assert capped.value.state is LinkState.unreachable
+        assert "already holds 1 connections to 127.0.0.1" in str(capped.value)
+    finally:
+        connection.close(first)
+    connection.close(connect(endpoint, mail_user.password))  # the slot was given back
+    # A failed login gives its slot back too.
+    with pytest.raises(UpstreamError):
+        connect(endpoint, "not-the-password")
+    connection.close(connect(endpoint, mail_user.password))

@@ -50,6 +50,7 @@ def cmd_link_imap(args: argparse.Namespace) -> int:
         Endpoint,
         UpstreamError,
         check_endpoint,
+        close,
         connect,
     )
     from mailapp.server.upstream.links import LinkError, link
@@ -71,7 +72,7 @@ def cmd_link_imap(args: argparse.Namespace) -> int:
     key = _key(settings)
     if args.verify:
         try:
-            connect(endpoint, password, timeout=30.0).logout()
+            close(connect(endpoint, password, timeout=30.0))
         except UpstreamError as exc:
             raise CliError(f"not linked: {exc}", EXIT_ERROR) from None
     engine = _engine(settings)

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import os
 import socket
 import ssl
+import threading
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -76,6 +79,50 @@ def tls_context() -> ssl.SSLContext:
     return context
 
 
+def _cap_from_env() -> int:
+    try:
+        return max(1, int(os.environ.get("MAILAPP_UPSTREAM_MAX_CONNECTIONS_PER_HOST", "16")))
+    except ValueError:
+        return 16
+
+
+# Connections this process may hold to one upstream host at once (sync and IDLE together):
+# providers limit connections per client address, and one server fronts many accounts.
+MAX_CONNECTIONS_PER_HOST = _cap_from_env()
+SLOT_WAIT_SECONDS = 30.0
+_slots: dict[str, threading.BoundedSemaphore] = {}
+_slots_lock = threading.Lock()
+
+
+class _Slot:
+    """One of a host's connection slots, given back exactly once (by close() or, for a client
+    dropped without close(), when it is garbage-collected)."""
+
+    def __init__(self, semaphore: threading.BoundedSemaphore) -> None:
+        self._semaphore = semaphore
+        self._held = True
+
+    def release(self) -> None:
+        if self._held:
+            self._held = False
+            self._semaphore.release()
+
+
+def _take_slot(endpoint: Endpoint) -> _Slot:
+    key = endpoint.host.lower()
+    with _slots_lock:
+        semaphore = _slots.get(key)
+        if semaphore is None:
+            semaphore = _slots[key] = threading.BoundedSemaphore(MAX_CONNECTIONS_PER_HOST)
+    if not semaphore.acquire(timeout=SLOT_WAIT_SECONDS):
+        raise UpstreamError(
+            LinkState.unreachable,
+            f"this server already holds {MAX_CONNECTIONS_PER_HOST} connections to "
+            f"{endpoint.host} (MAILAPP_UPSTREAM_MAX_CONNECTIONS_PER_HOST); will try again",
+        )
+    return _Slot(semaphore)
+
+
 def connect(
     endpoint: Endpoint,
     password: str,
@@ -93,14 +140,21 @@ def connect(
     where = f"{endpoint.host}:{endpoint.port}"
     from imapclient.imapclient import SocketTimeout
 
-    with _classified(endpoint):
-        client = IMAPClient(
-            endpoint.host,
-            port=endpoint.port,
-            ssl=endpoint.tls == "implicit",
-            ssl_context=context if endpoint.tls == "implicit" else None,
-            timeout=SocketTimeout(connect=CONNECT_TIMEOUT, read=timeout),
-        )
+    slot = _take_slot(endpoint)
+    try:
+        with _classified(endpoint):
+            client = IMAPClient(
+                endpoint.host,
+                port=endpoint.port,
+                ssl=endpoint.tls == "implicit",
+                ssl_context=context if endpoint.tls == "implicit" else None,
+                timeout=SocketTimeout(connect=CONNECT_TIMEOUT, read=timeout),
+            )
+    except BaseException:
+        slot.release()
+        raise
+    client._mailapp_slot = slot  # type: ignore[attr-defined]
+    weakref.finalize(client, slot.release)
     try:
         with _classified(endpoint):
             if endpoint.tls == "starttls":
@@ -114,6 +168,7 @@ def connect(
     except BaseException:
         with contextlib.suppress(Exception):
             client.shutdown()
+        slot.release()
         raise
     return client
 
@@ -201,9 +256,14 @@ def session(
 
 
 def close(client: IMAPClient) -> None:
-    """LOGOUT, or when the connection is already broken, just close the socket."""
+    """LOGOUT, or when the connection is already broken, just close the socket; either way
+    the host's connection slot is given back."""
     try:
         client.logout()
     except Exception:
         with contextlib.suppress(Exception):
             client.shutdown()
+    finally:
+        slot = getattr(client, "_mailapp_slot", None)
+        if slot is not None:
+            slot.release()

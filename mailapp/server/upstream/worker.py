@@ -33,7 +33,7 @@ from sqlalchemy.engine import Engine
 from mailapp.server.db import session_scope
 from mailapp.server.models import Account
 from mailapp.server.scheduler import retry_delay
-from mailapp.server.upstream import secrets
+from mailapp.server.upstream import connection, secrets
 from mailapp.server.upstream.idle import IdleWatcher
 from mailapp.server.upstream.models import LinkState, UpstreamAccount
 from mailapp.server.upstream.run import credentials, sync_link
@@ -63,6 +63,7 @@ class Owned:
     # The account's modseq after our last sync: a higher one means a change made here (a
     # client marked something read) that may need writing back, so the account is due.
     modseq: int | None = None
+    host: str = ""
 
 
 @dataclass
@@ -175,6 +176,17 @@ class UpstreamWorker:
             _account, endpoint, password, _state = credentials(self.engine, key, upstream_id)
         except (LookupError, secrets.ServerKeyError):
             return
+        # IDLE holds its connection: at most half of a host's slots, the rest are for syncs
+        # (accounts beyond that are polled).
+        host = endpoint.host.lower()
+        idling = sum(
+            1
+            for other in self.owned.values()
+            if other.watcher is not None and other.watcher.alive and other.host == host
+        )
+        if idling >= max(1, connection.MAX_CONNECTIONS_PER_HOST // 2):
+            return
+        owned.host = host
 
         def changed() -> None:
             with self._lock:
