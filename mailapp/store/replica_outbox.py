@@ -377,13 +377,17 @@ def apply_push(
         insert_many(conn, conflicts.name, conflict_rows)
         _apply_server_records(conn, account_id, server_records, touched)
         apply_changes_in(conn, account_id, answer.changes, touched)
-        answered = [record_of(row) for row in batch if row.mutation_id in answered_ids]
-        fresh = _in_changes(answer.changes)
-        settled = [record for record in dict.fromkeys(answered) if record not in fresh]
-        unsettled: list[tuple[str, str]] = []
-        if answer.changes.has_more:
-            settled, unsettled = refused, [r for r in settled if r not in set(refused)]
-        _refresh_from_base(conn, account_id, settled, touched)
+        # Records this page brought are recomputed with it; refused ones are recomputed below.
+        fresh = _in_changes(answer.changes) | set(refused)
+        applied = [
+            record
+            for record in dict.fromkeys(
+                record_of(row) for row in batch if row.mutation_id in answered_ids
+            )
+            if record not in fresh
+        ]
+        unsettled = applied if answer.changes.has_more else []
+        _refresh_from_base(conn, account_id, refused + ([] if unsettled else applied), touched)
         _set_state(conn, account_id, answer.new_state)
     changeset = touched.changeset()
     store._notify(changeset)
