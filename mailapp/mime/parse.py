@@ -81,7 +81,10 @@ class ParsedMessage:
         folded = " ".join(" ".join(lines).split())
         if len(folded) <= length:
             return folded
-        return folded[:length].rsplit(" ", 1)[0] + "…"
+        # At most `length` characters with the ellipsis: the server stores it in a column of
+        # that size, and a first word longer than that has no space to cut at.
+        head = folded[: length - 1]
+        return (head.rsplit(" ", 1)[0] if " " in head else head) + "…"
 
 
 class _TooDeep(Exception):

@@ -33,6 +33,7 @@ environment:
   MAILAPP_SMTP_RELAY     relay for outside mail, e.g. smtp://127.0.0.1:2525
   MAILAPP_LOCAL_DOMAIN   mail domain of the server's own users (default example.org)
   MAILAPP_UPSTREAM_KEY_FILE  key of upstream IMAP passwords (default <data>/upstream.key)
+  MAILAPP_LMTP           LMTP listener of `serve` for mail from an MTA (as `serve --lmtp`)
 """
 
 SECRET_WORDS = ("password", "secret", "token", "key")
@@ -218,10 +219,6 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from mailapp.server.http_protocol import protocol_name
-
     try:
         ipaddress.ip_address(args.host)
     except ValueError:
@@ -231,14 +228,49 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise CliError(f"--port must be 1-65535, got {args.port}", EXIT_USAGE)
     if args.workers < 1:
         raise CliError("--workers must be at least 1", EXIT_USAGE)
+    if args.lmtp is not None:
+        os.environ["MAILAPP_LMTP"] = args.lmtp
     settings = _settings(args)
     # Migrate once here: a clear error now instead of every worker failing at start-up.
     _engine(settings).dispose()
+    lmtp = _start_lmtp(settings)
     print(
         f"serving on http://{args.host}:{args.port} with {args.workers} worker(s), "
         f"database {redact_url(settings.database_url)}",
         file=sys.stderr,
     )
+    try:
+        _run_uvicorn(args)
+    finally:
+        if lmtp is not None:
+            lmtp.stop()
+    return EXIT_OK
+
+
+def _start_lmtp(settings: Any) -> Any:
+    """The LMTP listener of `serve --lmtp` (MAILAPP_LMTP), in this process: one listener
+    whatever the number of workers (mailapp.server.lmtp)."""
+    if not settings.lmtp_listen:
+        return None
+    from mailapp.server import db
+    from mailapp.server.lmtp import ListenAddressError, LmtpListener
+
+    engine = db.make_engine(settings.database_url, busy_timeout=settings.sqlite_busy_timeout)
+    try:
+        listener = LmtpListener.from_settings(engine, settings)
+        listener.start()
+    except ListenAddressError as exc:
+        engine.dispose()
+        raise CliError(str(exc), EXIT_USAGE) from None
+    print(f"accepting LMTP on {listener.address}", file=sys.stderr)
+    return listener
+
+
+def _run_uvicorn(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from mailapp.server.http_protocol import protocol_name
+
     uvicorn.run(
         "mailapp.server.app:create_app",
         factory=True,
@@ -251,7 +283,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # Requests that are not valid HTTP also get a problem document, not text/plain.
         http=protocol_name(),
     )
-    return EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -288,6 +319,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     p.add_argument("--grace", type=float, default=5.0, help="seconds open streams get at shutdown")
+    p.add_argument(
+        "--lmtp",
+        metavar="ADDR",
+        help="also accept mail from an MTA over LMTP on 127.0.0.1:PORT or unix:/path "
+        "(env MAILAPP_LMTP)",
+    )
     command("seed-demo", cmd_seed_demo, "create users alice and bob with demo mail")
     command("config", cmd_config, "print the effective configuration, secrets redacted")
     # -- a user's password and sign-ins (mailapp.server.cli_accounts) --

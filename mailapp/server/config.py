@@ -68,6 +68,15 @@ class Settings:
     # How long a SQLite write waits for the write lock before answering 503 (seconds).
     sqlite_busy_timeout: float = 30.0
 
+    # --- inbound delivery over LMTP (server/lmtp.py; `serve --lmtp`) ---
+    # Where the LMTP listener listens: "127.0.0.1:2424", "[::1]:2424" or "unix:/path"; "" = off.
+    lmtp_listen: str = ""
+    # Largest message accepted (advertised with SIZE; larger ones get 552).
+    lmtp_max_bytes: int = 35 * 1024 * 1024
+    # Recipients of one LMTP transaction (more get 452, and the MTA sends them again).
+    lmtp_max_recipients: int = 100
+    # --- end of LMTP ---
+
     def __post_init__(self) -> None:
         if not self.database_url:
             object.__setattr__(
@@ -119,6 +128,7 @@ class Settings:
                 env.get("MAILAPP_UPSTREAM_POLL") or defaults.upstream_poll_interval
             ),
             **_auth_settings(env, defaults),
+            **_lmtp_settings(env, defaults),
             max_recipients_per_message=number(
                 "MAILAPP_MAX_RECIPIENTS", defaults.max_recipients_per_message
             ),
@@ -155,4 +165,23 @@ def _auth_settings(env: Any, defaults: Settings) -> dict[str, float]:
         "login_base_delay": positive("MAILAPP_LOGIN_BASE_DELAY", defaults.login_base_delay),
         "login_max_delay": positive("MAILAPP_LOGIN_MAX_DELAY", defaults.login_max_delay),
         "token_ttl_days": positive("MAILAPP_TOKEN_TTL_DAYS", defaults.token_ttl_days),
+    }
+
+
+def _lmtp_settings(env: Any, defaults: Settings) -> dict[str, Any]:
+    """The LMTP listener's settings from MAILAPP_* variables (kept apart to ease merging)."""
+
+    def count(name: str, default: int) -> int:
+        raw = env.get(name)
+        if not raw:
+            return default
+        value = int(raw)
+        if value < 1:
+            raise ValueError(f"{name} must be a positive whole number, got {raw!r}")
+        return value
+
+    return {
+        "lmtp_listen": env.get("MAILAPP_LMTP", defaults.lmtp_listen),
+        "lmtp_max_bytes": count("MAILAPP_LMTP_MAX_BYTES", defaults.lmtp_max_bytes),
+        "lmtp_max_recipients": count("MAILAPP_LMTP_MAX_RECIPIENTS", defaults.lmtp_max_recipients),
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+import mailapp.server.inbound  # noqa: F401  (its table is in Base.metadata too)
 from mailapp.server.db import make_engine, migrate
 from mailapp.server.models import Base
 
