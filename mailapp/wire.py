@@ -386,6 +386,37 @@ class MessageBody(WireModel):
     html: str | None = None
 
 
+# POST /v1/bodies: at most this many ids per request, and the server stops adding bodies to one
+# answer past BODIES_RESPONSE_BYTES (the rest are listed as `omitted`, to ask for again).
+MAX_BODIES_PER_REQUEST = 500
+BODIES_RESPONSE_BYTES = 16 << 20
+
+
+class BodiesRequest(ClientInput):
+    """POST /v1/bodies: the messages whose bodies to send, in this order."""
+
+    # More than MAX_BODIES_PER_REQUEST → 413 tooManyIds (the request body limit bounds parsing).
+    ids: list[RecordId] = Field(min_length=1)
+
+
+class BodyRecord(WireModel):
+    """One line of the POST /v1/bodies stream: a message's text and HTML bodies."""
+
+    id: str
+    text: str | None = None
+    html: str | None = None
+
+
+class BodiesEnd(WireModel):
+    """The last line of the POST /v1/bodies stream; a stream without it was cut off."""
+
+    end: Literal[True]
+    # Ids this account has no live message for (another account's, destroyed, never existed).
+    not_found: list[str] = Field(default_factory=list)
+    # Ids left out because the answer reached its size budget: ask for them again.
+    omitted: list[str] = Field(default_factory=list)
+
+
 class EmailPatch(ClientInput):
     """PATCH /v1/messages/{id} (needs If-Match)."""
 

@@ -108,7 +108,9 @@ def store_incoming(
         created_modseq=modseq,
         updated_modseq=modseq,
     )
-    email.blob = EmailBlob(raw=raw)
+    email.blob = EmailBlob(
+        raw=raw, bodies_parsed=True, text_body=parsed.text_body, html_body=parsed.html_body
+    )
     session.add(email)
     session.flush()
     return email

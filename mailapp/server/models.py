@@ -172,6 +172,12 @@ class EmailBlob(Base):
         ForeignKey("email.id", ondelete="CASCADE"), primary_key=True
     )
     raw: Mapped[bytes] = mapped_column(LargeBinary)
+    # The bodies worked out once, when the message arrives (GET body and POST /v1/bodies read
+    # them instead of parsing the raw message on every request). False: not parsed yet (rows
+    # from before 0008, or filed by a path that does not parse), so readers parse `raw`.
+    bodies_parsed: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    text_body: Mapped[str | None] = mapped_column(Text, default=None)
+    html_body: Mapped[str | None] = mapped_column(Text, default=None)
 
     email: Mapped[Email] = relationship(back_populates="blob")
 

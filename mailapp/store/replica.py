@@ -137,7 +137,7 @@ def set_prefetch_days(store: MailStore, account_id: str, days: int) -> None:
         conn.execute(
             update(sync_state)
             .where(sync_state.c.account_id == account_id)
-            .values(prefetch_days=max(0, days))
+            .values(prefetch_days=max(-1, days))  # -1: every body (replica_bodies.ALL_MAIL)
         )
 
 

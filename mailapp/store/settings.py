@@ -22,6 +22,7 @@ from sqlalchemy import Connection, select, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from mailapp.store.replica import set_prefetch_days, synced_accounts
+from mailapp.store.replica_bodies import ALL_MAIL
 from mailapp.store.schema import meta
 from mailapp.store.store import MailStore
 
@@ -40,7 +41,9 @@ class RemoteContent(StrEnum):
 class AppSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    prefetch_days: int = Field(default=30, ge=0, le=3650)  # 0: fetch every body only when opened
+    # Days of mail whose bodies are kept offline; 0: each body only when opened; -1: all mail
+    # (ALL_MAIL, as Thunderbird's offline folders: an initial sync downloads every body).
+    prefetch_days: int = Field(default=30, ge=ALL_MAIL, le=3650)
     sync_interval_minutes: int = Field(default=5, ge=1, le=24 * 60)
     undo_send_seconds: int = Field(default=10, ge=0, le=60)  # 0: send at once
     remote_content: RemoteContent = RemoteContent.ASK

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -21,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 
 from mailapp import wire
 from mailapp.sync.abortable import AbortableSession, Watch
+from mailapp.sync.bulk_bodies import BodiesBatch, read_bodies
 from mailapp.sync.errors import (
     AuthError,
     OfflineError,
@@ -122,12 +124,13 @@ class ApiClient:
         timeout: tuple[float, float] | None = None,
         total: float | None = None,
         auth: bool = True,
+        read: Callable[[requests.Response], bytes] | None = None,
     ) -> tuple[requests.Response, bytes]:
         limit = total if total is not None else self.total_timeout
         with self._deadline(limit) as watch:
             try:
                 response, body = self._exchange(
-                    method, path, json_body, data, headers, params, timeout, auth
+                    method, path, json_body, data, headers, params, timeout, auth, read
                 )
             except (OfflineError, ProtocolError):
                 if watch is not None and watch.expired:
@@ -148,6 +151,7 @@ class ApiClient:
         params: dict[str, Any] | None,
         timeout: tuple[float, float] | None,
         auth: bool,
+        read: Callable[[requests.Response], bytes] | None = None,
     ) -> tuple[requests.Response, bytes]:
         all_headers = {"Accept": "application/json", **(headers or {})}
         if auth and self.token:
@@ -182,7 +186,7 @@ class ApiClient:
         except requests.exceptions.RequestException as exc:
             raise OfflineError(f"Cannot reach {self.base_url} ({type(exc).__name__}).") from None
         with response:
-            body = self._read_capped(response)
+            body = (read or self._read_capped)(response)
         return response, body
 
     def _read_capped(self, response: requests.Response) -> bytes:
@@ -327,6 +331,31 @@ class ApiClient:
 
     def message_body(self, email_id: str) -> wire.MessageBody:
         return self._get(wire.MessageBody, f"/v1/messages/{email_id}/body")
+
+    def message_bodies(self, ids: list[str]) -> BodiesBatch:
+        """Bodies of up to wire.MAX_BODIES_PER_REQUEST messages in one streamed request.
+
+        A connection that breaks mid-answer is not raised: the batch keeps the bodies that
+        arrived and carries the error, so the caller stores those and asks only for the rest.
+        """
+
+        def read(response: requests.Response) -> bytes:
+            if response.status_code != 200:
+                return self._read_capped(response)
+            read_bodies(response, batch, self.max_response_bytes, self.base_url)
+            return b""
+
+        batch = BodiesBatch()
+        request = wire.BodiesRequest(ids=ids).model_dump(mode="json", by_alias=True)
+        try:
+            self._send(
+                "POST", "/v1/bodies", json_body=request, total=self.transfer_timeout, read=read
+            )
+        except (OfflineError, ProtocolError) as exc:
+            if not batch.bodies:
+                raise
+            batch.error = exc
+        return batch
 
     def attachment(self, email_id: str, part_id: str) -> bytes:
         path = f"/v1/messages/{email_id}/attachments/{part_id}"

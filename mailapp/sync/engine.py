@@ -19,6 +19,7 @@ from mailapp import wire
 from mailapp.store import ChangeSet, MailStore, replica, replica_blobs, replica_bodies
 from mailapp.store.replica_outbox import apply_push, settle_views, take_batch
 from mailapp.store.rows import OutboxRow, OutboxState
+from mailapp.sync.bodies import fetch_bodies
 from mailapp.sync.client import ApiClient
 from mailapp.sync.errors import OfflineError, PermanentError, ResyncRequired, SyncError
 
@@ -27,7 +28,8 @@ log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
 # Upper bound on round trips per cycle, so a server that always says "hasMore" cannot spin us.
 MAX_ROUND_TRIPS = 10_000
-PREFETCH_PER_CYCLE = 200
+# Bodies per cycle: at bulk speed a few seconds at most, so local changes are not held up.
+PREFETCH_PER_CYCLE = 2000
 
 
 @dataclass
@@ -155,18 +157,22 @@ class SyncEngine:
         return data
 
     def prefetch_bodies(self, limit: int = PREFETCH_PER_CYCLE) -> int:
-        """Fetch missing bodies of mail inside the prefetch window, newest first."""
+        """Fetch missing bodies of mail inside the prefetch window (all mail with ALL_MAIL),
+        newest first, in bulk requests."""
         account = replica.sync_account(self.store, self.account_id)
-        if account.prefetch_days <= 0:
+        if account.prefetch_days == 0:
             return 0
-        newer_than = datetime.now(UTC) - timedelta(days=account.prefetch_days)
-        fetched = 0
-        for message_id in replica_bodies.missing_bodies(
-            self.store, self.account_id, newer_than, limit
-        ):
-            if self.fetch_body(message_id):
-                fetched += 1
-        return fetched
+        newer_than = (
+            None
+            if account.prefetch_days <= replica_bodies.ALL_MAIL
+            else datetime.now(UTC) - timedelta(days=account.prefetch_days)
+        )
+        wanted = replica_bodies.missing_bodies(self.store, self.account_id, newer_than, limit)
+        return self.fetch_bodies(wanted)
+
+    def fetch_bodies(self, message_ids: list[str]) -> int:
+        """Download and keep many bodies, in bulk requests (see mailapp.sync.bodies)."""
+        return fetch_bodies(self.store, self.client, message_ids)
 
     # -- push -------------------------------------------------------------------------------
 

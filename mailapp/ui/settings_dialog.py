@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from mailapp.store import MailStore
+from mailapp.store.replica_bodies import ALL_MAIL
 from mailapp.store.settings import AppSettings, RemoteContent, load_settings, save_settings
 
 
@@ -33,11 +34,15 @@ class SettingsDialog(QDialog):
         current = load_settings(store)
         limits = AppSettings.model_fields
 
+        self.offline_combo = QComboBox()
+        self.offline_combo.addItem(self.tr("Recent mail"), False)
+        self.offline_combo.addItem(self.tr("All mail"), True)
         self.prefetch_spin = QSpinBox()
         self.prefetch_spin.setRange(0, _upper(limits["prefetch_days"].metadata, 3650))
         self.prefetch_spin.setSuffix(self.tr(" days"))
         self.prefetch_spin.setSpecialValueText(self.tr("None (download when opened)"))
-        self.prefetch_spin.setValue(current.prefetch_days)
+        self.offline_combo.currentIndexChanged.connect(self._offline_mode_changed)
+        self._show_prefetch(current.prefetch_days)
         self.interval_spin = QSpinBox()
         self.interval_spin.setRange(1, _upper(limits["sync_interval_minutes"].metadata, 1440))
         self.interval_spin.setSuffix(self.tr(" min"))
@@ -55,7 +60,8 @@ class SettingsDialog(QDialog):
         self.remote_combo.setCurrentIndex(self.remote_combo.findData(current.remote_content))
 
         form = QFormLayout()
-        form.addRow(self.tr("Keep mail &bodies offline for the last:"), self.prefetch_spin)
+        form.addRow(self.tr("Keep mail &bodies offline:"), self.offline_combo)
+        form.addRow(self.tr("Recent &means the last:"), self.prefetch_spin)
         form.addRow(self.tr("Check for new mail &every:"), self.interval_spin)
         form.addRow(self.tr("&Undo send for:"), self.undo_spin)
         form.addRow(self.tr("&Remote images:"), self.remote_combo)
@@ -86,7 +92,9 @@ class SettingsDialog(QDialog):
 
     def values(self) -> AppSettings:
         return AppSettings(
-            prefetch_days=self.prefetch_spin.value(),
+            prefetch_days=ALL_MAIL
+            if self.offline_combo.currentData()
+            else self.prefetch_spin.value(),
             sync_interval_minutes=self.interval_spin.value(),
             undo_send_seconds=self.undo_spin.value(),
             remote_content=RemoteContent(self.remote_combo.currentData()),
@@ -95,10 +103,21 @@ class SettingsDialog(QDialog):
     @Slot()
     def restore_defaults(self) -> None:
         defaults = AppSettings()
-        self.prefetch_spin.setValue(defaults.prefetch_days)
+        self._show_prefetch(defaults.prefetch_days)
         self.interval_spin.setValue(defaults.sync_interval_minutes)
         self.undo_spin.setValue(defaults.undo_send_seconds)
         self.remote_combo.setCurrentIndex(self.remote_combo.findData(defaults.remote_content))
+
+    def _show_prefetch(self, days: int) -> None:
+        everything = days == ALL_MAIL
+        self.offline_combo.setCurrentIndex(self.offline_combo.findData(everything))
+        if not everything:
+            self.prefetch_spin.setValue(days)
+        self.prefetch_spin.setEnabled(not everything)
+
+    @Slot(int)
+    def _offline_mode_changed(self, _index: int) -> None:
+        self.prefetch_spin.setEnabled(not self.offline_combo.currentData())
 
     def accept(self) -> None:
         settings = self.values()

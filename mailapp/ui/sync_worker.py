@@ -42,7 +42,8 @@ from mailapp.sync.server_events import ServerEventListener
 log = logging.getLogger(__name__)
 
 WAKE_CHECK_MS = 10_000
-PREFETCH_BATCH = 100  # bodies per cycle: a cycle stays short, so local changes are not held up
+# Bodies per cycle (in bulk requests): a cycle stays short, so local changes are not held up.
+PREFETCH_BATCH = 1000
 CHANGES_FLUSH_S = 0.1  # coalesce store notifications: views refresh at most 10x a second
 
 

@@ -1,9 +1,9 @@
 """A fault-injecting HTTP/1.1 proxy for loopback tests of the sync engine.
 
 It sits between the client and the real server and can refuse connections, add latency to every
-round trip, cut a connection after the request reached the server (the "lost response" case), or
-answer 500 / 429 itself. It understands just enough HTTP to find request boundaries on keep-alive
-connections, which is what the engine's `requests.Session` uses.
+round trip, cut a connection after the request reached the server (the "lost response" case) or
+partway through its answer, or answer 500 / 429 itself. It understands just enough HTTP to find
+request boundaries on keep-alive connections, which is what the engine's `requests.Session` uses.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ class Fault(enum.Enum):
     NONE = "none"
     REFUSE = "refuse"
     CUT_AFTER_REQUEST = "cut_after_request"
+    # Forward the first `cut_after_bytes` bytes of the answer, then close: a stream cut midway.
+    CUT_MID_RESPONSE = "cut_mid_response"
     HTTP_500 = "http_500"
     HTTP_429 = "http_429"
 
@@ -46,6 +48,7 @@ class FaultProxy:
         self.upstream = (upstream_host, upstream_port)
         self.latency = 0.0
         self.retry_after = 1
+        self.cut_after_bytes = 16384
         self.stats = ProxyStats()
         self._fault = Fault.NONE
         self._fault_budget: int | None = None
@@ -173,10 +176,19 @@ class FaultProxy:
                     pump = asyncio.create_task(self._pump(upstream[0], writer, cut_pending))
                 if fault is Fault.CUT_AFTER_REQUEST:
                     cut_pending.set()
+                if fault is Fault.CUT_MID_RESPONSE:
+                    # A fresh pump that stops after the budget (this connection ends with it).
+                    assert pump is not None
+                    pump.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await pump
+                    pump = asyncio.create_task(
+                        self._pump(upstream[0], writer, cut_pending, self.cut_after_bytes)
+                    )
                 self.stats.requests += 1
                 upstream[1].write(request)
                 await upstream[1].drain()
-                if fault is Fault.CUT_AFTER_REQUEST:
+                if fault in (Fault.CUT_AFTER_REQUEST, Fault.CUT_MID_RESPONSE):
                     assert pump is not None
                     await pump  # returns once the server answered; the answer is thrown away
                     return
@@ -195,14 +207,23 @@ class FaultProxy:
             self._writers.discard(writer)
 
     async def _pump(
-        self, source: asyncio.StreamReader, sink: asyncio.StreamWriter, cut: asyncio.Event
+        self,
+        source: asyncio.StreamReader,
+        sink: asyncio.StreamWriter,
+        cut: asyncio.Event,
+        budget: int | None = None,
     ) -> None:
         with contextlib.suppress(ConnectionError, OSError):
             while data := await source.read(65536):
                 if cut.is_set():
                     return  # the server has committed and answered; the client never hears it
+                if budget is not None:
+                    data = data[:budget]
+                    budget -= len(data)
                 sink.write(data)
                 await sink.drain()
+                if budget is not None and budget <= 0:
+                    return  # the rest of the answer never arrives
         sink.close()
 
     def _canned(self, fault: Fault) -> bytes:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from mailapp.store import MailStore, open_store
+from mailapp.store.replica_bodies import ALL_MAIL
 from mailapp.store.schema import meta
 from mailapp.store.settings import (
     CURRENT_VERSION,
@@ -167,3 +168,22 @@ def test_edit_menu_opens_the_settings(qtbot: QtBot, store: MailStore) -> None:
     assert dialog.isVisible()
     dialog.reject()
     window.close()
+
+
+def test_all_mail_can_be_kept_offline(qtbot: QtBot, store: MailStore) -> None:
+    dialog = SettingsDialog(store)
+    qtbot.addWidget(dialog)
+    assert dialog.offline_combo.currentText() == "Recent mail"
+    assert dialog.prefetch_spin.isEnabled()
+
+    dialog.offline_combo.setCurrentIndex(dialog.offline_combo.findText("All mail"))
+    assert not dialog.prefetch_spin.isEnabled()  # no window: every body
+    dialog.accept()
+
+    assert load_settings(store).prefetch_days == ALL_MAIL
+    reopened = SettingsDialog(store)
+    qtbot.addWidget(reopened)
+    assert reopened.offline_combo.currentText() == "All mail"
+    reopened.restore_defaults()
+    assert reopened.offline_combo.currentText() == "Recent mail"
+    assert reopened.prefetch_spin.value() == 30

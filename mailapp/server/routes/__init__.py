@@ -8,6 +8,7 @@ from fastapi import APIRouter
 def all_routers() -> list[APIRouter]:
     from mailapp.server.routes import (
         blobs,
+        bodies,
         drafts,
         mailboxes,
         messages,
@@ -21,6 +22,7 @@ def all_routers() -> list[APIRouter]:
         session.router,
         mailboxes.router,
         messages.router,
+        bodies.router,
         drafts.router,
         submissions.router,
         blobs.router,

@@ -8,11 +8,12 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request, Response
 from fastapi.params import Path
 
-from mailapp.mime.parse import attachment_at, parse_message
+from mailapp.mime.parse import attachment_at
 from mailapp.server import merge
 from mailapp.server.db import bump_modseq, session_scope
 from mailapp.server.models import Email, EmailBlob, Mailbox
 from mailapp.server.problems import ProblemError, not_found
+from mailapp.server.routes.bodies import stored_bodies
 from mailapp.server.routes.common import not_modified, owned, require_if_match, with_etag
 from mailapp.server.routes.deps import AuthDep, EngineDep, PathId
 from mailapp.server.routes.records import email_model
@@ -106,12 +107,15 @@ def get_raw(email_id: PathId, auth: AuthDep, engine: EngineDep) -> Response:
 def get_body(email_id: PathId, auth: AuthDep, engine: EngineDep) -> MessageBody:
     """The text and HTML bodies as sent; HTML is not sanitised here (the client does that).
 
-    Read with the client's own parser (mailapp.mime), so both find the same text."""
+    Worked out with the client's own parser (mailapp.mime) when the message arrived, so both
+    find the same text."""
     with session_scope(engine, write=False) as session:
         email = owned(session, Email, email_id, auth.account_id, "message")
-        raw = _raw(session, email)
-    parsed = parse_message(raw)
-    return MessageBody(text=parsed.text_body, html=parsed.html_body)
+        blob = session.get(EmailBlob, email.id)
+        if blob is None:
+            raise not_found("message content")
+        text, html = stored_bodies(blob)
+    return MessageBody(text=text, html=html)
 
 
 @router.get(
