@@ -256,7 +256,8 @@ class ApiClient:
         except (ValueError, UnicodeDecodeError):
             raise ProtocolError("The server's answer is not valid JSON.") from None
         try:
-            return model.model_validate(data)
+            context = {wire.NUL_FREE: True} if wire.json_is_nul_free(body) else None
+            return model.model_validate(data, context=context)
         except ValidationError as exc:
             log.warning("invalid %s from server: %s", model.__name__, exc.error_count())
             raise ProtocolError(

@@ -128,6 +128,13 @@ def _snapshot(store: MailStore) -> tuple[Any, ...]:
         )
 
 
+def _changes_with_mailbox_name(name: str, encoding: str = "utf-8") -> bytes:
+    mailbox = {"id": "m-1", "name": name, "role": None, "parentId": None, "sortOrder": 0}
+    mailbox |= {"createdModseq": 1, "updatedModseq": 1}
+    changes = {**VALID_CHANGES, "mailboxes": {"created": [mailbox]}}
+    return json.dumps(changes).encode(encoding)
+
+
 GARBAGE = [
     pytest.param(b"{not json", {}, ProtocolError, id="bad-json"),
     pytest.param(
@@ -138,6 +145,12 @@ GARBAGE = [
     ),
     pytest.param(b"\xff\xfe\x00garbage", {}, ProtocolError, id="binary"),
     pytest.param(b"[]", {}, ProtocolError, id="json-but-not-an-object"),
+    # A NUL in any string is refused however the JSON text spells it (the client skips the
+    # per-model NUL walk only for a text that cannot hold one).
+    pytest.param(_changes_with_mailbox_name("In\x00box"), {}, ProtocolError, id="nul-escaped"),
+    pytest.param(
+        _changes_with_mailbox_name("In\x00box", "utf-16"), {}, ProtocolError, id="nul-utf-16"
+    ),
 ]
 
 
