@@ -1,0 +1,211 @@
+"""UI stalls and memory of the real window while it syncs a big mailbox; prints figures.
+
+    .venv/bin/python tests/bench/bench_ui_stalls.py [--messages 100000] [--top 8]
+
+The real server (`mailapp-server serve`, SQLite) runs in a subprocess on 127.0.0.1 with
+`--messages` header rows in the inbox. A fresh child process opens the profile the way the app
+does after its first paint (MainWindow over the store, then `setup_window_sync`, the real sync
+worker and views) on the offscreen platform, and runs until the inbox holds every message.
+
+A probe measures the UI thread meanwhile:
+- a 10 ms heartbeat QTimer on the UI thread: every gap between beats is a stall of the event loop;
+- a sampling thread that, whenever the UI thread has not beaten for over 30 ms, records where the
+  UI thread is (sys._current_frames()); the stalls over 50 ms are grouped by the deepest mailapp
+  frame, so the cause of the longest stall is named, not guessed;
+- the process's RSS (VmRSS) every 100 ms: the peak while syncing and at the end, store attached.
+Goals (issue 11): longest UI stall <= 50 ms; RSS with a 100k mailbox open and syncing <= 120 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+STALL_GOAL_MS = 50
+RSS_GOAL_MB = 120
+SAMPLE_OVER_MS = 30
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def child(profile: Path, count: int, top: int) -> None:
+    import threading
+    import traceback
+    from collections import Counter
+    from contextlib import ExitStack
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from mailapp.store import open_store
+    from mailapp.ui.account_setup import setup_window_sync
+    from mailapp.ui.main_window import MainWindow
+
+    app = QApplication([])
+    ui_thread = threading.get_ident()
+    last_beat = [time.perf_counter()]
+    gaps: list[float] = []
+    samples: list[tuple[float, str]] = []  # (time, where the UI thread was) during stalls
+    rss: list[float] = []
+    stop = threading.Event()
+
+    def beat() -> None:
+        now = time.perf_counter()
+        gaps.append((now - last_beat[0]) * 1000)
+        last_beat[0] = now
+
+    def sampler() -> None:
+        next_rss = 0.0
+        while not stop.wait(0.005):
+            now = time.perf_counter()
+            if now >= next_rss:
+                rss.append(rss_mb())
+                next_rss = now + 0.1
+            if (now - last_beat[0]) * 1000 < SAMPLE_OVER_MS:
+                continue
+            frame = sys._current_frames().get(ui_thread)
+            if frame is None:
+                continue
+            stack = traceback.extract_stack(frame)
+            ours = [f for f in stack if "/mailapp/" in f.filename and "bench_" not in f.filename]
+            where = " <- ".join(
+                f"{Path(f.filename).stem}.{f.name}:{f.lineno}" for f in reversed(ours[-3:])
+            )
+            deepest = stack[-1]
+            samples.append(
+                (now, f"{where or '(Qt event loop)'} [in {Path(deepest.filename).name}:"
+                      f"{deepest.name}]")
+            )  # fmt: skip
+
+    with ExitStack() as cleanup:
+        store = open_store(profile / "mail.sqlite3")
+        cleanup.callback(store.close)
+        window = MainWindow(store)
+        window.resize(1200, 800)
+        window.show()
+        inbox = store.mailbox_by_role(store.accounts()[0][0], "inbox")
+        heartbeat = QTimer()
+        heartbeat.setInterval(10)
+        heartbeat.timeout.connect(beat)
+        start = time.perf_counter()
+        done: list[float] = []
+
+        def check() -> None:
+            nonlocal inbox
+            if inbox is None:
+                inbox = store.mailbox_by_role(store.accounts()[0][0], "inbox")
+            if inbox is not None and store.count(inbox.id) >= count and not done:
+                done.append(time.perf_counter())
+                QTimer.singleShot(500, app.quit)  # let the last refreshes land
+
+        poll = QTimer()
+        poll.setInterval(250)
+        poll.timeout.connect(check)
+        threading.Thread(target=sampler, daemon=True).start()
+        last_beat[0] = time.perf_counter()
+        heartbeat.start()
+        poll.start()
+        setup_window_sync(window, store, cleanup)
+        QTimer.singleShot(3_600_000, app.quit)  # bounded
+        app.exec()
+        heartbeat.stop()
+        stop.set()
+        end_rss = rss_mb()
+        window.close()
+    ordered = sorted(gaps[1:]) or [0.0]
+    # A 5 ms sample per stalled moment: the counts weigh the sites by time spent stalled.
+    long_sites = Counter(where for _taken, where in samples)
+    print(
+        json.dumps(
+            {
+                "seconds": (done[0] if done else time.perf_counter()) - start,
+                "complete": bool(done),
+                "max_gap_ms": round(ordered[-1], 1),
+                "p99_gap_ms": round(ordered[int(len(ordered) * 0.99)], 1),
+                "over_goal": sum(1 for g in ordered if g > STALL_GOAL_MS + 10),
+                "beats": len(ordered),
+                "peak_rss_mb": round(max(rss or [0.0]), 1),
+                "end_rss_mb": round(end_rss, 1),
+                "sites": long_sites.most_common(top),
+                "load": round(os.getloadavg()[0], 1),
+            }
+        )
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--top", type=int, default=8)
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(Path(args.child[0]), int(args.child[1]), args.top)
+        return
+    from mailapp.store import open_store
+    from mailapp.sync.account import add_account
+    from tests.bench.bench_support import PASSWORD, add_user, fill_messages, new_name, serve
+
+    with tempfile.TemporaryDirectory(prefix="bench-stalls-") as tmp:
+        work = Path(tmp)
+        (work / "server").mkdir()
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "QT_QPA_PLATFORM": "offscreen",
+            "PYTHON_KEYRING_BACKEND": "tests.sync.keyring_backend.FileKeyring",
+            "MAILAPP_TEST_KEYRING": str(work / "keys.json"),
+        }
+        os.environ.update({k: env[k] for k in ("PYTHON_KEYRING_BACKEND", "MAILAPP_TEST_KEYRING")})
+        with serve(work / "server") as (url, database_url):
+            name = new_name("stalls")
+            account = add_user(database_url, name)
+            start = time.perf_counter()
+            fill_messages(database_url, account, args.messages)
+            print(f"seeded {args.messages:,} messages in {time.perf_counter() - start:.1f} s")
+            with open_store(work / "profile" / "mail.sqlite3") as store:
+                add_account(store, url, name, PASSWORD)
+            command = [sys.executable, __file__, "--child", str(work / "profile")]
+            command += [str(args.messages), "--top", str(args.top)]
+            out = subprocess.run(
+                command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=4000,
+                check=False,
+            )  # fmt: skip
+        if out.returncode:
+            raise SystemExit(out.stdout + out.stderr)
+        figures = json.loads(out.stdout.strip().splitlines()[-1])
+    print(
+        f"window syncing {args.messages:,} messages ({figures['seconds']:.0f} s, "
+        f"{'complete' if figures['complete'] else 'NOT complete'}): longest UI stall "
+        f"{figures['max_gap_ms']} ms, p99 {figures['p99_gap_ms']} ms, "
+        f"{figures['over_goal']} stalls over {STALL_GOAL_MS + 10} ms in {figures['beats']} "
+        f"beats; goal <= {STALL_GOAL_MS} ms"
+    )
+    print(
+        f"RSS with the {args.messages:,}-message store attached and syncing: peak "
+        f"{figures['peak_rss_mb']} MB, at the end {figures['end_rss_mb']} MB; "
+        f"goal <= {RSS_GOAL_MB} MB (bare Qt 60 MB); load average {figures['load']} on "
+        f"{os.cpu_count()} CPUs"
+    )
+    print(f"  where the UI thread was during stalls over {SAMPLE_OVER_MS} ms (5 ms samples):")
+    for where, hits in figures["sites"]:
+        print(f"    {hits:5d} x {where}")
+
+
+if __name__ == "__main__":
+    main()
