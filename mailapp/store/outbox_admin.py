@@ -29,7 +29,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from mailapp.core.addresses import Address
 from mailapp.store import codec
 from mailapp.store.drafts import FIELDS as DRAFT_FIELDS
-from mailapp.store.outbox import queue_mutation
+from mailapp.store.outbox import outbox_row, queue_mutation
 from mailapp.store.rows import ChangeSet, ConflictRow, OutboxRow, OutboxState
 from mailapp.store.schema import (
     accounts,
@@ -394,12 +394,27 @@ def discard(store: MailStore, mutation_ids: Sequence[int]) -> None:
 
     Raises OutboxBusyError (and changes nothing) when one of them is in flight.
     """
+    # Imported here: the replica loads the wire schemas (pydantic), which the composer does not
+    # need.
+    from mailapp.store.replica_outbox import recompute_views, record_of
+
     touched = _Touched.empty()
     with store._write() as conn:
+        rows = _rows(conn, mutation_ids)
         # Newest first, so stacked changes to one record unwind in reverse order.
-        for row in reversed(_rows(conn, mutation_ids)):
+        for row in reversed(rows):
             _rollback(conn, row, touched)
             conn.execute(delete(outbox).where(outbox.c.id == row.id))
+        # A synced record shows its server base with what is still queued: a pull since these
+        # were queued may have brought values newer than the "old" ones they carry.
+        by_account: dict[str, list[tuple[str, str]]] = {}
+        for row in rows:
+            by_account.setdefault(row.account_id, []).append(record_of(outbox_row(row)))
+        for account_id, records in by_account.items():
+            changed = recompute_views(conn, account_id, records)
+            touched.messages |= changed.messages
+            touched.mailboxes |= changed.mailboxes
+            touched.drafts |= changed.drafts
     store._notify(touched.change_set())
 
 

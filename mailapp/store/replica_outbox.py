@@ -283,6 +283,20 @@ def _seal_queued_after(conn: Connection, account_id: str, batch: list[OutboxRow]
             )
 
 
+def recompute_views(
+    conn: Connection, account_id: str, records: Sequence[tuple[str, str]]
+) -> ChangeSet:
+    """Show synced records as their base with their still-queued mutations replayed.
+
+    For the Outbox's discard: rolling a mutation back to the "old" values it carries would be
+    wrong once a pull has brought newer server values; records without a base (never synced)
+    are left as the caller rolled them back.
+    """
+    touched = Touched()
+    _refresh_from_base(conn, account_id, list(records), touched)
+    return touched.changeset()
+
+
 def _in_changes(changes: wire.Changes) -> set[tuple[str, str]]:
     found: set[tuple[str, str]] = set()
     for kind, bucket in (

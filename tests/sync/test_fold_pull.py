@@ -196,3 +196,29 @@ def test_actions_made_on_top_of_an_unanswered_one_are_not_folded_away(
     b.sync()
     assert _local_email(b, email_id)[1] is True
     assert _unsent(a) == []
+
+
+def test_discarding_a_queued_action_after_a_pull_shows_the_servers_values(
+    sync_server: RunningServer, device_factory: DeviceFactory
+) -> None:
+    # A moves and flags a message; B's move to the archive and B's flag arrive; the user then
+    # discards A's queued changes in the Outbox. A must show what the server has (archive,
+    # flagged), not the values from before A's changes, with nothing left to send.
+    from mailapp.store.outbox_admin import discard
+
+    a, b, email_id = _pair(sync_server, device_factory)
+    a.store.move([email_id], a.mailbox("junk"))
+    a.store.set_flagged([email_id])
+    b.store.move([email_id], b.mailbox("archive"))
+    b.store.set_flagged([email_id])
+    b.sync()
+    pull(a)
+    discard(a.store, [row.mutation_id for row in _unsent(a)])
+    a.sync()
+
+    server = _server_email(a, email_id)
+    assert server["mailboxId"] == a.mailbox("archive") and "$flagged" in server["keywords"]
+    detail = a.store.message(email_id)
+    assert detail is not None
+    assert detail.summary.mailbox_id == a.mailbox("archive") and detail.summary.is_flagged
+    assert _unsent(a) == [] and a.store.open_conflicts() == []
