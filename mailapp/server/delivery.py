@@ -40,6 +40,7 @@ from sqlalchemy import exists, func, select, update
 from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.orm import Session
 
+from mailapp.mime.parse import ParsedMessage
 from mailapp.server.config import Settings
 from mailapp.server.db import session_scope
 from mailapp.server.delivery_config import DeliveryConfig
@@ -303,8 +304,26 @@ class DeliveryWorker:
                 return True
         if self.after_relay is not None:
             self.after_relay(job, result)
-        self._record(job, result)
+        self._record(job, result, self._parsed_if_last(job, mime))
         return True
+
+    def _parsed_if_last(self, job: RelayJob, mime: bytes) -> ParsedMessage | None:
+        """The message parsed for the Sent copy when no other job of its submission is left,
+        so the finish step's write transaction does not spend seconds parsing it."""
+        from mailapp.mime.parse import parse_message
+
+        with session_scope(self.engine, write=False) as session:
+            others = session.scalar(
+                select(
+                    exists().where(
+                        RelayJob.account_id == job.account_id,
+                        RelayJob.submission_id == job.submission_id,
+                        RelayJob.id != job.id,
+                        RelayJob.state.in_([JobState.queued.value, JobState.sending.value]),
+                    )
+                )
+            )
+        return None if others or not mime else parse_message(mime)
 
     def _claim_job(self) -> tuple[RelayJob, bytes] | None:
         now = self.clock()
@@ -334,7 +353,9 @@ class DeliveryWorker:
             ).scalar_one()
         return job, mime or b""
 
-    def _record(self, claimed: RelayJob, result: RelayResult) -> None:
+    def _record(
+        self, claimed: RelayJob, result: RelayResult, parsed: ParsedMessage | None = None
+    ) -> None:
         with session_scope(self.engine) as session:
             job = session.execute(
                 select(RelayJob)
@@ -363,7 +384,7 @@ class DeliveryWorker:
                 )
                 job.next_attempt_at = self.clock() + timedelta(seconds=delay)
             session.flush()
-            finish_submission(session, job.account_id, job.submission_id)
+            finish_submission(session, job.account_id, job.submission_id, parsed)
 
     # -- recovery ------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from mailapp.mime.parse import ParsedMessage
 from mailapp.server.db import bump_modseq, session_scope
 from mailapp.server.delivery_models import JobPhase, JobState, LocalDelivery, RelayJob
 from mailapp.server.incoming import store_incoming
@@ -24,8 +25,11 @@ UNKNOWN_OUTCOME = (
 )
 
 
-def finish_submission(session: Session, account_id: str, submission_id: str) -> None:
-    """`submission_id` of the sending account `account_id` (submission ids are per account)."""
+def finish_submission(
+    session: Session, account_id: str, submission_id: str, parsed: ParsedMessage | None = None
+) -> None:
+    """`submission_id` of the sending account `account_id` (submission ids are per account).
+    `parsed` is the frozen message parsed outside the transaction, for the Sent copy."""
     sub = session.execute(
         select(Submission)
         .where(Submission.account_id == account_id, Submission.id == submission_id)
@@ -42,10 +46,16 @@ def finish_submission(session: Session, account_id: str, submission_id: str) -> 
         ).first()
         is not None
     )
-    finish_if_done(session, sub, delivered_locally=delivered_locally)
+    finish_if_done(session, sub, delivered_locally=delivered_locally, parsed=parsed)
 
 
-def finish_if_done(session: Session, sub: Submission, *, delivered_locally: bool) -> None:
+def finish_if_done(
+    session: Session,
+    sub: Submission,
+    *,
+    delivered_locally: bool,
+    parsed: ParsedMessage | None = None,
+) -> None:
     jobs = list(
         session.execute(
             select(RelayJob).where(
@@ -67,7 +77,9 @@ def finish_if_done(session: Session, sub: Submission, *, delivered_locally: bool
         if job.last_error == UNKNOWN_OUTCOME:
             notes.append(f"{', '.join(job.recipients)}: {UNKNOWN_OUTCOME}")
     if delivered and sub.mime is not None and sub.sent_email_id is None:
-        sent = store_incoming(session, sub.account_id, "sent", sub.mime, keywords=("$seen",))
+        sent = store_incoming(
+            session, sub.account_id, "sent", sub.mime, keywords=("$seen",), parsed=parsed
+        )
         sub.sent_email_id = sent.id
     # No job needs the frozen message any more; the Sent copy (if any) is the one kept, so a
     # sent message does not occupy the database twice.

@@ -27,8 +27,12 @@ def deliver_locally(
 ) -> RelayResult:
     """File the message into each local recipient's INBOX, one short write transaction per
     recipient, so a message to many local users never holds the write lock for long."""
+    from mailapp.mime.parse import parse_message
     from mailapp.server.incoming import store_incoming
 
+    # Parsed once for every recipient, outside any transaction: parsing a large message takes
+    # seconds, which must not be spent holding the write lock.
+    parsed = parse_message(mime)
     refused: dict[str, str] = {}
     for recipient in job.recipients:
         with session_scope(engine) as session:
@@ -49,7 +53,7 @@ def deliver_locally(
             if used + len(mime) > storage_quota_bytes:
                 refused[recipient] = "552 5.2.2 the recipient's mailbox is full"
                 continue
-            email = store_incoming(session, account.id, "inbox", mime)
+            email = store_incoming(session, account.id, "inbox", mime, parsed=parsed)
             session.add(
                 LocalDelivery(
                     sender_account_id=job.account_id,
