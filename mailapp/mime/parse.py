@@ -23,7 +23,7 @@ from email.parser import BytesParser
 from mailapp.mime import headers
 from mailapp.mime.addresses import Address
 from mailapp.mime.filenames import safe_filename
-from mailapp.mime.text import decode_best, html_to_text, normalise_newlines
+from mailapp.mime.text import CONTROL, decode_best, html_to_text, normalise_newlines
 
 SNIPPET_LENGTH = 160
 # Real mail nests a few levels (a forward of a signed reply with inline images is about 6);
@@ -174,7 +174,7 @@ def _safe_filename_of(part: Message, notes: list[str]) -> str | None:
 
 
 def _attachment(part: Message, index: int, part_id: str | None, notes: list[str]) -> Attachment:
-    content_type = part.get_content_type()
+    content_type = CONTROL.sub("", part.get_content_type())  # never a NUL into a database
     data = _message_part_bytes(part) if _is_attached_message(part) else _payload_bytes(part)
     name = _safe_filename_of(part, notes)
     cid_text = headers.header(part, "Content-ID", notes) or ""

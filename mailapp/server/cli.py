@@ -175,8 +175,12 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise CliError(f"cannot read {path}: {exc}") from None
     finally:
         engine.dispose()
-    skipped = f", {report.duplicates} already there" if report.duplicates else ""
-    print(f"imported {report.imported} messages into {args.name}/{report.mailbox}{skipped}")
+    already = f", {report.duplicates} already there" if report.duplicates else ""
+    skipped = f", {len(report.skipped)} skipped (listed above)" if report.skipped else ""
+    for line in report.skipped:
+        print(f"  {line}", file=sys.stderr)
+    print(f"imported {report.imported} messages into {args.name}/{report.mailbox}"
+          f"{already}{skipped}")
     return EXIT_OK
 
 

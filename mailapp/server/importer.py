@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import mailbox
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from email import policy
+from dataclasses import dataclass, field
 from email.parser import BytesParser
 from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from mailapp.mime.parse import parse_message
 from mailapp.server.db import bump_modseq, session_scope
+from mailapp.server.incoming import content_hash, store_incoming
 from mailapp.server.models import Account, Email, Mailbox
 
 BATCH = 200
@@ -31,6 +33,8 @@ class ImportSourceError(ValueError):
 class SourceMessage:
     raw: bytes
     keywords: tuple[str, ...]
+    where: str = ""  # for the report: "message 12" or the Maildir file name
+    refused: str | None = None  # why this one cannot be imported (it is skipped and reported)
 
 
 @dataclass
@@ -38,6 +42,8 @@ class ImportReport:
     imported: int = 0
     duplicates: int = 0
     mailbox: str = ""
+    # One line per message that was skipped, saying which and why; the others are imported.
+    skipped: list[str] = field(default_factory=list)
 
 
 def read_source(path: Path) -> Iterator[SourceMessage]:
@@ -55,13 +61,24 @@ def read_source(path: Path) -> Iterator[SourceMessage]:
 
 
 def _read_maildir(path: Path) -> Iterator[SourceMessage]:
+    root = path.resolve()
+    for sub in ("cur", "new", "tmp"):
+        if (path / sub).is_symlink():
+            raise ImportSourceError(f"{path / sub} is a symbolic link; a Maildir's folders must "
+                                    "be real folders")
     box = mailbox.Maildir(path, factory=None, create=False)
     for key in sorted(box.keys(), key=_maildir_order):
-        message = box.get_message(key)
-        keywords = tuple(
-            MAILDIR_FLAGS[f] for f in sorted(message.get_flags()) if f in MAILDIR_FLAGS
-        )
-        yield SourceMessage(box.get_bytes(key), keywords)
+        file = path / box._lookup(key)  # type: ignore[attr-defined]
+        where = str(file.relative_to(path))
+        if file.is_symlink() or not file.resolve().is_relative_to(root):
+            # A link can point anywhere (another user's mail, /etc): never follow one.
+            yield SourceMessage(b"", (), where, "it is a symbolic link, which is never followed")
+            continue
+        # Flags from the file name ("...:2,FS"): get_message() would parse the whole message
+        # with the stdlib, which recurses once per MIME level and fails on hostile nesting.
+        flags = file.name.rpartition(":2,")[2] if ":2," in file.name else ""
+        keywords = tuple(MAILDIR_FLAGS[f] for f in sorted(set(flags)) if f in MAILDIR_FLAGS)
+        yield SourceMessage(box.get_bytes(key), keywords, where)
 
 
 def _maildir_order(key: str) -> tuple[float, str]:
@@ -80,11 +97,13 @@ def _read_mbox(path: Path) -> Iterator[SourceMessage]:
         raise ImportSourceError(f"{path} is not an mbox file (it must start with a 'From ' line)")
     box = mailbox.mbox(path, factory=None, create=False)
     try:
-        for key in box.iterkeys():
-            message = box.get_message(key)
-            flags = message.get_flags()
+        for position, key in enumerate(box.iterkeys(), start=1):
+            raw = box.get_bytes(key)
+            # Flags from the Status/X-Status headers alone (see _read_maildir for why).
+            head = BytesParser().parsebytes(raw, headersonly=True)
+            flags = set(str(head.get("Status", "")) + str(head.get("X-Status", "")))
             keywords = tuple(MBOX_FLAGS[f] for f in sorted(flags) if f in MBOX_FLAGS)
-            yield SourceMessage(_without_status_headers(box.get_bytes(key)), keywords)
+            yield SourceMessage(_without_status_headers(raw), keywords, f"message {position}")
     finally:
         box.close()
 
@@ -98,11 +117,6 @@ def _without_status_headers(raw: bytes) -> bytes:
         if not line.lower().startswith((b"status:", b"x-status:"))
     ]
     return b"\n".join(lines) + sep + body
-
-
-def _message_id(raw: bytes) -> str | None:
-    value = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True).get("Message-ID")
-    return str(value).strip() if value else None
 
 
 def find_account(session: Session, name: str) -> Account:
@@ -145,38 +159,59 @@ def import_messages(
     *,
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
-    """Store every message of `path` in the mailbox, skipping ones whose Message-ID it already
-    holds (so importing the same file twice adds nothing). Commits every BATCH messages."""
-    from mailapp.server.incoming import store_incoming
+    """Store every message of `path` in the mailbox. Commits every BATCH messages.
 
+    A message whose exact bytes the mailbox already holds is skipped (so importing the same
+    file twice adds nothing); messages that merely share a Message-ID are all kept, the
+    Message-ID only threads them. A message that cannot be stored (or a Maildir symlink) is
+    skipped and named in the report; the import goes on with the next one.
+    """
     with session_scope(engine) as session:
         account = find_account(session, account_name)
         target = target_mailbox(session, account, mailbox_name)
         account_id, mailbox_id = account.id, target.id
         report = ImportReport(mailbox=target.name)
-        seen = {
-            mid
-            for mid in session.execute(
-                select(Email.message_id).where(
-                    Email.mailbox_id == mailbox_id, Email.destroyed_modseq.is_(None)
-                )
-            ).scalars()
-            if mid
-        }
     messages = read_source(path)
     while True:
         batch = [m for _, m in zip(range(BATCH), messages, strict=False)]
         if not batch:
             return report
         with session_scope(engine) as session:
-            for message in batch:
-                message_id = _message_id(message.raw)
-                if message_id and message_id in seen:
-                    report.duplicates += 1
-                    continue
-                store_incoming(session, account_id, mailbox_id, message.raw, message.keywords)
-                if message_id:
-                    seen.add(message_id)
-                report.imported += 1
+            _import_batch(session, account_id, mailbox_id, batch, report)
         if progress is not None:
             progress(report.imported)
+
+
+def _import_batch(
+    session: Session, account_id: str, mailbox_id: str, batch: list[SourceMessage],
+    report: ImportReport,
+) -> None:
+    hashes = {content_hash(message.raw) for message in batch if message.refused is None}
+    held = set(
+        session.execute(
+            select(Email.content_sha256).where(
+                Email.mailbox_id == mailbox_id,
+                Email.content_sha256.in_(hashes),
+                Email.destroyed_modseq.is_(None),
+            )
+        ).scalars()
+    ) if hashes else set()
+    for message in batch:
+        if message.refused is not None:
+            report.skipped.append(f"{message.where}: skipped, {message.refused}")
+            continue
+        digest = content_hash(message.raw)
+        if digest in held:
+            report.duplicates += 1
+            continue
+        parsed = parse_message(message.raw)  # never raises; its depth is bounded
+        try:
+            with session.begin_nested():  # one bad message rolls back alone
+                store_incoming(session, account_id, mailbox_id, message.raw, message.keywords,
+                               parsed=parsed)
+        except (SQLAlchemyError, ValueError) as exc:
+            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
+            report.skipped.append(f"{message.where}: skipped, it could not be stored ({reason})")
+            continue
+        held.add(digest)
+        report.imported += 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -34,6 +35,11 @@ def find_mailbox(session: Session, account_id: str, role_or_id: str) -> Mailbox:
     if mailbox is None:
         raise UnknownMailbox(role_or_id)
     return mailbox
+
+
+def content_hash(raw: bytes) -> str:
+    """What tells two messages apart: their exact bytes (a Message-ID may be shared)."""
+    return hashlib.sha256(raw).hexdigest()
 
 
 def _wire(addresses: list[Address]) -> list[dict[str, Any]]:
@@ -105,6 +111,7 @@ def store_incoming(
         **body_fields(parsed),
         received_at=now,
         size=len(raw),
+        content_sha256=content_hash(raw),
         created_modseq=modseq,
         updated_modseq=modseq,
     )

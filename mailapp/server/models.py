@@ -137,6 +137,8 @@ class Email(Synced, Base):
         Index("ix_email_feed", "account_id", "updated_modseq"),
         # Keyset pagination of a mailbox's listing: (date DESC, id DESC).
         Index("ix_email_listing", "mailbox_id", "date", "id"),
+        # The import skips a message whose exact bytes the mailbox already holds.
+        Index("ix_email_content", "mailbox_id", "content_sha256"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -159,6 +161,8 @@ class Email(Synced, Base):
     size: Mapped[int] = mapped_column(Integer, default=0)
     preview: Mapped[str] = mapped_column(String(256), default="")
     attachments: Mapped[list[Any]] = mapped_column(default=list)
+    # sha256 of the raw message: what tells two messages apart (a Message-ID may be shared).
+    content_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
 
     blob: Mapped[EmailBlob | None] = relationship(
         back_populates="email", cascade="all, delete-orphan", uselist=False

@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, insert, update
 
 from mailapp.mime.parse import parse_message
 from mailapp.server.db import ModseqAllocator
-from mailapp.server.incoming import body_fields, header_fields
+from mailapp.server.incoming import body_fields, content_hash, header_fields
 from mailapp.server.models import Email, EmailBlob, new_id
 
 MAX_SUBJECT = 10_000
@@ -80,6 +80,7 @@ def body_row(email_id: str, raw: bytes) -> dict[str, Any]:
         "preview": fields["preview"],
         "attachments": fields["attachments"],
         "size": len(raw),
+        "content_sha256": content_hash(raw),
     }
 
 
@@ -100,6 +101,7 @@ def store_bodies(
             preview=bindparam("preview"),
             attachments=bindparam("attachments"),
             size=bindparam("size"),
+            content_sha256=bindparam("content_sha256"),
             updated_modseq=bindparam("updated_modseq"),
         ),
         rows,
