@@ -60,8 +60,6 @@ def bulk_bodies(client: ApiClient, message_ids: list[str]) -> dict[str, wire.Mes
         pending = [i for i in pending if i not in batch.bodies and i not in batch.not_found]
         if not pending:
             break
-        if batch.error is not None and not batch.bodies:
-            raise batch.error
     return bodies
 
 

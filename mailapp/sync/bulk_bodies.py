@@ -29,6 +29,12 @@ class BodiesBatch:
 
 
 def _record(line: bytes) -> wire.BodyRecord | wire.BodiesEnd:
+    if line.startswith(b'{"id"'):
+        # The common line, parsed and validated in one step (pydantic's own JSON parser).
+        try:
+            return wire.BodyRecord.model_validate_json(line)
+        except ValidationError:
+            raise ProtocolError("The server's bodies do not match the protocol.") from None
     try:
         data = json.loads(line)
     except (ValueError, UnicodeDecodeError):
@@ -49,7 +55,10 @@ def _take(batch: BodiesBatch, line: bytes) -> None:
         batch.not_found.update(record.not_found)
         batch.complete = True
     else:
-        batch.bodies[record.id] = wire.MessageBody(text=record.text, html=record.html)
+        # Already validated as a BodyRecord (the same fields and checks).
+        batch.bodies[record.id] = wire.MessageBody.model_construct(
+            text=record.text, html=record.html
+        )
 
 
 def read_bodies(

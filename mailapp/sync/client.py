@@ -336,8 +336,8 @@ class ApiClient:
     def message_bodies(self, ids: list[str]) -> BodiesBatch:
         """Bodies of up to wire.MAX_BODIES_PER_REQUEST messages in one streamed request.
 
-        A connection that breaks mid-answer is not raised: the batch keeps the bodies that
-        arrived and carries the error, so the caller stores those and asks only for the rest.
+        A connection that breaks mid-answer is not raised once some bodies arrived: the batch
+        keeps them and carries the error, so the caller stores those and asks only for the rest.
         """
 
         def read(response: requests.Response) -> bytes:
@@ -356,6 +356,8 @@ class ApiClient:
             if not batch.bodies:
                 raise
             batch.error = exc
+        if batch.error is not None and not batch.bodies:
+            raise batch.error  # nothing usable arrived: an error like any other
         return batch
 
     def attachment(self, email_id: str, part_id: str) -> bytes:

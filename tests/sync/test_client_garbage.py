@@ -284,3 +284,23 @@ def test_answers_are_checked_against_the_request(garbage: GarbageServer, store: 
     with pytest.raises(ProtocolError):
         SyncEngine(store, ApiClient(garbage.url, token="t"), account_id).run_cycle()
     assert _snapshot(store) == before
+
+
+def test_a_garbled_bodies_stream_keeps_the_lines_before_it(garbage: GarbageServer) -> None:
+    good = b'{"id": "m1", "text": "first", "html": null}\n'
+    garbage.answer(good + b'{"id": "m2", "text": 5}\n', **{"Content-Type": "application/x-ndjson"})
+    client = ApiClient(garbage.url, token="t")
+    batch = client.message_bodies(["m1", "m2"])
+    assert set(batch.bodies) == {"m1"} and batch.bodies["m1"].text == "first"
+    assert isinstance(batch.error, ProtocolError) and not batch.complete
+
+    # Nothing usable at all is an error for the caller, like any other garbage answer.
+    garbage.answer(b"<html>not json</html>\n", **{"Content-Type": "application/x-ndjson"})
+    with pytest.raises(ProtocolError):
+        client.message_bodies(["m1"])
+
+    # A stream without its end line was cut off: what came is kept, the rest is asked again.
+    garbage.answer(good, **{"Content-Type": "application/x-ndjson"})
+    batch = client.message_bodies(["m1", "m2"])
+    assert set(batch.bodies) == {"m1"} and isinstance(batch.error, OfflineError)
+    client.close()
