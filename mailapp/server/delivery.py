@@ -64,6 +64,12 @@ from mailapp.server.smtp_relay import (
     parse_relay_url,
     relay_message,
 )
+from mailapp.server.upstream import sent_copy
+from mailapp.server.upstream.submission import (
+    PROVIDER_JOB,
+    sends_through_provider,
+    submit_to_provider,
+)
 
 __all__ = ["UNKNOWN_OUTCOME", "DeliveryConfig", "DeliveryWorker"]
 log = logging.getLogger(__name__)
@@ -139,6 +145,9 @@ class DeliveryWorker:
                 if not self._relay_one():
                     break
                 done += 1
+        if sent_copy.pending(self.engine, self.clock()):
+            # Copies of messages sent through a provider, in its Sent folder.
+            done += sent_copy.copy_step(self.engine, self.limits, self.clock())
         return done
 
     def pending_work(self) -> tuple[bool, bool, bool]:
@@ -206,7 +215,13 @@ class DeliveryWorker:
         sub.mime = prepared.mime
         sub.envelope_rcpts = list(prepared.recipients)
         set_state(session, sub, SubmissionState.sending)
-        local, unknown, remote = self._split_recipients(session, list(prepared.recipients))
+        if sends_through_provider(session, sub.account_id):
+            # A linked account sends every message through its provider (upstream/submission.py).
+            local, unknown, remote = [], [], []
+            provider = list(prepared.recipients)
+        else:
+            local, unknown, remote = self._split_recipients(session, list(prepared.recipients))
+            provider = []
         errors = [f"{r}: 550 no such user here" for r in unknown]
         if remote and self.relay is None:
             errors.extend(f"{r}: no SMTP relay is configured for outside mail" for r in remote)
@@ -218,6 +233,8 @@ class DeliveryWorker:
         for recipient in remote:
             by_domain.setdefault(recipient.rpartition("@")[2].lower(), []).append(recipient)
         batches.extend(sorted(by_domain.items()))
+        if provider:
+            batches.append((PROVIDER_JOB, provider))
         message_id = _message_id(prepared.mime)
         for domain, recipients in batches:
             for start in range(0, len(recipients), MAX_RCPTS_PER_TRANSACTION):
@@ -286,6 +303,21 @@ class DeliveryWorker:
                 result = deliver_locally(self.engine, job, mime, self.limits.storage_quota_bytes)
             except LeaseLost:
                 log.warning("local delivery job %s was taken over by another worker", job.id)
+                return True
+        elif job.domain == PROVIDER_JOB:
+            try:
+                result = submit_to_provider(
+                    self.engine,
+                    self.limits,
+                    job.account_id,
+                    job.mail_from,
+                    list(job.recipients),
+                    mime,
+                    timeout=self.config.smtp_timeout,
+                    before_data=mark_data_phase,
+                )
+            except LeaseLost:
+                log.warning("provider job %s was taken over by another worker", job.id)
                 return True
         elif self.relay is None:
             result = RelayResult(Outcome.PERMANENT, "no SMTP relay is configured")

@@ -5,7 +5,9 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-import mailapp.server.inbound  # noqa: F401  (its table is in Base.metadata too)
+# Their tables are in Base.metadata too, so they are checked as well.
+import mailapp.server.inbound
+import mailapp.server.upstream.sent_copy  # noqa: F401
 from mailapp.server.db import make_engine, migrate
 from mailapp.server.models import Base
 
