@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from mailapp.server.db import session_scope
-from mailapp.server.models import Mailbox
+from mailapp.server.models import EmailBlob, Mailbox
 from mailapp.server.upstream.run import sync_link
 from mailapp.server.upstream.syncer import SyncLimits
 from tests.imap.conftest import MailUser
@@ -72,6 +72,10 @@ def test_bodies_follow_the_headers(engine: Engine, mail_user: MailUser) -> None:
     assert email.preview.startswith("Hello, this is m message number 7.")
     assert [a["name"] for a in email.attachments] == ["data-7.bin"]
     assert linked.blob_count() == 1
+    with session_scope(engine, write=False) as session:
+        blob = session.get(EmailBlob, email.id)
+        assert blob is not None and blob.bodies_parsed  # readers need not parse it again
+        assert (blob.text_body or "").startswith("Hello,\n\nthis is m message number 7.")
 
 
 class Crash(Exception):

@@ -74,13 +74,17 @@ def insert_emails(alloc: ModseqAllocator, rows: list[dict[str, Any]]) -> None:
 def body_row(email_id: str, raw: bytes) -> dict[str, Any]:
     """What only the body tells (preview, attachments), for a bulk update of the email;
     parsed before the transaction, `store_bodies` gives the modseqs."""
-    fields = body_fields(parse_message(raw))
+    parsed = parse_message(raw)
+    fields = body_fields(parsed)
     return {
         "b_id": email_id,
         "preview": fields["preview"],
         "attachments": fields["attachments"],
         "size": len(raw),
         "content_sha256": content_hash(raw),
+        # Kept with the raw message, as for mail filed locally (incoming.store_incoming).
+        "text_body": parsed.text_body,
+        "html_body": parsed.html_body,
     }
 
 
@@ -107,7 +111,17 @@ def store_bodies(
         rows,
     )
     alloc.session.execute(
-        insert(EmailBlob), [{"email_id": row["b_id"], "raw": raws[row["b_id"]]} for row in rows]
+        insert(EmailBlob),
+        [
+            {
+                "email_id": row["b_id"],
+                "raw": raws[row["b_id"]],
+                "bodies_parsed": True,
+                "text_body": row["text_body"],
+                "html_body": row["html_body"],
+            }
+            for row in rows
+        ],
     )
 
 
