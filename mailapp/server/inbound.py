@@ -4,13 +4,15 @@ An MTA that loses the connection after our reply to the end of DATA, or that tim
 for it, delivers the same bytes again. So each delivery is recorded by the SHA-256 of the
 message: `inbound_delivery` is unique on (account, hash), and a second delivery of identical
 bytes to the same account answers "delivered" without filing a copy. The row is written in the
-same transaction as the email, so a crash leaves either both or neither.
+same transaction as the email, so a crash leaves either both or neither. The hash is the one
+the import dedupes by (`incoming.content_hash`, stored on every email); the delivery record is
+kept apart from the email so that a message the user has since moved or deleted is not filed
+again by a late retry.
 """
 
 from __future__ import annotations
 
 import enum
-import hashlib
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, func, select
@@ -40,10 +42,6 @@ class Filed(enum.Enum):
     DELIVERED = "delivered"
     DUPLICATE = "duplicate"  # the same bytes reached this account before: nothing added
     FULL = "full"  # the account's storage quota has no room for it
-
-
-def content_hash(raw: bytes) -> str:
-    return hashlib.sha256(raw).hexdigest()
 
 
 def find_recipient(engine: Engine, address: str) -> str | None:

@@ -40,7 +40,8 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlalchemy.engine import Engine
 
 from mailapp.mime.parse import parse_message
-from mailapp.server.inbound import Filed, content_hash, file_inbound, find_recipient
+from mailapp.server.inbound import Filed, file_inbound, find_recipient
+from mailapp.server.incoming import content_hash
 
 log = logging.getLogger(__name__)
 
