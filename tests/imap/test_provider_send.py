@@ -277,3 +277,35 @@ def test_kill_9_between_the_providers_answer_and_the_sent_append_sends_and_files
     assert len(sent_upstream(mail_user, "Killed once")) == 1
     sync_link(engine, linked.key, linked.upstream_id)
     assert linked.subjects("sent") == ["Killed once"]
+
+
+def test_a_provider_that_files_sent_mail_itself_gets_no_second_copy(
+    engine: Engine, mail_user: MailUser, tmp_path: Path
+) -> None:
+    linked = link_user(engine, mail_user)
+    with session_scope(engine) as session:
+        session.execute(
+            update(UpstreamAccount)
+            .where(UpstreamAccount.id == linked.upstream_id)
+            .values(sent_copy="provider")
+        )
+    sync_link(engine, linked.key, linked.upstream_id)
+    key_file = linked.write_key(tmp_path / "upstream.key")
+    settings = Settings(data_dir=tmp_path, upstream_key_file=str(key_file))
+    with provider(mail_user.name, mail_user.password) as smtp:
+
+        def file_it_like_gmail() -> None:
+            mail_user.append("Sent", [smtp.received[-1][2]], flags=(b"\\Seen",))
+
+        smtp.on_data = file_it_like_gmail
+        set_smtp(engine, linked, smtp.port)
+        queue_send(engine, linked.account_id, "bob@elsewhere.example", "Filed by Gmail")
+        worker = DeliveryWorker(engine, local_domain="example.org", relay_url=None, limits=settings)
+        for _ in range(5):
+            worker.run_once()
+    assert len(smtp.received) == 1
+    (uid,) = sent_upstream(mail_user, "Filed by Gmail")
+    (row,) = copy_rows(engine)
+    assert row.state == "done" and row.uid == uid  # the provider's copy, adopted
+    sync_link(engine, linked.key, linked.upstream_id)
+    assert linked.subjects("sent") == ["Filed by Gmail"]

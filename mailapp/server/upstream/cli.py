@@ -85,6 +85,7 @@ def cmd_link_imap(args: argparse.Namespace) -> int:
             password,
             smtp_host=args.smtp_host,
             smtp_port=args.smtp_port or (587 if args.smtp_host else None),
+            sent_copy=args.sent_copy,
         )
     except LinkError as exc:
         code = EXIT_CONFLICT if "no user named" in str(exc) else EXIT_USAGE
@@ -148,6 +149,13 @@ def register(command: Callable[[str, Callable[[argparse.Namespace], int], str], 
     )
     p.add_argument("--smtp-host", help="the provider's submission server (for sending)")
     p.add_argument("--smtp-port", type=int, help="default 587")
+    p.add_argument(
+        "--sent-copy",
+        choices=["auto", "append", "provider"],
+        default="auto",
+        help="who files sent mail in the provider's Sent folder: we APPEND it (append), the "
+        "provider does itself (provider), or auto: the provider for Gmail, else append",
+    )
     p.add_argument(
         "--no-verify",
         dest="verify",

@@ -60,6 +60,7 @@ def link(
     *,
     smtp_host: str | None = None,
     smtp_port: int | None = None,
+    sent_copy: str = "auto",
 ) -> bool:
     """Store the link (password encrypted); True when it replaced an existing one.
 
@@ -90,6 +91,7 @@ def link(
         row.password_enc = secrets.encrypt(key, password)
         row.smtp_host = smtp_host
         row.smtp_port = smtp_port
+        row.sent_copy = sent_copy
         row.state = LinkState.pending.value if not replaced else row.state
         if row.state in (LinkState.auth_failed.value, LinkState.tls_error.value):
             row.state = LinkState.pending.value  # new credentials: try again at once

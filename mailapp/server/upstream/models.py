@@ -55,6 +55,9 @@ class UpstreamAccount(Base):
     password_enc: Mapped[bytes] = mapped_column(LargeBinary)
     smtp_host: Mapped[str | None] = mapped_column(String(255), default=None)
     smtp_port: Mapped[int | None] = mapped_column(Integer, default=None)
+    # Who puts a copy of sent mail in the provider's Sent folder (upstream/sent_copy.py):
+    # "append" (we do), "provider" (it files its own), "auto" (Gmail's X-GM-EXT-1 means it does).
+    sent_copy: Mapped[str] = mapped_column(String(16), default="auto", server_default="auto")
     state: Mapped[str] = mapped_column(String(16), default=LinkState.pending.value)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     last_sync_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -212,7 +212,9 @@ def _search_or_append(
         found = client.search(["HEADER", "Message-ID", row.message_id]) if row.message_id else []
         if found:
             uid = int(max(found))
-        elif client.has_capability("X-GM-EXT-1"):
+        elif link.sent_copy == "provider" or (
+            link.sent_copy == "auto" and client.has_capability("X-GM-EXT-1")
+        ):
             return None, "waiting for the provider to file its own copy in Sent"
         else:
             answer = client.append(folder.name, raw, flags=[b"\\Seen"])
