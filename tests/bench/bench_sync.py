@@ -322,6 +322,13 @@ def report_initial(mode: str, figures: dict[str, Any]) -> None:
         f"idle (no sync) longest gap {figures['idle_max_gap_ms']} ms, "
         f"load average {figures['load']} on {os.cpu_count()} CPUs"
     )
+    if figures.get("sample"):
+        print(
+            f"  bodies alone, {figures['sample']:,} each way, same moment: one GET /body per "
+            f"message {figures['one_by_one_per_s']:,.0f} bodies/s, POST /v1/bodies in bulk "
+            f"{figures['bulk_per_s']:,.0f} bodies/s "
+            f"({figures['bulk_per_s'] / figures['one_by_one_per_s']:.1f}×)"
+        )
 
 
 def rss_mb() -> float:
@@ -339,6 +346,27 @@ def bodies_here(store: Any) -> int:
 
     with store._read() as conn:
         return int(conn.execute(select(func.count()).select_from(message_bodies)).scalar_one())
+
+
+def compare_body_paths(store: Any, account_id: str, sample: int = 1000) -> dict[str, float]:
+    """Bodies/s of the old path (one GET /body each) and of POST /v1/bodies, on the same
+    machine at the same moment (a loaded machine slows both alike)."""
+    from mailapp.store.replica_bodies import missing_bodies
+
+    engine = SyncEngine(store, client_for(store, account_id), account_id)
+    ids = missing_bodies(store, account_id, None, 2 * sample)
+    half = len(ids) // 2
+    if not half:
+        return {}
+    start = time.perf_counter()
+    for message_id in ids[:half]:
+        engine.fetch_body(message_id)
+    one_by_one = half / (time.perf_counter() - start)
+    start = time.perf_counter()
+    engine.fetch_bodies(ids[half:])
+    bulk = (len(ids) - half) / (time.perf_counter() - start)
+    engine.client.close()
+    return {"sample": half, "one_by_one_per_s": one_by_one, "bulk_per_s": bulk}
 
 
 def child_initial(url: str, name: str, profile: str, count: int, mode: str) -> None:
@@ -406,8 +434,9 @@ def child_initial(url: str, name: str, profile: str, count: int, mode: str) -> N
     controller.shutdown()
     synced = store.count(inbox.id)
     bodies = bodies_here(store)
-    store.close()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    compared = compare_body_paths(store, signed.account_id) if mode == "headers" else {}
+    store.close()
     ordered = sorted(gaps[1:]) or [0]
     print(
         json.dumps(
@@ -423,6 +452,7 @@ def child_initial(url: str, name: str, profile: str, count: int, mode: str) -> N
                 "change_signals": signals[0],
                 "idle_max_gap_ms": idle[-1],
                 "load": round(max(load, os.getloadavg()[0]), 1),
+                **compared,
             }
         )
     )
