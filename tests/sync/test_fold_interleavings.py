@@ -210,7 +210,7 @@ _examples = itertools.count()
 
 
 @pytest.mark.slow
-@settings(max_examples=6, deadline=None, suppress_health_check=SUPPRESS, derandomize=True)
+@settings(max_examples=4, deadline=None, suppress_health_check=SUPPRESS, derandomize=True)
 @given(script=scripts(3))
 @example(script=ISSUE_SEQUENCES[0])
 @example(script=ISSUE_SEQUENCES[1])
