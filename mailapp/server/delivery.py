@@ -32,11 +32,9 @@ import logging
 import random
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from email import policy
-from email.parser import BytesParser
 from typing import Any, cast
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.orm import Session
 
@@ -52,6 +50,7 @@ from mailapp.server.delivery_finish import (
     recover_expired_jobs,
     set_state,
 )
+from mailapp.server.delivery_jobs import queue_jobs
 from mailapp.server.delivery_local import LOCAL_JOB, LeaseLost, deliver_locally
 from mailapp.server.delivery_models import JobPhase, JobState, RelayJob
 from mailapp.server.delivery_prepare import Prepared, prepare_next
@@ -65,17 +64,10 @@ from mailapp.server.smtp_relay import (
     relay_message,
 )
 from mailapp.server.upstream import sent_copy
-from mailapp.server.upstream.submission import (
-    PROVIDER_JOB,
-    sends_through_provider,
-    submit_to_provider,
-)
+from mailapp.server.upstream.submission import PROVIDER_JOB, submit_to_provider
 
 __all__ = ["UNKNOWN_OUTCOME", "DeliveryConfig", "DeliveryWorker"]
 log = logging.getLogger(__name__)
-
-# RFC 5321 4.5.3.1.8: every SMTP server accepts at least 100 recipients per transaction.
-MAX_RCPTS_PER_TRANSACTION = 100
 
 
 def utcnow() -> datetime:
@@ -215,66 +207,19 @@ class DeliveryWorker:
         sub.mime = prepared.mime
         sub.envelope_rcpts = list(prepared.recipients)
         set_state(session, sub, SubmissionState.sending)
-        if sends_through_provider(session, sub.account_id):
-            # A linked account sends every message through its provider (upstream/submission.py).
-            local, unknown, remote = [], [], []
-            provider = list(prepared.recipients)
-        else:
-            local, unknown, remote = self._split_recipients(session, list(prepared.recipients))
-            provider = []
-        errors = [f"{r}: 550 no such user here" for r in unknown]
-        if remote and self.relay is None:
-            errors.extend(f"{r}: no SMTP relay is configured for outside mail" for r in remote)
-            remote = []
-        batches: list[tuple[str, list[str]]] = []
-        if local:
-            batches.append((LOCAL_JOB, [recipient for recipient, _ in local]))
-        by_domain: dict[str, list[str]] = {}
-        for recipient in remote:
-            by_domain.setdefault(recipient.rpartition("@")[2].lower(), []).append(recipient)
-        batches.extend(sorted(by_domain.items()))
-        if provider:
-            batches.append((PROVIDER_JOB, provider))
-        message_id = _message_id(prepared.mime)
-        for domain, recipients in batches:
-            for start in range(0, len(recipients), MAX_RCPTS_PER_TRANSACTION):
-                session.add(
-                    RelayJob(
-                        submission_id=sub.id,
-                        account_id=sub.account_id,
-                        domain=domain,
-                        mail_from=account.email,
-                        recipients=recipients[start : start + MAX_RCPTS_PER_TRANSACTION],
-                        message_id=message_id,
-                        next_attempt_at=self.clock(),
-                        refused={},
-                    )
-                )
+        errors = queue_jobs(
+            session,
+            sub,
+            account.email,
+            list(prepared.recipients),
+            prepared.mime,
+            local_domain=self.local_domain,
+            has_relay=self.relay is not None,
+            now=self.clock(),
+        )
         sub.error = "; ".join(errors) or None
         session.flush()
         finish_if_done(session, sub, delivered_locally=False)
-
-    def _split_recipients(
-        self, session: Session, rcpts: list[str]
-    ) -> tuple[list[tuple[str, Account]], list[str], list[str]]:
-        lowered = sorted({r.lower() for r in rcpts})
-        accounts = {
-            a.email.lower(): a
-            for a in session.execute(
-                select(Account).where(func.lower(Account.email).in_(lowered))
-            ).scalars()
-        }
-        local: list[tuple[str, Account]] = []
-        unknown: list[str] = []
-        remote: list[str] = []
-        for recipient in lowered:
-            if recipient in accounts:
-                local.append((recipient, accounts[recipient]))
-            elif recipient.rpartition("@")[2] == self.local_domain:
-                unknown.append(recipient)
-            else:
-                remote.append(recipient)
-        return local, unknown, remote
 
     # -- 2. relay ------------------------------------------------------------------------------
 
@@ -431,13 +376,3 @@ def _new_attempt_id() -> str:
     import uuid
 
     return str(uuid.uuid4())
-
-
-def _message_id(mime: bytes) -> str | None:
-    # Only the header block: the parser decodes whatever it is given into one more full-size
-    # string, even with headersonly.
-    end = mime.find(b"\r\n\r\n")
-    head = mime if end < 0 else mime[: end + 4]
-    headers = BytesParser(policy=policy.default).parsebytes(head, headersonly=True)
-    value = headers.get("Message-ID")
-    return str(value).strip() if value else None
