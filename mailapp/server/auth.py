@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from mailapp.server import token_cache
 from mailapp.server.models import Account, Mailbox, Token
 
 # scrypt cost: n=2**14, r=8 -> 16 MiB and ~40 ms per hash; fine for logins, costly for guessing.
@@ -105,7 +106,7 @@ def issue_token(session: Session, account: Account, ttl: timedelta) -> str:
     return secret
 
 
-def _aware(value: datetime) -> datetime:
+def aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
@@ -118,14 +119,14 @@ def account_for_token(session: Session, secret: str) -> tuple[Account, Token] | 
     if row is None:
         return None
     token, account = row
-    if _aware(token.expires_at) <= datetime.now(UTC):
+    if aware(token.expires_at) <= datetime.now(UTC):
         return None
     return account, token
 
 
 def needs_renewal(token: Token, ttl: timedelta) -> bool:
     """Sliding expiry without a write per request: renew once less than half the life is left."""
-    return _aware(token.expires_at) - datetime.now(UTC) < ttl / 2
+    return aware(token.expires_at) - datetime.now(UTC) < ttl / 2
 
 
 def renew_token(session: Session, token_id: str, ttl: timedelta) -> None:
@@ -143,12 +144,13 @@ def token_is_live(session: Session, token_id: str) -> bool:
     expires = session.execute(
         select(Token.expires_at).where(Token.id == token_id, Token.revoked.is_(False))
     ).scalar()
-    return expires is not None and _aware(expires) > datetime.now(UTC)
+    return expires is not None and aware(expires) > datetime.now(UTC)
 
 
 def revoke_token(session: Session, token: Token) -> None:
     token.revoked = True
     session.flush()
+    token_cache.forget_after_commit(session, token_id=token.id)
 
 
 def revoke_all_tokens(session: Session, account_id: str) -> int:
@@ -162,12 +164,14 @@ def revoke_all_tokens(session: Session, account_id: str) -> int:
         )
         .values(revoked=True)
     )
+    token_cache.forget_after_commit(session, account_id=account_id)
     return int(getattr(result, "rowcount", 0) or 0)
 
 
 def set_password(session: Session, account: Account, password: str) -> None:
     account.password_hash = hash_password(password)
     session.flush()
+    token_cache.forget_after_commit(session, account_id=account.id)
 
 
 def authenticate(session: Session, name: str, password: str) -> Account | None:

@@ -42,6 +42,9 @@ class Settings:
     login_max_delay: float = 300.0
     # A token lives this long; using it when less than half is left renews it (sliding expiry).
     token_ttl_days: float = 90.0
+    # Seconds a worker trusts a token it checked without asking the database again (0: never).
+    # A revocation in the same worker applies at once; in another worker within this bound.
+    token_cache_seconds: float = 5.0
     # --- end of sign-in and tokens ---
 
     # The key that encrypts upstream IMAP passwords (default: upstream.key in data_dir).
@@ -152,6 +155,15 @@ class Settings:
 def _auth_settings(env: Any, defaults: Settings) -> dict[str, float]:
     """The sign-in and token settings from MAILAPP_* variables (kept apart to ease merging)."""
 
+    def at_most_a_minute(name: str, default: float) -> float:
+        raw = env.get(name)
+        if not raw:
+            return default
+        value = float(raw)
+        if not (0 <= value <= 60):
+            raise ValueError(f"{name} must be between 0 and 60 seconds, got {raw!r}")
+        return value
+
     def positive(name: str, default: float) -> float:
         raw = env.get(name)
         if not raw:
@@ -165,6 +177,9 @@ def _auth_settings(env: Any, defaults: Settings) -> dict[str, float]:
         "login_base_delay": positive("MAILAPP_LOGIN_BASE_DELAY", defaults.login_base_delay),
         "login_max_delay": positive("MAILAPP_LOGIN_MAX_DELAY", defaults.login_max_delay),
         "token_ttl_days": positive("MAILAPP_TOKEN_TTL_DAYS", defaults.token_ttl_days),
+        "token_cache_seconds": at_most_a_minute(
+            "MAILAPP_TOKEN_CACHE_SECONDS", defaults.token_cache_seconds
+        ),
     }
 
 

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
-from mailapp.server.auth import account_for_token, needs_renewal, renew_token
+from mailapp.server import token_cache
+from mailapp.server.auth import (
+    account_for_token,
+    aware,
+    needs_renewal,
+    renew_token,
+    token_hash,
+)
 from mailapp.server.config import Settings
 from mailapp.server.db import session_scope
 from mailapp.server.problems import ProblemError
@@ -51,16 +59,26 @@ def current_auth(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise unauthorized("A bearer token is required.")
     engine = get_engine(request)
-    ttl = get_settings(request).token_ttl
+    settings = get_settings(request)
+    ttl = settings.token_ttl
+    hashed = token_hash(credentials.credentials)
+    # The common case: a token checked a moment ago by this worker costs no database session.
+    cached = token_cache.lookup(hashed, settings.token_cache_seconds)
+    if cached is not None and cached.expires_at - datetime.now(UTC) >= ttl / 2:
+        return Auth(account_id=cached.account_id, token_id=cached.token_id)
+    seen = token_cache.generation()
     with session_scope(engine, write=False) as session:
         found = account_for_token(session, credentials.credentials)
         if found is None:
             raise unauthorized("The token is unknown, expired or revoked.")
         account, token = found
         renew = needs_renewal(token, ttl)
+        expires_at = token.expires_at
     if renew:  # rare: once per half lifetime, so requests stay read-only otherwise
         with session_scope(engine) as session:
             renew_token(session, token.id, ttl)
+        expires_at = datetime.now(UTC) + ttl
+    token_cache.store(hashed, account.id, token.id, aware(expires_at), seen)
     return Auth(account_id=account.id, token_id=token.id)
 
 
