@@ -237,8 +237,13 @@ class MessageListModel(QAbstractTableModel):
         candidates = [m for m in changes.messages if m in self._row_of]
         if mailbox_id in changes.mailboxes:
             candidates += sorted(m for m in changes.messages if m not in self._row_of)
+        # As many rows as the view had fetched stay fetched: new mail inserted above pushes the
+        # oldest rows out (the next fetchMore() brings them back), so a sync of 100,000
+        # messages into an open mailbox never grows the list past what was scrolled to.
+        keep = max(len(self._rows), self._page_size)
+        found = views.summaries(self._store, candidates)  # one query, not one per message
         for message_id in candidates:
-            summary = views.summary(self._store, message_id)
+            summary = found.get(message_id)
             row = self._row_of.get(message_id)
             if summary is None or summary.mailbox_id != mailbox_id:
                 if row is not None:
@@ -248,6 +253,8 @@ class MessageListModel(QAbstractTableModel):
                 self.dataChanged.emit(self.index(row, 0), self.index(row, len(Column) - 1))
             else:
                 self._insert_sorted(summary)
+        if len(self._rows) > keep:
+            self._drop_tail(keep)
 
     # -- QAbstractItemModel ---------------------------------------------------------------
     def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
@@ -407,15 +414,30 @@ class MessageListModel(QAbstractTableModel):
         return key_a > key_b if views.is_descending(order) else key_a < key_b
 
     def _insert_sorted(self, summary: MessageSummary) -> None:
-        row = 0
-        while row < len(self._rows) and self._comes_before(self._rows[row], summary):
-            row += 1
+        # Binary search: the rows are in order, and a linear walk over every fetched row for
+        # every new message stalled the window for seconds during a big sync.
+        row, end = 0, len(self._rows)
+        while row < end:
+            middle = (row + end) // 2
+            if self._comes_before(self._rows[middle], summary):
+                row = middle + 1
+            else:
+                end = middle
         if row == len(self._rows) and not self._exhausted:
             return  # older than everything fetched: the next fetchMore() brings it
         self.beginInsertRows(QModelIndex(), row, row)
         self._rows.insert(row, summary)
         self._reindex(row)
         self.endInsertRows()
+
+    def _drop_tail(self, keep: int) -> None:
+        """Forget the rows after the first `keep`; fetchMore() reads them again when wanted."""
+        self.beginRemoveRows(QModelIndex(), keep, len(self._rows) - 1)
+        for summary in self._rows[keep:]:
+            del self._row_of[summary.id]
+        del self._rows[keep:]
+        self._exhausted = False
+        self.endRemoveRows()
 
     def _reload(self) -> None:
         """Re-reads as many rows as were fetched; for bulk changes where row diffs cost more."""

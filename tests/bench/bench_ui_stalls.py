@@ -44,6 +44,8 @@ def rss_mb() -> float:
 
 
 def child(profile: Path, count: int, top: int) -> None:
+    import faulthandler
+    import signal
     import threading
     import traceback
     from collections import Counter
@@ -56,6 +58,8 @@ def child(profile: Path, count: int, top: int) -> None:
     from mailapp.ui.account_setup import setup_window_sync
     from mailapp.ui.main_window import MainWindow
 
+    # `kill -USR1 <child>` prints every thread's stack to stderr, for a run that seems stuck.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     app = QApplication([])
     ui_thread = threading.get_ident()
     last_beat = [time.perf_counter()]
@@ -183,11 +187,11 @@ def main() -> None:
             command = [sys.executable, __file__, "--child", str(work / "profile")]
             command += [str(args.messages), "--top", str(args.top)]
             out = subprocess.run(
-                command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=4000,
+                command, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True, timeout=4000,
                 check=False,
             )  # fmt: skip
         if out.returncode:
-            raise SystemExit(out.stdout + out.stderr)
+            raise SystemExit(f"the window's process failed: {out.stdout}")
         figures = json.loads(out.stdout.strip().splitlines()[-1])
     print(
         f"window syncing {args.messages:,} messages ({figures['seconds']:.0f} s, "

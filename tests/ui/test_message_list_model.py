@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QModelIndex, Qt
 from pytestqt.qtbot import QtBot
 
-from mailapp.store import MailStore
+from mailapp.store import MailStore, open_store
 from mailapp.ui.message_list_model import DEFAULT_PAGE_SIZE, Column, MessageListModel
 from mailapp.ui.message_list_view import MessageListView
 from mailapp.ui.store_bridge import StoreChanges
-from tests.ui.conftest import BIG_MAILBOX_SIZE, CountingStore, inbox_id
+from tests.ui.conftest import ACCOUNT_EMAIL, BIG_MAILBOX_SIZE, CountingStore, demo_item, inbox_id
 
 
 def _shown_view(qtbot: QtBot, model: MessageListModel) -> MessageListView:
@@ -151,3 +153,33 @@ def test_attachment_column_shows_an_icon_only_for_messages_with_attachments(
         Column.ATTACHMENT, Qt.Orientation.Horizontal, Qt.ItemDataRole.AccessibleTextRole
     )
     assert header == "Attachment"
+
+
+def test_mail_arriving_in_an_open_mailbox_keeps_the_list_to_what_was_fetched(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    """A sync pouring thousands of messages into the open (empty) inbox: the newest stay on
+    top, the list holds no more rows than the view fetched (each insert used to walk, and
+    keep, every row: seconds of UI stalls and all of the mailbox in memory), and scrolling to
+    the end still lists every message once, in order."""
+    mail = open_store(tmp_path / "mail.sqlite3")
+    account_id = mail.create_account(ACCOUNT_EMAIL)
+    mail.import_messages(account_id, [demo_item(0)])
+    model = MessageListModel(mail, page_size=50)
+    mailbox = inbox_id(mail)
+    model.set_mailbox(mailbox)
+    changes = StoreChanges(mail)
+    changes.changed.connect(model.apply_changes)
+    # Batches under the targeted-refresh limit, as sync pages of new mail arrive.
+    for start in range(1, 1201, 150):
+        with qtbot.waitSignal(changes.changed, timeout=5_000):
+            mail.import_messages(account_id, [demo_item(i) for i in range(start, start + 150)])
+
+    assert model.rowCount() == 50
+    assert model.index(0, Column.SUBJECT).data() == "Message number 1200"
+    while model.canFetchMore(QModelIndex()):
+        model.fetchMore(QModelIndex())
+    subjects = [model.index(row, Column.SUBJECT).data() for row in range(model.rowCount())]
+    assert subjects == [f"Message number {n}" for n in range(1200, -1, -1)]
+    changes.close()
+    mail.close()
