@@ -382,8 +382,12 @@ class MessageListModel(QAbstractTableModel):
             return self._locale.toString(
                 QTime(local.hour, local.minute), QLocale.FormatType.ShortFormat
             )
+        # As mail clients do: the time for today's mail, day and month for this year's,
+        # the locale's short date (with its year) for older mail.
         day = QDate(local.year, local.month, local.day)
-        return self._locale.toString(day, "d MMM" if local.year == today.year else "d MMM yyyy")
+        if local.year == today.year:
+            return self._locale.toString(day, "d MMM")
+        return self._locale.toString(day, QLocale.FormatType.ShortFormat)
 
     def _append(self, summaries: Iterable[MessageSummary]) -> None:
         page = list(summaries)
