@@ -11,6 +11,7 @@ from types import ModuleType
 import anyio.to_thread
 from fastapi import FastAPI
 
+from mailapp.server import profiling
 from mailapp.server.config import Settings
 from mailapp.server.db import make_engine, migrate
 from mailapp.server.media_types import ContentTypeMiddleware
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        profile = profiling.start()  # only with MAILAPP_PROFILE_DIR (load tests)
         await anyio.to_thread.run_sync(migrate, engine)
         if delivery is not None:
             await _maybe_await(delivery.start_background(app))
@@ -51,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if delivery is not None:
                 await _maybe_await(delivery.stop_background(app))
             engine.dispose()
+            profiling.stop(profile)
 
     app = FastAPI(
         title="mailapp sync server",

@@ -1,11 +1,11 @@
 """Sync server benchmarks; prints figures, asserts nothing about time.
 
-    .venv/bin/python tests/bench/bench_server.py [--pg URL] [--messages 100000] [--clients 50]
+    .venv/bin/python tests/bench/bench_server.py [--pg URL] [--messages 100000] [--only ...]
 
 1. one POST /v1/sync carrying 1,000 mutations (SQLite and PostgreSQL);
 2. paging GET /v1/changes over N messages, in messages per second (SQLite and PostgreSQL);
-3. C concurrent clients running sync cycles against PostgreSQL with 4 uvicorn workers:
-   p50/p99 latency and the number of errors.
+3. 50 client processes (10 users x 5 devices, real accounts) against PostgreSQL with 4 uvicorn
+   workers: p50/p99, req/s and errors; see bench_server_load.py, which also runs alone.
 
 Every server is `mailapp-server serve` in a subprocess on 127.0.0.1; databases are created for
 the run and dropped afterwards.
@@ -17,11 +17,9 @@ import argparse
 import contextlib
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -223,68 +221,6 @@ def bench_feed(label: str, database_url: str, count: int) -> None:
     )
 
 
-def bench_concurrent(database_url: str, clients: int, cycles: int, workers: int) -> None:
-    names = [f"client{n}" for n in range(clients)]
-    add_users(database_url, names)
-    latencies: list[float] = []
-    errors: list[str] = []
-    lock = threading.Lock()
-    barrier = threading.Barrier(clients)
-
-    def run(name: str) -> None:
-        with httpx.Client(base_url=url, timeout=60) as client:
-            try:
-                login(client, name)
-            except httpx.HTTPError as exc:
-                with lock:
-                    errors.append(f"{name} login: {exc}")
-                return
-            state: str | None = None
-            mutation_id = 0
-            barrier.wait(timeout=120)
-            for cycle in range(cycles):
-                mutations = []
-                for _ in range(2):
-                    mutation_id += 1
-                    mutations.append(draft_mutation(mutation_id))
-                body = {"clientId": f"{name}-dev", "sinceState": state, "mutations": mutations}
-                if cycle % 2:
-                    body["mutations"] = []  # a pull-only cycle
-                start = time.perf_counter()
-                try:
-                    response = client.post("/v1/sync", json=body)
-                    ok = response.status_code == 200
-                    detail = f"{response.status_code} {response.text[:200]}"
-                except httpx.HTTPError as exc:
-                    ok, detail = False, repr(exc)
-                elapsed = time.perf_counter() - start
-                with lock:
-                    latencies.append(elapsed)
-                    if not ok:
-                        errors.append(f"{name}: {detail}")
-                if ok:
-                    state = response.json()["newState"]
-
-    with serve(database_url, workers=workers) as url:
-        threads = [threading.Thread(target=run, args=(name,)) for name in names]
-        start = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=600)
-        wall = time.perf_counter() - start
-    latencies.sort()
-    p50 = statistics.median(latencies) * 1000
-    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000
-    print(
-        f"[postgres, {workers} workers] {clients} clients x {cycles} sync cycles: "
-        f"{len(latencies)} requests in {wall:.1f} s ({len(latencies) / wall:,.0f} req/s), "
-        f"p50 {p50:.0f} ms, p99 {p99:.0f} ms, errors {len(errors)}"
-    )
-    for error in errors[:5]:
-        print(f"  error: {error}")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -292,9 +228,6 @@ def main() -> None:
         default=os.environ.get("MAILAPP_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test"),
     )
     parser.add_argument("--messages", type=int, default=100_000)
-    parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--cycles", type=int, default=20)
-    parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--only", choices=["push", "feed", "concurrent"])
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -307,8 +240,10 @@ def main() -> None:
             with pg_database(args.pg) as url:
                 bench_feed("postgres", url, args.messages)
     if args.only in (None, "concurrent"):
-        with pg_database(args.pg) as url:
-            bench_concurrent(url, args.clients, args.cycles, args.workers)
+        from tests.bench import bench_server_load
+
+        sys.argv = [sys.argv[0], "--pg", args.pg]
+        bench_server_load.main()
 
 
 if __name__ == "__main__":

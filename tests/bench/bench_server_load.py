@@ -1,0 +1,222 @@
+"""50 clients against PostgreSQL with 4 uvicorn workers: p50/p99, req/s and errors (issue 11).
+
+    .venv/bin/python tests/bench/bench_server_load.py [--users 10] [--devices 5]
+        [--account-messages 2000] [--cycles 20] [--seconds 120] [--workers 4]
+
+Realistic, not flattering: each user's account holds real MIME messages (the demo generator,
+stored through the server's importer), each user has several devices, and every device is its
+own client *process* with its own token. A device first pulls the whole account (paged
+POST /v1/sync), keeps an event stream (GET /v1/events) open, then runs cycles mixing pulls
+(POST /v1/sync, no mutations), pushes (flag changes on real messages) and change-feed reads.
+Only the cycles count towards p50/p99/req/s. Bounded: `--cycles` per device and `--seconds`.
+
+MAILAPP_PROFILE_DIR=/some/dir makes every worker write a cProfile file there on exit (see
+mailapp/server/profiling.py); the figures of such a run are slower, only the profile counts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import multiprocessing as mp
+import os
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from tests.bench.bench_server import PASSWORD, add_users, pg_database, serve  # noqa: E402
+
+GOAL = "goal: p99 <= 150 ms, 0 errors, >= 500 req/s"
+
+
+def fill_accounts(database_url: str, names: list[str], count: int) -> None:
+    """`count` demo messages per account, stored by the server's importer (real MIME)."""
+    import mailbox
+
+    from mailapp.core.demo import generate_demo
+    from mailapp.server.db import make_engine
+    from mailapp.server.importer import import_messages
+
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "demo.mbox"
+        box = mailbox.mbox(source, create=True)
+        for demo in generate_demo(count, seed=7, with_raw=True):
+            assert demo.message.raw is not None
+            box.add(demo.message.raw)
+        box.close()
+        engine = make_engine(database_url)
+        try:
+            for name in names:
+                import_messages(engine, name, source)
+        finally:
+            engine.dispose()
+
+
+def _sse(url: str, token: str, stop: Any, events: list[int]) -> None:
+    """Hold an event stream open until `stop`, counting the state events it brings."""
+    headers = {"Authorization": f"Bearer {token}"}
+    with (
+        contextlib.suppress(httpx.HTTPError),
+        httpx.stream("GET", f"{url}/v1/events", headers=headers, timeout=30) as response,
+    ):
+        for line in response.iter_lines():
+            if line.startswith("event: state"):
+                events.append(1)
+            if stop.is_set():
+                return
+
+
+def device(url: str, name: str, number: int, cycles: int, seconds: float, barrier: Any,
+           out: Any) -> None:
+    """One client process: log in, pull everything, open a stream, then run the cycles."""
+    rng = random.Random(number)
+    latencies: list[float] = []
+    errors: list[str] = []
+    initial = 0.0
+    events: list[int] = []
+    stop = threading.Event()
+    client = httpx.Client(base_url=url, timeout=60)
+    try:
+        response = client.post("/v1/session", json={"name": name, "password": PASSWORD})
+        response.raise_for_status()
+        token = response.json()["token"]
+        client.headers["Authorization"] = f"Bearer {token}"
+        device_id = f"{name}-dev{number}"
+        state: str | None = None
+        email_ids: list[str] = []
+        start = time.perf_counter()
+        for _ in range(1000):  # bounded: the initial pull, page by page
+            body = {"clientId": device_id, "sinceState": state, "mutations": []}
+            page = client.post("/v1/sync", json=body)
+            page.raise_for_status()
+            changes = page.json()["changes"]
+            email_ids += [e["id"] for e in changes["emails"]["created"]]
+            state = page.json()["newState"]
+            if not changes["hasMore"]:
+                break
+        initial = time.perf_counter() - start
+        stream = threading.Thread(target=_sse, args=(url, token, stop, events), daemon=True)
+        stream.start()
+        barrier.wait(timeout=600)
+        until = time.monotonic() + seconds
+        mutation_id = 0
+        for cycle in range(cycles):
+            if time.monotonic() > until:
+                break
+            kind = ("pull", "push", "pull", "feed")[cycle % 4]
+            request: dict[str, Any]
+            if kind == "feed":
+                request = {"method": "GET", "url": "/v1/changes", "params": {"since": state}}
+            else:
+                mutations = []
+                if kind == "push" and email_ids:
+                    for _ in range(3):  # flag changes on real messages, as a reader does
+                        mutation_id += 1
+                        flag = {"add" if rng.random() < 0.5 else "remove": ["$flagged"]}
+                        mutations.append({"mutationId": mutation_id, "type": "email.keywords",
+                                          "args": {"emailId": rng.choice(email_ids), **flag}})
+                body = {"clientId": device_id, "sinceState": state, "mutations": mutations}
+                request = {"method": "POST", "url": "/v1/sync", "json": body}
+            began = time.perf_counter()
+            try:
+                response = client.request(**request)
+                ok = response.status_code == 200
+                detail = f"{kind} {response.status_code} {response.text[:200]}"
+            except httpx.HTTPError as exc:
+                ok, detail = False, f"{kind} {exc!r}"
+            latencies.append(time.perf_counter() - began)
+            if not ok:
+                errors.append(detail)
+                continue
+            if kind != "feed":
+                state = response.json()["newState"]
+    except Exception as exc:
+        errors.append(f"{name} device {number}: {exc!r}")
+    finally:
+        stop.set()
+        client.close()
+        out.put({"latencies": latencies, "errors": errors, "initial": initial,
+                 "events": len(events)})
+
+
+def run(database_url: str, users: int, devices: int, messages: int, cycles: int,
+        seconds: float, workers: int) -> None:
+    names = [f"user{n}" for n in range(users)]
+    add_users(database_url, names)
+    start = time.perf_counter()
+    fill_accounts(database_url, names, messages)
+    print(f"{users} users x {messages:,} demo messages imported in "
+          f"{time.perf_counter() - start:.1f} s; {devices} devices each = {users * devices} "
+          "client processes")
+    ctx = mp.get_context("spawn")
+    clients = users * devices
+    barrier = ctx.Barrier(clients + 1)
+    out = ctx.Queue()
+    with serve(database_url, workers=workers) as url:
+        procs = [
+            ctx.Process(target=device,
+                        args=(url, name, n * users + u, cycles, seconds, barrier, out))
+            for n in range(devices) for u, name in enumerate(names)
+        ]
+        for proc in procs:
+            proc.start()
+        barrier.wait(timeout=600)
+        began = time.perf_counter()
+        results = [out.get(timeout=600 + seconds) for _ in procs]
+        wall = time.perf_counter() - began
+        for proc in procs:
+            proc.join(timeout=30)
+    report(results, wall, clients, workers)
+
+
+def report(results: list[dict[str, Any]], wall: float, clients: int, workers: int) -> None:
+    latencies = sorted(x for r in results for x in r["latencies"])
+    errors = [e for r in results for e in r["errors"]]
+    initial = [r["initial"] for r in results if r["initial"]]
+    if not latencies:
+        raise SystemExit(f"no request completed; errors: {errors[:5]}")
+    p50 = statistics.median(latencies) * 1000
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000
+    print(f"[postgres, {workers} workers] {clients} client processes: {len(latencies):,} "
+          f"requests in {wall:.1f} s ({len(latencies) / wall:,.0f} req/s), p50 {p50:.0f} ms, "
+          f"p99 {p99:.0f} ms, errors {len(errors)}   ({GOAL})")
+    if initial:
+        received = sum(r["events"] for r in results)
+        print(f"  initial pull per device: median {statistics.median(initial):.2f} s, "
+              f"max {max(initial):.2f} s; state events received by the streams {received}")
+    for error in errors[:5]:
+        print(f"  error: {error}")
+    print(f"  (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs, shared: "
+          "clients and server share them, so the figures are noisy and on the low side)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--pg",
+        default=os.environ.get("MAILAPP_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test"),
+    )
+    parser.add_argument("--users", type=int, default=10)
+    parser.add_argument("--devices", type=int, default=5)
+    parser.add_argument("--account-messages", type=int, default=2000)
+    parser.add_argument("--cycles", type=int, default=40)
+    parser.add_argument("--seconds", type=float, default=120.0)
+    parser.add_argument("--workers", type=int, default=4)
+    args = parser.parse_args()
+    with pg_database(args.pg) as url:
+        run(url, args.users, args.devices, args.account_messages, args.cycles, args.seconds,
+            args.workers)
+
+
+if __name__ == "__main__":
+    main()
