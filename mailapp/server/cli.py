@@ -38,6 +38,13 @@ environment:
 
 SECRET_WORDS = ("password", "secret", "token", "key")
 
+# How the desktop app reaches this server: said after `init` and `seed-demo`, and in README.
+CONNECT_HINT = (
+    "connect the app: mailapp account add --profile DIR --server http://127.0.0.1:8025 "
+    "--username {name} --password-stdin\n"
+    "  (or in the window: File → Add Account…; use the host and port given to serve)"
+)
+
 
 class CliError(Exception):
     def __init__(self, message: str, code: int = EXIT_ERROR) -> None:
@@ -103,6 +110,8 @@ def cmd_init(args: argparse.Namespace) -> int:
         raise CliError(f"cannot create the server key {key_path(settings)}: {exc}") from None
     state = "created" if created else "kept"
     print(f"server key {state}: {key_path(settings)} (encrypts upstream passwords; back it up)")
+    print("next: add a user (mailapp-server add-user NAME), run mailapp-server serve, then")
+    print(CONNECT_HINT.format(name="NAME"))
     return EXIT_OK
 
 
@@ -179,7 +188,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     skipped = f", {len(report.skipped)} skipped (listed above)" if report.skipped else ""
     for line in report.skipped:
         print(f"  {line}", file=sys.stderr)
-    print(f"imported {report.imported} messages into {args.name}/{report.mailbox}"
+    messages = "message" if report.imported == 1 else "messages"
+    print(f"imported {report.imported} {messages} into {args.name}/{report.mailbox}"
           f"{already}{skipped}")
     return EXIT_OK
 
@@ -198,6 +208,8 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
     print("demo users created; the passwords are shown only this once:")
     for name, password in passwords.items():
         print(f"  {name}@{settings.local_domain}  user: {name}  password: {password}")
+    print("after mailapp-server serve,")
+    print(CONNECT_HINT.format(name=next(iter(passwords), "NAME")))
     return EXIT_OK
 
 

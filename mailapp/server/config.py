@@ -97,7 +97,11 @@ class Settings:
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
-        data_dir = Path(env.get("MAILAPP_SERVER_DATA", str(DEFAULT_DATA_DIR))).expanduser()
+        # Absolute: a relative folder would make the SQLite URL depend on the working directory
+        # of each process (and print as "sqlite:///data/…", which reads as an absolute path).
+        data_dir = (
+            Path(env.get("MAILAPP_SERVER_DATA", str(DEFAULT_DATA_DIR))).expanduser().resolve()
+        )
 
         def number(name: str, default: int) -> int:
             raw = env.get(name)

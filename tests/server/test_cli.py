@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -14,8 +15,18 @@ from mailapp.server.db import make_engine, session_scope
 from tests.server.conftest import postgres_database
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def run_cli(
-    *args: str, data: Path | None = None, stdin: str = "", env: dict[str, str] | None = None
+    *args: str,
+    data: Path | None = None,
+    stdin: str = "",
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith("MAILAPP_")}
     cmd = [sys.executable, "-m", "mailapp.server.cli"]
@@ -27,6 +38,7 @@ def run_cli(
         capture_output=True,
         text=True,
         env={**base, **(env or {})},
+        cwd=cwd,
         timeout=120,
     )
 
@@ -101,6 +113,47 @@ def test_config_prints_effective_settings_with_secrets_redacted(tmp_path: Path) 
     assert lines["local_domain"] == "mail.example"
     assert lines["data_dir"] == str(tmp_path.resolve())
     assert "db-pass-123" not in result.stdout and "relay-pass-456" not in result.stdout
+
+
+def test_quick_start_prints_the_real_sqlite_url_and_how_to_connect(tmp_path: Path) -> None:
+    # A data folder given relative to the working directory, as in a quick try-out.
+    env = {"MAILAPP_SERVER_DATA": "srv"}
+    real_url = f"sqlite:///{tmp_path.resolve() / 'srv' / 'server.sqlite3'}"
+    assert real_url.startswith("sqlite:////")
+
+    init = run_cli("init", env=env, cwd=tmp_path)
+    assert init.returncode == 0, init.stderr
+    assert f"database ready: {real_url}\n" in init.stdout
+    assert "mailapp account add --profile DIR --server http://127.0.0.1:8025" in init.stdout
+    assert "--password-stdin" in init.stdout and "File → Add Account…" in init.stdout
+
+    config = run_cli("config", env=env, cwd=tmp_path)
+    lines = dict(line.split(" = ", 1) for line in config.stdout.splitlines())
+    assert lines["database_url"] == real_url
+
+    seeded = run_cli("seed-demo", env=env, cwd=tmp_path)
+    assert seeded.returncode == 0, seeded.stderr
+    assert "--username alice --password-stdin" in seeded.stdout
+    assert "File → Add Account…" in seeded.stdout
+
+    # The serve banner names the same URL.
+    base = {k: v for k, v in os.environ.items() if not k.startswith("MAILAPP_")}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mailapp.server.cli", "serve", "--port", str(free_port())],
+        env={**base, **env},
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stderr is not None
+        banner = server.stderr.readline()  # the first line; "" if it died
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)
+    assert banner.startswith("serving on http://127.0.0.1:")
+    assert banner.rstrip().endswith(f"database {real_url}")
 
 
 def test_help_documents_exit_codes() -> None:

@@ -115,6 +115,20 @@ def test_import_maildir_into_a_new_named_mailbox(
     ]
 
 
+def test_one_imported_message_is_said_in_the_singular(
+    data_with_alice: tuple[Path, str], tmp_path: Path
+) -> None:
+    data, url = data_with_alice
+    source = tmp_path / "one.mbox"
+    box = mailbox.mbox(source)
+    box.add(b"From: a@example.net\r\nSubject: Alone\r\n\r\nJust one.\r\n")
+    box.close()
+    result = run_cli("import", "alice", str(source), data=data)
+    assert result.returncode == 0, result.stderr
+    assert "imported 1 message into alice/Inbox" in result.stdout
+    assert mailbox_contents(url, "alice", "Inbox") == [("Alone", [])]
+
+
 def test_import_refuses_what_it_cannot_read(
     data_with_alice: tuple[Path, str], tmp_path: Path
 ) -> None:
