@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from mailapp.store import codec
@@ -58,6 +59,23 @@ def changed_fields(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str,
         name: {"old": old.get(name), "new": new[name]}
         for name in FIELDS
         if old.get(name) != new[name]
+    }
+
+
+def edited_fields(
+    base: Mapping[str, Any], stored: Mapping[str, Any], new: Mapping[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """{field: {"old", "new"}} for the fields an editor changed since its ``base``.
+
+    "old" is what the editor saw (its base), not what the store holds now: when a pull changed
+    the field in between, the server then sees two different edits of one value and reports a
+    conflict instead of the later save silently undoing the other device's edit. A field the
+    store already holds as the editor wants it is left out.
+    """
+    return {
+        name: {"old": base.get(name), "new": new[name]}
+        for name in FIELDS
+        if new[name] != base.get(name) and new[name] != stored.get(name)
     }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -17,7 +17,13 @@ from sqlalchemy.exc import IntegrityError
 
 from mailapp.store import codec
 from mailapp.store.diagnose import set_aside_if_empty
-from mailapp.store.drafts import blob_id, changed_fields, draft_row, wire_fields
+from mailapp.store.drafts import (
+    blob_id,
+    changed_fields,
+    draft_row,
+    edited_fields,
+    wire_fields,
+)
 from mailapp.store.engine import make_engine, probe, transaction
 from mailapp.store.errors import StoreDiskFullError, StoreTooNewError
 from mailapp.store.files import discard_new, make_private, make_private_dir
@@ -552,8 +558,16 @@ class MailStore:
 
     # -- drafts and sending ------------------------------------------------------------------
 
-    def save_draft(self, draft: DraftInput) -> str:
-        """Store the draft; queue a draft.upsert with only the fields that changed."""
+    def save_draft(self, draft: DraftInput, *, base: Mapping[str, Any] | None = None) -> str:
+        """Store the draft; queue a draft.upsert with only the fields that changed.
+
+        ``base`` is the draft as the saving editor loaded or last saved it (wire form). With a
+        base, only the fields the editor changed since are changed, each against the value the
+        editor saw: a pull that changed the stored draft under an open composer is neither
+        undone (untouched fields keep the pulled value) nor overwritten without a conflict (a
+        field both sides changed goes out with the editor's old value, so the server reports a
+        conflict and both texts are kept). Without a base the stored draft is the base.
+        """
         draft_id = draft.draft_id or str(uuid.uuid4())
         new = wire_fields(draft)
         now = codec.now_micros()
@@ -563,7 +577,12 @@ class MailStore:
             ).first()
             if existing is not None and existing.account_id != draft.account_id:
                 raise ValueError(f"draft {draft_id} belongs to another account")
-            changes = changed_fields(codec.loads(existing.fields) if existing else None, new)
+            stored = codec.loads(existing.fields) if existing else None
+            if stored is not None and base is not None:
+                changes = edited_fields(base, stored, new)
+                new = {**stored, **{name: change["new"] for name, change in changes.items()}}
+            else:
+                changes = changed_fields(stored, new)
             if not changes:
                 return draft_id
             for _name, _content_type, data in draft.attachments:

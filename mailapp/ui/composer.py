@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from PySide6.QtCore import QEvent, QLocale, Qt, QTime, Signal, Slot
+from PySide6.QtCore import QEvent, QLocale, QSignalBlocker, Qt, QTime, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -35,6 +36,8 @@ from mailapp.core.addresses import (
     format_address_list,
 )
 from mailapp.store import DraftInput, MailStore
+from mailapp.store.codec import addresses_from_wire
+from mailapp.store.drafts import wire_fields
 from mailapp.store.errors import StoreError
 from mailapp.store.outbox_admin import (
     account_address,
@@ -44,6 +47,7 @@ from mailapp.store.outbox_admin import (
 )
 from mailapp.ui.composer_attachments import ComposerAttachments
 from mailapp.ui.composer_autosave import AUTOSAVE_DELAY_MS, AutosaveTimers, why_not_saved
+from mailapp.ui.composer_base import DraftBase
 from mailapp.ui.composer_content import attachments_not_forwarded, initial_draft, stored_draft
 from mailapp.ui.composer_fields import AddressLineEdit, completion_model
 from mailapp.ui.composer_send import SendLaterDialog, UndoSendNotice
@@ -150,8 +154,15 @@ class Composer(QWidget):
         QShortcut(QKeySequence("Ctrl+Return"), self).activated.connect(lambda: self.send())
 
         self._autosave = AutosaveTimers(self.save, self)
+        self.draft_base = DraftBase(
+            store, lambda: self.draft_id, self._shown_fields, self._show_field, self._edited, self
+        )
+        layout.insertWidget(0, self.draft_base)
 
         self._load(draft)
+        if draft.draft_id is not None:
+            # A reopened draft: saves change it against what is on screen now (its base).
+            self.draft_base.saved(self._shown_fields())
         for line in (self.to_field, self.cc_field, self.bcc_field, self.subject_field):
             line.textChanged.connect(self._edited)
         self.body.textChanged.connect(self._edited)
@@ -172,6 +183,22 @@ class Composer(QWidget):
         self.body.setTextCursor(cursor)
         # Replies start in the body, above the quote; new messages and forwards start at To.
         (self.body if draft.to else self.to_field).setFocus()
+
+    def _shown_fields(self) -> dict[str, Any]:
+        return wire_fields(self._draft_input(strict=False))
+
+    def _show_field(self, name: str, value: Any) -> None:
+        """Put the stored (another device's) value of one field on screen, as loaded text."""
+        widget = {"to": self.to_field, "cc": self.cc_field, "bcc": self.bcc_field}.get(name)
+        blocker = QSignalBlocker(self.body if name == "body" else widget or self.subject_field)
+        if name == "body":
+            self.body.setPlainText(value)
+        elif name == "subject":
+            self.subject_field.setText(value)
+        elif widget is not None:
+            widget.setText(format_address_list(addresses_from_wire(value)))
+        del blocker
+        self._update_title()
 
     def _update_title(self) -> None:
         subject = self.subject_field.text().strip()
@@ -221,7 +248,9 @@ class Composer(QWidget):
             self._autosave.saved()
             return self.draft_id
         try:
-            draft_id = self._store.save_draft(self._draft_input(strict=False))
+            draft = self._draft_input(strict=False)
+            fields = wire_fields(draft)
+            draft_id = self._store.save_draft(draft, base=self.draft_base.base)
         except StoreError as error:
             log.warning("The draft could not be saved: %s", error.message)
             self._autosave.failed()
@@ -231,6 +260,7 @@ class Composer(QWidget):
         self._autosave.saved()
         self.draft_id = draft_id
         self._dirty = False
+        self.draft_base.saved(fields)
         self._mark_open()
         self.unsaved_bar.hide()
         self.save_status.setText(
@@ -270,6 +300,7 @@ class Composer(QWidget):
                 return
             self._finished = True
             self._autosave.saved()
+            self.draft_base.close_feed()
             if self._marked_open and self.draft_id is not None:
                 try:
                     mark_composer_closed(self._store, self.draft_id)
