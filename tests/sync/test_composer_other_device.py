@@ -1,4 +1,4 @@
-"""An open composer must not silently undo another device's edit of its draft.
+"""An open composer must not silently undo another device's edit of its draft (real Qt, offscreen).
 
 Two devices against the real server: B edits the draft and syncs; A pulls while A's composer
 still shows the old text. A's next save changes only what A typed, against what A saw: B's
@@ -14,14 +14,7 @@ from pytestqt.qtbot import QtBot
 from mailapp.store import DraftInput
 from mailapp.ui.composer import Composer, open_composer
 from tests.server.conftest import RunningServer
-from tests.sync.conftest import (  # noqa: F401 (fixtures)
-    Device,
-    DeviceFactory,
-    device_factory,
-    proxy,
-    sync_server,
-    test_keyring,
-)
+from tests.sync.conftest import Device, DeviceFactory
 from tests.sync.test_fold_pull import pull
 
 pytestmark = pytest.mark.qt_log_ignore(
