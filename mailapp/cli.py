@@ -20,6 +20,9 @@ EXIT_AFTER_FIRST_PAINT_ENV = "MAILAPP_EXIT_AFTER_FIRST_PAINT"
 
 
 EXIT_NO_DISPLAY = 2
+EXIT_NO_SERVER = 2  # --demo in a build without the server extras (the frozen bundle)
+# What the in-process demo server imports (the "server" extra); the bundle leaves them out.
+DEMO_SERVER_MODULES = ("uvicorn", "fastapi")
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         demo_offline=args.offline,
         second_device=args.second_device,
     )
+    if options.live_demo and not _server_extras_installed():
+        print(
+            "mailapp: the live demo needs the sync server, which this build does not include "
+            "(no module named 'uvicorn'). This build offers the offline demo: "
+            "mailapp --demo --offline",
+            file=sys.stderr,
+        )
+        return EXIT_NO_SERVER
     if options.screenshot is not None:
         # The platform plugin is chosen when QApplication is created, so this must come first.
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
@@ -156,6 +167,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     from mailapp.ui.app import run  # Qt is loaded only for the window, never for subcommands
 
     return run(options, argv=[sys.argv[0] if sys.argv else "mailapp"])
+
+
+def _server_extras_installed() -> bool:
+    """Whether `--demo` can start its server here, found without importing it (slow)."""
+    from importlib.util import find_spec
+
+    return all(find_spec(name) is not None for name in DEMO_SERVER_MODULES)
 
 
 def _keyring_backends() -> list[str]:

@@ -128,3 +128,36 @@ def test_the_command_line_module_does_not_load_qt() -> None:
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_demo_without_the_server_extras_offers_the_offline_demo_at_once(tmp_path: Path) -> None:
+    # The frozen bundle leaves uvicorn out: simulate that, then run the real command line.
+    code = (
+        "import atexit, sys\n"
+        "sys.modules['uvicorn'] = None  # 'import uvicorn' now fails as in the bundle\n"
+        "atexit.register(lambda: print('qt loaded:', any(m.startswith('PySide6') "
+        "for m in sys.modules)))\n"
+        "from mailapp.cli import main\n"
+        "sys.argv = ['mailapp', '--demo']\n"
+        "raise SystemExit(main())\n"
+    )
+    env = {
+        **os.environ,
+        "XDG_DATA_HOME": str(tmp_path / "xdg-data"),
+        "XDG_STATE_HOME": str(tmp_path / "xdg-state"),
+        "XDG_CONFIG_HOME": str(tmp_path / "xdg-config"),
+        "QT_QPA_PLATFORM": "offscreen",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "mailapp --demo --offline" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout.strip() == "qt loaded: False"  # said before any window is made
