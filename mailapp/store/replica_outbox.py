@@ -377,7 +377,9 @@ def apply_push(
             )
             conflict_count += 1
         else:
-            states.append((OutboxState.FAILED.value, result.reason or "rejected", row.mutation_id))
+            # The server's sentence for the user when it sends one; its reason code otherwise.
+            error = result.detail or result.reason or "rejected"
+            states.append((OutboxState.FAILED.value, error, row.mutation_id))
             failed += 1
         refused.append((kind, record_id))
         if result.server_record is not None:
