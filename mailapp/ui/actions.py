@@ -85,6 +85,8 @@ class MailActions(QObject):
         )
         self.confirm_delete_drafts: Callable[[int], bool] = lambda n: _ask_delete_drafts(parent, n)
         self._drafts_account: str | None = None
+        # Set when sync runs: asks the sync thread for an attachment's bytes (by id).
+        self.fetch_attachment: Callable[[str], None] | None = None
         self.undo_stack = QUndoStack(self)
         self.undo = self.undo_stack.createUndoAction(self, self.tr("&Undo"))
         self.undo.setShortcut(QKeySequence.StandardKey.Undo)
@@ -369,6 +371,7 @@ class MailActions(QObject):
             draft_id=draft_id,
             parent=self._parent,
             undo_seconds=load_settings(self.store).undo_send_seconds,
+            fetch_attachment=self.fetch_attachment,
         )
         widget.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         widget.show()

@@ -96,14 +96,23 @@ def _size(size: int) -> str:
 
 
 class AttachmentBar(QWidget):
-    """Lists attachments; double-click opens one, the menu or "Save all" saves them."""
+    """Lists attachments; double-click opens one, the menu or "Save all" saves them.
+
+    Bytes not downloaded yet are asked of the sync thread (`downloadRequested`, see
+    `attach_downloads`); the open or save completes when it announces them: the UI itself never
+    touches the network.
+    """
 
     notice = Signal(str)  # a sentence for the status bar: saved, or why not
+    downloadRequested = Signal(str)  # an attachment id whose bytes are wanted
 
     def __init__(self, store: MailStore, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._store = store
         self._attachments: list[AttachmentInfo] = []
+        self._can_download = False
+        # attachment id -> (the attachment, what to do once it is here: None opens, a folder saves)
+        self._waiting: dict[str, tuple[AttachmentInfo, list[Path | None]]] = {}
         # Replaced in tests: a native folder dialog cannot be answered there.
         self.choose_folder: Callable[[], Path | None] = self._ask_folder
         self.list = QListWidget()
@@ -116,6 +125,10 @@ class AttachmentBar(QWidget):
         self.list.itemActivated.connect(self._open_item)
         self.save_all_button = QPushButton(self.tr("Save All…"))
         self.save_all_button.clicked.connect(self.save_all)
+        self.status_label = QLabel()
+        self.status_label.setObjectName("attachmentStatus")
+        self.status_label.setTextFormat(Qt.TextFormat.PlainText)  # names are the sender's text
+        self.status_label.hide()
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
         label = QLabel()
@@ -123,6 +136,7 @@ class AttachmentBar(QWidget):
         label.setAccessibleName(self.tr("Attachments"))
         layout.addWidget(label)
         layout.addWidget(self.list, 1)
+        layout.addWidget(self.status_label)
         layout.addWidget(self.save_all_button)
         self.set_attachments([])
 
@@ -142,6 +156,69 @@ class AttachmentBar(QWidget):
     def attachments(self) -> list[AttachmentInfo]:
         return list(self._attachments)
 
+    def attach_downloads(self, downloader: object) -> None:
+        """Let ``downloader`` (a SyncController) fetch missing bytes: its fetch_attachment slot
+        is asked, its attachmentReady/Offline/Failed signals answer."""
+        self.downloadRequested.connect(downloader.fetch_attachment)  # type: ignore[attr-defined]
+        downloader.attachmentReady.connect(self.attachment_ready)  # type: ignore[attr-defined]
+        downloader.attachmentOffline.connect(self.attachment_offline)  # type: ignore[attr-defined]
+        downloader.attachmentFailed.connect(self.attachment_failed)  # type: ignore[attr-defined]
+        self._can_download = True
+
+    def _download(self, attachment: AttachmentInfo, then: Path | None) -> None:
+        """Ask for the bytes; ``then`` is None to open, else the folder to save in."""
+        first = attachment.id not in self._waiting
+        _info, wishes = self._waiting.setdefault(attachment.id, (attachment, []))
+        if then not in wishes:
+            wishes.append(then)
+        self._show_status(self.tr("Downloading %1…").replace("%1", attachment.filename))
+        if first:
+            self.downloadRequested.emit(attachment.id)
+
+    def _show_status(self, text: str | None) -> None:
+        self.status_label.setText(text or "")
+        self.status_label.setVisible(bool(text))
+
+    @Slot(str)
+    def attachment_ready(self, attachment_id: str) -> None:
+        """The sync thread stored the bytes: finish what the user asked for."""
+        waiting = self._waiting.pop(attachment_id, None)
+        if not self._waiting:
+            self._show_status(None)
+        if waiting is None:
+            return
+        attachment, wishes = waiting
+        for then in wishes:
+            if then is None:
+                self.open(attachment)
+            else:
+                self._save_into(then, [attachment])
+
+    @Slot(str)
+    def attachment_offline(self, attachment_id: str) -> None:
+        """Not reachable now; the sync thread keeps the wish and downloads it on reconnecting."""
+        waiting = self._waiting.get(attachment_id)
+        if waiting is None:
+            return
+        text = self.tr(
+            "%1 is not available offline — it will download when you're back online."
+        ).replace("%1", waiting[0].filename)
+        self._show_status(text)
+        self.notice.emit(text)
+
+    @Slot(str, str)
+    def attachment_failed(self, attachment_id: str, why: str) -> None:
+        waiting = self._waiting.pop(attachment_id, None)
+        if waiting is None:
+            return
+        text = (
+            self.tr("Could not download %1: %2")
+            .replace("%1", waiting[0].filename)
+            .replace("%2", why)
+        )
+        self._show_status(text)
+        self.notice.emit(text)
+
     def open(self, attachment: AttachmentInfo) -> Path | None:
         """Hands a temporary copy to the system, unless the file would run as a program."""
         data = self._store.attachment_data(attachment.id)
@@ -153,6 +230,9 @@ class AttachmentBar(QWidget):
             )  # fmt: skip
             if self._ask_blocked(attachment, risk):
                 self.save([attachment])
+            return None
+        if data is None and self._can_download:
+            self._download(attachment, None)  # opened (checked by content) once it is here
             return None
         try:
             path = temp_copy(self._store, attachment, data)
@@ -213,6 +293,14 @@ class AttachmentBar(QWidget):
         folder = self.choose_folder()
         if folder is None:
             return []
+        if self._can_download:
+            missing = [a for a in attachments if self._store.attachment_data(a.id) is None]
+            for attachment in missing:
+                self._download(attachment, folder)  # saved there once it is here
+            attachments = [a for a in attachments if a not in missing]
+        return self._save_into(folder, attachments)
+
+    def _save_into(self, folder: Path, attachments: list[AttachmentInfo]) -> list[Path]:
         saved: list[Path] = []
         risky: list[str] = []
         for attachment in attachments:

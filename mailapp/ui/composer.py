@@ -48,7 +48,12 @@ from mailapp.store.outbox_admin import (
 from mailapp.ui.composer_attachments import ComposerAttachments
 from mailapp.ui.composer_autosave import AUTOSAVE_DELAY_MS, AutosaveTimers, why_not_saved
 from mailapp.ui.composer_base import DraftBase
-from mailapp.ui.composer_content import attachments_not_forwarded, initial_draft, stored_draft
+from mailapp.ui.composer_content import (
+    attachments_not_forwarded,
+    initial_draft,
+    missing_attachment_ids,
+    stored_draft,
+)
 from mailapp.ui.composer_fields import AddressLineEdit, completion_model
 from mailapp.ui.composer_send import SendLaterDialog, UndoSendNotice
 from mailapp.ui.composer_unsaved import FileCopy, UnsavedBar
@@ -428,8 +433,13 @@ def open_composer(
     parent: QWidget | None = None,
     undo_seconds: float = DEFAULT_UNDO_SECONDS,
     max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT_BYTES,
+    fetch_attachment: Callable[[str], None] | None = None,
 ) -> Composer:
-    """Show a composer: ``mode`` new/reply/reply_all/forward, or reopen ``draft_id``."""
+    """Show a composer: ``mode`` new/reply/reply_all/forward, or reopen ``draft_id``.
+
+    A forward whose attachments are not downloaded yet asks ``fetch_attachment`` (the sync
+    thread) for them, so forwarding again a moment later carries them.
+    """
     if draft_id is not None:
         draft = stored_draft(store, draft_id)
     else:
@@ -443,12 +453,20 @@ def open_composer(
     )
     if mode == "forward" and draft_id is None and parent_message_id is not None:
         missing = attachments_not_forwarded(store, parent_message_id, draft)
-        if missing:
+        if missing and fetch_attachment is not None:
+            for attachment_id in missing_attachment_ids(store, parent_message_id):
+                fetch_attachment(attachment_id)
             composer.show_info(
                 composer.tr(
-                    "Not available offline, so not attached: {names}. "
-                    "Forward again once Mail has downloaded them."
+                    "Not downloaded yet, so not attached: {names}. Mail is downloading them "
+                    "(when online): forward again once they are."
                 ).format(names=", ".join(missing))
+            )
+        elif missing:
+            composer.show_info(
+                composer.tr("Not on this computer, so not attached: {names}.").format(
+                    names=", ".join(missing)
+                )
             )
     composer.show()
     return composer

@@ -118,3 +118,11 @@ def attachments_not_forwarded(store: MailStore, message_id: str, draft: DraftInp
         else:
             missing.append(attachment.filename)
     return missing
+
+
+def missing_attachment_ids(store: MailStore, message_id: str) -> list[str]:
+    """Ids of the message's attachments whose bytes are not in the store."""
+    detail = store.message(message_id)
+    if detail is None:
+        return []
+    return [a.id for a in detail.attachments if store.attachment_data(a.id) is None]

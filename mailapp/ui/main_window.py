@@ -416,6 +416,10 @@ class MainWindow(QMainWindow):
         self._controller = controller
         self.sync_status.attach(controller)
         controller.stateChanged.connect(self._sync_state_changed)
+        if self.message_view.attachments is not None and hasattr(controller, "fetch_attachment"):
+            # Attachments not downloaded yet are fetched by the sync thread when opened or saved.
+            self.message_view.attachments.attach_downloads(controller)
+            self.mail_actions.fetch_attachment = controller.fetch_attachment  # type: ignore[attr-defined]
         self._sync_actions_enabled()
 
     @Slot()

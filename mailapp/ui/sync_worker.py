@@ -28,7 +28,7 @@ from mailapp.sync.account import client_for
 from mailapp.sync.client import ApiClient
 from mailapp.sync.connectivity import Reachability, WakeDetector
 from mailapp.sync.engine import SyncEngine
-from mailapp.sync.errors import SyncError
+from mailapp.sync.errors import PermanentError, SyncError
 from mailapp.sync.scheduler import (
     Action,
     FailureKind,
@@ -52,6 +52,7 @@ class Engine(Protocol):
     def flush_only(self) -> Any: ...
     def fetch_body(self, message_id: str) -> bool: ...
     def prefetch_bodies(self, limit: int = ...) -> int: ...
+    def fetch_attachment(self, attachment_id: str) -> bytes | None: ...
 
 
 # (the worker's own store, the account, the session to use, a fresh token or None for the saved
@@ -97,6 +98,9 @@ class SyncWorker(QObject):
     pendingChanged = Signal(int)
     lastSyncChanged = Signal(object)
     errorRaised = Signal(str)
+    attachmentReady = Signal(str)  # its bytes are in the store now
+    attachmentOffline = Signal(str)  # kept wanted: it downloads after the next good cycle
+    attachmentFailed = Signal(str, str)  # (attachment id, why), not retried by itself
     stopped = Signal()
     _serverState = Signal(str)  # from the event-stream thread
     _streamUp = Signal(bool)
@@ -135,6 +139,7 @@ class SyncWorker(QObject):
         self._last_emitted: tuple[str, int] | None = None
         self._last_error: str | None = None
         self._unsubscribe: Callable[[], None] | None = None
+        self._wanted_attachments: list[str] = []  # asked for while offline, in order
         self._serverState.connect(self._on_server_state)
         self._streamUp.connect(self._on_stream_up)
 
@@ -273,6 +278,59 @@ class SyncWorker(QObject):
                 self._emit_error(failure.message)
         self._flush_changes(force=True)
 
+    @Slot(str)
+    def fetch_attachment(self, attachment_id: str) -> None:
+        """Download one attachment the user opened or saved; answers with attachmentReady,
+        attachmentOffline (kept, fetched once a cycle succeeds) or attachmentFailed."""
+        if self._engine is None or self.work_offline:
+            self._want_later(attachment_id)
+            return
+        self._fetch_attachment(attachment_id)
+
+    def _want_later(self, attachment_id: str) -> None:
+        if attachment_id not in self._wanted_attachments:
+            self._wanted_attachments.append(attachment_id)
+        self.attachmentOffline.emit(attachment_id)
+
+    def _fetch_attachment(self, attachment_id: str) -> bool:
+        """False when offline (the wish is kept); True when answered either way."""
+        assert self._engine is not None
+        try:
+            data = self._engine.fetch_attachment(attachment_id)
+        except Exception as exc:
+            failure = classify(exc)
+            if failure.kind is FailureKind.OFFLINE and not self.session.aborted:
+                self._want_later(attachment_id)
+                self.network_hint()
+                return False
+            if self.session.aborted:  # work offline or shutdown cut it: keep the wish
+                self._want_later(attachment_id)
+                return False
+            if isinstance(exc, PermanentError) and exc.status == 404:
+                message = "The server no longer has this attachment."
+            else:
+                message = failure.message
+            self.attachmentFailed.emit(attachment_id, message)
+            return True
+        if data is None:
+            self.attachmentFailed.emit(
+                attachment_id, "This attachment was never synced, so it cannot be downloaded."
+            )
+        else:
+            self.attachmentReady.emit(attachment_id)
+        return True
+
+    def _fetch_wanted_attachments(self) -> None:
+        """After a good cycle: the attachments asked for while offline."""
+        wanted, self._wanted_attachments = self._wanted_attachments, []
+        for index, attachment_id in enumerate(wanted):
+            if self._engine is None or not self._fetch_attachment(attachment_id):
+                # Offline again: keep the rest too (the failed one is already back in).
+                self._wanted_attachments.extend(
+                    a for a in wanted[index + 1 :] if a not in self._wanted_attachments
+                )
+                return
+
     @Slot()
     def network_hint(self) -> None:
         if self._scheduler is not None:
@@ -346,6 +404,7 @@ class SyncWorker(QObject):
             self._last_error = None
             self._known_state = self._store.sync_state(self.account_id)[0]
             self.lastSyncChanged.emit(datetime.now(UTC))
+            self._fetch_wanted_attachments()
             self._prefetch()
         self._flush_changes(force=True)
         self._emit_counts()
@@ -469,12 +528,16 @@ class SyncController(QObject):
     pendingChanged = Signal(int)
     lastSyncChanged = Signal(object)
     errorRaised = Signal(str)
+    attachmentReady = Signal(str)
+    attachmentOffline = Signal(str)
+    attachmentFailed = Signal(str, str)
     _syncNow = Signal()
     _localChange = Signal()
     _workOffline = Signal(bool)
     _hint = Signal()
     _token = Signal(str)
     _fetchBody = Signal(str)
+    _fetchAttachment = Signal(str)
     _stop = Signal(float)
 
     def __init__(
@@ -513,6 +576,9 @@ class SyncController(QObject):
             "pendingChanged",
             "lastSyncChanged",
             "errorRaised",
+            "attachmentReady",
+            "attachmentOffline",
+            "attachmentFailed",
         ):
             getattr(self._worker, name).connect(getattr(self, name))
         self.stateChanged.connect(self._remember_state)
@@ -522,6 +588,7 @@ class SyncController(QObject):
         self._hint.connect(self._worker.network_hint)
         self._token.connect(self._worker.set_token)
         self._fetchBody.connect(self._worker.fetch_body)
+        self._fetchAttachment.connect(self._worker.fetch_attachment)
         self._stop.connect(self._worker.stop)
         # Direct: the UI thread is blocked in wait() then, so a queued quit would never run.
         self._worker.stopped.connect(self._thread.quit, Qt.ConnectionType.DirectConnection)
@@ -564,6 +631,11 @@ class SyncController(QObject):
     def fetch_body(self, message_id: str) -> None:
         """Fetch a body that is not stored yet; changesApplied names the message when it is."""
         self._fetchBody.emit(message_id)
+
+    @Slot(str)
+    def fetch_attachment(self, attachment_id: str) -> None:
+        """Download an attachment's bytes; attachmentReady/Offline/Failed answer."""
+        self._fetchAttachment.emit(attachment_id)
 
     def shutdown(self, timeout_s: float = 3.0) -> bool:
         """Try a last flush, then stop and join the thread; True when it ended in time."""

@@ -1,0 +1,130 @@
+"""Attachments synced without their bytes: opening, saving or forwarding fetches them through
+the sync thread, against the real server through the fault proxy (offline included)."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from mailapp.ui.attachments import AttachmentBar
+from mailapp.ui.composer import Composer
+from tests.server.conftest import RunningServer
+from tests.support.faultproxy import Fault, FaultProxy
+from tests.ui.test_e2e_sync import (  # noqa: F401 (fixtures)
+    WAIT_MS,
+    Desktop,
+    DesktopFactory,
+    desktop,
+    file_keyring,
+    proxy,
+    server,
+)
+
+pytestmark = pytest.mark.slow
+REPORT = b"month,total\njanuary,12\nfebruary,30\n" * 50
+
+
+def _with_attachment(subject: str) -> bytes:
+    message = EmailMessage()
+    message["From"] = "Sender <sender@example.net>"
+    message["To"] = "someone@example.org"
+    message["Subject"] = subject
+    message.set_content("The figures are attached.")
+    message.add_attachment(REPORT, maintype="text", subtype="csv", filename="report.csv")
+    return message.as_bytes()
+
+
+def _reading(qtbot: QtBot, me: Desktop, subject: str) -> AttachmentBar:
+    """The message is synced and shown; its attachment's bytes are not on this computer."""
+    me.wait_for_inbox(qtbot, [subject])
+    me.wait_synced(qtbot)
+    me.window.select_mailbox(me.mailbox("inbox"))
+    me.window.select_message_row(0)
+    bar = me.window.message_view.attachments
+    assert bar is not None and bar.isVisible()
+    (attachment,) = bar.attachments
+    assert attachment.filename == "report.csv"
+    assert me.store.attachment_data(attachment.id) is None
+    return bar
+
+
+def test_saving_an_attachment_not_downloaded_yet_downloads_and_writes_it(
+    qtbot: QtBot, server: RunningServer, desktop: DesktopFactory, tmp_path: Path
+) -> None:
+    user = server.new_user("saver")
+    server.deliver(user.account_id, _with_attachment("Figures"))
+    me = desktop(user)
+    bar = _reading(qtbot, me, "Figures")
+    folder = tmp_path / "Downloads"
+    folder.mkdir()
+    bar.choose_folder = lambda: folder
+    notices: list[str] = []
+    bar.notice.connect(notices.append)
+
+    bar.save_all_button.click()
+    assert bar.status_label.isVisible()
+    assert bar.status_label.text() == "Downloading report.csv…"
+
+    qtbot.waitUntil(lambda: (folder / "report.csv").exists(), timeout=WAIT_MS)
+    assert (folder / "report.csv").read_bytes() == REPORT
+    assert notices[-1] == f"Saved 1 file in {folder}"
+    assert not bar.status_label.isVisible()
+
+
+def test_offline_the_wish_is_kept_and_the_file_saved_once_back_online(
+    qtbot: QtBot,
+    server: RunningServer,
+    proxy: FaultProxy,
+    desktop: DesktopFactory,
+    tmp_path: Path,
+) -> None:
+    user = server.new_user("traveller")
+    server.deliver(user.account_id, _with_attachment("Figures offline"))
+    me = desktop(user)
+    bar = _reading(qtbot, me, "Figures offline")
+    folder = tmp_path / "Downloads"
+    folder.mkdir()
+    bar.choose_folder = lambda: folder
+    proxy.set_fault(Fault.REFUSE)
+    qtbot.waitUntil(lambda: me.controller.state in ("offline", "retrying"), timeout=WAIT_MS)
+
+    bar.save_all_button.click()
+    offline = "report.csv is not available offline — it will download when you're back online."
+    qtbot.waitUntil(lambda: bar.status_label.text() == offline, timeout=WAIT_MS)
+    qtbot.wait(500)
+    assert list(folder.iterdir()) == []
+
+    proxy.clear()
+    qtbot.waitUntil(lambda: (folder / "report.csv").exists(), timeout=WAIT_MS)
+    assert (folder / "report.csv").read_bytes() == REPORT
+    assert not bar.status_label.isVisible()
+
+
+def test_forwarding_fetches_what_it_could_not_attach_so_forwarding_again_carries_it(
+    qtbot: QtBot, server: RunningServer, desktop: DesktopFactory
+) -> None:
+    user = server.new_user("forwarder")
+    server.deliver(user.account_id, _with_attachment("Figures to pass on"))
+    me = desktop(user)
+    bar = _reading(qtbot, me, "Figures to pass on")
+    (attachment,) = bar.attachments
+
+    me.window.mail_actions.forward.trigger()
+    (first,) = [c for c in me.window.findChildren(Composer) if c.isVisible()]
+    assert first.info_label.text() == (
+        "Not downloaded yet, so not attached: report.csv. Mail is downloading them "
+        "(when online): forward again once they are."
+    )
+    qtbot.waitUntil(lambda: me.store.attachment_data(attachment.id) == REPORT, timeout=WAIT_MS)
+    first.close()
+
+    me.window.mail_actions.forward.trigger()
+    (again,) = [c for c in me.window.findChildren(Composer) if c.isVisible()]
+    assert again.info_label.isHidden()
+    assert [(name, data) for name, _type, data in again.attachments.files] == [
+        ("report.csv", REPORT)
+    ]
+    again.close()
