@@ -7,21 +7,18 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from mailapp.ui.attachments import AttachmentBar
 from mailapp.ui.composer import Composer
 from tests.server.conftest import RunningServer
 from tests.support.faultproxy import Fault, FaultProxy
-from tests.ui.test_e2e_sync import (  # noqa: F401 (fixtures)
-    WAIT_MS,
-    Desktop,
-    DesktopFactory,
-    desktop,
-    file_keyring,
-    proxy,
-    server,
-)
+from tests.ui import test_e2e_sync as e2e
+from tests.ui.test_e2e_sync import WAIT_MS, Desktop, DesktopFactory
+
+# The desktops of the end-to-end sync tests: each signed in to the real server via the proxy.
+server, proxy, desktop, file_keyring = e2e.server, e2e.proxy, e2e.desktop, e2e.file_keyring
 
 pytestmark = pytest.mark.slow
 REPORT = b"month,total\njanuary,12\nfebruary,30\n" * 50
@@ -65,13 +62,14 @@ def test_saving_an_attachment_not_downloaded_yet_downloads_and_writes_it(
     bar.notice.connect(notices.append)
 
     bar.save_all_button.click()
-    assert bar.status_label.isVisible()
-    assert bar.status_label.text() == "Downloading report.csv…"
+    status = bar.findChild(QLabel, "attachmentStatus")  # in the bar, beside the files
+    assert status is not None and status.isVisible()
+    assert status.text() == "Downloading report.csv…"
 
     qtbot.waitUntil(lambda: (folder / "report.csv").exists(), timeout=WAIT_MS)
     assert (folder / "report.csv").read_bytes() == REPORT
     assert notices[-1] == f"Saved 1 file in {folder}"
-    assert not bar.status_label.isVisible()
+    assert not status.isVisible()
 
 
 def test_offline_the_wish_is_kept_and_the_file_saved_once_back_online(
@@ -90,16 +88,20 @@ def test_offline_the_wish_is_kept_and_the_file_saved_once_back_online(
     bar.choose_folder = lambda: folder
     proxy.set_fault(Fault.REFUSE)
     qtbot.waitUntil(lambda: me.controller.state in ("offline", "retrying"), timeout=WAIT_MS)
+    notices: list[str] = []
+    bar.notice.connect(notices.append)
 
     bar.save_all_button.click()
     offline = "report.csv is not available offline — it will download when you're back online."
-    qtbot.waitUntil(lambda: bar.status_label.text() == offline, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: offline in notices, timeout=WAIT_MS)
+    assert bar.status_label.text() == offline
     qtbot.wait(500)
     assert list(folder.iterdir()) == []
 
     proxy.clear()
     qtbot.waitUntil(lambda: (folder / "report.csv").exists(), timeout=WAIT_MS)
     assert (folder / "report.csv").read_bytes() == REPORT
+    assert notices[-1] == f"Saved 1 file in {folder}"
     assert not bar.status_label.isVisible()
 
 
