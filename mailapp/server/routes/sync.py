@@ -47,6 +47,14 @@ def sync(
             limitValue=settings.max_mutations_per_sync,
         )
     since = parse_state(body.since_state)
+    if not body.mutations:
+        # A pull (most syncs): read-only, like GET /v1/changes, so it neither takes the
+        # account's lock nor waits behind another device's push of the same account.
+        with session_scope(engine, write=False) as session:
+            changes = changes_since(
+                session, auth.account_id, since, settings.max_changes_per_page
+            )
+        return SyncResponse(results=[], changes=changes, new_state=changes.new_state)
     with session_scope(engine) as session:
         account = lock_account(session, auth.account_id)
         # Checked before anything is applied: a client that must resync keeps its queue.
