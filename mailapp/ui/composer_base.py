@@ -64,7 +64,6 @@ class DraftBase(QFrame):
         self._edited = edited
         self.base: dict[str, Any] | None = None
         self.theirs: dict[str, Any] = {}  # diverged field -> the stored (other device's) value
-        self._kept: dict[str, Any] = {}  # "Keep Mine" was chosen against these values
         self.label = QLabel()
         self.label.setWordWrap(True)
         self.take_theirs_button = QPushButton(self.tr("Take Theirs"))
@@ -87,10 +86,11 @@ class DraftBase(QFrame):
         self._changes.close()
 
     def saved(self, fields: dict[str, Any]) -> None:
-        """The composer stored ``fields`` (wire form): they are its base from now on (a field
-        that differs from the other device's went out against the old base, so the server
-        will report the conflict)."""
-        self.base = dict(fields)
+        """The composer stored ``fields`` (wire form): they are its base from now on, except a
+        field still at odds with the other device's value: it keeps going out against the
+        value the user started from, so the server reports the conflict with both texts."""
+        old = self.base or {}
+        self.base = {**fields, **{name: old.get(name) for name in self.theirs}}
         self.refresh()
 
     @Slot(object)
@@ -111,7 +111,11 @@ class DraftBase(QFrame):
         current = self._current()
         for name in SHOWN_FIELDS:
             theirs, base = stored[name], self.base.get(name)
-            if theirs == base or self._kept.get(name, self) == theirs:
+            if theirs == base:
+                continue
+            if name in self.theirs:
+                if theirs != current[name]:  # (equal: my own save, not yet answered)
+                    self.theirs[name] = theirs
                 continue
             if current[name] == base:
                 self._show_value(name, theirs)
@@ -125,8 +129,9 @@ class DraftBase(QFrame):
             self.label.setText(
                 self.tr(
                     "This draft was changed on another device. Your text is kept here; “Take"
-                    " Theirs” shows the other version instead, “Keep Mine” keeps yours and the"
-                    " next sync lists both under conflicts."
+                    " Theirs” shows the other version instead, “Keep Mine” replaces theirs with"
+                    " yours. Until you choose, both are kept: the next sync lists them under"
+                    " conflicts."
                 )
             )
             self.show()
@@ -137,15 +142,17 @@ class DraftBase(QFrame):
         # (and replaces a text of mine already queued, so the server keeps theirs).
         for name, value in self.theirs.items():
             self._show_value(name, value)
-        self._kept.update(self.theirs)
         self.theirs.clear()
         self.hide()
         self._edited()
 
     @Slot()
     def keep_mine(self) -> None:
-        # The base keeps the value the user started from: the save goes out against it, the
-        # server sees both edits and the conflict (with both texts) is recorded.
-        self._kept.update(self.theirs)
+        # The user chose, having been told: my text now replaces theirs (the next save goes
+        # out against their value). A save already queued against the old value still
+        # reaches the server as a conflict, where both texts stay.
+        assert self.base is not None
+        self.base.update(self.theirs)
         self.theirs.clear()
         self.hide()
+        self._edited()

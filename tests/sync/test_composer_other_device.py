@@ -118,6 +118,30 @@ def test_typing_the_body_too_keeps_both_texts_and_says_so(
     (conflict,) = a.store.open_conflicts()
     assert conflict.record_id == draft_id
     assert conflict.local.get("body") == "from A"  # A's text is kept, for the conflict dialog
+    # The composer still shows A's text after the sync, with the notice.
+    qtbot.wait(50)
+    assert window.body.toPlainText() == "from A"
+    assert window.draft_base.isVisible()
+    window.close()
+
+
+def test_keep_mine_replaces_the_other_devices_text_when_chosen(
+    sync_server: RunningServer, device_factory: DeviceFactory, qtbot: QtBot
+) -> None:
+    a, b, draft_id = _shared_draft(sync_server, device_factory)
+    window = _open(qtbot, a, draft_id)
+    _b_edits_the_body(b, draft_id)
+
+    window.body.setPlainText("from A")
+    pull(a)
+    qtbot.waitUntil(window.draft_base.isVisible, timeout=2_000)
+    window.draft_base.keep_mine_button.click()
+    assert not window.draft_base.isVisible()
+    window.save()
+    a.sync()
+
+    assert _server_draft(a, draft_id)["body"] == "from A"
+    assert a.store.open_conflicts() == []
     window.close()
 
 
