@@ -8,6 +8,7 @@ import pytest
 
 from mailapp.core.addresses import Address
 from mailapp.store import DraftInput, MailStore
+from mailapp.store.drafts import wire_fields
 from tests.store.conftest import Recorder
 
 BOB = Address("Bob Builder", "bob@example.net")
@@ -106,3 +107,31 @@ def test_draft_updated_at_is_aware(store: MailStore, account: str) -> None:
     draft_id = store.save_draft(DraftInput(None, account))
     saved = store.draft(draft_id)
     assert saved is not None and saved.updated_at >= before - timedelta(seconds=1)
+
+
+def test_a_save_with_a_base_changes_only_what_the_editor_changed(
+    store: MailStore, account: str
+) -> None:
+    # The editor loaded "Draft one"; meanwhile the stored draft moved (another device's body,
+    # written here as a second editor would).
+    draft = DraftInput(None, account, subject="Plans", body="Draft one")
+    draft.draft_id = store.save_draft(draft)
+    base = wire_fields(draft)
+    store.save_draft(DraftInput(draft.draft_id, account, subject="Plans", body="Their body"))
+
+    # The first editor still shows "Draft one" and changes the subject only.
+    mine = DraftInput(draft.draft_id, account, subject="Plans for Friday", body="Draft one")
+    store.save_draft(mine, base=base)
+    assert store.pending_mutations()[-1].args["fields"] == {
+        "subject": {"old": "Plans", "new": "Plans for Friday"}
+    }
+    saved = store.draft(draft.draft_id)
+    assert saved is not None and (saved.subject, saved.body) == ("Plans for Friday", "Their body")
+
+    # Now it changes the body too: it goes out against the body it saw, not the stored one, so
+    # the server can tell the two edits apart (a conflict) instead of taking mine silently.
+    mine.body = "My body"
+    store.save_draft(mine, base=wire_fields(mine) | {"body": "Draft one"})
+    assert store.pending_mutations()[-1].args["fields"] == {
+        "body": {"old": "Draft one", "new": "My body"}
+    }
