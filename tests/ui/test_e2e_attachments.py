@@ -3,6 +3,8 @@ the sync thread, against the real server through the fault proxy (offline includ
 
 from __future__ import annotations
 
+import sqlite3
+from dataclasses import replace
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import pytest
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
+from mailapp.sync.credentials import account_key, load_token
 from mailapp.ui.attachments import AttachmentBar
 from mailapp.ui.composer import Composer
 from tests.server.conftest import RunningServer
@@ -130,3 +133,39 @@ def test_forwarding_fetches_what_it_could_not_attach_so_forwarding_again_carries
         ("report.csv", REPORT)
     ]
     again.close()
+
+
+def test_a_part_the_server_does_not_have_and_a_revoked_sign_in_each_say_why(
+    qtbot: QtBot, server: RunningServer, desktop: DesktopFactory, tmp_path: Path
+) -> None:
+    user = server.new_user("unlucky")
+    server.deliver(user.account_id, _with_attachment("Figures gone"))
+    me = desktop(user)
+    bar = _reading(qtbot, me, "Figures gone")
+    (attachment,) = bar.attachments
+    folder = tmp_path / "Downloads"
+    folder.mkdir()
+    bar.choose_folder = lambda: folder
+    notices: list[str] = []
+    bar.notice.connect(notices.append)
+    # A part number the server's copy of the message does not have: it answers 404.
+    server_id, _part = attachment.id.rsplit(".", 1)
+    gone = replace(attachment, id=f"{server_id}.99")
+    with sqlite3.connect(me.store.path) as conn:
+        conn.execute("UPDATE attachments SET id = ? WHERE id = ?", (gone.id, attachment.id))
+    conn.close()
+
+    bar.save([gone])
+    missing = "Could not download report.csv: The server no longer has this attachment."
+    qtbot.waitUntil(lambda: missing in notices, timeout=WAIT_MS)
+    assert bar.status_label.text() == missing
+
+    token = load_token(account_key(me.controller_url(), user.name))
+    assert token
+    assert server.client(token).delete("/v1/session").status_code == 204  # signed out elsewhere
+    bar.open(gone)
+    refused = (
+        "Could not download report.csv: The server did not accept your sign-in; sign in again."
+    )
+    qtbot.waitUntil(lambda: refused in notices, timeout=WAIT_MS)
+    assert list(folder.iterdir()) == []
