@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
@@ -25,7 +26,11 @@ if TYPE_CHECKING:
 SelectionGetter = Callable[[], list[MessageSummary]]
 
 
+@functools.cache
 def composer_available() -> bool:
+    # Asked on every store change (the actions' enabled state); a module's presence does not
+    # change while the app runs, and find_spec stats the file system each time (stalls during
+    # a big sync, found by tests/bench/bench_ui_stalls.py).
     return importlib.util.find_spec("mailapp.ui.composer") is not None
 
 
