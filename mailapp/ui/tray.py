@@ -39,15 +39,13 @@ class NewMailWatcher(QObject):
         inboxes = {m.id for m in self._store.mailboxes() if m.role == "inbox"}
         if not inboxes & changes.mailboxes:
             return
-        fresh = [
-            s
-            for s in views.summaries(self._store, changes.messages - self._announced).values()
-            if s.mailbox_id in inboxes and not s.is_read
-        ]
+        fresh = views.unread_among(self._store, inboxes, changes.messages - self._announced)
         if not fresh:
             return
-        self._announced.update(s.id for s in fresh)
-        newest = max(fresh, key=lambda s: (s.date, s.id))
+        self._announced.update(message_id for _date, message_id in fresh)
+        newest = views.summary(self._store, max(fresh)[1])
+        if newest is None:  # gone since the line above
+            return
         sender = newest.sender_name or newest.sender_email or self.tr("(unknown sender)")
         if len(fresh) == 1:
             title = self.tr("New mail from %1").replace("%1", sender)
