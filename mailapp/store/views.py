@@ -174,16 +174,20 @@ def unread_among(
     Just two columns: the new-mail notice asks this for every page a sync applies, and reading
     whole summaries of 500 messages there stalled the window.
     """
-    wanted, boxes = list(dict.fromkeys(message_ids)), list(mailbox_ids)
+    wanted, boxes = list(dict.fromkeys(message_ids)), set(mailbox_ids)
     found: list[tuple[int, str]] = []
     with store._read() as conn:
         for start in range(0, len(wanted), 500):
-            query = select(messages.c.date, messages.c.id).where(
-                messages.c.id.in_(wanted[start : start + 500]),
-                messages.c.mailbox_id.in_(boxes),
-                messages.c.is_read.is_(False),
+            # Looked up by primary key only, the mailbox and read state checked here: with
+            # `mailbox_id IN (...)` in the query SQLite may walk the whole inbox by its index.
+            query = select(
+                messages.c.date, messages.c.id, messages.c.mailbox_id, messages.c.is_read
+            ).where(messages.c.id.in_(wanted[start : start + 500]))
+            found.extend(
+                (row.date, row.id)
+                for row in conn.execute(query)
+                if row.mailbox_id in boxes and not row.is_read
             )
-            found.extend((row.date, row.id) for row in conn.execute(query))
     return found
 
 
