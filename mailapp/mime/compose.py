@@ -10,8 +10,11 @@ CVE-2024-6923 writes CR/LF decoded from an encoded word as a real line break):
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import io
 import re
+import secrets
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from email import errors, policy
@@ -27,6 +30,11 @@ from mailapp.mime.text import CONTROL, normalise_newlines
 _MESSAGE_ID = re.compile(r"[^<>\s]+")
 # Written by set_content/add_attachment, depending on the parts; any other field is a surprise.
 _MIME_FIELDS = {"content-type", "content-transfer-encoding", "mime-version"}
+
+
+# Attachment bodies are base64-encoded this many input bytes at a time: a multiple of 57, the
+# input of one 76-character line, so the chunks join into the same lines one pass would write.
+_CHUNK = 57 * 1024
 
 
 class HeaderError(ValueError):
@@ -150,6 +158,7 @@ def _build(
         msg["References"] = " ".join(ancestors)
         meant["references"] = []
     msg.set_content(normalise_newlines(text_body))
+    placeholders = _Placeholders()
     related: list[Attachment] = []
     attached: list[Attachment] = []
     for attachment in attachments:
@@ -161,14 +170,14 @@ def _build(
         assert html_part is not None  # just added
         for attachment in related:
             maintype, subtype = _split_type(attachment.content_type)
-            html_part.add_related(attachment.data, maintype, subtype,
+            html_part.add_related(placeholders.add(attachment.data), maintype, subtype,
                                   cid=_message_id(attachment.content_id or ""),
                                   filename=_single_line(attachment.filename),
                                   disposition="inline")
     for attachment in attached:
         maintype, subtype = _split_type(attachment.content_type)
         cid = _message_id(attachment.content_id) if attachment.content_id else None
-        msg.add_attachment(attachment.data, maintype, subtype,
+        msg.add_attachment(placeholders.add(attachment.data), maintype, subtype,
                            filename=_single_line(attachment.filename),
                            disposition="inline" if attachment.inline else "attachment", cid=cid)
     for part in msg.walk():
@@ -176,9 +185,48 @@ def _build(
             del part["MIME-Version"]  # the stdlib repeats it on sub-parts; only the top needs it
     # refold_source="none": the address fields stay folded as above, never refolded as a list.
     output = (policy.SMTPUTF8 if utf8 else policy.SMTP).clone(refold_source="none")
-    data = msg.as_bytes(policy=output)
-    verify_header_block(data, meant)
-    return data
+    skeleton = msg.as_bytes(policy=output)
+    verify_header_block(skeleton, meant)
+    return placeholders.fill(skeleton)
+
+
+class _Placeholders:
+    """Attachment bodies kept out of the stdlib's message while it is written.
+
+    ``EmailMessage`` would hold each attachment's base64 copy (1.37 times its size) and the
+    generator would join every part into one more copy of the whole message: about 14 times
+    an attachment's size at peak. Instead each attachment goes in as a short random token; the
+    stdlib writes the headers and the structure around it, and ``fill`` streams each real body,
+    base64 in 76-character lines, into the one output buffer where its token's line was.
+    """
+
+    def __init__(self) -> None:
+        self._bodies: list[tuple[bytes, bytes]] = []  # (token's base64 line, real data)
+
+    def add(self, data: bytes) -> bytes:
+        token = secrets.token_bytes(45)  # one 60-character base64 line, never in real text
+        self._bodies.append((base64.encodebytes(token).replace(b"\n", b"\r\n"), data))
+        return token
+
+    def fill(self, skeleton: bytes) -> bytes:
+        if not self._bodies:
+            return skeleton
+        spots = sorted((skeleton.find(line), line, data) for line, data in self._bodies)
+        if spots[0][0] < 0:  # the stdlib wrote a part unlike base64 lines: fail closed
+            raise HeaderError("The message cannot be written: an attachment did not come "
+                              "out as meant; nothing was sent.")
+        out = io.BytesIO()
+        position = 0
+        for found, line, data in spots:
+            out.write(skeleton[position:found])
+            view = memoryview(data)
+            for start in range(0, len(view), _CHUNK):
+                out.write(base64.encodebytes(view[start:start + _CHUNK])
+                          .replace(b"\n", b"\r\n"))
+            position = found + len(line)
+        out.write(skeleton[position:])
+        # getvalue() hands over the buffer itself (no copy) when nothing else refers to it.
+        return out.getvalue()
 
 
 def verify_header_block(data: bytes, meant: dict[str, list[str]]) -> None:

@@ -287,7 +287,7 @@ class DeliveryWorker:
     def _parsed_if_last(self, job: RelayJob, mime: bytes) -> ParsedMessage | None:
         """The message parsed for the Sent copy when no other job of its submission is left,
         so the finish step's write transaction does not spend seconds parsing it."""
-        from mailapp.mime.parse import parse_message
+        from mailapp.mime.lean import parse_for_filing
 
         with session_scope(self.engine, write=False) as session:
             others = session.scalar(
@@ -300,7 +300,7 @@ class DeliveryWorker:
                     )
                 )
             )
-        return None if others or not mime else parse_message(mime)
+        return None if others or not mime else parse_for_filing(mime)
 
     def _claim_job(self) -> tuple[RelayJob, bytes] | None:
         now = self.clock()

@@ -27,12 +27,12 @@ def deliver_locally(
 ) -> RelayResult:
     """File the message into each local recipient's INBOX, one short write transaction per
     recipient, so a message to many local users never holds the write lock for long."""
-    from mailapp.mime.parse import parse_message
+    from mailapp.mime.lean import parse_for_filing
     from mailapp.server.incoming import store_incoming
 
     # Parsed once for every recipient, outside any transaction: parsing a large message takes
     # seconds, which must not be spent holding the write lock.
-    parsed = parse_message(mime)
+    parsed = parse_for_filing(mime)
     refused: dict[str, str] = {}
     for recipient in job.recipients:
         with session_scope(engine) as session:
