@@ -420,6 +420,9 @@ class MainWindow(QMainWindow):
             # Attachments not downloaded yet are fetched by the sync thread when opened or saved.
             self.message_view.attachments.attach_downloads(controller)
             self.mail_actions.fetch_attachment = controller.fetch_attachment  # type: ignore[attr-defined]
+        if hasattr(controller, "bodyOffline"):
+            # Bodies older than the prefetch window are fetched by the sync thread when shown.
+            self.message_view.attach_downloads(controller)
         self._sync_actions_enabled()
 
     @Slot()
@@ -577,6 +580,8 @@ class MainWindow(QMainWindow):
         elif changes.messages or changes.mailboxes or changes.outbox:
             self.mailbox_model.refresh_counts()
         self.message_model.apply_changes(changes)
+        if changes.messages:
+            self.message_view.store_changed(changes)
         if changes.outbox:
             self.sync_status.set_pending(views.pending_count(store))
         self.mail_actions.update_enabled()

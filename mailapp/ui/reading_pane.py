@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mailapp.ui.body_download import BodyDownloads
 from mailapp.ui.link_guard import anchor_text_at, ask_before_opening, display_url
 from mailapp.ui.reading_html import (
     blocked_images_as_text,
@@ -29,7 +30,11 @@ from mailapp.ui.reading_html import (
 if TYPE_CHECKING:
     from mailapp.core.addresses import Address
     from mailapp.store import MailStore
-    from mailapp.store.rows import AttachmentInfo, MessageDetail  # created on first use
+    from mailapp.store.rows import (  # created on first use
+        AttachmentInfo,
+        ChangeSet,
+        MessageDetail,
+    )
     from mailapp.ui.attachments import AttachmentBar
 
 EXTERNAL_SCHEMES = frozenset({"http", "https"})
@@ -140,7 +145,12 @@ class ReadingPane(QTextBrowser):
             self._remote_allowed.add(self._detail.summary.id)
             self.show_message(self._detail)
 
-    def show_message(self, detail: MessageDetail) -> None:
+    @property
+    def detail(self) -> MessageDetail | None:
+        return self._detail
+
+    def show_message(self, detail: MessageDetail, missing_note: str | None = None) -> None:
+        """``missing_note`` says what is going on when the body is not stored."""
         self._detail = detail
         self._cid_parts = {a.content_id: a for a in detail.attachments if a.content_id}
         self.refused_urls = []
@@ -148,7 +158,8 @@ class ReadingPane(QTextBrowser):
         blocked = 0
         message_id = detail.summary.id
         if not detail.body_available:
-            body = f"<p><i>{escape(self.tr('This message is not available offline.'))}</i></p>"
+            note = missing_note or self.tr("This message is not available offline.")
+            body = f"<p><i>{escape(note)}</i></p>"
         elif detail.html_body:
             # nh3 is loaded with the first HTML message, not for the window's first paint.
             from mailapp.core.html import sanitize_html
@@ -351,6 +362,9 @@ class MessageView(QWidget):
         bar_layout.addWidget(self.load_remote_button)
         self.remote_bar.hide()
         self.attachments: AttachmentBar | None = None
+        self._store: MailStore | None = None
+        self.bodies = BodyDownloads(self)
+        self.bodies.noteChanged.connect(self._body_note_changed)
 
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
@@ -365,11 +379,20 @@ class MessageView(QWidget):
         from mailapp.ui.attachments import AttachmentBar  # keeps the pane importable alone
 
         self.pane.attach_store(store)
+        self._store = store
         self.attachments = AttachmentBar(store)
         self._layout.addWidget(self.attachments)
 
+    def attach_downloads(self, controller: object) -> None:
+        """Bodies not stored are asked of ``controller`` (a SyncController) when shown."""
+        self.bodies.attach(controller)
+        shown = self.pane.detail
+        if shown is not None and not shown.body_available:
+            self.show_message(shown)
+
     def show_message(self, detail: MessageDetail) -> None:
-        self.pane.show_message(detail)
+        note = None if detail.body_available else self.bodies.note_for(detail.summary.id)
+        self.pane.show_message(detail, note)
         if self.attachments is not None:
             self.attachments.set_attachments(detail.attachments)
 
@@ -381,6 +404,22 @@ class MessageView(QWidget):
     @property
     def message_id(self) -> str | None:
         return self.pane.message_id
+
+    def store_changed(self, changes: ChangeSet) -> None:
+        """Shows a body that was being downloaded once it is stored."""
+        for message_id in self.bodies.arrived(changes):
+            detail = self._store.message(message_id) if self._store is not None else None
+            if detail is not None and not detail.body_available:
+                continue
+            self.bodies.done(message_id)
+            if detail is not None and message_id == self.pane.message_id:
+                self.show_message(detail)
+
+    @Slot(str)
+    def _body_note_changed(self, message_id: str) -> None:
+        shown = self.pane.detail
+        if shown is not None and shown.summary.id == message_id and not shown.body_available:
+            self.pane.show_message(shown, self.bodies.note_for(message_id))
 
     @Slot(int)
     def _remote_blocked(self, count: int) -> None:

@@ -101,6 +101,8 @@ class SyncWorker(QObject):
     attachmentReady = Signal(str)  # its bytes are in the store now
     attachmentOffline = Signal(str)  # kept wanted: it downloads after the next good cycle
     attachmentFailed = Signal(str, str)  # (attachment id, why), not retried by itself
+    bodyOffline = Signal(str)  # a message's body, kept wanted: it downloads after a good cycle
+    bodyFailed = Signal(str, str)  # (message id, why), not retried by itself
     stopped = Signal()
     _serverState = Signal(str)  # from the event-stream thread
     _streamUp = Signal(bool)
@@ -140,6 +142,7 @@ class SyncWorker(QObject):
         self._last_error: str | None = None
         self._unsubscribe: Callable[[], None] | None = None
         self._wanted_attachments: list[str] = []  # asked for while offline, in order
+        self._wanted_bodies: list[str] = []  # message ids, likewise
         self._serverState.connect(self._on_server_state)
         self._streamUp.connect(self._on_stream_up)
 
@@ -263,20 +266,49 @@ class SyncWorker(QObject):
     def fetch_body(self, message_id: str) -> None:
         """Download one body the user opened; it arrives as changesApplied for that message.
 
-        Offline (or working offline) nothing happens: the reading pane shows its "not
-        available offline" note from the state and fetches again once online.
+        Offline (or working offline) the wish is kept and bodyOffline answers: it is fetched
+        after the next good cycle. bodyFailed answers what retrying would not fix.
         """
         if self._engine is None or self.work_offline:
+            self._want_body_later(message_id)
             return
+        self._fetch_body(message_id)
+        self._flush_changes(force=True)
+
+    def _want_body_later(self, message_id: str) -> None:
+        if message_id not in self._wanted_bodies:
+            self._wanted_bodies.append(message_id)
+        self.bodyOffline.emit(message_id)
+
+    def _fetch_body(self, message_id: str) -> bool:
+        """False when offline (the wish is kept); True when answered either way."""
+        assert self._engine is not None
         try:
-            self._engine.fetch_body(message_id)
+            found = self._engine.fetch_body(message_id)
         except Exception as exc:
             failure = classify(exc)
-            if failure.kind is FailureKind.OFFLINE:
+            if failure.kind is FailureKind.OFFLINE and not self.session.aborted:
+                self._want_body_later(message_id)
                 self.network_hint()
-            else:
-                self._emit_error(failure.message)
-        self._flush_changes(force=True)
+                return False
+            if self.session.aborted:  # work offline or shutdown cut it: keep the wish
+                self._want_body_later(message_id)
+                return False
+            self.bodyFailed.emit(message_id, failure.message)
+            return True
+        if not found:
+            self.bodyFailed.emit(message_id, "The server no longer has this message.")
+        return True
+
+    def _fetch_wanted_bodies(self) -> None:
+        """After a good cycle: the bodies asked for while offline."""
+        wanted, self._wanted_bodies = self._wanted_bodies, []
+        for index, message_id in enumerate(wanted):
+            if self._engine is None or not self._fetch_body(message_id):
+                self._wanted_bodies.extend(
+                    m for m in wanted[index + 1 :] if m not in self._wanted_bodies
+                )
+                return
 
     @Slot(str)
     def fetch_attachment(self, attachment_id: str) -> None:
@@ -404,6 +436,7 @@ class SyncWorker(QObject):
             self._last_error = None
             self._known_state = self._store.sync_state(self.account_id)[0]
             self.lastSyncChanged.emit(datetime.now(UTC))
+            self._fetch_wanted_bodies()
             self._fetch_wanted_attachments()
             self._prefetch()
         self._flush_changes(force=True)
@@ -531,6 +564,8 @@ class SyncController(QObject):
     attachmentReady = Signal(str)
     attachmentOffline = Signal(str)
     attachmentFailed = Signal(str, str)
+    bodyOffline = Signal(str)
+    bodyFailed = Signal(str, str)
     _syncNow = Signal()
     _localChange = Signal()
     _workOffline = Signal(bool)
@@ -579,6 +614,8 @@ class SyncController(QObject):
             "attachmentReady",
             "attachmentOffline",
             "attachmentFailed",
+            "bodyOffline",
+            "bodyFailed",
         ):
             getattr(self._worker, name).connect(getattr(self, name))
         self.stateChanged.connect(self._remember_state)
@@ -629,7 +666,8 @@ class SyncController(QObject):
 
     @Slot(str)
     def fetch_body(self, message_id: str) -> None:
-        """Fetch a body that is not stored yet; changesApplied names the message when it is."""
+        """Fetch a body that is not stored yet; changesApplied names the message when it is,
+        bodyOffline (kept, fetched once a cycle succeeds) or bodyFailed tell otherwise."""
         self._fetchBody.emit(message_id)
 
     @Slot(str)
