@@ -72,7 +72,5 @@ class BodyDownloads(QObject):
     def _failed_with(self, message_id: str, why: str) -> None:
         if self._pending.pop(message_id, None) is None:
             return
-        self._failed[message_id] = self.tr("Could not download this message: %1").replace(
-            "%1", why
-        )
+        self._failed[message_id] = self.tr("Could not download this message: %1").replace("%1", why)
         self.noteChanged.emit(message_id)

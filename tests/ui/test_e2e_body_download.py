@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from pytestqt.qtbot import QtBot
 
+from mailapp.sync.credentials import account_key, load_token
 from tests.server.conftest import RunningServer
 from tests.support.faultproxy import Fault, FaultProxy
 from tests.ui import test_e2e_sync as e2e
@@ -96,3 +97,22 @@ def test_working_offline_keeps_the_wish_until_work_offline_is_turned_off(
 
     me.controller.set_work_offline(False)
     qtbot.waitUntil(lambda: TEXT in _pane_text(me), timeout=WAIT_MS)
+
+
+def test_a_refused_sign_in_says_why_instead_of_the_text(
+    qtbot: QtBot, server: RunningServer, desktop: DesktopFactory
+) -> None:
+    user = server.new_user("revoked")
+    server.deliver(user.account_id, _old_message("Minutes refused"))
+    me = desktop(user)
+    _synced_without_body(qtbot, me, "Minutes refused")
+    token = load_token(account_key(me.controller_url(), user.name))
+    assert token
+    assert server.client(token).delete("/v1/session").status_code == 204  # signed out elsewhere
+
+    me.window.select_message_row(0)
+    refused = (
+        "Could not download this message: The server did not accept your sign-in; sign in again."
+    )
+    qtbot.waitUntil(lambda: refused in _pane_text(me), timeout=WAIT_MS)
+    assert TEXT not in _pane_text(me)
