@@ -365,9 +365,6 @@ class DeliveryWorker:
 
     # -- recovery ------------------------------------------------------------------------------
 
-    def recover_expired(self) -> int:
-        return self._recover_expired() if self.pending_work()[2] else 0
-
     def _recover_expired(self) -> int:
         return recover_expired_jobs(self.engine, self.clock())
 

@@ -66,10 +66,3 @@ def apply_keywords(
 
 def keyword_status(before: Iterable[str], after: Iterable[str]) -> Status:
     return "merged" if frozenset(before) == frozenset(after) else "applied"
-
-
-def combine(*statuses: Status) -> Status:
-    """The status of a mutation made of several parts."""
-    if "conflict" in statuses:
-        return "conflict"
-    return "applied" if "applied" in statuses else "merged"

@@ -10,7 +10,6 @@ role mailbox, which the account keeps.
 from __future__ import annotations
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
 
 from mailapp.server.db import ModseqAllocator
 from mailapp.server.models import Email, Mailbox
@@ -116,13 +115,3 @@ def retire_folder(alloc: ModseqAllocator, folder: UpstreamFolder, mailbox: Mailb
     if mailbox is not None and mailbox.role is None and mailbox.destroyed_modseq is None:
         modseq = alloc.next()
         mailbox.destroyed_modseq = mailbox.updated_modseq = modseq
-
-
-def folder_rows(session: Session, upstream_id: str) -> list[UpstreamFolder]:
-    return list(
-        session.scalars(
-            select(UpstreamFolder).where(
-                UpstreamFolder.upstream_id == upstream_id, UpstreamFolder.live
-            )
-        )
-    )
