@@ -102,6 +102,9 @@ class DeliveryWorker:
         self.local_domain = local_domain.lower()
         self.relay: RelayTarget | None = parse_relay_url(relay_url) if relay_url else None
         self.config = config or DeliveryConfig()
+        # A Sent copy claimed by a worker that died is taken over after the same lease as a
+        # relay job (MAILAPP_DELIVERY_LEASE), not after a fixed five minutes.
+        self.sent_copy_lease = timedelta(seconds=self.config.lease_seconds)
         self.clock = clock
         self.rng = rng or random.Random()
         self.after_relay = after_relay
@@ -139,7 +142,9 @@ class DeliveryWorker:
                 done += 1
         if sent_copy.pending(self.engine, self.clock()):
             # Copies of messages sent through a provider, in its Sent folder.
-            done += sent_copy.copy_step(self.engine, self.limits, self.clock())
+            done += sent_copy.copy_step(
+                self.engine, self.limits, self.clock(), self.sent_copy_lease
+            )
         return done
 
     def pending_work(self) -> tuple[bool, bool, bool]:

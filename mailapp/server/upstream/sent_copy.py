@@ -113,11 +113,11 @@ def queue_new_copies(engine: Engine) -> int:
     return added
 
 
-def copy_step(engine: Engine, settings: Any, now: datetime) -> int:
+def copy_step(engine: Engine, settings: Any, now: datetime, lease: timedelta = LEASE) -> int:
     """Queue and make due Sent copies; how many rows were handled."""
     done = queue_new_copies(engine)
     for _ in range(20):
-        claimed = _claim(engine, now)
+        claimed = _claim(engine, now, lease)
         if claimed is None:
             break
         _copy_one(engine, settings, claimed, now)
@@ -125,7 +125,7 @@ def copy_step(engine: Engine, settings: Any, now: datetime) -> int:
     return done
 
 
-def _claim(engine: Engine, now: datetime) -> UpstreamSentCopy | None:
+def _claim(engine: Engine, now: datetime, lease: timedelta) -> UpstreamSentCopy | None:
     with session_scope(engine) as session:
         row = session.execute(
             select(UpstreamSentCopy)
@@ -145,7 +145,7 @@ def _claim(engine: Engine, now: datetime) -> UpstreamSentCopy | None:
         if row is None:
             return None
         row.state = CopyState.copying.value
-        row.lease_until = now + LEASE
+        row.lease_until = now + lease
         row.attempts += 1
         session.flush()
         session.expunge(row)
