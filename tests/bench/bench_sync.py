@@ -23,28 +23,20 @@ import contextlib
 import json
 import os
 import resource
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-import httpx
-from sqlalchemy import insert, update
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
 
-from mailapp.server.auth import create_user  # noqa: E402
-from mailapp.server.db import bump_modseq, make_engine, migrate, session_scope  # noqa: E402
-from mailapp.server.models import Account, Email, Mailbox  # noqa: E402
 from mailapp.store import open_store  # noqa: E402
 from mailapp.sync.account import add_account, client_for  # noqa: E402
 from mailapp.sync.engine import SyncEngine  # noqa: E402
@@ -56,99 +48,7 @@ GOAL_HEADERS = 2500
 MBSYNC_ALL_BODIES = (730, 1230)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextlib.contextmanager
-def serve(data_dir: Path) -> Iterator[tuple[str, str]]:
-    """(base URL, database URL) of a server running in a subprocess."""
-    database_url = f"sqlite:///{data_dir / 'server.sqlite3'}"
-    engine = make_engine(database_url)
-    migrate(engine)
-    engine.dispose()
-    port = free_port()
-    env = {**os.environ, "MAILAPP_SERVER_DATA": str(data_dir)}
-    env["MAILAPP_DATABASE_URL"] = database_url
-    cmd = [sys.executable, "-m", "mailapp.server.cli", "serve", "--port", str(port)]
-    cmd += ["--workers", "1", "--log-level", "warning", "--grace", "1"]
-    proc = subprocess.Popen(cmd, env=env, cwd=ROOT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{url}/v1/session", timeout=2).status_code == 401:
-                    break
-            if proc.poll() is not None:
-                raise SystemExit("the server did not start")
-            time.sleep(0.2)
-        yield url, database_url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def add_user(database_url: str, name: str) -> str:
-    engine = make_engine(database_url)
-    try:
-        with session_scope(engine) as session:
-            return create_user(session, name, PASSWORD).id
-    finally:
-        engine.dispose()
-
-
-def fill_messages(database_url: str, account_id: str, count: int) -> None:
-    """Insert `count` emails straight into the server's database."""
-    engine = make_engine(database_url)
-    try:
-        with session_scope(engine) as session:
-            inbox = session.query(Mailbox).filter_by(account_id=account_id, role="inbox").one()
-            base = bump_modseq(session, account_id)
-            inbox_id = inbox.id
-        now = datetime.now(UTC)
-        for start in range(0, count, 5000):
-            rows = [
-                {
-                    "id": str(uuid.uuid4()),
-                    "account_id": account_id,
-                    "mailbox_id": inbox_id,
-                    "keywords": ["$seen"] if n % 3 else [],
-                    "message_id": f"<bench-{n}@remote.example>",
-                    "in_reply_to": [],
-                    "references": [],
-                    "subject": f"Benchmark message {n}",
-                    "from_": [{"name": "Sender", "email": f"sender{n % 50}@remote.example"}],
-                    "sender": [],
-                    "to": [{"name": None, "email": "reader@example.org"}],
-                    "cc": [],
-                    "bcc": [],
-                    "reply_to": [],
-                    "date": now - timedelta(minutes=n),
-                    "received_at": now,
-                    "size": 2048,
-                    "preview": "A short preview of the message body " * 3,
-                    "attachments": [],
-                    "created_modseq": base + 1 + n,
-                    "updated_modseq": base + 1 + n,
-                }
-                for n in range(start, min(count, start + 5000))
-            ]
-            with session_scope(engine) as session:
-                session.execute(insert(Email), rows)
-        with session_scope(engine) as session:
-            session.execute(
-                update(Account).where(Account.id == account_id).values(modseq=base + count)
-            )
-    finally:
-        engine.dispose()
-
+from tests.bench.bench_support import add_user, fill_messages, serve  # noqa: E402
 
 # -- 1. flushing queued mutations -------------------------------------------------------------
 
