@@ -23,22 +23,20 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import psycopg
 from psycopg import sql
-from sqlalchemy import insert, update
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from mailapp.server.auth import create_user  # noqa: E402
-from mailapp.server.db import bump_modseq, make_engine, migrate, session_scope  # noqa: E402
-from mailapp.server.models import Account, Email, Mailbox  # noqa: E402
+from mailapp.server.db import make_engine, migrate, session_scope  # noqa: E402
+from tests.bench.bench_support import fill_messages  # noqa: E402
 
 PASSWORD = "bench-password"
 
@@ -147,53 +145,6 @@ def bench_push(label: str, database_url: str, count: int = 1000) -> None:
         f"[{label}] push {count} mutations in one request: {elapsed:.2f} s "
         f"({count / elapsed:,.0f} mutations/s, {applied} applied)"
     )
-
-
-def fill_messages(database_url: str, account_id: str, count: int) -> None:
-    """Insert `count` emails straight into the database (fast path for the benchmark only)."""
-    engine = make_engine(database_url)
-    try:
-        with session_scope(engine) as session:
-            inbox = session.query(Mailbox).filter_by(account_id=account_id, role="inbox").one()
-            base = bump_modseq(session, account_id)
-            inbox_id = inbox.id
-        now = datetime.now(UTC)
-        chunk = 5000
-        for start in range(0, count, chunk):
-            rows = [
-                {
-                    "id": str(uuid.uuid4()),
-                    "account_id": account_id,
-                    "mailbox_id": inbox_id,
-                    "keywords": ["$seen"] if n % 3 else [],
-                    "message_id": f"<bench-{n}@remote.example>",
-                    "in_reply_to": [],
-                    "references": [],
-                    "subject": f"Benchmark message {n}",
-                    "from_": [{"name": "Sender", "email": "sender@remote.example"}],
-                    "sender": [],
-                    "to": [{"name": None, "email": "reader@example.org"}],
-                    "cc": [],
-                    "bcc": [],
-                    "reply_to": [],
-                    "date": now - timedelta(minutes=n),
-                    "received_at": now,
-                    "size": 2048,
-                    "preview": "A short preview of the message body " * 3,
-                    "attachments": [],
-                    "created_modseq": base + 1 + n,
-                    "updated_modseq": base + 1 + n,
-                }
-                for n in range(start, min(count, start + chunk))
-            ]
-            with session_scope(engine) as session:
-                session.execute(insert(Email), rows)
-        with session_scope(engine) as session:
-            session.execute(
-                update(Account).where(Account.id == account_id).values(modseq=base + count)
-            )
-    finally:
-        engine.dispose()
 
 
 def bench_feed(label: str, database_url: str, count: int) -> None:
