@@ -213,7 +213,11 @@ def _free_port() -> int:
 
 @contextlib.contextmanager
 def serve_subprocess(
-    data: Path, database_url: str, workers: int, grace: float = 1.0
+    data: Path,
+    database_url: str,
+    workers: int,
+    grace: float = 1.0,
+    extra_args: tuple[str, ...] = (),
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """`mailapp-server serve --workers N` as a subprocess; yields its base URL and process."""
     port = _free_port()
@@ -226,6 +230,7 @@ def serve_subprocess(
     }
     cmd = [sys.executable, "-m", "mailapp.server.cli", "serve", "--port", str(port)]
     cmd += ["--workers", str(workers), "--log-level", "warning", "--grace", str(grace)]
+    cmd += list(extra_args)
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:

@@ -8,16 +8,14 @@ import os
 import smtplib
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from mailapp.store import open_store
 from mailapp.sync import headless
-from tests.server.test_events import _add_user, _free_port
+from tests.server.test_events import _add_user, _free_port, serve_subprocess
 from tests.server.test_lmtp import message
 from tests.sync.test_headless import mailapp, sign_in
 
@@ -26,34 +24,8 @@ from tests.sync.test_headless import mailapp, sign_in
 def serve_with_lmtp(
     data: Path, database_url: str, lmtp: str
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    port = _free_port()
-    env = {**os.environ, "MAILAPP_SERVER_DATA": str(data), "MAILAPP_DATABASE_URL": database_url}
-    env["MAILAPP_SSE_POLL"] = "0.2"
-    cmd = [sys.executable, "-m", "mailapp.server.cli", "serve", "--port", str(port)]
-    cmd += ["--lmtp", lmtp, "--log-level", "warning", "--grace", "1"]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise AssertionError(proc.stdout.read().decode() if proc.stdout else "exited")
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{url}/v1/events", timeout=2).status_code == 401:
-                    break
-            if time.monotonic() > deadline:
-                raise AssertionError("server did not start")
-            time.sleep(0.2)
-        yield url, proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        if proc.stdout:
-            proc.stdout.close()
+    with serve_subprocess(data, database_url, 1, extra_args=("--lmtp", lmtp)) as running:
+        yield running
 
 
 @pytest.mark.slow
