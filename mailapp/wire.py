@@ -362,6 +362,8 @@ class UpstreamLink(WireModel):
     port: int | None = None
     tls: str | None = None  # implicit | starttls | none
     username: str | None = None
+    # The account's address at the provider: the From of mail sent through it.
+    address: str | None = None
     # pending | importing | ok | auth_failed | unreachable | tls_error | error
     state: str | None = None
     last_sync_at: datetime | None = None

@@ -64,7 +64,11 @@ from mailapp.server.smtp_relay import (
     relay_message,
 )
 from mailapp.server.upstream import sent_copy
-from mailapp.server.upstream.submission import PROVIDER_JOB, submit_to_provider
+from mailapp.server.upstream.submission import (
+    PROVIDER_JOB,
+    sending_address,
+    submit_to_provider,
+)
 
 __all__ = ["UNKNOWN_OUTCOME", "DeliveryConfig", "DeliveryWorker"]
 log = logging.getLogger(__name__)
@@ -215,7 +219,7 @@ class DeliveryWorker:
         errors = queue_jobs(
             session,
             sub,
-            account.email,
+            sending_address(session, account),
             list(prepared.recipients),
             prepared.mime,
             local_domain=self.local_domain,

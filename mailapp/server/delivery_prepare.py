@@ -36,6 +36,7 @@ def prepare_next(engine: Engine, now: datetime, limits: Settings) -> Prepared | 
     """The next due submission, checked and built in a read-only transaction: building a
     large message must not hold the write lock other accounts' writes wait for."""
     from mailapp.server.outgoing import build_mime_for_submission
+    from mailapp.server.upstream.submission import sending_address
 
     with session_scope(engine, write=False) as session:
         sub = session.execute(
@@ -63,7 +64,7 @@ def prepare_next(engine: Engine, now: datetime, limits: Settings) -> Prepared | 
         if not recipients:
             return Prepared(sub.account_id, sub.id, error="the draft has no To, Cc or Bcc address")
         try:
-            mime, _ = build_mime_for_submission(draft, account.email)
+            mime, _ = build_mime_for_submission(draft, sending_address(session, account))
         except Exception as exc:
             log.exception("submission %s could not be built", sub.id)
             return Prepared(

@@ -70,14 +70,20 @@ class Linked:
             return row
 
 
-def link_user(engine: Engine, mail_user: MailUser, *, password: str | None = None) -> Linked:
+def link_user(
+    engine: Engine,
+    mail_user: MailUser,
+    *,
+    password: str | None = None,
+    address: str | None = None,
+) -> Linked:
     key_bytes = Fernet.generate_key()
     key = Fernet(key_bytes)
     name = f"alice-{uuid.uuid4().hex[:6]}"
     with session_scope(engine) as session:
         account_id = create_user(session, name, "alice-password").id
     endpoint = Endpoint(mail_user.host, mail_user.port, "none", mail_user.name)
-    link(engine, key, name, endpoint, password or mail_user.password)
+    link(engine, key, name, endpoint, password or mail_user.password, address=address)
     with session_scope(engine, write=False) as session:
         upstream_id = session.scalars(
             select(UpstreamAccount.id).where(UpstreamAccount.account_id == account_id)

@@ -165,3 +165,25 @@ def test_link_imap_as_a_subprocess(tmp_path: Path, mail_user: MailUser) -> None:
     done = run_cli(*link_args(mail_user), stdin=mail_user.password + "\n")
     assert done.returncode == 0, done.stderr
     assert "state pending" in run_cli("status", "alice").stdout
+
+
+def test_sending_through_the_provider_needs_the_accounts_address(  # type: ignore[no-untyped-def]
+    run, mail_user: MailUser
+) -> None:
+    smtp = ("--smtp-host", "127.0.0.1")
+    # The login is no address: the From of sent mail cannot be guessed, so it must be given.
+    code, _, err = run(*link_args(mail_user, *smtp), stdin=mail_user.password + "\n")
+    assert code == 2 and "give the account's address with --address" in err
+    code, _, err = run(
+        *link_args(mail_user, *smtp, "--address", "not an address"),
+        stdin=mail_user.password + "\n",
+    )
+    assert code == 2 and "is not an email address" in err
+
+    code, _, err = run(
+        *link_args(mail_user, *smtp, "--address", "alice@provider.example"),
+        stdin=mail_user.password + "\n",
+    )
+    assert code == 0, err
+    code, out, _ = run("status")
+    assert "sending as alice@provider.example" in out

@@ -170,6 +170,37 @@ def test_a_linked_account_sends_through_its_provider_and_files_one_copy_in_sent(
     assert linked.subjects("sent") == ["Via provider"]
 
 
+def test_mail_sent_through_the_provider_is_from_the_linked_accounts_address(
+    engine: Engine, mail_user: MailUser, tmp_path: Path
+) -> None:
+    linked = link_user(engine, mail_user, address="Alice.Smith@provider.example")
+    sync_link(engine, linked.key, linked.upstream_id)
+    key_file = linked.write_key(tmp_path / "upstream.key")
+    settings = Settings(data_dir=tmp_path, upstream_key_file=str(key_file))
+    with provider(mail_user.name, mail_user.password) as smtp:
+        set_smtp(engine, linked, smtp.port)
+        sub_id = queue_send(engine, linked.account_id, "bob@elsewhere.example", "From me")
+        worker = DeliveryWorker(engine, local_domain="example.org", relay_url=None, limits=settings)
+        for _ in range(5):
+            worker.run_once()
+    (mail_from, _rcpts, content) = smtp.received[0]
+    sent = message_from_bytes(content)
+    # What the recipient sees and what the provider checks: the account's own address, not
+    # the mailapp one (alice-…@example.org), which providers refuse or mark as forged.
+    assert mail_from == "Alice.Smith@provider.example"
+    assert sent["From"] == "Alice.Smith@provider.example"
+    assert sent["Message-ID"].endswith("@provider.example>")
+    with session_scope(engine, write=False) as session:
+        sub = session.execute(select(Submission).where(Submission.id == sub_id)).scalar_one()
+        assert sub.state == SubmissionState.sent, sub.error
+    # The local Sent copy and the provider's Sent copy say the same.
+    (copy,) = linked.emails("sent")
+    assert [a["email"] for a in copy.from_] == ["Alice.Smith@provider.example"]
+    with mail_user.connect() as client:
+        client.select_folder("Sent", readonly=True)
+        (uid,) = client.search(["FROM", "Alice.Smith@provider.example"])
+
+
 def test_a_wrong_provider_password_fails_the_send_with_a_clear_reason(
     engine: Engine, mail_user: MailUser, tmp_path: Path
 ) -> None:

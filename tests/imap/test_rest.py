@@ -25,13 +25,23 @@ def test_link_state_over_rest(tmp_path: Path, mail_user: MailUser) -> None:
             "port": None,
             "tls": None,
             "username": None,
+            "address": None,
             "state": None,
             "lastSyncAt": None,
             "lastError": None,
         }
         key = secrets.load_key(data / secrets.KEY_FILE_NAME)
         endpoint = Endpoint(mail_user.host, mail_user.port, "none", mail_user.name)
-        link(server.engine, key, alice.name, endpoint, "not-the-password")
+        mailapp_address = alice.client.get("/v1/session").json()["email"]
+        link(
+            server.engine,
+            key,
+            alice.name,
+            endpoint,
+            "not-the-password",
+            smtp_host="127.0.0.1",
+            address="alice@provider.example",
+        )
 
         deadline = time.monotonic() + 30
         body = alice.client.get("/v1/upstream").json()
@@ -42,6 +52,10 @@ def test_link_state_over_rest(tmp_path: Path, mail_user: MailUser) -> None:
         assert body["linked"] is True
         assert (body["host"], body["port"], body["tls"]) == ("127.0.0.1", mail_user.port, "none")
         assert body["username"] == mail_user.name
+        assert body["address"] == "alice@provider.example"
+        # She sends through the provider now: the desktop's From is her address there.
+        assert mailapp_address != "alice@provider.example"
+        assert alice.client.get("/v1/session").json()["email"] == "alice@provider.example"
         assert body["state"] == "auth_failed"
         assert "refused the username or password" in body["lastError"]
         assert "not-the-password" not in str(body)

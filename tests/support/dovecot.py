@@ -58,6 +58,15 @@ last_valid_gid = {gid}
 mail_location = maildir:{base}/mail/%u/Maildir
 mail_fsync = never
 maildir_very_dirty_syncs = yes
+# Quota (a user's limit comes from its passwd-file: `add_user(..., quota_bytes=N)`) and ACLs
+# from one global file (`set_acl()`): the "mailbox full" and "read-only folder" cases.
+mail_plugins = $mail_plugins quota acl
+plugin {{
+  quota = maildir:User quota
+  quota_rule = *:storage=0
+  acl = vfile:{base}/global-acl:cache_secs=0
+  acl_globals_only = yes
+}}
 login_greeting = mailapp test dovecot ready
 passdb {{
   driver = passwd-file
@@ -93,6 +102,7 @@ namespace inbox {{
 }}
 protocol imap {{
   mail_max_userip_connections = 200
+  mail_plugins = $mail_plugins imap_quota imap_acl
 }}
 service imap-login {{
   chroot =
@@ -144,8 +154,8 @@ class Dovecot:
     gid: int
     users: dict[str, str] = field(default_factory=dict)
 
-    def add_user(self, name: str, password: str) -> None:
-        """Add a mail user.
+    def add_user(self, name: str, password: str, *, quota_bytes: int | None = None) -> None:
+        """Add a mail user, with a storage quota when `quota_bytes` is given.
 
         Each user has a passwd-file of its own: Dovecot checks a changed file at most once a
         second, so one shared file would miss a user added right after another (and for the
@@ -158,7 +168,24 @@ class Dovecot:
         self.users[name] = password
         path = self.base / "users" / name
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(f"{name}:{{PLAIN}}{password}::::::\n")
+        extra = f"userdb_quota_rule=*:storage={quota_bytes}B" if quota_bytes is not None else ""
+        tmp.write_text(f"{name}:{{PLAIN}}{password}::::::{extra}\n")
+        _give(tmp, self.uid, self.gid)
+        tmp.replace(path)
+
+    def set_acl(self, user: str, folder: str, rights: str | None) -> None:
+        """Give `user` only `rights` (Dovecot's letters, e.g. "lr": read-only) on `folder`, or
+        its full rights again with None. Read at once (no ACL cache)."""
+        path = self.base / "global-acl"
+        lines = [
+            line
+            for line in (path.read_text().splitlines() if path.exists() else [])
+            if not line.startswith(f"{folder} user={user} ")
+        ]
+        if rights is not None:
+            lines.append(f"{folder} user={user} {rights}")
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text("".join(f"{line}\n" for line in lines))
         _give(tmp, self.uid, self.gid)
         tmp.replace(path)
 
@@ -231,6 +258,8 @@ def run_dovecot() -> Iterator[Dovecot]:
         for path in (base, *(base / sub for sub in ("run", "state", "mail", "users"))):
             _give(path, uid, gid)
         _write_certificate(base)
+        (base / "global-acl").write_text("")  # must exist at start to be read as a file
+        _give(base / "global-acl", uid, gid)
         for name in ("cert.pem", "key.pem"):
             _give(base / name, uid, gid)
         with _start(binary, base, user, group, uid, gid) as server:

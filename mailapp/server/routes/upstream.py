@@ -30,6 +30,7 @@ def get_upstream(auth: AuthDep, engine: EngineDep) -> UpstreamLink:
             port=row.port,
             tls=row.tls,
             username=row.username,
+            address=row.address,
             state=row.state,
             last_sync_at=row.last_sync_at,
             last_error=row.last_error,

@@ -53,7 +53,7 @@ def cmd_link_imap(args: argparse.Namespace) -> int:
         close,
         connect,
     )
-    from mailapp.server.upstream.links import LinkError, link
+    from mailapp.server.upstream.links import LinkError, link, looks_like_address
 
     endpoint = Endpoint(
         host=args.host.strip(),
@@ -67,6 +67,16 @@ def cmd_link_imap(args: argparse.Namespace) -> int:
         raise CliError(str(exc), EXIT_USAGE) from None
     if (args.smtp_port is not None) and not args.smtp_host:
         raise CliError("--smtp-port needs --smtp-host", EXIT_USAGE)
+    address = (args.address or "").strip() or None
+    if address is not None and not looks_like_address(address):
+        raise CliError(f"--address {address!r} is not an email address", EXIT_USAGE)
+    if args.smtp_host and address is None and not looks_like_address(args.username):
+        # The provider would refuse (or bounce) mail from an address that is not the account's.
+        raise CliError(
+            f"the username {args.username!r} is not an email address: give the account's "
+            "address with --address, the From of mail sent through the provider",
+            EXIT_USAGE,
+        )
     password = _read_upstream_password(args)
     settings = _settings(args)
     key = _key(settings)
@@ -86,6 +96,7 @@ def cmd_link_imap(args: argparse.Namespace) -> int:
             smtp_host=args.smtp_host,
             smtp_port=args.smtp_port or (587 if args.smtp_host else None),
             sent_copy=args.sent_copy,
+            address=address,
         )
     except LinkError as exc:
         code = EXIT_CONFLICT if "no user named" in str(exc) else EXIT_USAGE
@@ -146,6 +157,11 @@ def register(command: Callable[[str, Callable[[argparse.Namespace], int], str], 
     p.add_argument("--username", required=True, help="the IMAP login")
     p.add_argument(
         "--password-stdin", action="store_true", help="read the IMAP password from standard input"
+    )
+    p.add_argument(
+        "--address",
+        help="the account's email address at the provider, the From of mail sent through it "
+        "(default: the username, when it is an address)",
     )
     p.add_argument("--smtp-host", help="the provider's submission server (for sending)")
     p.add_argument("--smtp-port", type=int, help="default 587")

@@ -27,6 +27,7 @@ class LinkStatus:
     port: int
     tls: str
     username: str
+    address: str | None
     state: str
     last_sync_at: datetime | None
     last_error: str | None
@@ -37,9 +38,21 @@ class LinkStatus:
         synced = when.strftime("%Y-%m-%d %H:%M:%S UTC") if when else "never"
         text = (
             f"{self.user}: {self.username} at {self.host}:{self.port} ({self.tls}) "
-            f"state {self.state}, last sync {synced}, {self.folders} folders"
+            + (f"sending as {self.address}, " if self.address else "")
+            + f"state {self.state}, last sync {synced}, {self.folders} folders"
         )
         return text + (f"\n    last error: {self.last_error}" if self.last_error else "")
+
+
+def looks_like_address(text: str) -> bool:
+    """An addr-spec as a login usually is one: one @, something on each side, no spaces."""
+    local, at, domain = text.rpartition("@")
+    return bool(at and local and "." in domain.strip(".") and not any(c.isspace() for c in text))
+
+
+def sending_identity(username: str) -> str | None:
+    """The address mail sent through the provider goes out as, when the login is one."""
+    return username if looks_like_address(username) else None
 
 
 def _account(session: object, user: str) -> Account:
@@ -61,6 +74,7 @@ def link(
     smtp_host: str | None = None,
     smtp_port: int | None = None,
     sent_copy: str = "auto",
+    address: str | None = None,
 ) -> bool:
     """Store the link (password encrypted); True when it replaced an existing one.
 
@@ -92,6 +106,7 @@ def link(
         row.smtp_host = smtp_host
         row.smtp_port = smtp_port
         row.sent_copy = sent_copy
+        row.address = address or sending_identity(endpoint.username)
         row.state = LinkState.pending.value if not replaced else row.state
         if row.state in (LinkState.auth_failed.value, LinkState.tls_error.value):
             row.state = LinkState.pending.value  # new credentials: try again at once
@@ -134,6 +149,7 @@ def statuses(engine: Engine, user: str | None = None) -> list[LinkStatus]:
                 port=row.port,
                 tls=row.tls,
                 username=row.username,
+                address=row.address,
                 state=row.state,
                 last_sync_at=row.last_sync_at,
                 last_error=row.last_error,

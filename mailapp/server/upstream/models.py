@@ -51,6 +51,9 @@ class UpstreamAccount(Base):
     port: Mapped[int] = mapped_column(Integer)
     tls: Mapped[str] = mapped_column(String(16))  # implicit | starttls | none
     username: Mapped[str] = mapped_column(String(320))
+    # The account's own address at the provider: the From and envelope sender of mail sent
+    # through it (revision 0013); None: the username when it is an address.
+    address: Mapped[str | None] = mapped_column(String(320), default=None)
     # Fernet token of the password under the server key; never the password itself.
     password_enc: Mapped[bytes] = mapped_column(LargeBinary)
     smtp_host: Mapped[str | None] = mapped_column(String(255), default=None)

@@ -6,7 +6,8 @@ It is one more kind of relay job (`domain = PROVIDER_JOB`), so it inherits the d
 pipeline's exactly-once rules (delivery.py): the job's `data` phase is committed before DATA,
 the provider's answer is committed before the submission is acknowledged, and a worker killed
 after DATA is never resent. The copy in the provider's Sent folder is the next step
-(sent_copy.py).
+(sent_copy.py). Such mail goes out as the account's address at the provider
+(`sending_address`: the From header and the envelope sender), not its mailapp address.
 
 TLS: port 465 is implicit TLS, any other port STARTTLS, both verified against the system's
 trust store with the host name checked; plain SMTP only to a loopback host.
@@ -22,9 +23,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from mailapp.server.db import session_scope
+from mailapp.server.models import Account
 from mailapp.server.smtp_relay import Outcome, RelayResult, RelayTarget, relay_message
 from mailapp.server.upstream import secrets
 from mailapp.server.upstream.connection import is_loopback
+from mailapp.server.upstream.links import sending_identity
 from mailapp.server.upstream.models import UpstreamAccount
 
 # RelayJob.domain of a job for the sender's provider ("@" is in no real domain name).
@@ -37,6 +40,20 @@ def sends_through_provider(session: Session, account_id: str) -> bool:
         select(UpstreamAccount.smtp_host).where(UpstreamAccount.account_id == account_id)
     ).scalar_one_or_none()
     return bool(host)
+
+
+def sending_address(session: Session, account: Account) -> str:
+    """The From (and envelope sender) of the account's mail: its address at the provider when
+    it sends through one (a provider refuses or bounces mail from an address that is not the
+    account's), else its mailapp address."""
+    row = session.execute(
+        select(UpstreamAccount.smtp_host, UpstreamAccount.address, UpstreamAccount.username).where(
+            UpstreamAccount.account_id == account.id
+        )
+    ).first()
+    if row is None or not row.smtp_host:
+        return account.email
+    return row.address or sending_identity(row.username) or account.email
 
 
 def provider_target(link: UpstreamAccount, password: str) -> RelayTarget:
@@ -81,8 +98,9 @@ def submit_to_provider(
         # The key may come back (a restored file): try again later, never lose the message.
         return RelayResult(Outcome.TEMPORARY, f"the server key cannot decrypt the password: {exc}")
     target = provider_target(link, password)
-    # The provider wants the envelope sender to be the account it authenticated.
-    sender = link.username if "@" in link.username else mail_from
+    # The provider wants the envelope sender to be the account it authenticated (a job queued
+    # before the link had its address still goes out as that address).
+    sender = link.address or sending_identity(link.username) or mail_from
     result = relay_message(
         target, sender, recipients, mime, timeout=timeout, before_data=before_data
     )
