@@ -2,7 +2,9 @@
 
 Everything is real: the demo server runs in this process (mailapp.ui.demo_live), two devices of
 alice sign in and sync, a conflict is made the way a user would make one, and each screen is
-grabbed offscreen. The pictures are for looking at, never committed.
+grabbed offscreen, once in the light scheme and once in the dark one (its files end in "-dark").
+The pictures are for looking at, never committed; tests/ui/test_contrast.py measures the
+contrast of every text in them.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import QEvent, QUrl
 from PySide6.QtWidgets import QApplication, QWidget
 from sqlalchemy import event
 
@@ -28,6 +30,7 @@ from mailapp.store.outbox_admin import mark_composer_open
 from mailapp.store.rows import AttachmentInfo
 from mailapp.sync.account import client_for
 from mailapp.sync.engine import SyncEngine
+from mailapp.ui import theme
 from mailapp.ui.account_setup import AccountSetupDialog, start_sync
 from mailapp.ui.attachments import attachment_risk
 from mailapp.ui.composer import open_composer
@@ -59,12 +62,28 @@ def wait_until(app: QApplication, condition: Callable[[], bool], what: str) -> N
         time.sleep(0.02)
 
 
-def save(app: QApplication, widget: QWidget, folder: Path, name: str) -> None:
+class Shots:
+    """Where screens go: `name`, with "-dark" added in the dark scheme, as PNG in `folder`;
+    `check` (the contrast test's) sees each widget as it was saved."""
+
+    def __init__(
+        self, folder: Path, scheme: str, check: Callable[[str, QWidget], None] | None = None
+    ) -> None:
+        self.folder = folder
+        self.suffix = "-dark" if scheme == "dark" else ""
+        self.check = check
+        self.saved: list[Path] = []
+
+
+def save(app: QApplication, widget: QWidget, shots: Shots, name: str) -> None:
     widget.show()
     settle(app)
-    target = folder / f"{name}.png"
+    target = shots.folder / f"{name}{shots.suffix}.png"
     if not widget.grab().save(str(target), "PNG"):
         raise SystemExit(f"screens: could not write {target}")
+    if shots.check is not None:
+        shots.check(target.stem, widget)
+    shots.saved.append(target)
     print(target)
 
 
@@ -127,14 +146,43 @@ def attach(window: MainWindow, store: MailStore, account_id: str) -> SyncControl
     return controller
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("outdir", type=Path)
-    args = parser.parse_args(argv)
-    folder: Path = args.outdir
+def render(
+    folder: Path, scheme: str, check: Callable[[str, QWidget], None] | None = None
+) -> list[Path]:
+    """Every screen in `scheme` ("light" or "dark"); returns the files written."""
     folder.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication([sys.argv[0]])
     assert isinstance(app, QApplication)
+    shots = Shots(folder, scheme, check)
+    before = os.environ.get(theme.SCHEME_ENV)
+    os.environ[theme.SCHEME_ENV] = scheme
+    theme.apply(app)
+    try:
+        _render_all(app, shots)
+    finally:
+        # Closed windows must not hear of the next scheme: their stores are closed by then.
+        for widget in app.topLevelWidgets():
+            widget.close()
+            widget.deleteLater()
+        app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        if before is None:
+            os.environ.pop(theme.SCHEME_ENV, None)
+        else:
+            os.environ[theme.SCHEME_ENV] = before
+    return shots.saved
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("outdir", type=Path)
+    parser.add_argument("--scheme", choices=("light", "dark", "both"), default="both")
+    args = parser.parse_args(argv)
+    for scheme in ("light", "dark") if args.scheme == "both" else (args.scheme,):
+        render(args.outdir, scheme)
+    return 0
+
+
+def _render_all(app: QApplication, shots: Shots) -> None:
     with ExitStack() as cleanup:
         demo = LiveDemo(cleanup)
         laptop, phone = demo.device("laptop"), demo.device("phone")
@@ -149,19 +197,19 @@ def main(argv: list[str] | None = None) -> int:
         wait_until(app, lambda: controller.state == "online", "the laptop to be online")
         wait_until(app, lambda: window.message_model.rowCount() > 0, "the inbox")
         window.select_message_row(1)
-        save(app, window, folder, "01-main-window")
+        save(app, window, shots, "01-main-window")
 
         composer = open_composer(
             laptop.store, laptop.account_id, mode="reply",
             parent_message_id=window.selected_messages()[0].id, parent=window,
         )  # fmt: skip
         composer.body.setPlainText("Sounds good, see you there!\n\n" + composer.body.toPlainText())
-        save(app, composer, folder, "02-composer")
+        save(app, composer, shots, "02-composer")
         composer.close()
 
         conflicts = ConflictDialog(laptop.store, parent=window)
         conflicts.resize(820, 520)
-        save(app, conflicts, folder, "03-conflict-dialog")
+        save(app, conflicts, shots, "03-conflict-dialog")
         conflicts.close()
 
         # Offline, with changes waiting: work offline, then read, flag and send something.
@@ -176,10 +224,10 @@ def main(argv: list[str] | None = None) -> int:
         reply.body.setPlainText("Attached after the train, promise.")
         reply.send()
         settle(app, 0.5)
-        save(app, window, folder, "04-offline-with-pending")
+        save(app, window, shots, "04-offline-with-pending")
         window.select_mailbox(OUTBOX_ID)
         settle(app, 0.5)
-        save(app, window, folder, "05-outbox")
+        save(app, window, shots, "05-outbox")
 
         setup = AccountSetupDialog(laptop.store, window)
         setup.server_edit.setText(demo.server.url)
@@ -187,11 +235,11 @@ def main(argv: list[str] | None = None) -> int:
         setup.password_edit.setText("not-his-password")
         setup.sign_in_button.click()
         wait_until(app, lambda: not setup.busy, "the sign-in attempt")
-        save(app, setup, folder, "06-account-setup-error")
+        save(app, setup, shots, "06-account-setup-error")
         setup.reject()
 
         settings = SettingsDialog(laptop.store, window)
-        save(app, settings, folder, "07-settings")
+        save(app, settings, shots, "07-settings")
         settings.reject()
 
         # The start after a crash: a draft whose composer never closed is offered back.
@@ -205,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
         mark_composer_open(laptop.store, interrupted)
         offer = offer_recovered_drafts(laptop.store, window)
         assert offer is not None
-        save(app, offer, folder, "08-draft-recovery")
+        save(app, offer, shots, "08-draft-recovery")
         offer.close()
 
         # Opening a program from a mail is refused; the user may save it instead.
@@ -215,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
         risk = attachment_risk(exe, b"MZ\x90\x00")
         assert risk is not None
         blocked = bar.blocked_dialog(exe, risk)
-        save(app, blocked, folder, "09-blocked-attachment")
+        save(app, blocked, shots, "09-blocked-attachment")
         blocked.close()
 
         # A link whose text names another site than the one it leads to is asked about.
@@ -223,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
             window.reading_pane, "https://bank.example",
             QUrl("https://bank.example.evil.test/login"),
         )  # fmt: skip
-        save(app, question, folder, "10-misleading-link")
+        save(app, question, shots, "10-misleading-link")
         question.close()
 
         # A full disk under an open composer: it says so, keeps the text and offers a file.
@@ -234,12 +282,11 @@ def main(argv: list[str] | None = None) -> int:
         free_space = fill_disk(laptop.store)
         stuck.body.setPlainText("Present: all five members.\n" * 2000)
         stuck.close()  # refused: the text is stored nowhere
-        save(app, stuck, folder, "11-composer-disk-full")
+        save(app, stuck, shots, "11-composer-disk-full")
         free_space()
         stuck.save()
         stuck.close()
         window.close()
-    return 0
 
 
 if __name__ == "__main__":

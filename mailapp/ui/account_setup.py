@@ -44,6 +44,7 @@ from mailapp.sync.errors import (
     TlsError,
     TransientError,
 )
+from mailapp.ui import theme
 from mailapp.ui.store_bridge import StoreChanges
 
 if TYPE_CHECKING:
@@ -53,11 +54,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 5.0
-# The composer's error colours, so problems look the same everywhere.
-ERROR_STYLE = (
-    "QLabel { color: #8a1f11; background: #fdecea; border: 1px solid #e6b3ad;"
-    " border-radius: 4px; padding: 6px; }"
-)
 READ_TIMEOUT = 20.0
 
 
@@ -274,7 +270,8 @@ class AccountSetupDialog(QDialog):
     def _show_message(self, text: str, *, error: bool) -> None:
         self.message_label.setText(text)
         self.message_label.setProperty("error", error)
-        self.message_label.setStyleSheet(ERROR_STYLE if error else "")
+        # The composer's error look, from the current palette (readable in light and dark).
+        self.message_label.setStyleSheet(theme.notice_style("QLabel", theme.ERROR) if error else "")
         self.message_label.show()
 
     # -- actions ------------------------------------------------------------------------------

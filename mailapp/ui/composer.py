@@ -45,6 +45,7 @@ from mailapp.store.outbox_admin import (
     mark_composer_closed,
     mark_composer_open,
 )
+from mailapp.ui import theme
 from mailapp.ui.composer_attachments import ComposerAttachments
 from mailapp.ui.composer_autosave import AUTOSAVE_DELAY_MS, AutosaveTimers, why_not_saved
 from mailapp.ui.composer_base import DraftBase
@@ -116,10 +117,9 @@ class Composer(QWidget):
             field.setAccessibleName(name)
         self.to_field.setPlaceholderText(self.tr("name@example.org, …"))
 
-        self.error_label = _notice("composerError", "color: #8a1f11; background: #fdecea;"
-                                   " border: 1px solid #e6b3ad;")  # fmt: skip
+        self.error_label = _notice("composerError", theme.ERROR)
         self.error_label.setAccessibleName(self.tr("Problem"))
-        self.info_label = _notice("composerInfo", "background: #eef4fb; border: 1px solid #b9cde6;")
+        self.info_label = _notice("composerInfo", theme.INFO)
         self.unsaved_bar = UnsavedBar()
         self.file_copy = FileCopy(self, sender, lambda: self._draft_input(strict=False))
         self.unsaved_bar.saveAsFileRequested.connect(self.file_copy.choose_file)
@@ -414,11 +414,11 @@ class Composer(QWidget):
         return reopen
 
 
-def _notice(name: str, style: str) -> QLabel:
+def _notice(name: str, tone: str) -> QLabel:
     label = QLabel()
     label.setObjectName(name)
     label.setWordWrap(True)
-    label.setStyleSheet(f"QLabel {{ {style} border-radius: 4px; padding: 6px; }}")
+    label.setStyleSheet(theme.notice_style(f"QLabel#{name}", tone))
     label.hide()
     return label
 

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 from mailapp.store import MailStore
 from mailapp.store.codec import addresses_to_wire
 from mailapp.store.rows import ChangeSet
+from mailapp.ui import theme
 from mailapp.ui.store_bridge import StoreChanges
 
 # The fields a composer shows in widgets; the others (attachments, references...) are not
@@ -56,7 +57,7 @@ class DraftBase(QFrame):
         super().__init__(parent)
         self.setObjectName("draftChangedBar")
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setStyleSheet("QFrame#draftChangedBar { background: #fff4d6; }")
+        self.setStyleSheet(theme.notice_style("QFrame#draftChangedBar", theme.WARNING))
         self._store = store
         self._draft_id = draft_id
         self._current = current

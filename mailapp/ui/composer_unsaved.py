@@ -19,6 +19,7 @@ from mailapp.mime.compose import compose_message
 from mailapp.mime.filenames import safe_filename
 from mailapp.mime.parse import Attachment
 from mailapp.store import DraftInput
+from mailapp.ui import theme
 
 
 def draft_as_eml(sender: Address, draft: DraftInput) -> bytes:
@@ -63,10 +64,7 @@ class UnsavedBar(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("composerUnsaved")
-        self.setStyleSheet(
-            "QFrame#composerUnsaved { background: #fdecea; border: 1px solid #e6b3ad;"
-            " border-radius: 4px; } QLabel { color: #8a1f11; }"
-        )
+        self.setStyleSheet(theme.notice_style("QFrame#composerUnsaved", theme.ERROR))
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setAccessibleName(self.tr("Not saved"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, Qt, Signal, Slot
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtGui import QBrush, QFont, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -40,10 +40,10 @@ from mailapp.store.outbox_admin import (
     server_destroyed,
     versions,
 )
+from mailapp.ui import theme
 from mailapp.ui.store_bridge import StoreChanges
 
 FIELD, BASE, MINE, THEIRS, KEEP = range(5)
-_DIFFERENT = QColor("#fff1c2")
 _MAX_CELL_TEXT = 160
 
 
@@ -239,8 +239,17 @@ class ConflictDialog(QDialog):
         item = QTableWidgetItem(shown)
         item.setToolTip(full)
         if differs:
-            item.setBackground(QBrush(_DIFFERENT))
+            self._highlight(item)
         return item
+
+    def _highlight(self, item: QTableWidgetItem) -> None:
+        # From the palette, not a fixed yellow: the dark scheme's light text must stay readable.
+        palette = self.table.palette()
+        background = theme.tinted(palette, theme.WARNING)
+        item.setBackground(QBrush(background))
+        item.setForeground(
+            QBrush(theme.readable(palette.color(QPalette.ColorRole.Text), background))
+        )
 
     @Slot(int)
     def _show_current(self, row: int) -> None:
@@ -286,7 +295,7 @@ class ConflictDialog(QDialog):
                 else self._cell(name, found.theirs.get(name), differs=differs)
             )
             if destroyed:
-                theirs.setBackground(QBrush(_DIFFERENT))
+                self._highlight(theirs)
             self.table.setItem(index, THEIRS, theirs)
             if differs:
                 chooser = QComboBox()

@@ -20,13 +20,13 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
 )
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QGuiApplication
 
 from mailapp.store import MailStore, OutboxRow, OutboxState
 from mailapp.store.outbox_admin import draft_subjects
+from mailapp.ui import theme
 
 DESCRIPTION, STATE, ATTEMPTS, LAST_ERROR, NEXT_RETRY = range(5)
-_ERROR_COLOUR = QColor("#a4261b")
 _MAX_NAMED_RECIPIENTS = 3
 
 Index = QModelIndex | QPersistentModelIndex
@@ -232,7 +232,7 @@ class OutboxTableModel(QAbstractTableModel):
             row.state in (OutboxState.FAILED, OutboxState.CONFLICT)
             and column in (STATE, LAST_ERROR)
         ):
-            return QBrush(_ERROR_COLOUR)
+            return QBrush(theme.tone_text(QGuiApplication.palette(), theme.ERROR))
         if role == Qt.ItemDataRole.TextAlignmentRole and column == ATTEMPTS:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None

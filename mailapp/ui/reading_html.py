@@ -25,17 +25,18 @@ def _alt_text(tag: str) -> str | None:
     return alt.group(1) if alt and alt.group(1).strip() else None
 
 
-def blocked_images_as_text(html: str) -> str:
+def blocked_images_as_text(html: str, color: str) -> str:
     """Replaces images whose remote source the sanitizer removed by their alt text.
 
-    Left as they are, their width and height attributes would reserve empty space (a 600-pixel
-    banner pushes the text out of view) for a picture that is never shown.
+    `color` is the alt text's (secondary text, from the palette). Left as they are, their width
+    and height attributes would reserve empty space (a 600-pixel banner pushes the text out of
+    view) for a picture that is never shown.
     """
 
     def placeholder(match: re.Match[str]) -> str:
         tag = match.group(0)
         alt = None if _is_tracker(tag) else _alt_text(tag)
-        return f'<span style="color: #868e96;">[{alt}]</span>' if alt else ""
+        return f'<span style="color: {color};">[{alt}]</span>' if alt else ""
 
     return _IMG_WITHOUT_SRC.sub(placeholder, html)
 

@@ -7,7 +7,14 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QDateTime, QEvent, QLocale, QUrl, Signal, Slot
-from PySide6.QtGui import QDesktopServices, QHelpEvent, QImage, QMouseEvent, QTextDocument
+from PySide6.QtGui import (
+    QDesktopServices,
+    QHelpEvent,
+    QImage,
+    QMouseEvent,
+    QPalette,
+    QTextDocument,
+)
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -19,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mailapp.ui import theme
 from mailapp.ui.body_download import BodyDownloads
 from mailapp.ui.link_guard import anchor_text_at, ask_before_opening, display_url
 from mailapp.ui.reading_html import (
@@ -136,7 +144,8 @@ class ReadingPane(QTextBrowser):
         self._cid_parts = {}
         self.refused_urls = []
         message = text if text is not None else self.tr("No message selected.")
-        self.setHtml(f'<p style="color: #868e96; margin: 24px;">{escape(message)}</p>')
+        grey = theme.secondary_text(self.palette()).name()
+        self.setHtml(f'<p style="color: {grey}; margin: 24px;">{escape(message)}</p>')
         self.remoteBlocked.emit(0)
 
     def allow_remote_images(self) -> None:
@@ -176,7 +185,7 @@ class ReadingPane(QTextBrowser):
             if allowed:
                 body = remote_images_as_links(body, self.tr("image"))
             elif sanitized.blocked_remote:
-                body = blocked_images_as_text(body)
+                body = blocked_images_as_text(body, theme.secondary_text(self.palette()).name())
                 blocked = sanitized.blocked_remote
             if blocked and self._note_blocked:
                 notes.append(
@@ -309,8 +318,9 @@ class ReadingPane(QTextBrowser):
         if detail.cc:
             rows.append((self.tr("Cc"), _addresses(detail.cc)))
         rows.append((self.tr("Date"), escape(when)))
+        grey = theme.secondary_text(self.palette()).name()
         cells = "".join(
-            f'<tr><td style="color: #868e96; padding-right: 8px;">{escape(label)}</td>'
+            f'<tr><td style="color: {grey}; padding-right: 8px;">{escape(label)}</td>'
             f"<td>{value}</td></tr>"
             for label, value in rows
         )
@@ -324,9 +334,12 @@ class ReadingPane(QTextBrowser):
         if not notes:
             return ""
         items = "".join(f"<li>{escape(note)}</li>" for note in notes)
+        palette = self.palette()
+        background = theme.tinted(palette, theme.WARNING)
+        text = theme.readable(palette.color(QPalette.ColorRole.Text), background)
         return (
             '<table width="100%" cellpadding="6" '
-            'style="background-color: #fff3bf; color: #212529;">'
+            f'style="background-color: {background.name()}; color: {text.name()};">'
             f'<tr><td><ul style="margin: 0;">{items}</ul></td></tr></table>'
         )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QPalette
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from mailapp.store import MailStore
 from mailapp.store.replica_bodies import ALL_MAIL
 from mailapp.store.settings import AppSettings, RemoteContent, load_settings, save_settings
+from mailapp.ui import theme
 
 
 class SettingsDialog(QDialog):
@@ -73,7 +74,14 @@ class SettingsDialog(QDialog):
             )
         )
         note.setWordWrap(True)
-        note.setEnabled(False)  # secondary text
+        # Secondary text, but readable: a disabled label's grey is below 4.5:1 in the dark scheme.
+        note_palette = note.palette()
+        note_palette.setColor(
+            QPalette.ColorRole.WindowText,
+            theme.secondary_text(note_palette, QPalette.ColorRole.Window),
+        )
+        note.setPalette(note_palette)
+        self.note = note
 
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok
