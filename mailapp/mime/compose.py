@@ -94,24 +94,30 @@ def compose_message(
     date: datetime | None = None,
     message_id: str | None = None,
     domain: str | None = None,
+    *,
+    write_bcc: bool = False,
 ) -> bytes:
-    """Build an RFC 5322 message (CRLF line ends). Bcc recipients are not written to headers.
+    """Build an RFC 5322 message (CRLF line ends). Bcc recipients are not written to headers,
+    except with ``write_bcc`` (a copy kept in a Drafts folder, which is never sent as is).
 
     The Message-ID domain is ``domain``, else the sender's domain, so no host name leaks.
     Raises HeaderError when a header field cannot be written safely.
     """
-    del bcc  # accepted so callers can pass a whole draft; the transport uses it, not the headers
+    # A message to send names Bcc only in the envelope; a draft keeps them for its next editor.
+    hidden = list(bcc) if write_bcc else []
     # Non-ASCII local parts can only be written as UTF-8 headers (RFC 6532); anything else is
     # written in ASCII, non-ASCII names as encoded words.
-    utf8 = not all(a.email.rpartition("@")[0].isascii() for a in [sender, *to, *cc])
+    utf8 = not all(a.email.rpartition("@")[0].isascii() for a in [sender, *to, *cc, *hidden])
     try:
         return _build(sender, to, cc, subject, text_body, html_body, list(attachments),
-                      in_reply_to, references, date, message_id, domain, utf8=utf8)
+                      in_reply_to, references, date, message_id, domain, utf8=utf8,
+                      bcc=hidden)
     except (UnicodeEncodeError, errors.HeaderParseError):
         if utf8:
             raise
         return _build(sender, to, cc, subject, text_body, html_body, list(attachments),
-                      in_reply_to, references, date, message_id, domain, utf8=True)
+                      in_reply_to, references, date, message_id, domain, utf8=True,
+                      bcc=hidden)
 
 
 def _build(
@@ -129,11 +135,12 @@ def _build(
     domain: str | None,
     *,
     utf8: bool,
+    bcc: Sequence[Address] = (),
 ) -> bytes:
     msg = EmailMessage(policy=policy.default)
     meant: dict[str, list[str]] = {}
     sender_header = _header_address(sender)
-    for name, addresses in (("From", [sender]), ("To", to), ("Cc", cc)):
+    for name, addresses in (("From", [sender]), ("To", to), ("Cc", cc), ("Bcc", bcc)):
         if addresses:
             values = [_header_address(a) for a in addresses]
             msg.set_raw(name, _folded_addresses(name, values, utf8))

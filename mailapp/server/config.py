@@ -51,6 +51,8 @@ class Settings:
     upstream_key_file: str = ""
     # Seconds between two checks of each upstream IMAP account when IDLE has nothing to say.
     upstream_poll_interval: float = 60.0
+    # Seconds a draft must rest before its copy is saved in the upstream Drafts folder.
+    upstream_draft_delay: float = 10.0
 
     # -- what one account may make the server do (issue 13: one user must not stall the rest) --
     # Distinct To+Cc+Bcc addresses of one message; submission.create refuses more.
@@ -133,6 +135,9 @@ class Settings:
             upstream_key_file=env.get("MAILAPP_UPSTREAM_KEY_FILE", ""),
             upstream_poll_interval=float(
                 env.get("MAILAPP_UPSTREAM_POLL") or defaults.upstream_poll_interval
+            ),
+            upstream_draft_delay=float(
+                env.get("MAILAPP_UPSTREAM_DRAFT_DELAY") or defaults.upstream_draft_delay
             ),
             **_auth_settings(env, defaults),
             **_lmtp_settings(env, defaults),

@@ -1,4 +1,4 @@
-"""Tables of the upstream connector (revisions 0003 and 0006).
+"""Tables of the upstream connector (revisions 0003, 0006 and 0013).
 
 `upstream_message` is the map from an IMAP message (folder, UIDVALIDITY, UID) to the server's
 email: the import resumes from it and never fetches a UID it already holds, and a UIDVALIDITY
@@ -15,6 +15,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -108,3 +109,28 @@ class UpstreamMessage(Base):
     # to write back upstream (revision 0006).
     keywords: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
     synced_modseq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+
+class UpstreamDraft(Base):
+    """A draft of the linked account and its copy in the provider's Drafts folder (revision
+    0013, upstream/drafts.py). The pending work is data, as for keywords: a live draft whose
+    updated_modseq is above `synced_modseq` has a newer version to append; a row whose draft is
+    destroyed has copies to delete; `clean` False means older copies may still be upstream."""
+
+    __tablename__ = "upstream_draft"
+    __table_args__ = (UniqueConstraint("upstream_id", "draft_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    upstream_id: Mapped[str] = mapped_column(ForeignKey("upstream_account.id", ondelete="CASCADE"))
+    draft_id: Mapped[str] = mapped_column(String(36))
+    # The draft's updated_modseq whose copy is upstream (0: none yet), and that copy's UID.
+    synced_modseq: Mapped[int] = mapped_column(BigInteger, default=0)
+    uid: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    clean: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Coalescing autosaves: the newest version seen and since when, and when the first version
+    # not yet upstream was seen (a draft edited without pause still goes up now and then).
+    seen_modseq: Mapped[int] = mapped_column(BigInteger, default=0)
+    seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    dirty_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    # Why the newest version could not be put upstream (shown by `status`).
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)

@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 
 from mailapp.server.db import ModseqAllocator, session_scope
 from mailapp.server.models import Email
-from mailapp.server.upstream import imap, records
+from mailapp.server.upstream import drafts, imap, records
 from mailapp.server.upstream.folders import map_folders
 from mailapp.server.upstream.models import UpstreamFolder, UpstreamMessage
 from mailapp.server.upstream.remap import emails_by_id, merge_upstream_flags, remap_folder
@@ -48,6 +48,9 @@ class SyncStats:
     refused_writes: int = 0  # refused (changed upstream meanwhile): merged, then retried
     moved: int = 0  # moved upstream after a move here
     deleted: int = 0  # expunged upstream after a delete here
+    drafts_saved: int = 0  # draft versions appended to Drafts (drafts.py)
+    drafts_deleted: int = 0  # older or discarded drafts' copies expunged from Drafts
+    drafts_due_in: float | None = None  # seconds until a resting draft is due upstream
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,8 @@ class SyncLimits:
     body_batch_bytes: int = 16 * 1024 * 1024
     # Larger messages keep their header record only (the client shows them without a body).
     max_message_bytes: int = 50 * 1024 * 1024
+    # Seconds a draft must rest before its copy goes upstream (autosaves coalesce; drafts.py).
+    draft_delay: float = 10.0
 
 
 # Called after each committed batch with (phase, count): the worker renews its lease there,
@@ -102,6 +107,7 @@ class AccountSync:
         self.folders = folders
         for folder in folders:
             self.sync_headers(folder)
+        drafts.push_drafts(self)
         for folder in folders:
             self.fetch_bodies(folder)
         return self.stats
@@ -186,12 +192,15 @@ class AccountSync:
             batch = pending[start : start + size]
             fetched = imap.uid_fetch(self.client, imap.uid_set(batch), HEADER_ITEMS)
             self.stats.headers += len(fetched)
+            headers = {uid: bytes(d.get(b"BODY[HEADER]") or b"") for uid, d in fetched.items()}
+            # Copies of drafts written here are those drafts, not new mail.
+            own = drafts.own_copies(self.engine, self.account_id, self.upstream_id, headers)
             # Parsed before the transaction: it holds the account's lock, API writes wait.
             emails: list[dict[str, Any]] = []
             maps: list[dict[str, Any]] = []
-            for uid in sorted(fetched):
+            for uid in sorted(set(fetched) - own):
                 data = fetched[uid]
-                header = bytes(data.get(b"BODY[HEADER]") or b"")
+                header = headers[uid]
                 msg_size = int(data.get(b"RFC822.SIZE") or len(header))
                 row = records.header_row(
                     self.account_id,

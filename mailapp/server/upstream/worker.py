@@ -144,6 +144,8 @@ class UpstreamWorker:
             owned.failures = 0
             owned.modseq = self._modseqs([upstream_id]).get(upstream_id)
             delay = self.poll_interval
+            if stats.drafts_due_in is not None:  # a draft resting before it goes upstream
+                delay = min(delay, stats.drafts_due_in)
             if self.idle and (owned.watcher is None or not owned.watcher.alive):
                 self._start_watcher(key, upstream_id, owned)
         owned.next_due = self.monotonic() + delay
@@ -310,7 +312,8 @@ async def start_background(app: Any) -> None:
     engine, settings = app.state.engine, app.state.settings
     loop = asyncio.get_running_loop()
     poll = float(getattr(settings, "upstream_poll_interval", 60.0))
-    worker = UpstreamWorker(engine, settings, poll_interval=poll)
+    limits = SyncLimits(draft_delay=float(getattr(settings, "upstream_draft_delay", 10.0)))
+    worker = UpstreamWorker(engine, settings, poll_interval=poll, limits=limits)
     # Ticks renew the leases well within their lifetime even when nothing is due.
     background = BackgroundLoop(
         "mailapp-upstream",
