@@ -38,6 +38,7 @@ from mailapp.server.db import session_scope
 from mailapp.server.models import Account, Draft, Mailbox, identity
 from mailapp.server.outgoing import build_draft_copy
 from mailapp.server.upstream.models import UpstreamDraft, UpstreamFolder
+from mailapp.server.upstream.submission import sending_address
 
 if TYPE_CHECKING:
     from mailapp.server.upstream.syncer import AccountSync
@@ -198,7 +199,8 @@ def _save(sync: AccountSync, folder: UpstreamFolder, draft_id: str) -> bool:
             return False
         modseq = draft.updated_modseq
         try:
-            raw = build_draft_copy(draft, account.email)
+            # From as it will be sent: the provider address when sending through it.
+            raw = build_draft_copy(draft, sending_address(session, account))
         except Exception as exc:  # a missing attachment, an address that cannot be written
             problem = f"the draft could not be saved in Drafts upstream: {exc}"[:MAX_ERROR]
             raw = None

@@ -1,4 +1,4 @@
-"""Tables of the upstream connector (revisions 0003, 0006 and 0013).
+"""Tables of the upstream connector (revisions 0003, 0006, 0013 and 0014).
 
 `upstream_message` is the map from an IMAP message (folder, UIDVALIDITY, UID) to the server's
 email: the import resumes from it and never fetches a UID it already holds, and a UIDVALIDITY
@@ -113,7 +113,7 @@ class UpstreamMessage(Base):
 
 class UpstreamDraft(Base):
     """A draft of the linked account and its copy in the provider's Drafts folder (revision
-    0013, upstream/drafts.py). The pending work is data, as for keywords: a live draft whose
+    0014, upstream/drafts.py). The pending work is data, as for keywords: a live draft whose
     updated_modseq is above `synced_modseq` has a newer version to append; a row whose draft is
     destroyed has copies to delete; `clean` False means older copies may still be upstream."""
 
