@@ -364,7 +364,8 @@ class UpstreamLink(WireModel):
     username: str | None = None
     # The account's address at the provider: the From of mail sent through it.
     address: str | None = None
-    # pending | importing | ok | auth_failed | unreachable | tls_error | error
+    # pending | importing | ok | auth_failed | unreachable | tls_error | error, or (in sync, but
+    # writes wait) quota_exceeded | read_only
     state: str | None = None
     last_sync_at: datetime | None = None
     last_error: str | None = None

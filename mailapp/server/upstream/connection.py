@@ -19,7 +19,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from imapclient import IMAPClient
-from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
+from imapclient.exceptions import (
+    IMAPClientAbortError,
+    IMAPClientError,
+    IMAPClientReadOnlyError,
+    LoginError,
+)
 from imapclient.util import to_unicode
 
 from mailapp.server.upstream.models import LinkState
@@ -214,6 +219,11 @@ def _classified(endpoint: Endpoint) -> Iterator[None]:
         reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
         raise UpstreamError(
             LinkState.unreachable, f"the connection to {where} failed: {reason}"
+        ) from None
+    except IMAPClientReadOnlyError as exc:
+        # A subclass of the abort below, but the connection is fine: a folder is read-only.
+        raise UpstreamError(
+            LinkState.read_only, f"{where}: a folder is read-only ({_server_text(exc)})"
         ) from None
     except IMAPClientAbortError as exc:
         raise UpstreamError(

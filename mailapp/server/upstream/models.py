@@ -1,4 +1,4 @@
-"""Tables of the upstream connector (revisions 0003, 0006, 0013 and 0014).
+"""Tables of the upstream connector (revisions 0003, 0006, 0013 and 0015).
 
 `upstream_message` is the map from an IMAP message (folder, UIDVALIDITY, UID) to the server's
 email: the import resumes from it and never fetches a UID it already holds, and a UIDVALIDITY
@@ -37,6 +37,10 @@ class LinkState(enum.StrEnum):
     auth_failed = "auth_failed"  # the upstream refused the username or password
     unreachable = "unreachable"  # no connection (DNS, refused, timeout)
     tls_error = "tls_error"  # the certificate is not valid for the host
+    # Synced, but writes wait (upstream/blocked.py): the provider's mailbox is full, or a
+    # folder changed here is read-only there.
+    quota_exceeded = "quota_exceeded"
+    read_only = "read_only"
     error = "error"  # anything else; last_error says what
 
 
@@ -86,6 +90,13 @@ class UpstreamFolder(Base):
     highestmodseq: Mapped[int | None] = mapped_column(BigInteger, default=None)
     # False once the folder vanished upstream (its mailbox is then destroyed here).
     live: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Writes into it refused (LinkState.quota_exceeded or read_only), why, and when to try
+    # again; the changes stay pending meanwhile (revision 0015, upstream/blocked.py).
+    blocked: Mapped[str | None] = mapped_column(String(16), default=None)
+    blocked_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    blocked_retry_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), default=None
+    )
 
 
 class UpstreamMessage(Base):

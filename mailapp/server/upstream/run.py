@@ -10,7 +10,7 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
 from mailapp.server.db import session_scope
-from mailapp.server.upstream import connection, secrets
+from mailapp.server.upstream import blocked, connection, secrets
 from mailapp.server.upstream.connection import Endpoint, UpstreamError
 from mailapp.server.upstream.models import LinkState, UpstreamAccount
 from mailapp.server.upstream.syncer import AccountSync, BatchHook, SyncLimits, SyncStats
@@ -74,11 +74,14 @@ def sync_link(
     except secrets.ServerKeyError as exc:
         _record(engine, upstream_id, state=LinkState.error.value, last_error=str(exc))
         return None
+    # In sync, but writes the provider refused (a full mailbox, a read-only folder) wait: the
+    # link says so until they go through.
+    waiting = blocked.condition(engine, upstream_id)
     _record(
         engine,
         upstream_id,
-        state=LinkState.ok.value,
-        last_error=None,
+        state=waiting[0] if waiting else LinkState.ok.value,
+        last_error=waiting[1] if waiting else None,
         last_sync_at=datetime.now(UTC),
     )
     return stats

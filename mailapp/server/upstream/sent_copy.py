@@ -41,9 +41,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 from mailapp.server.db import session_scope
 from mailapp.server.delivery_models import JobState, RelayJob
 from mailapp.server.models import Base, Email, EmailBlob, Submission, utcnow
-from mailapp.server.upstream import secrets
+from mailapp.server.upstream import blocked, secrets
+from mailapp.server.upstream.blocked import WriteBlocked
 from mailapp.server.upstream.connection import Endpoint, UpstreamError, connect
-from mailapp.server.upstream.models import UpstreamAccount, UpstreamFolder, UpstreamMessage
+from mailapp.server.upstream.models import (
+    LinkState,
+    UpstreamAccount,
+    UpstreamFolder,
+    UpstreamMessage,
+)
 from mailapp.server.upstream.records import header_sha
 from mailapp.server.upstream.submission import PROVIDER_JOB
 
@@ -154,7 +160,13 @@ def _claim(engine: Engine, now: datetime, lease: timedelta) -> UpstreamSentCopy 
 
 def _copy_one(engine: Engine, settings: Any, row: UpstreamSentCopy, now: datetime) -> None:
     try:
-        uid, note = _search_or_append(engine, settings, row)
+        uid, note = _search_or_append(engine, settings, row, now)
+    except WriteBlocked as refused:
+        # A full mailbox or a read-only Sent folder: the copy waits (the link says why) and
+        # is tried again later; this is not an attempt that uses up the copy's tries.
+        retry_at = now + timedelta(seconds=blocked.RETRY_SECONDS)
+        _finish(engine, row, None, str(refused), retry_at=retry_at, counted=False)
+        return
     except Exception as exc:
         message = str(exc) if isinstance(exc, UpstreamError) else f"{type(exc).__name__}: {exc}"
         log.warning("Sent copy of submission %s: %s", row.submission_id, message)
@@ -171,7 +183,7 @@ def _delay(attempts: int) -> timedelta:
 
 
 def _search_or_append(
-    engine: Engine, settings: Any, row: UpstreamSentCopy
+    engine: Engine, settings: Any, row: UpstreamSentCopy, now: datetime
 ) -> tuple[int | None, str | None]:
     """(UID of the copy in Sent, or None; a note when none was made)."""
     with session_scope(engine, write=False) as session:
@@ -207,35 +219,49 @@ def _search_or_append(
     endpoint = Endpoint(link.host, link.port, link.tls, link.username)
     client = connect(endpoint, secrets.decrypt(key, link.password_enc))
     try:
-        client.select_folder(folder.name)
-        uidvalidity = int(client.folder_status(folder.name, [b"UIDVALIDITY"])[b"UIDVALIDITY"])
-        found = client.search(["HEADER", "Message-ID", row.message_id]) if row.message_id else []
-        if found:
-            uid = int(max(found))
-        elif link.sent_copy == "provider" or (
-            link.sent_copy == "auto" and client.has_capability("X-GM-EXT-1")
-        ):
-            return None, "waiting for the provider to file its own copy in Sent"
-        else:
-            answer = client.append(folder.name, raw, flags=[b"\\Seen"])
-            match = _APPENDUID.search(answer if isinstance(answer, bytes) else b"")
-            if match is None:
-                client.select_folder(folder.name)
-                again = client.search(["HEADER", "Message-ID", row.message_id or ""])
-                if not again:
-                    return None, "appended to Sent (the provider gave no UID)"
-                uid = int(max(again))
-            else:
-                uid = int(match.group(2))
+        with blocked.writing(folder.name, "the copy of a sent message"):
+            uid, note, uidvalidity, wrote = _file(client, link, folder, row, raw)
+    except WriteBlocked as refused:
+        blocked.block(engine, link.id, refused, now=now)
+        raise
     finally:
         try:
             client.logout()
         except Exception:
             client.shutdown()
+    if folder.blocked == LinkState.read_only.value or (folder.blocked is not None and wrote):
+        blocked.lift(engine, link.id, folder.name)  # writable again, or there was room
+    if uid is None:
+        return None, note
     if folder.uidvalidity is not None and uidvalidity != folder.uidvalidity:
         return None, "appended to Sent; the folder changed meanwhile and is re-read"
     _map(engine, folder.id, uid, sent_email_id, raw)
     return uid, None
+
+
+def _file(
+    client: Any, link: UpstreamAccount, folder: UpstreamFolder, row: UpstreamSentCopy, raw: bytes
+) -> tuple[int | None, str | None, int, bool]:
+    """Find or APPEND the copy in the Sent folder: (UID or None, note, UIDVALIDITY, whether
+    the folder took a write: it is not read-only, and it had room)."""
+    client.select_folder(folder.name)  # read-write: a read-only folder raises here
+    uidvalidity = int(client.folder_status(folder.name, [b"UIDVALIDITY"])[b"UIDVALIDITY"])
+    found = client.search(["HEADER", "Message-ID", row.message_id]) if row.message_id else []
+    if found:
+        return int(max(found)), None, uidvalidity, False
+    if link.sent_copy == "provider" or (
+        link.sent_copy == "auto" and client.has_capability("X-GM-EXT-1")
+    ):
+        return None, "waiting for the provider to file its own copy in Sent", uidvalidity, False
+    answer = client.append(folder.name, raw, flags=[b"\\Seen"])
+    match = _APPENDUID.search(answer if isinstance(answer, bytes) else b"")
+    if match is not None:
+        return int(match.group(2)), None, uidvalidity, True
+    client.select_folder(folder.name)
+    again = client.search(["HEADER", "Message-ID", row.message_id or ""])
+    if not again:
+        return None, "appended to Sent (the provider gave no UID)", uidvalidity, True
+    return int(max(again)), None, uidvalidity, True
 
 
 def _map(engine: Engine, folder_id: int, uid: int, email_id: str, raw: bytes) -> None:
@@ -275,11 +301,14 @@ def _finish(
     note: str | None,
     *,
     retry_at: datetime | None,
+    counted: bool = True,
 ) -> None:
     with session_scope(engine) as session:
         current = session.get(UpstreamSentCopy, row.id)
         if current is None:
             return
+        if not counted:
+            current.attempts = max(0, current.attempts - 1)
         current.uid = uid
         current.last_error = note[:2000] if note else None
         current.lease_until = None

@@ -26,10 +26,11 @@ from sqlalchemy.engine import Engine
 from mailapp.server.db import ModseqAllocator, session_scope
 from mailapp.server.models import Email
 from mailapp.server.upstream import drafts, imap, records
+from mailapp.server.upstream.blocked import RETRY_SECONDS
 from mailapp.server.upstream.folders import map_folders
 from mailapp.server.upstream.models import UpstreamFolder, UpstreamMessage
+from mailapp.server.upstream.push import push_folder
 from mailapp.server.upstream.remap import emails_by_id, merge_upstream_flags, remap_folder
-from mailapp.server.upstream.writeback import push_deletes, push_keywords, push_moves
 
 HEADER_ITEMS = ("UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE", "BODY.PEEK[HEADER]")
 STATUS_ITEMS = (b"UIDVALIDITY", b"UIDNEXT", b"MESSAGES")
@@ -51,6 +52,7 @@ class SyncStats:
     drafts_saved: int = 0  # draft versions appended to Drafts (drafts.py)
     drafts_deleted: int = 0  # older or discarded drafts' copies expunged from Drafts
     drafts_due_in: float | None = None  # seconds until a resting draft is due upstream
+    blocked: int = 0  # folders whose writes the provider refused (full, read-only): waiting
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,8 @@ class SyncLimits:
     max_message_bytes: int = 50 * 1024 * 1024
     # Seconds a draft must rest before its copy goes upstream (autosaves coalesce; drafts.py).
     draft_delay: float = 10.0
+    # Seconds before a write the provider refused (mailbox full, read-only folder) is retried.
+    blocked_retry: float = RETRY_SECONDS
 
 
 # Called after each committed batch with (phase, count): the worker renews its lease there,
@@ -154,16 +158,7 @@ class AccountSync:
         self._set_folder(folder, highestmodseq=highest, uidnext=max(folder.uidnext, selected_next))
 
     def _push(self, folder: UpstreamFolder, highest: int | None) -> None:
-        by_mailbox = {f.mailbox_id: f for f in self.folders}
-        self.stats.moved += push_moves(
-            self.engine, self.client, folder, by_mailbox, self.account_id
-        )
-        self.stats.deleted += push_deletes(self.engine, self.client, folder)
-        written, refused = push_keywords(
-            self.engine, self.client, folder, highest if self.condstore else None
-        )
-        self.stats.written_back += written
-        self.stats.refused_writes += refused
+        push_folder(self, folder, highest)
 
     def _set_folder(self, folder: UpstreamFolder, **values: Any) -> None:
         with session_scope(self.engine) as session:
