@@ -53,6 +53,9 @@ class Settings:
     upstream_poll_interval: float = 60.0
     # Seconds a draft must rest before its copy is saved in the upstream Drafts folder.
     upstream_draft_delay: float = 10.0
+    # Folders of each upstream account watched with IDLE, one connection each (Inbox, Sent,
+    # Drafts, ... in that order; 0: none); the rest are polled.
+    upstream_idle_folders: int = 3
 
     # -- what one account may make the server do (issue 13: one user must not stall the rest) --
     # Distinct To+Cc+Bcc addresses of one message; submission.create refuses more.
@@ -138,6 +141,9 @@ class Settings:
             ),
             upstream_draft_delay=float(
                 env.get("MAILAPP_UPSTREAM_DRAFT_DELAY") or defaults.upstream_draft_delay
+            ),
+            upstream_idle_folders=max(
+                0, number("MAILAPP_UPSTREAM_IDLE_FOLDERS", defaults.upstream_idle_folders)
             ),
             **_auth_settings(env, defaults),
             **_lmtp_settings(env, defaults),

@@ -1,6 +1,7 @@
-"""IDLE on the Inbox of an owned upstream account: new mail upstream wakes the sync at once.
+"""IDLE on one folder of an owned upstream account: new mail or another client's change there
+wakes the account's sync at once (which folders: watchers.py).
 
-One thread and one extra IMAP connection per account. IDLE is renewed every few minutes
+One thread and one extra IMAP connection per watched folder. IDLE is renewed every few minutes
 (servers drop it after 30), and a lost connection is re-opened with backoff; while it is down
 the worker's poll interval still catches everything.
 """
@@ -27,9 +28,16 @@ MAX_BACKOFF = 300.0
 
 class IdleWatcher:
     def __init__(
-        self, endpoint: Endpoint, password: str, on_change: Callable[[], None], *, name: str
+        self,
+        endpoint: Endpoint,
+        password: str,
+        on_change: Callable[[], None],
+        *,
+        name: str,
+        folder: str = "INBOX",
     ) -> None:
         self.endpoint = endpoint
+        self.folder = folder
         self._password = password
         self.on_change = on_change
         self._stop = threading.Event()
@@ -54,7 +62,12 @@ class IdleWatcher:
                 self._watch()
                 backoff = 1.0
             except (UpstreamError, IMAPClientError, OSError, EOFError) as exc:
-                log.info("IDLE on %s stopped (%s); retrying", self.endpoint.describe(), exc)
+                log.info(
+                    "IDLE on %s of %s stopped (%s); retrying",
+                    self.folder,
+                    self.endpoint.describe(),
+                    exc,
+                )
             self.connected.clear()
             if self._stop.wait(backoff):
                 return
@@ -67,7 +80,7 @@ class IdleWatcher:
                 log.info("%s offers no IDLE; polling only", self.endpoint.describe())
                 self._stop.wait()
                 return
-            client.select_folder("INBOX", readonly=True)
+            client.select_folder(self.folder, readonly=True)
             while not self._stop.is_set():
                 client.idle()
                 self.connected.set()

@@ -7,10 +7,11 @@ batch of a long import, and releases them at shutdown. So with several workers, 
 PostgreSQL alike, exactly one syncs each account, and when a worker dies another takes its
 accounts over once the lease runs out (`lease_seconds`).
 
-The owner keeps an IDLE connection on each owned account's Inbox (`idle.py`); a change there
-makes the account due at once. Otherwise an account is due every `poll_interval` seconds,
-and after a failure with backoff (an hour after a refused password or certificate, so a wrong
-password does not lock the account at the provider).
+The owner keeps IDLE connections on each owned account's most useful folders (Inbox, Sent,
+Drafts: `watchers.py`, up to `idle_folders`); a change there makes the account due at once.
+Otherwise an account is due every `poll_interval` seconds, and after a failure with backoff
+(an hour after a refused password or certificate, so a wrong password does not lock the
+account at the provider).
 """
 
 from __future__ import annotations
@@ -34,10 +35,10 @@ from mailapp.server.db import session_scope
 from mailapp.server.models import Account
 from mailapp.server.scheduler import retry_delay
 from mailapp.server.upstream import connection, secrets
-from mailapp.server.upstream.idle import IdleWatcher
 from mailapp.server.upstream.models import LinkState, UpstreamAccount
 from mailapp.server.upstream.run import credentials, sync_link
 from mailapp.server.upstream.syncer import SyncLimits
+from mailapp.server.upstream.watchers import AccountWatchers, watch_order
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ def utcnow() -> datetime:
 class Owned:
     next_due: float = 0.0  # monotonic
     failures: int = 0
-    watcher: IdleWatcher | None = None
+    watchers: AccountWatchers | None = None
     state: str = ""
     # The account's modseq after our last sync: a higher one means a change made here (a
     # client marked something read) that may need writing back, so the account is due.
@@ -75,6 +76,8 @@ class UpstreamWorker:
     lease_seconds: float = LEASE_SECONDS
     max_accounts: int = MAX_ACCOUNTS_PER_WORKER
     idle: bool = True
+    # Folders per account watched with IDLE (MAILAPP_UPSTREAM_IDLE_FOLDERS).
+    idle_folders: int = 3
     limits: SyncLimits = field(default_factory=SyncLimits)
     # Called from IDLE threads when an account became due (thread-safe wake of the loop).
     wake: Callable[[], None] = lambda: None
@@ -146,8 +149,8 @@ class UpstreamWorker:
             delay = self.poll_interval
             if stats.drafts_due_in is not None:  # a draft resting before it goes upstream
                 delay = min(delay, stats.drafts_due_in)
-            if self.idle and (owned.watcher is None or not owned.watcher.alive):
-                self._start_watcher(key, upstream_id, owned)
+            if self.idle and self.idle_folders > 0:
+                self._watch(key, upstream_id, owned)
         owned.next_due = self.monotonic() + delay
         owned.state = state
         return 1 if stats is not None and (stats.headers or stats.bodies) else 0
@@ -174,32 +177,33 @@ class UpstreamWorker:
                 select(UpstreamAccount.state).where(UpstreamAccount.id == upstream_id)
             )
 
-    def _start_watcher(self, key: Fernet, upstream_id: str, owned: Owned) -> None:
-        try:
-            _account, endpoint, password, _state = credentials(self.engine, key, upstream_id)
-        except (LookupError, secrets.ServerKeyError):
-            return
-        # IDLE holds its connection: at most half of a host's slots, the rest are for syncs
-        # (accounts beyond that are polled).
-        host = endpoint.host.lower()
-        idling = sum(
-            1
+    def _watch(self, key: Fernet, upstream_id: str, owned: Owned) -> None:
+        """IDLE on the account's first `idle_folders` folders, as far as the host's IDLE
+        budget allows: at most half of its connection slots for all accounts together, the
+        rest are for syncs (folders beyond that are polled)."""
+        if owned.watchers is None:
+            try:
+                _account, endpoint, password, _state = credentials(self.engine, key, upstream_id)
+            except (LookupError, secrets.ServerKeyError):
+                return
+            owned.host = endpoint.host.lower()
+
+            def changed() -> None:
+                with self._lock:
+                    self._due_now.add(upstream_id)
+                self.wake()
+
+            owned.watchers = AccountWatchers(
+                endpoint, password, changed, name=f"mailapp-idle-{upstream_id[:8]}"
+            )
+        others = sum(
+            other.watchers.connections
             for other in self.owned.values()
-            if other.watcher is not None and other.watcher.alive and other.host == host
+            if other is not owned and other.watchers is not None and other.host == owned.host
         )
-        if idling >= max(1, connection.MAX_CONNECTIONS_PER_HOST // 2):
-            return
-        owned.host = host
-
-        def changed() -> None:
-            with self._lock:
-                self._due_now.add(upstream_id)
-            self.wake()
-
-        owned.watcher = IdleWatcher(
-            endpoint, password, changed, name=f"mailapp-idle-{upstream_id[:8]}"
-        )
-        owned.watcher.start()
+        budget = max(1, connection.MAX_CONNECTIONS_PER_HOST // 2) - others
+        folders = watch_order(self.engine, upstream_id)[: self.idle_folders]
+        owned.watchers.ensure(folders, budget)
 
     # -- leases ----------------------------------------------------------------------------
 
@@ -234,9 +238,9 @@ class UpstreamWorker:
             elif state == LinkState.pending.value and owned.state:
                 # Linked again (`link-imap` with a new password): sync at once, IDLE anew.
                 owned.next_due, owned.failures, owned.state = 0.0, 0, ""
-                if owned.watcher is not None:
-                    owned.watcher.stop(timeout=0)
-                    owned.watcher = None
+                if owned.watchers is not None:
+                    owned.watchers.stop(timeout=0)
+                    owned.watchers = None
 
     def _renew_one(self, upstream_id: str) -> None:
         with session_scope(self.engine) as session:
@@ -270,8 +274,8 @@ class UpstreamWorker:
 
     def _forget(self, upstream_id: str) -> None:
         owned = self.owned.pop(upstream_id, None)
-        if owned is not None and owned.watcher is not None:
-            owned.watcher.stop(timeout=0)
+        if owned is not None and owned.watchers is not None:
+            owned.watchers.stop(timeout=0)
 
     def release_all(self) -> None:
         """Give every lease back (shutdown): another worker may take over at once."""
@@ -286,8 +290,8 @@ class UpstreamWorker:
 
     def stop_watchers(self) -> None:
         for owned in self.owned.values():
-            if owned.watcher is not None:
-                owned.watcher.stop()
+            if owned.watchers is not None:
+                owned.watchers.stop()
 
     def _record_all(self, message: str) -> None:
         if not self.owned:
@@ -313,7 +317,10 @@ async def start_background(app: Any) -> None:
     loop = asyncio.get_running_loop()
     poll = float(getattr(settings, "upstream_poll_interval", 60.0))
     limits = SyncLimits(draft_delay=float(getattr(settings, "upstream_draft_delay", 10.0)))
-    worker = UpstreamWorker(engine, settings, poll_interval=poll, limits=limits)
+    idle_folders = int(getattr(settings, "upstream_idle_folders", 3))
+    worker = UpstreamWorker(
+        engine, settings, poll_interval=poll, limits=limits, idle_folders=idle_folders
+    )
     # Ticks renew the leases well within their lifetime even when nothing is due.
     background = BackgroundLoop(
         "mailapp-upstream",
