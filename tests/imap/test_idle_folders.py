@@ -99,7 +99,8 @@ def test_mail_filed_into_sent_and_drafts_upstream_arrives_within_2_s(
         for index, (folder, role) in enumerate([("Sent", "sent"), ("Drafts", "drafts")]):
             raw = message(index, tag=f"into-{folder}")
             mail_user.append(folder, [raw])
-            latency, modseq = arrival(linked, f"into-{folder} message {index}: status report ✓", role)
+            subject = f"into-{folder} message {index}: status report ✓"
+            latency, modseq = arrival(linked, subject, role)
             print(f"APPEND into {folder} → change feed: {latency:.2f} s (goal 2 s)")
             assert latency < 2.0
             assert modseq > before
