@@ -3,19 +3,26 @@ mail, or all of it) or when opened."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from mailapp import wire
 from mailapp.store import codec
 from mailapp.store.importer import insert_many
 from mailapp.store.rows import ChangeSet
-from mailapp.store.schema import attachments, message_bodies, messages
+from mailapp.store.schema import attachments, body_queue, message_bodies, messages
 from mailapp.store.store import MailStore
 
 # The prefetch window (sync_state.prefetch_days) that keeps every body offline.
 ALL_MAIL = -1
+# A body the server said it does not have is asked for again after an hour, then after twice
+# as long each time, at most weekly (sooner when the message changes on the server).
+RETRY_FIRST = 3600 * 1_000_000
+RETRY_MAX = 7 * 24 * 3600 * 1_000_000
+# Keep IN (...) lists well under SQLite's bound-parameter limit.
+CHUNK = 500
 
 
 def store_body(store: MailStore, email_id: str, body: wire.MessageBody) -> bool:
@@ -87,22 +94,65 @@ def missing_bodies(
     store: MailStore, account_id: str, newer_than: datetime | None, limit: int
 ) -> list[str]:
     """Messages of the account dated after ``newer_than`` (None: all) whose body is not here,
-    newest first."""
+    newest first; those the server said it lacks only once their retry time has come.
+
+    Read from body_queue (kept by triggers), never by scanning messages: with nothing to fetch
+    this is two index probes, however large the mailbox.
+    """
+    # A message's key is its date in microseconds, bumped past collisions, so it is never
+    # below the date: the key range bounds the index walk, the date test keeps it exact.
+    cutoff = -1 if newer_than is None else codec.to_micros(newer_than)
     query = (
-        select(messages.c.id)
-        .outerjoin(message_bodies, message_bodies.c.message_num == messages.c.num)
-        .where(
-            messages.c.account_id == account_id,
-            messages.c.server_id.is_not(None),
-            message_bodies.c.message_num.is_(None),
-        )
-        .order_by(messages.c.date.desc())
-        .limit(limit)
+        "SELECT m.id FROM body_queue AS q JOIN messages AS m ON m.num = q.message_num"
+        " WHERE q.account_id = :account AND {due} AND q.message_num > :cutoff"
+        " AND m.date > :cutoff ORDER BY q.message_num DESC LIMIT :limit"
     )
-    if newer_than is not None:
-        query = query.where(messages.c.date > codec.to_micros(newer_than))
+    params = {"account": account_id, "cutoff": cutoff, "now": codec.now_micros()}
     with store._read() as conn:
-        return list(conn.execute(query).scalars())
+        wanted = list(
+            conn.execute(
+                text(query.format(due="q.retry_at IS NULL")), {**params, "limit": limit}
+            ).scalars()
+        )
+        if len(wanted) < limit:
+            wanted += conn.execute(
+                text(query.format(due="q.retry_at <= :now")),
+                {**params, "limit": limit - len(wanted)},
+            ).scalars()
+    return wanted
+
+
+def retry_delay_micros(attempts: int) -> int:
+    """How long to wait before asking again for a body the server lacked ``attempts`` times."""
+    return min(RETRY_FIRST * 2 ** max(0, attempts - 1), RETRY_MAX)
+
+
+def defer_bodies(store: MailStore, email_ids: Iterable[str]) -> None:
+    """The server has no body for these messages: ask again only after a growing delay, or
+    once a newer version of the message arrives (a trigger clears the delay then)."""
+    ids = list(email_ids)
+    if not ids:
+        return
+    now = codec.now_micros()
+    with store._write() as conn:
+        for start in range(0, len(ids), CHUNK):
+            rows = conn.execute(
+                select(body_queue.c.message_num, body_queue.c.attempts)
+                .join(messages, messages.c.num == body_queue.c.message_num)
+                .where(messages.c.id.in_(ids[start : start + CHUNK]))
+            ).all()
+            if rows:
+                conn.exec_driver_sql(
+                    "UPDATE body_queue SET attempts = ?, retry_at = ? WHERE message_num = ?",
+                    [
+                        (
+                            row.attempts + 1,
+                            now + retry_delay_micros(row.attempts + 1),
+                            row.message_num,
+                        )
+                        for row in rows
+                    ],
+                )
 
 
 def attachment_part(store: MailStore, attachment_id: str) -> tuple[str, str] | None:

@@ -95,6 +95,8 @@ def insert_emails(
     conn: Connection, ctx: ImportContext, records: Sequence[wire.EmailRecord], touched: Touched
 ) -> None:
     """Insert messages new to this store, in bulk (a first sync brings thousands per page)."""
+    if not records:
+        return
     pending = pending_by_email(conn, [record.id for record in records])
     # Mutations queued for a message this store had no server copy of: made on no known base.
     mark_rebased(conn, [row for rows in pending.values() for row in rows])
@@ -136,6 +138,8 @@ def update_emails(
     conn: Connection, account_id: str, records: Sequence[wire.EmailRecord], touched: Touched
 ) -> None:
     """Apply newer server versions of messages already here, rebasing local changes."""
+    if not records:
+        return
     ids = [record.id for record in records]
     current: dict[str, Any] = {}
     for start in range(0, len(ids), CHUNK):

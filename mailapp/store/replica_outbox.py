@@ -57,6 +57,8 @@ def take_batch(store: MailStore, account_id: str, limit: int) -> list[OutboxRow]
     changed = False
     with store._write() as conn:
         queue = unfinished(conn, account_id)
+        if not queue:
+            return []  # the common cycle: nothing queued
         pending = [r for r in queue if r.state == OutboxState.PENDING]
         rebased = set(
             conn.execute(

@@ -113,6 +113,18 @@ message_bodies = Table(
     Column("raw", LargeBinary),
 )
 
+# Synced messages whose body is not stored yet (migration 0007; triggers keep it exact).
+body_queue = Table(
+    "body_queue",
+    metadata,
+    Column("message_num", ForeignKey("messages.num", ondelete="CASCADE"), primary_key=True),
+    Column("account_id", String, nullable=False),
+    # NULL: fetch when inside the prefetch window. Set: the server had no body; ask after this.
+    Column("retry_at", BigInteger),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Index("ix_body_queue_due", "account_id", "retry_at"),
+)
+
 attachments = Table(
     "attachments",
     metadata,

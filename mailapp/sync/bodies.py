@@ -21,7 +21,9 @@ BULK_ATTEMPTS = 4  # requests for one batch when streams break off (each keeps w
 def fetch_bodies(store: MailStore, client: ApiClient, message_ids: list[str]) -> int:
     """Download and keep the bodies of ``message_ids``; returns how many were stored.
 
-    Raises SyncError subtypes; the batches stored before the error stay stored.
+    Those the server says it does not have are deferred (replica_bodies.defer_bodies), so the
+    next cycles do not ask for them again and again. Raises SyncError subtypes; the batches
+    stored before the error stay stored.
     """
     batches = [
         message_ids[start : start + BULK_BODIES]
@@ -34,19 +36,23 @@ def fetch_bodies(store: MailStore, client: ApiClient, message_ids: list[str]) ->
         ahead = pool.submit(bulk_bodies, client, batches[0])
         try:
             for index in range(len(batches)):
-                bodies = ahead.result()
+                bodies, lacking = ahead.result()
                 if index + 1 < len(batches):
                     ahead = pool.submit(bulk_bodies, client, batches[index + 1])
                 fetched += len(replica_bodies.store_bodies(store, bodies))
+                replica_bodies.defer_bodies(store, lacking)
         finally:
             ahead.cancel()
     return fetched
 
 
-def bulk_bodies(client: ApiClient, message_ids: list[str]) -> dict[str, wire.MessageBody]:
-    """Bodies of ``message_ids`` (those the server still has). A stream that broke off or
-    reached its size budget is followed by a request for the missing ids only."""
+def bulk_bodies(
+    client: ApiClient, message_ids: list[str]
+) -> tuple[dict[str, wire.MessageBody], set[str]]:
+    """(bodies the server has, ids it said it has no body for) of ``message_ids``. A stream
+    that broke off or reached its size budget is followed by a request for the rest only."""
     bodies: dict[str, wire.MessageBody] = {}
+    lacking: set[str] = set()
     pending = list(message_ids)
     for _ in range(BULK_ATTEMPTS):
         try:
@@ -57,18 +63,23 @@ def bulk_bodies(client: ApiClient, message_ids: list[str]) -> dict[str, wire.Mes
                 return _one_by_one(client, pending)
             raise
         bodies.update(batch.bodies)
+        lacking.update(batch.not_found)
         pending = [i for i in pending if i not in batch.bodies and i not in batch.not_found]
         if not pending:
             break
-    return bodies
+    return bodies, lacking
 
 
-def _one_by_one(client: ApiClient, message_ids: list[str]) -> dict[str, wire.MessageBody]:
+def _one_by_one(
+    client: ApiClient, message_ids: list[str]
+) -> tuple[dict[str, wire.MessageBody], set[str]]:
     bodies: dict[str, wire.MessageBody] = {}
+    lacking: set[str] = set()
     for message_id in message_ids:
         try:
             bodies[message_id] = client.message_body(message_id)
         except PermanentError as exc:
             if exc.status != 404:
                 raise
-    return bodies
+            lacking.add(message_id)
+    return bodies, lacking

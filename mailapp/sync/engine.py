@@ -140,6 +140,7 @@ class SyncEngine:
             body = self.client.message_body(message_id)
         except PermanentError as exc:
             if exc.status == 404:
+                replica_bodies.defer_bodies(self.store, [message_id])  # prefetch: not soon
                 return False
             raise
         return replica_bodies.store_body(self.store, message_id, body)
@@ -314,20 +315,26 @@ class SyncEngine:
     def _feed(self, since: str | None) -> Generator[wire.Changes, None, None]:
         """The change feed from ``since``, page by page, one page fetched ahead.
 
-        The next page is requested (and computed by the server, and parsed) on a helper thread
-        while the caller applies this one: its `newState` is all the request needs. An error
-        fetching it surfaces after this page is applied, so what arrived stays applied.
+        The first page is fetched here: most cycles have one page, and a helper thread per
+        cycle only adds latency. When there are more, the next page is requested (and computed
+        by the server, and parsed) on a helper thread while the caller applies this one: its
+        `newState` is all the request needs. An error fetching it surfaces after this page is
+        applied, so what arrived stays applied.
         """
+        changes = self.client.changes(since, self.page_size)
+        if not changes.has_more:
+            yield changes
+            return
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mailapp-feed") as pool:
-            ahead = pool.submit(self.client.changes, since, self.page_size)
+            ahead = pool.submit(self.client.changes, changes.new_state, self.page_size)
             try:
                 for _ in range(MAX_ROUND_TRIPS):
-                    changes = ahead.result()
-                    if changes.has_more:
-                        ahead = pool.submit(self.client.changes, changes.new_state, self.page_size)
                     yield changes
                     if not changes.has_more:
                         return
+                    changes = ahead.result()
+                    if changes.has_more:
+                        ahead = pool.submit(self.client.changes, changes.new_state, self.page_size)
             finally:
                 # Stopped early (an error applying a page): the page in flight is dropped; the
                 # pool waits for its request, which the client's timeouts bound.

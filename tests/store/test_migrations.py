@@ -171,3 +171,33 @@ def test_failed_upgrade_leaves_the_file_at_its_old_revision(
     monkeypatch.undo()
     with open_store(store_path) as store:  # the next start migrates normally
         assert [s.subject for s in store.search("zeppelin")] == ["Quarterly numbers"]
+
+
+def test_upgrade_queues_the_synced_messages_whose_body_is_missing(store_path: Path) -> None:
+    """Revision 0007 finds the bodies still to download once; from then on it keeps count."""
+    from mailapp.store.replica_bodies import missing_bodies
+
+    engine = create_engine(f"sqlite:///{store_path}")
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0006")
+    engine.dispose()
+    with sqlite3.connect(store_path) as conn:
+        conn.execute("INSERT INTO accounts (id, email, created_at) VALUES ('a', 'me@b.org', 0)")
+        conn.execute("INSERT INTO mailboxes (id, account_id, name) VALUES ('box', 'a', 'Inbox')")
+        for num, server_id in ((10, "synced-without-body"), (20, "synced-with-body"), (30, None)):
+            conn.execute(
+                "INSERT INTO messages (num, id, account_id, mailbox_id, server_id, subject, date,"
+                " is_read, is_flagged, keywords, has_attachments, snippet, headers)"
+                " VALUES (?, ?, 'a', 'box', ?, 'Hi', ?, 0, 0, '[]', 0, '', '{}')",
+                (num, server_id or "local", server_id, num),
+            )
+        conn.execute("INSERT INTO message_bodies (message_num, notes) VALUES (20, '[]')")
+    with open_store(store_path) as store:
+        assert missing_bodies(store, "a", None, 10) == ["synced-without-body"]
+        # A body removed is missing again; a message deleted is not.
+        with store._write() as conn:
+            conn.exec_driver_sql("DELETE FROM message_bodies WHERE message_num = 20")
+        assert missing_bodies(store, "a", None, 10) == ["synced-with-body", "synced-without-body"]
+        with store._write() as conn:
+            conn.exec_driver_sql("DELETE FROM messages WHERE num = 10")
+        assert missing_bodies(store, "a", None, 10) == ["synced-with-body"]
