@@ -240,6 +240,12 @@ def smoke_test() -> int:
             print(f"smoke-test: store created and migrated to {revision[0]}")
         if not paths.resource("icons", "mailapp.svg").is_file():
             problems.append(f"the icons are missing from {paths.resources_dir()}")
+        from mailapp.ui.translations import catalog  # Qt is loaded by now anyway
+
+        if catalog("de") is None:
+            problems.append(f"the German translation is missing from {paths.resources_dir()}")
+        else:
+            print("smoke-test: German translation found")
         print(f"smoke-test: keyring backends {', '.join(_keyring_backends())}")
     finally:
         shutil.rmtree(folder, ignore_errors=True)

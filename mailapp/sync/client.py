@@ -360,6 +360,10 @@ class ApiClient:
             raise batch.error  # nothing usable arrived: an error like any other
         return batch
 
+    def raw_message(self, email_id: str) -> bytes:
+        """The message as received (message/rfc822), for its source or a saved .eml."""
+        return self._send("GET", f"/v1/messages/{email_id}/raw", total=self.transfer_timeout)[1]
+
     def attachment(self, email_id: str, part_id: str) -> bytes:
         path = f"/v1/messages/{email_id}/attachments/{part_id}"
         return self._send("GET", path, total=self.transfer_timeout)[1]

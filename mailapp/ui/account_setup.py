@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QApplication,
@@ -455,7 +455,7 @@ def add_account_action(
 
     `started` receives each controller started here (the app shuts it down on exit).
     """
-    action = QAction(window.tr("&Add Account…"), window)
+    action = QAction(QCoreApplication.translate("AccountSetup", "&Add Account…"), window)
     action.setObjectName("addAccountAction")
 
     def open_dialog() -> None:
@@ -475,7 +475,9 @@ def add_account_action(
     action.triggered.connect(open_dialog)
     from mailapp.ui.settings_dialog import menu_titled
 
-    menu = menu_titled(window, "File") or window.menuBar().addMenu(window.tr("&File"))
+    menu = menu_titled(window, "File") or window.menuBar().addMenu(
+        QCoreApplication.translate("MainWindow", "&File")
+    )
     actions = menu.actions()
     if len(actions) > 1:
         menu.insertAction(actions[1], action)  # right after New Message

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import QMenu, QMessageBox, QWidget
 from mailapp.store.rows import MessageSummary
 from mailapp.ui import icons
 from mailapp.ui.mailbox_tree_model import MailboxTreeModel
-from mailapp.ui.plural import ntr
 
 if TYPE_CHECKING:
     from mailapp.store import MailStore
@@ -37,13 +36,8 @@ def composer_available() -> bool:
 def _ask_permanent_delete(parent: QWidget, count: int) -> bool:
     answer = QMessageBox.question(
         parent,
-        parent.tr("Delete permanently"),
-        ntr(
-            parent,
-            "Delete %n message permanently? This cannot be undone.",
-            "Delete %n messages permanently? This cannot be undone.",
-            count,
-        ),
+        MailActions.tr("Delete permanently"),
+        MailActions.tr("Delete %n messages permanently? This cannot be undone.", "", count),
     )
     return answer == QMessageBox.StandardButton.Yes
 
@@ -51,13 +45,8 @@ def _ask_permanent_delete(parent: QWidget, count: int) -> bool:
 def _ask_delete_drafts(parent: QWidget, count: int) -> bool:
     answer = QMessageBox.question(
         parent,
-        parent.tr("Delete drafts"),
-        ntr(
-            parent,
-            "Delete %n draft? This cannot be undone.",
-            "Delete %n drafts? This cannot be undone.",
-            count,
-        ),
+        MailActions.tr("Delete drafts"),
+        MailActions.tr("Delete %n drafts? This cannot be undone.", "", count),
     )
     return answer == QMessageBox.StandardButton.Yes
 
@@ -319,11 +308,7 @@ class MailActions(QObject):
             return
         count = command.count
         self.undo_stack.push(command)
-        self.moved.emit(
-            ntr(self, "%n message moved to %1.", "%n messages moved to %1.", count).replace(
-                "%1", mailbox_name
-            )
-        )
+        self.moved.emit(self.tr("%n messages moved to %1.", "", count).replace("%1", mailbox_name))
 
     @Slot()
     def _fill_move_menu(self) -> None:

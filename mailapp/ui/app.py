@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QApplication
 
 from mailapp import paths
 from mailapp.cli import GuiOptions
-from mailapp.ui import icons
+from mailapp.ui import icons, translations
 from mailapp.ui.crash_reporting import (
     install_excepthook,
     log,
@@ -58,15 +58,17 @@ def _exit_code(error: Exception) -> int:
     return getattr(error, "exit_code", EXIT_PROFILE_ERROR)
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("app", text)
+# Spelled out at each call, as translate("Context", "text"), for pyside6-lupdate to find.
+translate = QCoreApplication.translate
 
 
 def _create_application(argv: list[str]) -> QApplication:
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(argv)
+    # Before any text is made: widgets translate their texts when they are created.
+    translations.install(app)
     app.setApplicationName(paths.APP_NAME)
-    app.setApplicationDisplayName(_tr("Mail"))
+    app.setApplicationDisplayName(translate("app", "Mail"))
     app.setDesktopFileName(APP_ID)
     app.setWindowIcon(icons.icon(icons.APP_ICON))
     return app
@@ -85,9 +87,10 @@ def _open_profile(options: GuiOptions, cleanup: ExitStack) -> MailStore:
         make_private_dir(profile)  # 0700: the profile holds the user's mail
     except OSError as error:
         raise ProfileError(
-            _tr(
+            translate(
+                "app",
                 "Cannot create the profile folder {folder}: {reason}. "
-                "Choose another folder with --profile or fix its permissions."
+                "Choose another folder with --profile or fix its permissions.",
             ).format(folder=profile, reason=error.strerror or error)
         ) from error
     from mailapp.store import open_store  # with the collector paused, see run()
@@ -96,7 +99,7 @@ def _open_profile(options: GuiOptions, cleanup: ExitStack) -> MailStore:
     cleanup.callback(store.close)
     for notice in store.notices:  # e.g. an empty database file was set aside
         log.warning("%s", notice)
-        show_warning(_tr("Your mail database was empty"), notice)
+        show_warning(translate("app", "Your mail database was empty"), notice)
     if options.demo and not options.live_demo and not store.accounts():
         # Imported only here: the demo generator and the MIME parser would slow every start.
         from mailapp.ui.demo_profile import fill_demo
@@ -117,7 +120,10 @@ def start_logging(log_file: Path) -> logging.Handler:
 def _take_screenshot(window: MainWindow, target: Path, app: QApplication) -> None:
     image = window.grab()
     if image.isNull() or not image.save(str(target), "PNG"):
-        show_error(_tr("Screenshot failed"), _tr("Could not write {file}.").format(file=target))
+        show_error(
+            translate("app", "Screenshot failed"),
+            translate("app", "Could not write {file}.").format(file=target),
+        )
         app.exit(EXIT_SCREENSHOT_FAILED)
     else:
         app.exit(EXIT_OK)
@@ -168,7 +174,7 @@ def _start(options: GuiOptions, argv: list[str]) -> int:
                 store = _open_profile(options, cleanup)
             except (StoreError, ProfileError) as error:
                 log.error("Cannot open the mail store: %s", error.message)
-                show_error(_tr("Cannot open your mail"), error.message)
+                show_error(translate("app", "Cannot open your mail"), error.message)
                 return _exit_code(error)
             windows = _open_windows(options, store, cleanup)
         if not windows:
@@ -287,7 +293,7 @@ def _complete_window(
         store = _open_profile(options, cleanup)
     except (StoreError, ProfileError) as error:
         log.error("Cannot open the mail store: %s", error.message)
-        show_error(_tr("Cannot open your mail"), error.message)
+        show_error(translate("app", "Cannot open your mail"), error.message)
         app.exit(_exit_code(error))
         return
     else:
@@ -314,5 +320,5 @@ def _open_windows(options: GuiOptions, store: MailStore, cleanup: ExitStack) -> 
         return open_live_demo(store, cleanup, second_device=options.second_device)
     except Exception as error:  # the demo server or its sign-in: say so instead of a trace
         log.exception("the live demo could not start")
-        show_error(_tr("The demo could not start"), str(error))
+        show_error(translate("app", "The demo could not start"), str(error))
         return []

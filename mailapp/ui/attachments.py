@@ -33,7 +33,6 @@ from mailapp.mime.filenames import safe_filename
 from mailapp.store import MailStore
 from mailapp.store.rows import AttachmentInfo
 from mailapp.ui import icons
-from mailapp.ui.plural import ntr
 
 _MAX_SAME_NAME = 1000
 
@@ -317,13 +316,12 @@ class AttachmentBar(QWidget):
                     .replace("%2", error.strerror or str(error))
                 )
         if saved:
-            text = ntr(self, "Saved %n file in %1", "Saved %n files in %1", len(saved))
+            text = self.tr("Saved %n files in %1", "", len(saved))
             text = text.replace("%1", str(folder))
             if risky:
-                text += ". " + ntr(
-                    self,
-                    "Careful: %1 can run as a program; open it only if you trust the sender.",
+                text += ". " + self.tr(
                     "Careful: %1 can run as programs; open them only if you trust the sender.",
+                    "",
                     len(risky),
                 ).replace("%1", ", ".join(risky))
             self.notice.emit(text)

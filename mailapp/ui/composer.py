@@ -18,7 +18,16 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from PySide6.QtCore import QEvent, QLocale, QSignalBlocker, Qt, QTime, Signal, Slot
+from PySide6.QtCore import (
+    QCoreApplication,
+    QEvent,
+    QLocale,
+    QSignalBlocker,
+    Qt,
+    QTime,
+    Signal,
+    Slot,
+)
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -457,16 +466,17 @@ def open_composer(
             for attachment_id in missing_attachment_ids(store, parent_message_id):
                 fetch_attachment(attachment_id)
             composer.show_info(
-                composer.tr(
+                QCoreApplication.translate(
+                    "Composer",
                     "Not downloaded yet, so not attached: {names}. Mail is downloading them "
-                    "(when online): forward again once they are."
+                    "(when online): forward again once they are.",
                 ).format(names=", ".join(missing))
             )
         elif missing:
             composer.show_info(
-                composer.tr("Not on this computer, so not attached: {names}.").format(
-                    names=", ".join(missing)
-                )
+                QCoreApplication.translate(
+                    "Composer", "Not on this computer, so not attached: {names}."
+                ).format(names=", ".join(missing))
             )
     composer.show()
     return composer

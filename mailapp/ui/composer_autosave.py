@@ -65,15 +65,12 @@ def why_not_saved(error: StoreError) -> str:
     """Why the store refused the draft, in words for the composer's message (the store's own
     messages speak of the whole database and what to do at start-up)."""
 
-    def tr(text: str) -> str:
-        return QCoreApplication.translate("composer", text)
-
     if isinstance(error, StoreDiskFullError):
-        return tr("the disk is full")
+        return QCoreApplication.translate("composer", "the disk is full")
     if isinstance(error, StoreReadOnlyError):
-        return tr("the mail database cannot be written to")
+        return QCoreApplication.translate("composer", "the mail database cannot be written to")
     if isinstance(error, StoreIOError):
-        return tr("the disk reported an error")
+        return QCoreApplication.translate("composer", "the disk reported an error")
     if isinstance(error, StoreLockedError):
-        return tr("another program is using the mail database")
-    return tr("the mail database could not be written to")
+        return QCoreApplication.translate("composer", "another program is using the mail database")
+    return QCoreApplication.translate("composer", "the mail database could not be written to")

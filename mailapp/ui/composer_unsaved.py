@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QStandardPaths, Qt, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QStandardPaths, Qt, Signal, Slot
 from PySide6.QtWidgets import QFileDialog, QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from mailapp.core.addresses import Address
@@ -93,17 +93,19 @@ class UnsavedBar(QFrame):
 def eml_file_dialog(parent: QWidget, subject: str) -> QFileDialog:
     """A save dialog for the message as an .eml file, opened window-modal (the app keeps
     running, so the retries go on meanwhile)."""
-    dialog = QFileDialog(parent, parent.tr("Save Message as File"))
+    dialog = QFileDialog(parent, QCoreApplication.translate("UnsavedBar", "Save Message as File"))
     dialog.setObjectName("saveAsFileDialog")
     dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
     dialog.setFileMode(QFileDialog.FileMode.AnyFile)
-    dialog.setNameFilter(parent.tr("Email messages (*.eml)"))
+    dialog.setNameFilter(QCoreApplication.translate("UnsavedBar", "Email messages (*.eml)"))
     dialog.setDefaultSuffix("eml")
     folder = QStandardPaths.writableLocation(
         QStandardPaths.StandardLocation.DocumentsLocation
     ) or str(Path.home())
     dialog.setDirectory(folder)
-    name = safe_filename(subject.strip() or parent.tr("Message"), "message/rfc822")
+    name = safe_filename(
+        subject.strip() or QCoreApplication.translate("UnsavedBar", "Message"), "message/rfc822"
+    )
     dialog.selectFile(name if name.lower().endswith(".eml") else f"{name}.eml")
     return dialog
 

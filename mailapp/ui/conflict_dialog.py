@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, Qt, Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QBrush, QFont, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -47,46 +47,46 @@ FIELD, BASE, MINE, THEIRS, KEEP = range(5)
 _MAX_CELL_TEXT = 160
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("ConflictDialog", text)
-
-
 def _field_label(name: str) -> str:
     labels = {
-        "subject": _tr("Subject"),
-        "to": _tr("To"),
-        "cc": _tr("Cc"),
-        "bcc": _tr("Bcc"),
-        "body": _tr("Text"),
-        "htmlBody": _tr("Formatted text"),
-        "inReplyTo": _tr("In reply to"),
-        "references": _tr("Thread"),
-        "attachments": _tr("Attachments"),
-        "keywords": _tr("Flags and labels"),
-        "mailboxId": _tr("Folder"),
-        "name": _tr("Name"),
-        "parentId": _tr("Parent folder"),
+        "subject": ConflictDialog.tr("Subject"),
+        "to": ConflictDialog.tr("To"),
+        "cc": ConflictDialog.tr("Cc"),
+        "bcc": ConflictDialog.tr("Bcc"),
+        "body": ConflictDialog.tr("Text"),
+        "htmlBody": ConflictDialog.tr("Formatted text"),
+        "inReplyTo": ConflictDialog.tr("In reply to"),
+        "references": ConflictDialog.tr("Thread"),
+        "attachments": ConflictDialog.tr("Attachments"),
+        "keywords": ConflictDialog.tr("Flags and labels"),
+        "mailboxId": ConflictDialog.tr("Folder"),
+        "name": ConflictDialog.tr("Name"),
+        "parentId": ConflictDialog.tr("Parent folder"),
     }
     return labels.get(name, name)
 
 
 def _keyword_label(keyword: str) -> str:
     labels = {
-        "$seen": _tr("Read"),
-        "$flagged": _tr("Flagged"),
-        "$answered": _tr("Answered"),
-        "$forwarded": _tr("Forwarded"),
-        "$draft": _tr("Draft"),
+        "$seen": ConflictDialog.tr("Read"),
+        "$flagged": ConflictDialog.tr("Flagged"),
+        "$answered": ConflictDialog.tr("Answered"),
+        "$forwarded": ConflictDialog.tr("Forwarded"),
+        "$draft": ConflictDialog.tr("Draft"),
     }
     return labels.get(keyword, keyword)
 
 
 def _choice_label(choice: Choice, record_type: str) -> str:
     if choice == Choice.MINE:
-        return _tr("Keep mine")
+        return ConflictDialog.tr("Keep mine")
     if choice == Choice.THEIRS:
-        return _tr("Keep theirs")
-    return _tr("Keep both (save a copy)") if record_type == "draft" else _tr("Keep both")
+        return ConflictDialog.tr("Keep theirs")
+    return (
+        ConflictDialog.tr("Keep both (save a copy)")
+        if record_type == "draft"
+        else ConflictDialog.tr("Keep both")
+    )
 
 
 class ConflictDialog(QDialog):

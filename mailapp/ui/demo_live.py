@@ -168,14 +168,18 @@ def open_live_demo(
     # stores close and the demo's folder goes: what those threads announced is handled while
     # the files are still there, so no late refresh reads a deleted profile.
     cleanup.callback(_drain_posted_events)
+    from PySide6.QtCore import QCoreApplication
+
     windows: list[MainWindow] = []
     for number, device in enumerate(devices, start=1):
         window = MainWindow(device.store)
         who = dict(device.store.accounts())[device.account_id]
         window.setWindowTitle(
-            window.tr("Mail — {who} (demo, device {number})").format(who=who, number=number)
+            QCoreApplication.translate("DemoLive", "Mail — {who} (demo, device {number})").format(
+                who=who, number=number
+            )
             if second_device
-            else window.tr("Mail — {who} (demo)").format(who=who)
+            else QCoreApplication.translate("DemoLive", "Mail — {who} (demo)").format(who=who)
         )
         setup_window_sync(window, device.store, cleanup)
         windows.append(window)

@@ -29,7 +29,6 @@ from mailapp.store.errors import StoreError
 from mailapp.store.outbox_admin import mark_composer_closed, open_composer_drafts
 from mailapp.store.rows import DraftRow
 from mailapp.ui.crash_reporting import log
-from mailapp.ui.plural import ntr
 
 # The text shown per draft is the draft's own; long ones scroll inside their box.
 _TEXT_LINES = 6
@@ -90,12 +89,10 @@ class RecoveryOffer(QDialog):
         self._store = store
         self.reopened: list[QWidget] = []
         self.heading = QLabel(
-            ntr(
-                self,
-                "Mail did not close properly while you were writing. This message was saved "
-                "before it closed:",
+            self.tr(
                 "Mail did not close properly while you were writing. These %n messages were "
                 "saved before it closed:",
+                "",
                 len(drafts),
             )
         )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, Qt, QUrl
+from PySide6.QtCore import QCoreApplication, QPoint, Qt, QUrl
 from PySide6.QtWidgets import QMessageBox, QTextBrowser, QWidget
 
 _MAX_SHOWN = 300
+# Spelled out at each call, as translate("Context", "text"), for pyside6-lupdate to find.
+translate = QCoreApplication.translate
 
 
 def display_url(url: QUrl) -> str:
@@ -46,19 +48,22 @@ def confirm_dialog(parent: QWidget, shown: str, url: QUrl) -> QMessageBox:
     box = QMessageBox(parent)
     box.setObjectName("misleadingLink")
     box.setIcon(QMessageBox.Icon.Warning)
-    box.setWindowTitle(parent.tr("Open Link?"))
+    box.setWindowTitle(translate("LinkGuard", "Open Link?"))
     box.setTextFormat(Qt.TextFormat.PlainText)  # both texts come from the sender
     box.setText(
-        parent.tr("This link shows %1 but leads somewhere else:").replace(
+        translate("LinkGuard", "This link shows %1 but leads somewhere else:").replace(
             "%1", shown if len(shown) <= _MAX_SHOWN else shown[:_MAX_SHOWN] + "…"
         )
         + "\n\n"
         + display_url(url)
     )
     box.setInformativeText(
-        parent.tr("Links that hide their real target are a common way to steal passwords.")
+        translate(
+            "LinkGuard",
+            "Links that hide their real target are a common way to steal passwords.",
+        )
     )
-    box.addButton(parent.tr("Open Link"), QMessageBox.ButtonRole.AcceptRole)
+    box.addButton(translate("LinkGuard", "Open Link"), QMessageBox.ButtonRole.AcceptRole)
     cancel = box.addButton(QMessageBox.StandardButton.Cancel)
     box.setDefaultButton(cancel)
     box.setEscapeButton(cancel)

@@ -35,10 +35,23 @@ def message_ids_from(data: QMimeData) -> list[str]:
     return [i for i in ids if isinstance(i, str)] if isinstance(ids, list) else []
 
 
+def eml_paths_from(data: QMimeData) -> list[str]:
+    """The local .eml files among dropped URLs (a file manager's drag)."""
+    if not data.hasUrls():
+        return []
+    return [
+        url.toLocalFile()
+        for url in data.urls()
+        if url.isLocalFile() and url.toLocalFile().lower().endswith(".eml")
+    ]
+
+
 class MailboxTreeView(QTreeView):
-    """Emits `messagesDropped(message_ids, mailbox_id)` when messages are dropped on a mailbox."""
+    """Emits `messagesDropped(message_ids, mailbox_id)` when messages are dropped on a mailbox,
+    `emlFilesDropped(paths, mailbox_id)` when .eml files are."""
 
     messagesDropped = Signal(list, str)
+    emlFilesDropped = Signal(list, str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -48,21 +61,24 @@ class MailboxTreeView(QTreeView):
         self.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
 
     def _target(self, event: QDragMoveEvent | QDropEvent) -> str | None:
-        if not message_ids_from(event.mimeData()):
+        data = event.mimeData()
+        if not message_ids_from(data) and not eml_paths_from(data):
             return None
         index = self.indexAt(event.position().toPoint())
         mailbox_id = index.data(MAILBOX_ID_ROLE) if index.isValid() else None
         return mailbox_id if isinstance(mailbox_id, str) and mailbox_id != OUTBOX_ID else None
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if message_ids_from(event.mimeData()):
+        if message_ids_from(event.mimeData()) or eml_paths_from(event.mimeData()):
             event.acceptProposedAction()
         else:
             event.ignore()
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
         if self._target(event) is not None:
-            event.setDropAction(Qt.DropAction.MoveAction)
+            # Files are copied in; messages move.
+            files = not message_ids_from(event.mimeData())
+            event.setDropAction(Qt.DropAction.CopyAction if files else Qt.DropAction.MoveAction)
             event.accept()
         else:
             event.ignore()
@@ -72,6 +88,12 @@ class MailboxTreeView(QTreeView):
         if target is None:
             event.ignore()
             return
+        message_ids = message_ids_from(event.mimeData())
+        if not message_ids:
+            event.setDropAction(Qt.DropAction.CopyAction)
+            event.accept()
+            self.emlFilesDropped.emit(eml_paths_from(event.mimeData()), target)
+            return
         event.setDropAction(Qt.DropAction.MoveAction)
         event.accept()
-        self.messagesDropped.emit(message_ids_from(event.mimeData()), target)
+        self.messagesDropped.emit(message_ids, target)

@@ -56,8 +56,8 @@ from mailapp.ui.mailbox_tree_model import (
 from mailapp.ui.mailbox_tree_view import MailboxTreeView
 from mailapp.ui.message_list_model import MessageListModel
 from mailapp.ui.message_list_view import MessageListView
+from mailapp.ui.message_window import MainWindowMessages
 from mailapp.ui.notice_bar import NoticeBar
-from mailapp.ui.plural import ntr
 from mailapp.ui.reading_pane import MessageView
 from mailapp.ui.status_bar import SyncControllerLike, SyncStatus
 
@@ -141,6 +141,8 @@ class MainWindow(QMainWindow):
         self._build_central()
         self._build_menus_and_toolbar()
         self._build_status_bar()
+        # Message Source, Save As, Print, PDF; a message's own window; .eml files dropped in.
+        self.messages = MainWindowMessages(self)
 
         self.mailbox_tree.selectionModel().selectionChanged.connect(self._mailbox_selected)
         self.mailbox_tree.messagesDropped.connect(self.mail_actions.move_to)
@@ -503,9 +505,7 @@ class MainWindow(QMainWindow):
             if not rows:
                 self.message_view.show_placeholder()
             else:
-                self.message_view.show_placeholder(
-                    ntr(self, "%n message selected.", "%n messages selected.", len(rows))
-                )
+                self.message_view.show_placeholder(self.tr("%n messages selected.", "", len(rows)))
             return
         summary = self.message_model.summary(rows[0].row())
         if self.message_model.drafts_account is not None:
@@ -541,6 +541,8 @@ class MainWindow(QMainWindow):
     def _message_activated(self, index: QModelIndex) -> None:
         if index.isValid() and self.message_model.drafts_account is not None:
             self.mail_actions.open_draft(self.message_model.summary(index.row()).id)
+        elif index.isValid():
+            self.messages.open_window(self.message_model.summary(index.row()).id)
 
     @Slot(QPoint)
     def _message_context_menu(self, position: QPoint) -> None:
@@ -649,20 +651,20 @@ class MainWindow(QMainWindow):
             return
         if self.message_model.search_text is not None:
             found = self.message_model.rowCount()
-            self.count_label.setText(ntr(self, "%n message found", "%n messages found", found))
+            self.count_label.setText(self.tr("%n messages found", "", found))
             return
         drafts_account = self.message_model.drafts_account
         if self._store is not None and drafts_account is not None:
             from mailapp.store import views
 
             drafts = views.draft_count(self._store, drafts_account)
-            self.count_label.setText(ntr(self, "%n draft", "%n drafts", drafts))
+            self.count_label.setText(self.tr("%n drafts", "", drafts))
             return
         if self._store is not None:
             total = self._store.count(mailbox_id)
         else:  # the first screen's count, read with the rows shown
             total = self.mailbox_model.total(mailbox_id)
-        text = ntr(self, "%n message", "%n messages", total)
+        text = self.tr("%n messages", "", total)
         self.count_label.setText(text)
 
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -12,7 +12,6 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
-    QCoreApplication,
     QDateTime,
     QLocale,
     QModelIndex,
@@ -30,15 +29,6 @@ DESCRIPTION, STATE, ATTEMPTS, LAST_ERROR, NEXT_RETRY = range(5)
 _MAX_NAMED_RECIPIENTS = 3
 
 Index = QModelIndex | QPersistentModelIndex
-
-
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("OutboxModel", text)
-
-
-def _tr_n(one: str, many: str, n: int) -> str:
-    """Plural text that reads right in English without a translation file loaded."""
-    return QCoreApplication.translate("OutboxModel", one if n == 1 else many, "", n)
 
 
 @dataclass(frozen=True)
@@ -100,16 +90,16 @@ class Describer:
 
     def _subject(self, draft_id: str | None) -> str:
         subject = self._drafts.get(draft_id or "", ("", []))[0].strip()
-        return subject or _tr("(no subject)")
+        return subject or OutboxTableModel.tr("(no subject)")
 
     def _recipients(self, draft_id: str) -> str:
         emails = self._drafts.get(draft_id, ("", []))[1]
         if not emails:
-            return _tr("no one yet")
+            return OutboxTableModel.tr("no one yet")
         named = ", ".join(emails[:_MAX_NAMED_RECIPIENTS])
         if len(emails) > _MAX_NAMED_RECIPIENTS:
             more = len(emails) - _MAX_NAMED_RECIPIENTS
-            return _tr_n("{names} and %n more", "{names} and %n more", more).format(names=named)
+            return OutboxTableModel.tr("{names} and %n more", "", more).format(names=named)
         return named
 
     def describe(self, rows: list[OutboxRow]) -> str:
@@ -119,68 +109,72 @@ class Describer:
             case "email.keywords":
                 return self._keywords(args["add"], args["remove"], n)
             case "email.move":
-                name = self._mailboxes.get(args["mailboxId"]["new"], _tr("another folder"))
-                return _tr_n(
-                    "Move %n message to {folder}", "Move %n messages to {folder}", n
-                ).format(folder=name)
+                name = self._mailboxes.get(
+                    args["mailboxId"]["new"], OutboxTableModel.tr("another folder")
+                )
+                return OutboxTableModel.tr("Move %n messages to {folder}", "", n).format(
+                    folder=name
+                )
             case "email.destroy":
-                return _tr_n("Delete %n message for good", "Delete %n messages for good", n)
+                return OutboxTableModel.tr("Delete %n messages for good", "", n)
             case "draft.upsert":
                 # The subject this save wrote, not the draft's current one: after a conflict the
                 # draft shows the server's subject while this row stands for the user's version.
                 written = (args["fields"].get("subject") or {}).get("new")
                 subject = written.strip() if isinstance(written, str) and written.strip() else None
-                return _tr("Save draft “{subject}”").format(
+                return OutboxTableModel.tr("Save draft “{subject}”").format(
                     subject=subject or self._subject(args["draftId"])
                 )
             case "draft.destroy":
-                return _tr("Delete draft “{subject}”").format(
+                return OutboxTableModel.tr("Delete draft “{subject}”").format(
                     subject=self._subject(args["draftId"])
                 )
             case "submission.create":
-                text = _tr("Send “{subject}” to {recipients}").format(
+                text = OutboxTableModel.tr("Send “{subject}” to {recipients}").format(
                     subject=self._subject(args["draftId"]),
                     recipients=self._recipients(args["draftId"]),
                 )
                 return text
             case "submission.cancel":
                 draft_id = self._submission_drafts.get(args["submissionId"])
-                return _tr("Cancel sending “{subject}”").format(subject=self._subject(draft_id))
+                return OutboxTableModel.tr("Cancel sending “{subject}”").format(
+                    subject=self._subject(draft_id)
+                )
             case "mailbox.create":
-                return _tr("Create folder “{name}”").format(name=args["name"])
+                return OutboxTableModel.tr("Create folder “{name}”").format(name=args["name"])
             case "mailbox.update":
-                name = self._mailboxes.get(args["mailboxId"], _tr("a folder"))
-                return _tr("Change folder “{name}”").format(name=name)
+                name = self._mailboxes.get(args["mailboxId"], OutboxTableModel.tr("a folder"))
+                return OutboxTableModel.tr("Change folder “{name}”").format(name=name)
             case "mailbox.destroy":
-                name = self._mailboxes.get(args["mailboxId"], _tr("a folder"))
-                return _tr("Delete folder “{name}”").format(name=name)
+                name = self._mailboxes.get(args["mailboxId"], OutboxTableModel.tr("a folder"))
+                return OutboxTableModel.tr("Delete folder “{name}”").format(name=name)
         return row.type
 
     @staticmethod
     def _keywords(add: list[str], remove: list[str], n: int) -> str:
         known = {
-            ("$seen", True): _tr_n("Mark %n message read", "Mark %n messages read", n),
-            ("$seen", False): _tr_n("Mark %n message unread", "Mark %n messages unread", n),
-            ("$flagged", True): _tr_n("Flag %n message", "Flag %n messages", n),
-            ("$flagged", False): _tr_n("Unflag %n message", "Unflag %n messages", n),
+            ("$seen", True): OutboxTableModel.tr("Mark %n messages read", "", n),
+            ("$seen", False): OutboxTableModel.tr("Mark %n messages unread", "", n),
+            ("$flagged", True): OutboxTableModel.tr("Flag %n messages", "", n),
+            ("$flagged", False): OutboxTableModel.tr("Unflag %n messages", "", n),
         }
         if len(add) + len(remove) == 1:
             keyword, added = (add[0], True) if add else (remove[0], False)
             if (keyword, added) in known:
                 return known[(keyword, added)]
-        return _tr_n("Change labels of %n message", "Change labels of %n messages", n)
+        return OutboxTableModel.tr("Change labels of %n messages", "", n)
 
 
 def state_text(row: OutboxRow, now: datetime) -> str:
     if row.state == OutboxState.IN_FLIGHT:
-        return _tr("Sending to the server")
+        return OutboxTableModel.tr("Sending to the server")
     if row.state == OutboxState.FAILED:
-        return _tr("Failed — retry, edit or discard it")
+        return OutboxTableModel.tr("Failed — retry, edit or discard it")
     if row.state == OutboxState.CONFLICT:
-        return _tr("Conflict — resolve it in Conflicts")
+        return OutboxTableModel.tr("Conflict — resolve it in Conflicts")
     if row.next_attempt_at is not None and row.next_attempt_at > now:
-        return _tr("Waiting to retry")
-    return _tr("Waiting for the next sync")
+        return OutboxTableModel.tr("Waiting to retry")
+    return OutboxTableModel.tr("Waiting for the next sync")
 
 
 class OutboxTableModel(QAbstractTableModel):
@@ -211,11 +205,11 @@ class OutboxTableModel(QAbstractTableModel):
         if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
             return None
         return (
-            _tr("Change"),
-            _tr("State"),
-            _tr("Attempts"),
-            _tr("Last error"),
-            _tr("Next retry"),
+            OutboxTableModel.tr("Change"),
+            OutboxTableModel.tr("State"),
+            OutboxTableModel.tr("Attempts"),
+            OutboxTableModel.tr("Last error"),
+            OutboxTableModel.tr("Next retry"),
         )[section]
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -248,10 +242,10 @@ class OutboxTableModel(QAbstractTableModel):
         if column == LAST_ERROR:
             return row.last_error or ""
         if row.state == OutboxState.IN_FLIGHT:
-            return _tr("now")
+            return OutboxTableModel.tr("now")
         if row.state in (OutboxState.FAILED, OutboxState.CONFLICT):
-            return _tr("not scheduled")
+            return OutboxTableModel.tr("not scheduled")
         if row.next_attempt_at is None:
-            return _tr("next sync")
+            return OutboxTableModel.tr("next sync")
         when = QDateTime.fromSecsSinceEpoch(int(row.next_attempt_at.timestamp()))
         return QLocale().toString(when.time(), QLocale.FormatType.ShortFormat)

@@ -189,9 +189,7 @@ class ReadingPane(QTextBrowser):
                 blocked = sanitized.blocked_remote
             if blocked and self._note_blocked:
                 notes.append(
-                    self.tr("%n remote resource was blocked to protect your privacy.", "", blocked)
-                    if blocked == 1
-                    else self.tr(
+                    self.tr(
                         "%n remote resources were blocked to protect your privacy.", "", blocked
                     )
                 )

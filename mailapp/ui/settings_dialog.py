@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QCoreApplication, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QPalette
 from PySide6.QtWidgets import (
     QComboBox,
@@ -144,16 +144,21 @@ def _upper(metadata: list[object], fallback: int) -> int:
 
 
 def menu_titled(window: QMainWindow, title: str) -> QMenu | None:
+    """The window's menu with this English title (e.g. "Edit"), shown in English or translated."""
+    # The main window's "&Edit", as its translation (if any) shows it; through an alias, as the
+    # text is not a literal for pyside6-lupdate to extract.
+    lookup = QCoreApplication.translate
+    translated = lookup("MainWindow", f"&{title}").replace("&", "")
     for action in window.menuBar().actions():
         menu = action.menu()
-        if isinstance(menu, QMenu) and action.text().replace("&", "") == title:
+        if isinstance(menu, QMenu) and action.text().replace("&", "") in (title, translated):
             return menu
     return None
 
 
 def add_settings_action(window: QMainWindow, store: MailStore) -> QAction:
     """Edit → Settings… (Preferences… on macOS, by role) opening the dialog for `store`."""
-    action = QAction(window.tr("Se&ttings…"), window)
+    action = QAction(QCoreApplication.translate("SettingsDialog", "Se&ttings…"), window)
     action.setMenuRole(QAction.MenuRole.PreferencesRole)
     action.setObjectName("settingsAction")
 
@@ -163,7 +168,9 @@ def add_settings_action(window: QMainWindow, store: MailStore) -> QAction:
         dialog.open()
 
     action.triggered.connect(open_dialog)
-    menu = menu_titled(window, "Edit") or window.menuBar().addMenu(window.tr("&Edit"))
+    menu = menu_titled(window, "Edit") or window.menuBar().addMenu(
+        QCoreApplication.translate("MainWindow", "&Edit")
+    )
     menu.addSeparator()
     menu.addAction(action)
     return action

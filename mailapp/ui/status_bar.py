@@ -9,8 +9,6 @@ from typing import Any, Protocol
 from PySide6.QtCore import QDateTime, QLocale, QTimer, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
-from mailapp.ui.plural import ntr
-
 
 class SyncControllerLike(Protocol):
     """What mailapp.ui.sync_worker.SyncController offers (signals are Qt signals)."""
@@ -141,16 +139,12 @@ class SyncStatus(QWidget):
     @Slot(int)
     def set_pending(self, count: int) -> None:
         self.pending_label.setVisible(count > 0)
-        self.pending_label.setText(
-            ntr(self, "%n change not yet sent", "%n changes not yet sent", count) if count else ""
-        )
+        self.pending_label.setText(self.tr("%n changes not yet sent", "", count) if count else "")
 
     @Slot(int)
     def set_conflicts(self, count: int) -> None:
         self.conflicts_button.setVisible(count > 0)
-        self.conflicts_button.setText(
-            ntr(self, "%n conflict", "%n conflicts", count) if count else ""
-        )
+        self.conflicts_button.setText(self.tr("%n conflicts", "", count) if count else "")
 
     @Slot(object)
     def set_last_sync(self, when: datetime | None) -> None:

@@ -13,7 +13,6 @@ from mailapp.store.rows import ChangeSet
 if TYPE_CHECKING:
     from mailapp.store import MailStore
 from mailapp.ui import icons
-from mailapp.ui.plural import ntr
 
 NOTIFY_MS = 8000
 
@@ -51,7 +50,7 @@ class NewMailWatcher(QObject):
             title = self.tr("New mail from %1").replace("%1", sender)
             body = newest.subject or self.tr("(no subject)")
         else:
-            title = ntr(self, "%n new message", "%n new messages", len(fresh))
+            title = self.tr("%n new messages", "", len(fresh))
             body = (
                 self.tr("Latest from %1: %2")
                 .replace("%1", sender)

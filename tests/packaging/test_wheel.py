@@ -60,6 +60,11 @@ def test_wheel_ships_migrations_and_resources(wheel: Path) -> None:
         assert shipped == in_tree
     icons = {p.name for p in (REPO / "resources" / "icons").glob("*.svg")}
     assert {f"mailapp/_resources/icons/{name}" for name in icons} <= names
+    # Translation sources only: the app compiles them on first use (mailapp.ui.translations).
+    catalogs = {p.name for p in (REPO / "resources" / "translations").glob("*.ts")}
+    assert {"mailapp_de.ts", "mailapp_en.ts"} <= catalogs
+    assert {f"mailapp/_resources/translations/{name}" for name in catalogs} <= names
+    assert not any(n.endswith(".qm") for n in names)
     assert not any("__pycache__" in n for n in names)
 
 
@@ -78,6 +83,7 @@ def test_installed_app_passes_its_smoke_test(installed: Path, tmp_path: Path) ->
     result = run(installed, "mailapp", "--smoke-test", home=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "smoke-test: store created and migrated to" in result.stdout
+    assert "smoke-test: German translation found" in result.stdout
     assert result.stdout.rstrip().endswith("smoke-test: ok")
 
 
