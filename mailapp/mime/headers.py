@@ -11,6 +11,7 @@ import functools
 import re
 from datetime import UTC, datetime
 from email import policy
+from email.headerregistry import HeaderRegistry
 from email.message import Message
 from email.policy import EmailPolicy
 from email.utils import parsedate_to_datetime
@@ -27,9 +28,30 @@ _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _BETWEEN_ENCODED_WORDS = re.compile(r"(\?=)\s+(?==\?)")
 
 
+class _ClassCachingRegistry(HeaderRegistry):
+    """The stdlib's header registry, except that the class made for each header name is made
+    once: the stdlib builds a new class with type() on every header it parses, about a third
+    of the cost of parsing a short header."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._made: dict[str, type] = {}
+
+    def __getitem__(self, name: str) -> type:
+        key = name.lower()
+        made = self._made.get(key)
+        if made is None:
+            made = self._made[key] = super().__getitem__(key)
+        return made
+
+
+# policy.default with the registry above: the same header objects, made faster.
+_FACTORY_POLICY = policy.default.clone(header_factory=_ClassCachingRegistry())
+
+
 @functools.lru_cache(maxsize=4096)
 def _parsed_header(name: str, value: str) -> Any:
-    return policy.default.header_fetch_parse(name, value)
+    return _FACTORY_POLICY.header_fetch_parse(name, value)
 
 
 class CachingPolicy(EmailPolicy):
