@@ -58,7 +58,7 @@ class SyncStats:
 @dataclass(frozen=True)
 class SyncLimits:
     header_batch: int = 500
-    body_batch: int = 100
+    body_batch: int = 500
     body_batch_bytes: int = 16 * 1024 * 1024
     # Larger messages keep their header record only (the client shows them without a body).
     max_message_bytes: int = 50 * 1024 * 1024
@@ -223,7 +223,7 @@ class AccountSync:
                 for item, row in zip(maps, emails, strict=True):
                     item["synced_modseq"] = row["updated_modseq"]
                 if maps:
-                    session.execute(insert(UpstreamMessage), maps)
+                    session.connection().execute(insert(UpstreamMessage.__table__), maps)
                 session.execute(
                     update(UpstreamFolder)
                     .where(UpstreamFolder.id == folder.id)
@@ -303,37 +303,32 @@ class AccountSync:
     # -- bodies ----------------------------------------------------------------------------
 
     def fetch_bodies(self, folder: UpstreamFolder) -> None:
-        tried: set[int] = set()
-        selected = False
-        while True:
-            with session_scope(self.engine, write=False) as session:
-                rows = session.execute(
-                    select(UpstreamMessage.uid, UpstreamMessage.email_id, UpstreamMessage.size)
-                    .where(
-                        UpstreamMessage.folder_id == folder.id,
-                        UpstreamMessage.has_body.is_(False),
-                        UpstreamMessage.size <= self.limits.max_message_bytes,
-                    )
-                    .order_by(UpstreamMessage.uid.desc())
-                    .limit(self.limits.body_batch + len(tried))
-                ).all()
+        # The folder's missing bodies are listed once, not per batch: a query per batch sorts
+        # every pending row again (quadratic in the folder's size).
+        with session_scope(self.engine, write=False) as session:
+            pending = session.execute(
+                select(UpstreamMessage.uid, UpstreamMessage.email_id, UpstreamMessage.size)
+                .where(
+                    UpstreamMessage.folder_id == folder.id,
+                    UpstreamMessage.has_body.is_(False),
+                    UpstreamMessage.size <= self.limits.max_message_bytes,
+                )
+                .order_by(UpstreamMessage.uid.desc())
+            ).all()
+        if not pending:
+            return
+        self.client.select_folder(folder.name, readonly=True)
+        at = 0
+        while at < len(pending):
             batch: list[tuple[int, str]] = []
             total = 0
-            for uid, email_id, size in rows:
-                if uid in tried:
-                    continue
+            while at < len(pending) and len(batch) < self.limits.body_batch:
+                uid, email_id, size = pending[at]
                 if batch and total + size > self.limits.body_batch_bytes:
                     break
                 batch.append((int(uid), email_id))
                 total += size
-                if len(batch) >= self.limits.body_batch:
-                    break
-            if not batch:
-                return
-            if not selected:
-                self.client.select_folder(folder.name, readonly=True)
-                selected = True
-            tried.update(uid for uid, _ in batch)
+                at += 1
             fetched = imap.uid_fetch(
                 self.client, imap.uid_set([uid for uid, _ in batch]), ["UID", "BODY.PEEK[]"]
             )
