@@ -51,9 +51,12 @@ def make_engine(url: str, *, busy_timeout: float = 30.0, **kwargs: Any) -> Engin
         _configure_sqlite(engine, busy_timeout, private)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    # Modest: several workers share the server's max_connections (100 by default).
-    kwargs.setdefault("pool_size", 5)
-    kwargs.setdefault("max_overflow", 15)
+    # At most 20 connections per worker, as before, so 4 workers stay well inside the server's
+    # max_connections (100 by default). But most of them are kept: overflow connections are
+    # closed as soon as they are returned, and a worker under load then opened a new backend
+    # (a fork and a login) for every other request.
+    kwargs.setdefault("pool_size", 15)
+    kwargs.setdefault("max_overflow", 5)
     return create_engine(url, **kwargs)
 
 
