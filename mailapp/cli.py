@@ -34,6 +34,7 @@ class GuiOptions:
     exit_after_first_paint: bool
     demo_offline: bool = False  # --demo --offline: local demo mail, no server (screenshots)
     second_device: bool = False  # --demo --second-device: a second window, same user
+    mailto: str | None = None  # `mailapp mailto:…`: a composer filled in from the link
 
     @property
     def live_demo(self) -> bool:
@@ -86,6 +87,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="check an installation: open a throw-away profile offscreen, migrate its store, "
         "render the main window, exit 0 if all of that worked",
     )
+    parser.add_argument(
+        "link",
+        nargs="?",
+        metavar="mailto:…",
+        help="write a message: a composer filled in from the mailto: link, in the app already "
+        "running for the profile if there is one",
+    )
     return parser
 
 
@@ -131,7 +139,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from mailapp.sync.headless import main as headless_main  # Qt-free
 
         return headless_main(arguments)
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.link is not None and not args.link.lower().startswith("mailto:"):
+        parser.error(f"not a mailto: link: {args.link}")
     if args.smoke_test:
         return smoke_test()
     options = GuiOptions(
@@ -142,6 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         exit_after_first_paint=_env_flag(EXIT_AFTER_FIRST_PAINT_ENV),
         demo_offline=args.offline,
         second_device=args.second_device,
+        mailto=args.link,
     )
     if options.live_demo and not _server_extras_installed():
         print(

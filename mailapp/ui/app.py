@@ -153,6 +153,13 @@ def _start(options: GuiOptions, argv: list[str]) -> int:
     from mailapp.store.errors import StoreError
 
     app = _create_application(argv)
+    instance = _instance_name(options)
+    if instance is not None:
+        from mailapp.ui.single_instance import send_to_running
+
+        request = {"mailto": options.mailto} if options.mailto else {"activate": True}
+        if send_to_running(instance, request):
+            return EXIT_OK  # the app already running for this profile took it
     opened: list[Path] = []
 
     def open_log() -> Path:
@@ -182,6 +189,10 @@ def _start(options: GuiOptions, argv: list[str]) -> int:
         window = windows[0]
         view = window.message_list
         screenshot = options.screenshot
+        if instance is not None:
+            _once_started(window, lambda: _serve_requests(window, instance))
+        if options.mailto is not None:
+            QTimer.singleShot(0, lambda: _open_mailto(window, options.mailto or ""))
 
         def first_paint() -> None:
             if options.report_first_paint:
@@ -203,6 +214,28 @@ def _start(options: GuiOptions, argv: list[str]) -> int:
         for shown in windows:
             shown.close()
         return status
+
+
+def _instance_name(options: GuiOptions) -> str | None:
+    """The profile's single-instance socket (mailapp.ui.single_instance); None for starts that
+    stand alone: demos (a profile of their own) and screenshots (--smoke-test among them)."""
+    if options.demo or options.screenshot is not None:
+        return None
+    from mailapp.ui.single_instance import instance_name
+
+    return instance_name(options.profile if options.profile is not None else paths.profile_dir())
+
+
+def _serve_requests(window: MainWindow, name: str) -> None:
+    from mailapp.ui.mailto_compose import serve_requests
+
+    serve_requests(window, name)
+
+
+def _open_mailto(window: MainWindow, link: str) -> None:
+    from mailapp.ui.mailto_compose import open_mailto
+
+    open_mailto(window, link)
 
 
 def _after_first_paint(window: MainWindow, store: MailStore, cleanup: ExitStack) -> None:

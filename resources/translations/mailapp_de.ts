@@ -744,6 +744,17 @@
     </message>
 </context>
 <context>
+    <name>MailtoCompose</name>
+    <message>
+        <source>This is not a mail link: {link}</source>
+        <translation>Dies ist kein E-Mail-Link: {link}</translation>
+    </message>
+    <message>
+        <source>Add an account first (File → Add Account…) to write mail.</source>
+        <translation>Fügen Sie zuerst ein Konto hinzu (Datei → Konto hinzufügen…), um E-Mails zu schreiben.</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
         <source>&amp;File</source>

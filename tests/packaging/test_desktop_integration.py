@@ -113,3 +113,15 @@ def test_icons_are_the_app_icon_in_every_hicolor_size(
             assert abs(image.pixelColor(x, y).blue() - new.pixelColor(x, y).blue()) < 8
             assert abs(image.pixelColor(x, y).alpha() - new.pixelColor(x, y).alpha()) < 8
         assert image.pixelColor(0, 0).alpha() == 0  # the rounded corner is transparent
+
+
+def test_mailto_links_open_a_composer_through_the_desktop_file() -> None:
+    from mailapp.cli import build_parser
+
+    entry = desktop_entry()
+    assert "x-scheme-handler/mailto" in entry["MimeType"].split(";")
+    # %u: the desktop runs `mailapp mailto:…` with the link, which the app takes as its argument.
+    program, *arguments = entry["Exec"].split()
+    assert (program, arguments) == ("mailapp", ["%u"])
+    link = "mailto:ada@example.net?subject=Hello"
+    assert build_parser().parse_args([link]).link == link

@@ -11,6 +11,11 @@ one), on the offscreen platform:
     python -m tests.ui.app_driver recovery PROFILE
         waits for the crash-recovery offer and prints ``offer JSON`` (what it shows), then quits.
 
+    python -m tests.ui.app_driver composer PROFILE [mailto:…]
+        starts the app (with the link, if given), prints ``ready`` once the window is complete,
+        then waits for a composer to open (from the link, or from a later `mailapp mailto:…`)
+        and prints ``composer JSON`` (its fields), then quits.
+
 Everything else is the app's own: start-up (first screen, store, sync wiring), the actions,
 the composer, its autosave. CLOCK_MONOTONIC is shared by all processes on Linux, so the test can
 compare the times printed here with its own.
@@ -68,6 +73,7 @@ class _Driver:
         self.intervals: Iterator[int] = itertools.cycle(intervals or [100])
         self.started = time.monotonic()
         self.typed = 0
+        self.ready = False
         self.poller = QTimer()
         self.poller.setInterval(POLL_MS)
         self.poller.timeout.connect(self.poll)
@@ -86,12 +92,31 @@ class _Driver:
                 print("offer", json.dumps(summary), flush=True)
                 QApplication.quit()
             return
+        if self.mode == "composer":
+            self.wait_for_composer()
+            return
         window = _main_window()
         if window is None:
             return
         self.poller.stop()
         window.mail_actions.new_message.trigger()  # type: ignore[attr-defined]
         QTimer.singleShot(0, self.type_next)
+
+    def wait_for_composer(self) -> None:
+        if not self.ready and _main_window() is not None:
+            self.ready = True
+            print("ready", flush=True)
+        composer = _composer()
+        if composer is None:
+            return
+        self.poller.stop()
+        fields = {
+            name: getattr(composer, f"{name}_field").text()
+            for name in ("to", "cc", "bcc", "subject")
+        }
+        fields["body"] = composer.body.toPlainText()  # type: ignore[attr-defined]
+        print("composer", json.dumps(fields), flush=True)
+        QApplication.quit()
 
     def type_next(self) -> None:
         composer = _composer()
@@ -106,10 +131,11 @@ class _Driver:
 
 
 def run(argv: list[str]) -> int:
-    mode, profile, *intervals = argv
+    mode, profile, *rest = argv
     app = QApplication(["mailapp"])  # the app's start-up takes this one over
-    driver = _Driver(mode, [int(i) for i in intervals])
-    status = main(["--profile", profile])
+    link = rest if mode == "composer" else []
+    driver = _Driver(mode, [int(i) for i in rest] if mode != "composer" else [])
+    status = main(["--profile", profile, *link])
     del driver, app
     return status
 
