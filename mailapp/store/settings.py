@@ -47,6 +47,8 @@ class AppSettings(BaseModel):
     sync_interval_minutes: int = Field(default=5, ge=1, le=24 * 60)
     undo_send_seconds: int = Field(default=10, ge=0, le=60)  # 0: send at once
     remote_content: RemoteContent = RemoteContent.ASK
+    # j/k and n/p move through the message list; off for people who type into the window.
+    single_key_shortcuts: bool = True
 
 
 DEFAULTS = AppSettings()

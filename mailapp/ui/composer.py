@@ -166,6 +166,8 @@ class Composer(QWidget):
         layout.addWidget(self.attachments)
         layout.addLayout(buttons)
         QShortcut(QKeySequence("Ctrl+Return"), self).activated.connect(lambda: self.send())
+        # Escape closes, as a mail client's composer does; closing saves the draft (closeEvent).
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self).activated.connect(self.close)
 
         self._autosave = AutosaveTimers(self.save, self)
         self.draft_base = DraftBase(

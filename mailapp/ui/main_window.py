@@ -36,8 +36,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QSizePolicy,
-    QSplitter,
-    QStackedWidget,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -46,6 +44,7 @@ from PySide6.QtWidgets import (
 from mailapp.store.rows import MessageSummary, SortOrder
 from mailapp.ui import icons, theme
 from mailapp.ui.actions import MailActions
+from mailapp.ui.layout import PaneLayout
 from mailapp.ui.mailbox_tree_model import (
     MAILBOX_ID_ROLE,
     NAME_COLUMN,
@@ -59,7 +58,9 @@ from mailapp.ui.message_list_view import MessageListView
 from mailapp.ui.message_window import MainWindowMessages
 from mailapp.ui.notice_bar import NoticeBar
 from mailapp.ui.reading_pane import MessageView
+from mailapp.ui.shortcuts import Shortcuts
 from mailapp.ui.status_bar import SyncControllerLike, SyncStatus
+from mailapp.ui.welcome import Welcome
 
 if TYPE_CHECKING:
     from mailapp.store import MailStore
@@ -82,6 +83,7 @@ def _optional(module: str) -> Any:
 
 class MainWindow(QMainWindow):
     storeAttached = Signal()  # the window is complete: every action works from now on
+    settingsChanged = Signal(object)  # AppSettings, saved in Settings
 
     def __init__(
         self, store: MailStore | None = None, *, first_screen: FirstScreen | None = None
@@ -138,6 +140,7 @@ class MainWindow(QMainWindow):
         self.notice = NoticeBar()
 
         self.mail_actions = MailActions(None, self.selected_messages, self.mailbox_model, self)
+        self._profile_store = store  # only for where the layout is kept; attach_store() sets _store
         self._build_central()
         self._build_menus_and_toolbar()
         self._build_status_bar()
@@ -236,23 +239,14 @@ class MainWindow(QMainWindow):
         list_layout.setSpacing(0)
         list_layout.addWidget(self.notice)
         list_layout.addWidget(self.message_list, 1)
-
-        mail_page = QSplitter(Qt.Orientation.Vertical)
-        mail_page.addWidget(list_area)
-        mail_page.addWidget(self.message_view)
-        mail_page.setStretchFactor(0, 2)
-        mail_page.setStretchFactor(1, 3)
-        mail_page.setSizes([300, 440])
-        self.right_stack = QStackedWidget()
-        self.right_stack.addWidget(mail_page)
+        source = self._profile_store or self._first_screen
+        self.pane_layout = PaneLayout(
+            self, self.mailbox_tree, list_area, self.message_list, self.message_view,
+            source.path.parent if source is not None else None,
+        )  # fmt: skip
+        self.right_stack = self.pane_layout.right_stack
         self.outbox_view: QWidget | None = None
-
-        outer = QSplitter(Qt.Orientation.Horizontal)
-        outer.addWidget(self.mailbox_tree)
-        outer.addWidget(self.right_stack)
-        outer.setStretchFactor(1, 1)
-        outer.setSizes([240, 960])
-        self.setCentralWidget(outer)
+        self.welcome = Welcome(self, self.pane_layout.central)
 
     def _build_menus_and_toolbar(self) -> None:
         a = self.mail_actions
@@ -264,8 +258,8 @@ class MainWindow(QMainWindow):
         self.work_offline_action = QAction(self.tr("&Work Offline"), self)
         self.work_offline_action.setCheckable(True)
         self.work_offline_action.toggled.connect(self._work_offline)
-        quit_action = QAction(self.tr("&Quit"), self)
-        quit_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Quit))
+        self.quit_action = quit_action = QAction(self.tr("&Quit"), self)
+        quit_action.setMenuRole(QAction.MenuRole.QuitRole)
         quit_action.triggered.connect(self.close)
         find_action = QAction(self.tr("&Search"), self)
         find_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Find))
@@ -319,6 +313,7 @@ class MainWindow(QMainWindow):
                 sort_menu.addSeparator()
             sort_menu.addAction(action)
         view_menu.addAction(self.conversations_action)
+        self.pane_layout.add_menu(view_menu)
         self.message_menu = menu_bar.addMenu(self.tr("&Message"))
         for action in (a.reply, a.reply_all, a.forward):
             self.message_menu.addAction(action)
@@ -331,6 +326,8 @@ class MainWindow(QMainWindow):
         self.message_menu.addAction(a.delete)
         tools_menu = menu_bar.addMenu(self.tr("&Tools"))
         tools_menu.addAction(self.conflicts_action)
+        self.shortcuts = Shortcuts(self)
+        self.shortcuts.add_menus(menu_bar, go_menu_after=self.message_menu.menuAction())
         # The window owns these so their shortcuts work wherever focus is inside it.
         for action in (a.new_message, a.undo, a.redo, *a.message_actions, find_action,
                        self.sync_now_action, quit_action):  # fmt: skip
@@ -412,6 +409,11 @@ class MainWindow(QMainWindow):
         self.sort_actions[order].setChecked(True)
         self.message_list.show_sort_order(self.message_model.effective_order)
         self.message_list.scrollToTop()
+
+    @property
+    def store(self) -> MailStore | None:
+        """The store, once attached (see the module docstring)."""
+        return self._store
 
     def attach_sync(self, controller: SyncControllerLike) -> None:
         """Shows the controller's state in the status bar and lets menus drive it."""
@@ -644,11 +646,11 @@ class MainWindow(QMainWindow):
                 has_accounts = bool(self._store.accounts())
             else:
                 has_accounts = self._first_screen is not None and bool(self._first_screen.accounts)
+            self.welcome.set_needed(not has_accounts, self.message_list.firstPagePainted.emit)
             if not has_accounts:
-                self.count_label.setText(
-                    self.tr("No accounts yet. Try the demo with: mailapp --demo")
-                )
+                self.count_label.setText(self.tr("No accounts yet"))
             return
+        self.welcome.set_needed(False, self.message_list.firstPagePainted.emit)
         if self.message_model.search_text is not None:
             found = self.message_model.rowCount()
             self.count_label.setText(self.tr("%n messages found", "", found))
@@ -674,6 +676,7 @@ class MainWindow(QMainWindow):
             if not close_composers(self):  # a composer's text is stored nowhere yet: it says so
                 event.ignore()
                 return
+        self.pane_layout.save()
         # The sync controller may still report after this, when the store is already closed.
         self.sync_status.set_pending_source(None)
         if self.changes is not None:

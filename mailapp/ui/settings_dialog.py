@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QCoreApplication, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QPalette
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -59,6 +60,8 @@ class SettingsDialog(QDialog):
             self.tr("Load from senders I have written to"), RemoteContent.KNOWN_SENDERS
         )
         self.remote_combo.setCurrentIndex(self.remote_combo.findData(current.remote_content))
+        self.single_key_check = QCheckBox(self.tr("Move with single &keys: j, k, n and p"))
+        self.single_key_check.setChecked(current.single_key_shortcuts)
 
         form = QFormLayout()
         form.addRow(self.tr("Keep mail &bodies offline:"), self.offline_combo)
@@ -66,6 +69,7 @@ class SettingsDialog(QDialog):
         form.addRow(self.tr("Check for new mail &every:"), self.interval_spin)
         form.addRow(self.tr("&Undo send for:"), self.undo_spin)
         form.addRow(self.tr("&Remote images:"), self.remote_combo)
+        form.addRow(self.tr("Keyboard:"), self.single_key_check)
         note = QLabel(
             self.tr(
                 "Older messages are downloaded when you open them. New mail arrives at once "
@@ -106,6 +110,7 @@ class SettingsDialog(QDialog):
             sync_interval_minutes=self.interval_spin.value(),
             undo_send_seconds=self.undo_spin.value(),
             remote_content=RemoteContent(self.remote_combo.currentData()),
+            single_key_shortcuts=self.single_key_check.isChecked(),
         )
 
     @Slot()
@@ -115,6 +120,7 @@ class SettingsDialog(QDialog):
         self.interval_spin.setValue(defaults.sync_interval_minutes)
         self.undo_spin.setValue(defaults.undo_send_seconds)
         self.remote_combo.setCurrentIndex(self.remote_combo.findData(defaults.remote_content))
+        self.single_key_check.setChecked(defaults.single_key_shortcuts)
 
     def _show_prefetch(self, days: int) -> None:
         everything = days == ALL_MAIL
@@ -165,6 +171,9 @@ def add_settings_action(window: QMainWindow, store: MailStore) -> QAction:
     def open_dialog() -> None:
         dialog = SettingsDialog(store, window)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        changed = getattr(window, "settingsChanged", None)  # the main window applies them
+        if changed is not None:
+            dialog.saved.connect(changed)
         dialog.open()
 
     action.triggered.connect(open_dialog)

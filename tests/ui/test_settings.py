@@ -70,6 +70,7 @@ def test_settings_survive_reopening_as_plain_versioned_json(tmp_path: Path) -> N
         "sync_interval_minutes": 15,
         "undo_send_seconds": 0,
         "remote_content": "known_senders",
+        "single_key_shortcuts": True,
     }
 
 
