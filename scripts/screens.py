@@ -25,12 +25,13 @@ from PySide6.QtWidgets import QApplication, QWidget
 from sqlalchemy import event
 
 from mailapp.core.addresses import Address
-from mailapp.store import DraftInput, MailStore
+from mailapp.store import DraftInput, MailStore, open_store
 from mailapp.store.outbox_admin import mark_composer_open
 from mailapp.store.rows import AttachmentInfo
 from mailapp.sync.account import client_for
 from mailapp.sync.engine import SyncEngine
 from mailapp.ui import theme
+from mailapp.ui.about import AboutDialog
 from mailapp.ui.account_setup import AccountSetupDialog, start_sync
 from mailapp.ui.attachments import attachment_risk
 from mailapp.ui.composer import open_composer
@@ -199,6 +200,13 @@ def _render_all(app: QApplication, shots: Shots) -> None:
         window.select_message_row(1)
         save(app, window, shots, "01-main-window")
 
+        # View → Layout: three columns, with a preview line under each subject.
+        window.pane_layout.set_vertical(True)
+        window.pane_layout.set_preview_line(True)
+        save(app, window, shots, "12-vertical-view-preview-line")
+        window.pane_layout.set_vertical(False)
+        window.pane_layout.set_preview_line(False)
+
         composer = open_composer(
             laptop.store, laptop.account_id, mode="reply",
             parent_message_id=window.selected_messages()[0].id, parent=window,
@@ -286,7 +294,19 @@ def _render_all(app: QApplication, shots: Shots) -> None:
         free_space()
         stuck.save()
         stuck.close()
+
+        about = AboutDialog(parent=window)
+        save(app, about, shots, "13-help-about")
+        about.close()
         window.close()
+
+        # A profile without accounts: the first-run page instead of empty panes.
+        empty = open_store(demo.root / "empty" / "mail.sqlite3")
+        cleanup.callback(empty.close)
+        first_run = MainWindow(empty)
+        first_run.resize(1000, 640)
+        save(app, first_run, shots, "14-welcome")
+        first_run.close()
 
 
 if __name__ == "__main__":

@@ -17,12 +17,15 @@ from PySide6.QtCore import QObject, QSettings, Qt, Slot
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QMainWindow, QMenu, QSplitter, QStackedWidget, QWidget
 
+from mailapp.ui.message_list_model import Column
 from mailapp.ui.message_list_view import MessageListView
 from mailapp.ui.preview_line import PreviewLineDelegate
 
 SETTINGS_FILENAME = "window.ini"
 FOLDER_SHARE = 0.2  # of the window's width
 LIST_SHARE = {False: 0.5, True: 0.4}  # of the height (classic) or the width (vertical)
+SENDER_WIDTH, DATE_WIDTH = 180, 110  # MessageListView.configure_columns()
+NARROW_DATE_WIDTH = 80
 _SIZES_KEY = "layout/splitters-{view}"
 _VERTICAL_KEY = "layout/vertical"
 _PREVIEW_KEY = "layout/preview-line"
@@ -117,6 +120,7 @@ class PaneLayout(QObject):
         if self._settings is not None:
             self._settings.setValue(_VERTICAL_KEY, vertical)
         self._restore_sizes()
+        self._fit_columns()
 
     @Slot(bool)
     def set_preview_line(self, shown: bool) -> None:
@@ -159,6 +163,16 @@ class PaneLayout(QObject):
         self.mail_splitter.setSizes([round(shared * share), round(shared * (1 - share))])
         self.mail_splitter.setStretchFactor(0, round(share * 100))
         self.mail_splitter.setStretchFactor(1, round((1 - share) * 100))
+
+    def _fit_columns(self) -> None:
+        # A narrow list (the vertical view) leaves the subject some room beside the sender.
+        header = self._list.horizontalHeader()
+        if self._vertical:
+            header.resizeSection(Column.SENDER, max(90, round(self.mail_splitter.sizes()[0] * 0.3)))
+            header.resizeSection(Column.DATE, NARROW_DATE_WIDTH)
+        else:
+            header.resizeSection(Column.SENDER, SENDER_WIDTH)
+            header.resizeSection(Column.DATE, DATE_WIDTH)
 
     @Slot()
     def _remember_sizes(self) -> None:

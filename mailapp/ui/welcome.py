@@ -68,6 +68,12 @@ class WelcomePage(QWidget):
         text.setWordWrap(True)
         text.setAlignment(Qt.AlignmentFlag.AlignCenter)
         text.setMaximumWidth(520)
+        # Centred between stretches, not by an alignment flag: the layout then asks the
+        # wrapped label its height for the width it gets, and no line is cut off.
+        text_row = QHBoxLayout()
+        text_row.addStretch(1)
+        text_row.addWidget(text, 4)
+        text_row.addStretch(1)
         self.add_account_button = QPushButton(self.tr("&Add Account…"))
         self.add_account_button.setDefault(True)
         self.add_account_button.clicked.connect(self.addAccountClicked)
@@ -83,7 +89,7 @@ class WelcomePage(QWidget):
         layout.addWidget(logo)
         layout.addWidget(title)
         layout.addSpacing(12)
-        layout.addWidget(text, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addLayout(text_row)
         layout.addSpacing(18)
         layout.addLayout(buttons)
         layout.addStretch(3)
