@@ -45,7 +45,8 @@ class AboutDialog(QDialog):
             f"<tr><td>{escape(name)}</td><td style='padding-left: 12px'>{escape(licence)}</td></tr>"
             for name, licence in licence_lines()
         )
-        self.licences_label = QLabel(f"<b>{escape(self.tr('Licences'))}</b><table>{rows}</table>")
+        title = escape(self.tr("Licences"))
+        self.licences_label = QLabel(f"<b>{title}</b><table>{rows}</table>")
         self.log_label = QLabel(
             self.tr("<b>Log file</b><br>{path}<br>Attach it when you report a problem.").format(
                 path=escape(str(self.log_file))

@@ -2,6 +2,25 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="de" sourcelanguage="en">
 <context>
+    <name>AboutDialog</name>
+    <message>
+        <source>About Mail</source>
+        <translation>Über Mail</translation>
+    </message>
+    <message>
+        <source>&lt;h2&gt;Mail {version}&lt;/h2&gt;An offline-first mail client.</source>
+        <translation>&lt;h2&gt;Mail {version}&lt;/h2&gt;Ein E-Mail-Programm, das zuerst offline arbeitet.</translation>
+    </message>
+    <message>
+        <source>Licences</source>
+        <translation>Lizenzen</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Log file&lt;/b&gt;&lt;br&gt;{path}&lt;br&gt;Attach it when you report a problem.</source>
+        <translation>&lt;b&gt;Protokolldatei&lt;/b&gt;&lt;br&gt;{path}&lt;br&gt;Hängen Sie sie an, wenn Sie ein Problem melden.</translation>
+    </message>
+</context>
+<context>
     <name>AccountSetup</name>
     <message>
         <source>&amp;Add Account…</source>
@@ -868,8 +887,8 @@
         <translation>Diese Nachricht existiert nicht mehr.</translation>
     </message>
     <message>
-        <source>No accounts yet. Try the demo with: mailapp --demo</source>
-        <translation>Noch keine Konten. Probieren Sie die Demo aus mit: mailapp --demo</translation>
+        <source>No accounts yet</source>
+        <translation>Noch keine Konten</translation>
     </message>
     <message numerus="yes">
         <source>%n messages found</source>
@@ -1325,6 +1344,25 @@
     </message>
 </context>
 <context>
+    <name>PaneLayout</name>
+    <message>
+        <source>&amp;Vertical View (Three Columns)</source>
+        <translation>&amp;Vertikale Ansicht (drei Spalten)</translation>
+    </message>
+    <message>
+        <source>&amp;Classic View</source>
+        <translation>&amp;Klassische Ansicht</translation>
+    </message>
+    <message>
+        <source>&amp;Preview Line Under Subject</source>
+        <translation>&amp;Vorschauzeile unter dem Betreff</translation>
+    </message>
+    <message>
+        <source>&amp;Layout</source>
+        <translation>&amp;Layout</translation>
+    </message>
+</context>
+<context>
     <name>ReadingPane</name>
     <message>
         <source>Message</source>
@@ -1473,6 +1511,10 @@
         <translation>Von Absendern laden, denen ich geschrieben habe</translation>
     </message>
     <message>
+        <source>Move with single &amp;keys: j, k, n and p</source>
+        <translation>Mit einzelnen &amp;Tasten blättern: j, k, n und p</translation>
+    </message>
+    <message>
         <source>Keep mail &amp;bodies offline:</source>
         <translation>Nachrichten&amp;inhalte offline behalten:</translation>
     </message>
@@ -1493,12 +1535,47 @@
         <translation>E&amp;xterne Bilder:</translation>
     </message>
     <message>
+        <source>Keyboard:</source>
+        <translation>Tastatur:</translation>
+    </message>
+    <message>
         <source>Older messages are downloaded when you open them. New mail arrives at once while the server is reachable; the interval is a fallback. Remote images are otherwise loaded only when you ask, one message at a time.</source>
         <translation>Ältere Nachrichten werden heruntergeladen, wenn Sie sie öffnen. Neue E-Mails kommen sofort an, solange der Server erreichbar ist; das Intervall ist nur ein Notbehelf. Externe Bilder werden sonst nur auf Ihren Wunsch geladen, für jeweils eine Nachricht.</translation>
     </message>
     <message>
         <source>Se&amp;ttings…</source>
         <translation>&amp;Einstellungen…</translation>
+    </message>
+</context>
+<context>
+    <name>Shortcuts</name>
+    <message>
+        <source>&amp;Next Message</source>
+        <translation>&amp;Nächste Nachricht</translation>
+    </message>
+    <message>
+        <source>&amp;Previous Message</source>
+        <translation>&amp;Vorherige Nachricht</translation>
+    </message>
+    <message>
+        <source>Next &amp;Unread Message</source>
+        <translation>Nächste &amp;ungelesene Nachricht</translation>
+    </message>
+    <message>
+        <source>P&amp;revious Unread Message</source>
+        <translation>Vorherige ungelesene Nac&amp;hricht</translation>
+    </message>
+    <message>
+        <source>&amp;About Mail</source>
+        <translation>Ü&amp;ber Mail</translation>
+    </message>
+    <message>
+        <source>&amp;Go</source>
+        <translation>&amp;Gehe zu</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>&amp;Hilfe</translation>
     </message>
 </context>
 <context>
@@ -1667,6 +1744,40 @@
     <message>
         <source>Message</source>
         <translation>Nachricht</translation>
+    </message>
+</context>
+<context>
+    <name>Welcome</name>
+    <message>
+        <source>Your mail is still opening; try again in a moment.</source>
+        <translation>Ihre E-Mail wird noch geöffnet; versuchen Sie es gleich noch einmal.</translation>
+    </message>
+    <message>
+        <source>The demo could not be started.</source>
+        <translation>Die Demo konnte nicht gestartet werden.</translation>
+    </message>
+</context>
+<context>
+    <name>WelcomePage</name>
+    <message>
+        <source>Welcome to Mail</source>
+        <translation>Willkommen bei Mail</translation>
+    </message>
+    <message>
+        <source>Mail keeps your mail on this computer, so you can read and write while offline; whatever you do is sent when you are back online.
+
+Add the account of your mail server to begin, or try the demo first: it opens in a window of its own and leaves this profile empty.</source>
+        <translation>Mail speichert Ihre E-Mails auf diesem Computer, sodass Sie auch offline lesen und schreiben können; was Sie tun, wird gesendet, sobald Sie wieder online sind.
+
+Fügen Sie zu Beginn das Konto Ihres Mailservers hinzu, oder probieren Sie zuerst die Demo aus: Sie öffnet sich in einem eigenen Fenster und lässt dieses Profil leer.</translation>
+    </message>
+    <message>
+        <source>&amp;Add Account…</source>
+        <translation>Konto &amp;hinzufügen…</translation>
+    </message>
+    <message>
+        <source>Try the &amp;Demo</source>
+        <translation>&amp;Demo ausprobieren</translation>
     </message>
 </context>
 <context>

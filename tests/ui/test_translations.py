@@ -100,7 +100,7 @@ def test_started_with_a_german_environment_the_app_is_in_german(
     )
     assert result.returncode == 0, result.stderr
     titles = json.loads(result.stdout.splitlines()[-1])
-    assert titles[:5] == ["&Datei", "&Bearbeiten", "&Ansicht", "&Nachricht", "E&xtras"]
+    assert titles[:6] == ["&Datei", "&Bearbeiten", "&Ansicht", "&Gehe zu", "&Nachricht", "E&xtras"]
 
 
 def _menu_actions(menu: QMenu) -> Iterator[QAction]:
@@ -124,7 +124,7 @@ def test_the_main_window_in_german_has_no_english_in_its_menus(
     window.select_message_row(0)
 
     titles = [action.text() for action in window.menuBar().actions()]
-    assert titles[:5] == ["&Datei", "&Bearbeiten", "&Ansicht", "&Nachricht", "E&xtras"]
+    assert titles[:6] == ["&Datei", "&Bearbeiten", "&Ansicht", "&Gehe zu", "&Nachricht", "E&xtras"]
     shown = []
     for top in window.menuBar().actions():
         for action in _menu_actions(top.menu()):
