@@ -66,12 +66,19 @@ class TooManyStreams(Exception):
 
 
 class Subscription:
-    """One open stream's view of the bus: `wait()` returns when its account may have changed."""
+    """One open stream's view of the bus: `wait()` returns when its account may have changed.
+
+    Most wake-ups carry the state the change reached (the NOTIFY payload, the in-process
+    publish, the SQLite poll's one read per account); `take_state()` hands it over, so the
+    streams of an account need not each read the database for every change.
+    """
 
     def __init__(self, bus: ChangeBus, account_id: str) -> None:
         self._bus = bus
         self.account_id = account_id
         self._changed = asyncio.Event()
+        self._state: int | None = None
+        self._unknown = True  # woken without a state (or never): the stream must read it
         self.closed = False
 
     async def wait(self, timeout: float) -> bool:
@@ -83,8 +90,19 @@ class Subscription:
         self._changed.clear()
         return True
 
-    def wake(self) -> None:
+    def wake(self, state: int | None = None) -> None:
+        if state is None:
+            self._unknown = True
+        elif self._state is None or state > self._state:
+            self._state = state
         self._changed.set()
+
+    def take_state(self) -> int | None:
+        """The newest state announced since the last call; None when the stream must read it
+        itself (a wake-up without a state, e.g. after the listener reconnected)."""
+        state, unknown = self._state, self._unknown
+        self._state, self._unknown = None, False
+        return None if unknown else state
 
     def close(self) -> None:
         if not self.closed:
@@ -194,16 +212,16 @@ class ChangeBus:
                 self._known.pop(sub.account_id, None)
 
     def publish(self, account_id: object, modseq: int | None = None) -> None:
-        """Thread-safe: wake every stream of `account_id`."""
+        """Thread-safe: wake every stream of `account_id`, telling them `modseq` if known."""
         loop = self._loop
         if loop is None or loop.is_closed():
             return
         with contextlib.suppress(RuntimeError):  # loop closing during shutdown
-            loop.call_soon_threadsafe(self._wake, str(account_id))
+            loop.call_soon_threadsafe(self._wake, str(account_id), modseq)
 
-    def _wake(self, account_id: str) -> None:
+    def _wake(self, account_id: str, modseq: int | None = None) -> None:
         for sub in list(self._subs.get(account_id, ())):
-            sub.wake()
+            sub.wake(modseq)
         for callback in self._listeners:
             callback()
 
@@ -230,8 +248,9 @@ class ChangeBus:
                     self._call_in_loop(self._wake_all)
                     while not self._stopping.is_set():
                         for note in conn.notifies(timeout=0.5):
-                            account_id, _, _modseq = note.payload.rpartition(":")
-                            self.publish(account_id)
+                            account_id, _, modseq = note.payload.rpartition(":")
+                            # NOTIFY arrives in commit order, and commit order is modseq order.
+                            self.publish(account_id, int(modseq) if modseq.isdigit() else None)
             except psycopg.Error as exc:
                 log.warning("change listener lost its connection (%s); reconnecting", exc)
                 self._stopping.wait(backoff)
@@ -259,7 +278,7 @@ class ChangeBus:
             for account_id, state in states.items():
                 # A first sighting wakes too: a stream re-reads and sends only a newer state.
                 if self._known.get(account_id, -1) != state:
-                    self._wake(account_id)
+                    self._wake(account_id, state)
                 self._known[account_id] = state
 
     def _read_states(self, accounts: list[str]) -> dict[str, int | None]:
