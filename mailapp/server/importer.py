@@ -5,18 +5,20 @@ from __future__ import annotations
 import mailbox
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email.parser import BytesParser
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from mailapp.mime.parse import parse_message
-from mailapp.server.db import bump_modseq, session_scope
-from mailapp.server.incoming import content_hash, store_incoming
-from mailapp.server.models import Account, Email, Mailbox
+from mailapp.server.db import ModseqAllocator, bump_modseq, session_scope
+from mailapp.server.incoming import body_fields, content_hash, header_fields
+from mailapp.server.models import Account, Email, EmailBlob, Mailbox, new_id
 
 BATCH = 200
 
@@ -176,42 +178,100 @@ def import_messages(
         batch = [m for _, m in zip(range(BATCH), messages, strict=False)]
         if not batch:
             return report
-        with session_scope(engine) as session:
-            _import_batch(session, account_id, mailbox_id, batch, report)
+        _import_batch(engine, account_id, mailbox_id, batch, report)
         if progress is not None:
             progress(report.imported)
 
 
+@dataclass
+class _Prepared:
+    message: SourceMessage
+    digest: str
+    row: dict[str, Any]
+    blob: dict[str, Any]
+
+
+def _prepare(message: SourceMessage, digest: str, account_id: str, mailbox_id: str,
+             now: datetime) -> _Prepared:
+    """The email and blob rows of one message: parsed once, hashed once, before the
+    transaction (which holds the account's lock)."""
+    parsed = parse_message(message.raw)  # never raises; its depth is bounded
+    email_id = new_id()
+    row = {
+        "id": email_id,
+        "account_id": account_id,
+        "mailbox_id": mailbox_id,
+        "keywords": sorted({keyword.lower() for keyword in message.keywords}),
+        **header_fields(parsed, now),
+        **body_fields(parsed),
+        "received_at": now,
+        "size": len(message.raw),
+        "content_sha256": digest,
+        "destroyed_modseq": None,
+    }
+    row["from"] = row.pop("from_")  # the column's name; `from_` is the ORM attribute
+    blob = {"email_id": email_id, "raw": message.raw, "bodies_parsed": True,
+            "text_body": parsed.text_body, "html_body": parsed.html_body}
+    return _Prepared(message, digest, row, blob)
+
+
 def _import_batch(
-    session: Session, account_id: str, mailbox_id: str, batch: list[SourceMessage],
+    engine: Engine, account_id: str, mailbox_id: str, batch: list[SourceMessage],
     report: ImportReport,
 ) -> None:
-    hashes = {content_hash(message.raw) for message in batch if message.refused is None}
-    held = set(
-        session.execute(
-            select(Email.content_sha256).where(
-                Email.mailbox_id == mailbox_id,
-                Email.content_sha256.in_(hashes),
-                Email.destroyed_modseq.is_(None),
-            )
-        ).scalars()
-    ) if hashes else set()
+    now = datetime.now(UTC)
+    wanted: list[_Prepared] = []
+    digests: set[str] = set()
     for message in batch:
         if message.refused is not None:
             report.skipped.append(f"{message.where}: skipped, {message.refused}")
             continue
         digest = content_hash(message.raw)
-        if digest in held:
+        if digest in digests:  # the same bytes twice in this batch
             report.duplicates += 1
             continue
-        parsed = parse_message(message.raw)  # never raises; its depth is bounded
+        digests.add(digest)
+        wanted.append(_prepare(message, digest, account_id, mailbox_id, now))
+    if not wanted:
+        return
+    with session_scope(engine) as session:
+        held = set(
+            session.execute(
+                select(Email.content_sha256).where(
+                    Email.mailbox_id == mailbox_id,
+                    Email.content_sha256.in_(digests),
+                    Email.destroyed_modseq.is_(None),
+                )
+            ).scalars()
+        )
+        report.duplicates += sum(1 for item in wanted if item.digest in held)
+        fresh = [item for item in wanted if item.digest not in held]
+        if not fresh:
+            return
+        alloc = ModseqAllocator(session, account_id)
         try:
-            with session.begin_nested():  # one bad message rolls back alone
-                store_incoming(session, account_id, mailbox_id, message.raw, message.keywords,
-                               parsed=parsed)
-        except (SQLAlchemyError, ValueError) as exc:
-            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
-            report.skipped.append(f"{message.where}: skipped, it could not be stored ({reason})")
-            continue
-        held.add(digest)
-        report.imported += 1
+            with session.begin_nested():  # all at once: two statements for the whole batch
+                _insert(alloc, fresh)
+            report.imported += len(fresh)
+        except (SQLAlchemyError, ValueError):
+            # Some message cannot be stored: store them one by one, so it alone is skipped.
+            for item in fresh:
+                try:
+                    with session.begin_nested():
+                        _insert(alloc, [item])
+                except (SQLAlchemyError, ValueError) as exc:
+                    reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
+                    report.skipped.append(
+                        f"{item.message.where}: skipped, it could not be stored ({reason})"
+                    )
+                    continue
+                report.imported += 1
+        alloc.finish()
+
+
+def _insert(alloc: ModseqAllocator, items: list[_Prepared]) -> None:
+    for item in items:
+        item.row["created_modseq"] = item.row["updated_modseq"] = alloc.next()
+    connection = alloc.session.connection()
+    connection.execute(insert(Email.__table__), [item.row for item in items])
+    connection.execute(insert(EmailBlob.__table__), [item.blob for item in items])

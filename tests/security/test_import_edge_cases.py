@@ -161,3 +161,21 @@ def test_the_cli_lists_what_it_skipped_and_imports_the_rest(tmp_path: Path) -> N
     assert "imported 2 messages into alice/Inbox, 1 skipped" in result.stdout
     assert "1700000001.M2P2.host: skipped, it is a symbolic link" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_message_the_database_refuses_is_skipped_alone_and_its_batch_imported(
+    engine: Engine, backend: str, tmp_path: Path
+) -> None:
+    if backend == "sqlite":
+        pytest.skip("SQLite stores a Message-ID of any length; PostgreSQL refuses > 998")
+    too_long = b"<" + b"x" * 1200 + b"@far.example>"
+    source = write_mbox(tmp_path / "long-id.mbox", [
+        plain(b"Before", b"fine", b"<l1@x.example>"),
+        plain(b"Long id", b"refused", too_long),
+        plain(b"After", b"fine", b"<l2@x.example>"),
+    ])
+    report = import_messages(engine, "alice", source)
+    assert report.imported == 2
+    assert len(report.skipped) == 1
+    assert report.skipped[0].startswith("message 2: skipped, it could not be stored")
+    assert sorted(subject for subject, _ in stored(engine)) == ["After", "Before"]
