@@ -9,10 +9,13 @@ role mailbox, which the account keeps.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import delete, select
 
 from mailapp.server.db import ModseqAllocator
 from mailapp.server.models import Email, Mailbox
+from mailapp.server.upstream import folder_gone
 from mailapp.server.upstream.imap import RemoteFolder
 from mailapp.server.upstream.models import UpstreamFolder, UpstreamMessage
 from mailapp.server.upstream.records import destroy
@@ -81,7 +84,7 @@ def map_folders(
         else:
             # Revived (or its mailbox was deleted here): import it afresh.
             _forget_messages(alloc, row)
-            row.live = True
+            row.live, row.gone_at, row.gone_note = True, None, None
             row.mailbox_id = mailbox.id
             row.uidvalidity = None
             row.uidnext = 1
@@ -109,8 +112,13 @@ def _forget_messages(alloc: ModseqAllocator, folder: UpstreamFolder) -> None:
 
 
 def retire_folder(alloc: ModseqAllocator, folder: UpstreamFolder, mailbox: Mailbox | None) -> None:
-    """The folder is gone upstream: remove its messages, and its mailbox unless it has a role."""
+    """The folder is gone upstream: remove its messages, and its mailbox unless it has a role
+    (mail moved into it here goes back where it is; folder_gone.py)."""
+    removed = folder_gone.count_messages(alloc, folder)
     _forget_messages(alloc, folder)
+    rehomed = folder_gone.rehome(alloc, folder, mailbox)
+    now = datetime.now(UTC)
+    folder.gone_at, folder.gone_note = now, folder_gone.note(folder, removed, rehomed, now)
     folder.live = False
     if mailbox is not None and mailbox.role is None and mailbox.destroyed_modseq is None:
         modseq = alloc.next()

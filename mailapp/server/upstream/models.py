@@ -1,4 +1,4 @@
-"""Tables of the upstream connector (revisions 0003, 0006, 0013 and 0015).
+"""Tables of the upstream connector (revisions 0003, 0006 and 0013 to 0016).
 
 `upstream_message` is the map from an IMAP message (folder, UIDVALIDITY, UID) to the server's
 email: the import resumes from it and never fetches a UID it already holds, and a UIDVALIDITY
@@ -41,6 +41,8 @@ class LinkState(enum.StrEnum):
     # folder changed here is read-only there.
     quota_exceeded = "quota_exceeded"
     read_only = "read_only"
+    # In sync, but a folder was deleted upstream lately (folder_gone.py): last_error says which.
+    folder_deleted = "folder_deleted"
     error = "error"  # anything else; last_error says what
 
 
@@ -97,6 +99,9 @@ class UpstreamFolder(Base):
     blocked_retry_at: Mapped[datetime | None] = mapped_column(
         DateTime(timezone=True), default=None
     )
+    # When it vanished upstream and what that did here: the link says so for a while (0015).
+    gone_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    gone_note: Mapped[str | None] = mapped_column(Text, default=None)
 
 
 class UpstreamMessage(Base):

@@ -10,7 +10,7 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
 from mailapp.server.db import session_scope
-from mailapp.server.upstream import blocked, connection, secrets
+from mailapp.server.upstream import blocked, connection, folder_gone, secrets
 from mailapp.server.upstream.connection import Endpoint, UpstreamError
 from mailapp.server.upstream.models import LinkState, UpstreamAccount
 from mailapp.server.upstream.syncer import AccountSync, BatchHook, SyncLimits, SyncStats
@@ -75,13 +75,18 @@ def sync_link(
         _record(engine, upstream_id, state=LinkState.error.value, last_error=str(exc))
         return None
     # In sync, but writes the provider refused (a full mailbox, a read-only folder) wait: the
-    # link says so until they go through.
+    # link says so until they go through. Folders deleted upstream lately, and folder changes
+    # the server refused, are told too.
     waiting = blocked.condition(engine, upstream_id)
+    gone = folder_gone.recent_notes(engine, upstream_id)
+    notes = [waiting[1]] if waiting else []
+    notes += [*gone, *stats.notices]
+    settled = LinkState.folder_deleted.value if gone else LinkState.ok.value
     _record(
         engine,
         upstream_id,
-        state=waiting[0] if waiting else LinkState.ok.value,
-        last_error=waiting[1] if waiting else None,
+        state=waiting[0] if waiting else settled,
+        last_error=" ".join(notes) or None,
         last_sync_at=datetime.now(UTC),
     )
     return stats

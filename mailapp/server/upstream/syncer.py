@@ -16,7 +16,7 @@ where it stopped and fetches no UID twice. Per folder:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from imapclient import IMAPClient
@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 
 from mailapp.server.db import ModseqAllocator, session_scope
 from mailapp.server.models import Email
-from mailapp.server.upstream import drafts, imap, records
+from mailapp.server.upstream import drafts, folder_writeback, imap, records
 from mailapp.server.upstream.blocked import RETRY_SECONDS
 from mailapp.server.upstream.folders import map_folders
 from mailapp.server.upstream.models import UpstreamFolder, UpstreamMessage
@@ -53,6 +53,10 @@ class SyncStats:
     drafts_deleted: int = 0  # older or discarded drafts' copies expunged from Drafts
     drafts_due_in: float | None = None  # seconds until a resting draft is due upstream
     blocked: int = 0  # folders whose writes the provider refused (full, read-only): waiting
+    folders_created: int = 0  # mailboxes created, renamed, deleted here (folder_writeback.py)
+    folders_renamed: int = 0
+    folders_deleted: int = 0
+    notices: list[str] = field(default_factory=list)  # for the link's last_error
 
 
 @dataclass(frozen=True)
@@ -102,7 +106,7 @@ class AccountSync:
     # -- the whole run ---------------------------------------------------------------------
 
     def run(self) -> SyncStats:
-        remote = imap.list_folders(self.client)
+        remote = folder_writeback.push_folders(self, imap.list_folders(self.client))
         with session_scope(self.engine) as session:
             alloc = ModseqAllocator(session, self.account_id)
             folders = map_folders(alloc, self.upstream_id, remote)
