@@ -365,7 +365,7 @@ class UpstreamLink(WireModel):
     # The account's address at the provider: the From of mail sent through it.
     address: str | None = None
     # pending | importing | ok | auth_failed | unreachable | tls_error | error, or (in sync, but
-    # writes wait) quota_exceeded | read_only
+    # writes wait) quota_exceeded | read_only, or (in sync) folder_deleted
     state: str | None = None
     last_sync_at: datetime | None = None
     last_error: str | None = None

@@ -1,4 +1,6 @@
-"""A folder deleted upstream: what happens to its mailbox here, and what the link says.
+"""A folder deleted or renamed upstream: what happens to its mailbox here, what the link says.
+
+A folder renamed upstream keeps its mailbox (renamed here) and messages: `follow_renames`.
 
 Its messages go (they are gone upstream). What was on its way into it is not lost: a message
 moved into its mailbox here, whose move was not written upstream yet, is still in its old
@@ -12,16 +14,22 @@ was removed and where the queued moves went (`status`, `GET /v1/upstream`).
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
+from imapclient import IMAPClient
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from mailapp.server.db import ModseqAllocator, session_scope
-from mailapp.server.models import Email, Mailbox
+from mailapp.server.models import Email, Mailbox, identity
 from mailapp.server.upstream.models import UpstreamFolder, UpstreamMessage
+
+if TYPE_CHECKING:
+    from mailapp.server.upstream.folder_writeback import FolderPush
 
 NOTICE = timedelta(days=1)
 MAX_NOTE = 1000
+MAX_NAME = 255
 
 
 def count_messages(alloc: ModseqAllocator, folder: UpstreamFolder) -> int:
@@ -100,6 +108,21 @@ def note(folder: UpstreamFolder, removed: int, rehomed: str, now: datetime) -> s
     return text[:MAX_NOTE]
 
 
+def vanished_meanwhile(exc: BaseException) -> bool:
+    """Whether an IMAP refusal means the folder no longer exists (RFC 5530 NONEXISTENT, or
+    TRYCREATE on APPEND/COPY/MOVE into it)."""
+    text = str(exc).upper()
+    return "[NONEXISTENT]" in text or "[TRYCREATE]" in text
+
+
+def mid_sync_note(exc: BaseException) -> str:
+    return (
+        "A folder was deleted on the server while mailapp was writing to it "
+        f"({exc}); nothing was lost: the change waits, and the folder list is read again "
+        "at the next sync."
+    )[:MAX_NOTE]
+
+
 def recent_notes(engine: Engine, upstream_id: str, now: datetime | None = None) -> list[str]:
     """What the link says about folders deleted upstream within the last day."""
     since = (now or datetime.now(UTC)) - NOTICE
@@ -117,3 +140,66 @@ def recent_notes(engine: Engine, upstream_id: str, now: datetime | None = None) 
             )
             if text
         ]
+
+
+def follow_renames(push: FolderPush) -> None:
+    """Folders renamed upstream (by another client) keep their mailbox and messages here.
+
+    A live folder missing from the listing is paired with a new folder of the same UIDVALIDITY
+    (servers keep it across RENAME); when the UIDVALIDITY changed, with the only new folder, if
+    just one folder vanished. The row takes the new name (its subfolders too), the mailbox the
+    new leaf name; a changed UIDVALIDITY is re-mapped by header hash by the sync (remap.py), so
+    messages keep their emails either way and none is imported twice.
+    """
+    live = [r for r in push.rows if r.live]
+    known = {r.name for r in live}
+    vanished = [r for r in live if r.name not in push.remote and r.name.upper() != "INBOX"]
+    if not vanished:
+        return
+    fresh = [f for f in push.remote.values() if f.name not in known and f.selectable]
+    if not fresh:
+        return
+    status = {}
+    for folder in fresh:
+        try:
+            status[folder.name] = push.client.folder_status(folder.name, [b"UIDVALIDITY"])
+        except IMAPClient.Error:
+            continue
+    pairs: list[tuple[UpstreamFolder, str]] = []
+    for row in sorted(vanished, key=lambda r: r.name.count(push.delimiter)):
+        same = [
+            name
+            for name, values in status.items()
+            if row.uidvalidity is not None and int(values[b"UIDVALIDITY"]) == row.uidvalidity
+        ]
+        if len(same) == 1:
+            pairs.append((row, same[0]))
+            status.pop(same[0])
+    left = [r for r in vanished if r not in {p[0] for p in pairs}]
+    if len(left) == 1 and len(status) == 1 and left[0].mailbox_id in push.mailboxes:
+        pairs.append((left[0], next(iter(status))))
+    for row, new_name in pairs:
+        if row.name in push.remote or not row.live:
+            continue  # followed already, as the subfolder of a renamed parent
+        old = row.name
+        for other in list(push.rows):
+            if other.live and (other.name == old or other.name.startswith(old + push.delimiter)):
+                push.rename_row(other, new_name + other.name[len(old) :])
+                _rename_mailbox(push, other)
+
+
+def _rename_mailbox(push: FolderPush, row: UpstreamFolder) -> None:
+    mailbox = push.mailboxes.get(row.mailbox_id)
+    if mailbox is None or mailbox.role is not None or mailbox.destroyed_modseq is not None:
+        return
+    parent_name, _, leaf = row.name.rpartition(push.delimiter)
+    parent = next((r for r in push.rows if r.live and r.name == parent_name), None)
+    with session_scope(push.engine) as session:
+        alloc = ModseqAllocator(session, push.sync.account_id)
+        current = session.get(Mailbox, identity(Mailbox, push.sync.account_id, mailbox.id))
+        if current is not None:
+            current.name = leaf[:MAX_NAME]
+            current.parent_id = parent.mailbox_id if parent is not None else None
+            current.updated_modseq = alloc.next()
+            mailbox.name, mailbox.parent_id = current.name, current.parent_id
+        alloc.finish()

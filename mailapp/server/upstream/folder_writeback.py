@@ -31,6 +31,7 @@ from sqlalchemy.engine import Engine
 
 from mailapp.server.db import session_scope
 from mailapp.server.models import Mailbox
+from mailapp.server.upstream import folder_gone
 from mailapp.server.upstream.imap import RemoteFolder
 from mailapp.server.upstream.models import UpstreamFolder, UpstreamMessage
 from mailapp.server.upstream.writeback import push_deletes, push_moves
@@ -125,7 +126,7 @@ class FolderPush:
         for name, value in values.items():
             setattr(row, name, value)
 
-    def _rename_row(self, row: UpstreamFolder, name: str) -> None:
+    def rename_row(self, row: UpstreamFolder, name: str) -> None:
         stale = [r for r in self.rows if r.name == name and not r.live]
         with session_scope(self.engine) as session:
             for other in stale:  # a folder of that name deleted upstream once: its row goes
@@ -226,7 +227,7 @@ class FolderPush:
                     self.remote[new_name] = RemoteFolder(
                         new_name, delimiter, was.role if was else None, True
                     )
-                    self._rename_row(other, new_name)
+                    self.rename_row(other, new_name)
             names = {r.name for r in by_mailbox.values()}
             self.sync.stats.folders_renamed += 1
 
@@ -283,6 +284,7 @@ class FolderPush:
 def push_folders(sync: AccountSync, remote: list[RemoteFolder]) -> list[RemoteFolder]:
     """Write mailbox changes made here upstream; the folder listing as it is afterwards."""
     push = FolderPush(sync, remote)
+    folder_gone.follow_renames(push)  # another client's renames first: they are facts
     # Creates first: a message moved here into a new mailbox is moved there upstream before
     # the folder it came from is deleted. A new child of a renamed parent follows the rename.
     push.creates()

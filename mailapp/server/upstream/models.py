@@ -96,10 +96,8 @@ class UpstreamFolder(Base):
     # again; the changes stay pending meanwhile (revision 0015, upstream/blocked.py).
     blocked: Mapped[str | None] = mapped_column(String(16), default=None)
     blocked_reason: Mapped[str | None] = mapped_column(Text, default=None)
-    blocked_retry_at: Mapped[datetime | None] = mapped_column(
-        DateTime(timezone=True), default=None
-    )
-    # When it vanished upstream and what that did here: the link says so for a while (0015).
+    blocked_retry_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    # When it vanished upstream and what that did here: the link says so for a while (0016).
     gone_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     gone_note: Mapped[str | None] = mapped_column(Text, default=None)
 

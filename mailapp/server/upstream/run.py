@@ -69,7 +69,13 @@ def sync_link(
             ).run()
     except UpstreamError as exc:
         log.warning("upstream %s: %s", endpoint.describe(), exc)
-        _record(engine, upstream_id, state=exc.state.value, last_error=str(exc))
+        if exc.state is LinkState.error and folder_gone.vanished_meanwhile(exc):
+            # A folder deleted by another client while this sync wrote into it: the change
+            # stays queued; the next sync (after the usual backoff) lists the folders again.
+            failed, message = LinkState.folder_deleted, folder_gone.mid_sync_note(exc)
+        else:
+            failed, message = exc.state, str(exc)
+        _record(engine, upstream_id, state=failed.value, last_error=message)
         return None
     except secrets.ServerKeyError as exc:
         _record(engine, upstream_id, state=LinkState.error.value, last_error=str(exc))
