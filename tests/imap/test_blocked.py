@@ -136,3 +136,37 @@ def test_a_full_mailbox_keeps_the_sent_copy_queued_and_files_it_once_there_is_ro
     link = linked.link_row()
     assert (link.state, link.last_error) == ("ok", None)
     assert len(smtp.received) == 1
+
+
+def test_a_draft_waits_while_the_mailbox_is_full_and_the_rest_syncs(
+    engine: Engine, dovecot: Dovecot
+) -> None:
+    from mailapp.server.upstream.syncer import SyncLimits
+    from tests.imap.test_drafts import save_draft, upstream_drafts
+
+    now = SyncLimits(draft_delay=0.0)
+    mail_user = full_user(dovecot, quota_bytes=5000)
+    (big_uid,) = mail_user.append("INBOX", [message(0, tag="big", attachment=True)])
+    linked = link_user(engine, mail_user)
+    sync_link(engine, linked.key, linked.upstream_id, limits=now)
+
+    save_draft(linked, "d1", subject="Plans", body="Long notes. " * 200, to=[])
+    stats = sync_link(engine, linked.key, linked.upstream_id, limits=now)
+
+    # The sync itself went through (bodies included); the draft waits, and the link says why.
+    assert stats is not None and stats.blocked == 1 and stats.drafts_saved == 0
+    link = linked.link_row()
+    assert link.state == "quota_exceeded"
+    assert "a draft saved here (Drafts)" in (link.last_error or "")
+    assert upstream_drafts(mail_user) == []
+
+    with mail_user.connect() as client:
+        client.select_folder("INBOX")
+        client.delete_messages([big_uid])
+        client.expunge()
+    time_passes(linked)
+    stats = sync_link(engine, linked.key, linked.upstream_id, limits=now)
+    assert stats is not None and stats.drafts_saved == 1
+    ((_uid, _flags, copy),) = upstream_drafts(mail_user)
+    assert copy["Subject"] == "Plans"
+    assert (linked.link_row().state, linked.link_row().last_error) == ("ok", None)

@@ -151,7 +151,7 @@ def _observe(
     return due, wait
 
 
-def _drafts_folder(sync: AccountSync) -> UpstreamFolder | None:
+def drafts_folder(sync: AccountSync) -> UpstreamFolder | None:
     by_mailbox = {f.mailbox_id: f for f in sync.folders}
     if not by_mailbox:
         return None
@@ -267,7 +267,7 @@ def push_drafts(sync: AccountSync, now: datetime | None = None) -> None:
         )
     if not (due or leftovers or gone):
         return
-    folder = _drafts_folder(sync)
+    folder = drafts_folder(sync)
     if folder is None:
         return
     client = sync.client

@@ -4,12 +4,13 @@ blocked folder instead of a failed sync, so reading the account goes on meanwhil
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from imapclient import IMAPClient
 
-from mailapp.server.upstream import blocked
+from mailapp.server.upstream import blocked, drafts
 from mailapp.server.upstream.blocked import WriteBlocked
 from mailapp.server.upstream.models import LinkState, UpstreamFolder
 from mailapp.server.upstream.writeback import push_deletes, push_keywords, push_moves
@@ -22,21 +23,46 @@ WHAT = "what was changed here in its mail (read, flags, moves, deletions)"
 
 def push_folder(sync: AccountSync, folder: UpstreamFolder, highest: int | None) -> None:
     """Write the folder's pending changes; merged up to `highest` (UNCHANGEDSINCE)."""
+
+    def work() -> None:
+        by_mailbox = {f.mailbox_id: f for f in sync.folders}
+        # Vanished upstream in this pass (moved by another client, or expunged): nothing is
+        # written to those UIDs; a moved one takes its pending change along (moves.py).
+        skip = sync.moves.pooled(folder.id)
+        sync.stats.moved += push_moves(
+            sync.engine, sync.client, folder, by_mailbox, sync.account_id, skip
+        )
+        sync.stats.deleted += push_deletes(sync.engine, sync.client, folder, skip)
+        written, refused = push_keywords(
+            sync.engine, sync.client, folder, highest if sync.condstore else None, skip
+        )
+        sync.stats.written_back += written
+        sync.stats.refused_writes += refused
+
+    guarded(sync, folder, WHAT, work)
+
+
+def push_drafts_guarded(sync: AccountSync) -> None:
+    """The drafts written here, saved in the Drafts folder (drafts.py), with a full mailbox or
+    a read-only Drafts folder waiting like any other write."""
+    folder = drafts.drafts_folder(sync)
+    if folder is None:
+        drafts.push_drafts(sync)  # nothing to write to; it says so itself
+        return
+    guarded(sync, folder, "a draft saved here", lambda: drafts.push_drafts(sync))
+
+
+def guarded(sync: AccountSync, folder: UpstreamFolder, what: str, work: Callable[[], None]) -> None:
+    """Run `work` (writes into `folder`) unless a refusal blocks the folder until later; a
+    refusal the user must fix blocks it, a write that goes through lifts the block."""
     now = datetime.now(UTC)
     if not blocked.due(folder, now):
         return  # refused before: the changes wait until the retry time
     try:
-        with blocked.writing(folder.name, WHAT):
+        with blocked.writing(folder.name, what):
             if folder.blocked is not None:
                 _probe(sync.client, folder)
-            by_mailbox = {f.mailbox_id: f for f in sync.folders}
-            sync.stats.moved += push_moves(
-                sync.engine, sync.client, folder, by_mailbox, sync.account_id
-            )
-            sync.stats.deleted += push_deletes(sync.engine, sync.client, folder)
-            written, refused = push_keywords(
-                sync.engine, sync.client, folder, highest if sync.condstore else None
-            )
+            work()
     except WriteBlocked as refused_write:
         # imaplib refuses every later command after a [READ-ONLY] SELECT it did not expect;
         # EXAMINE makes the read-only state the expected one (the sync reads on).
@@ -51,8 +77,6 @@ def push_folder(sync: AccountSync, folder: UpstreamFolder, highest: int | None) 
         )
         folder.blocked = refused_write.state.value
         return
-    sync.stats.written_back += written
-    sync.stats.refused_writes += refused
     if folder.blocked is not None:
         blocked.lift(sync.engine, sync.upstream_id, folder.name)
         folder.blocked = folder.blocked_reason = folder.blocked_retry_at = None

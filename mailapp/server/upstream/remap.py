@@ -23,10 +23,15 @@ if TYPE_CHECKING:
 
 
 def merge_upstream_flags(
-    alloc: ModseqAllocator, email: Email, row: UpstreamMessage, upstream: list[str]
+    alloc: ModseqAllocator,
+    email: Email,
+    row: UpstreamMessage,
+    upstream: list[str],
+    folder_mailbox: str,
 ) -> bool:
     """Apply the upstream's flags to the email, merged with a change made here that is not
-    written back yet; True when the email changed."""
+    written back yet; True when the email changed. `folder_mailbox`: the mailbox of the row's
+    folder (an email moved here to another one still has that move to write back)."""
     pending_here = email.updated_modseq > row.synced_modseq
     merged = (
         sorted(merge_keywords(row.keywords or [], email.keywords or [], upstream))
@@ -35,7 +40,7 @@ def merge_upstream_flags(
     )
     changed = records.set_keywords(alloc, email, merged)
     row.keywords = sorted(upstream)
-    if merged == sorted(upstream):
+    if merged == sorted(upstream) and email.mailbox_id == folder_mailbox:
         row.synced_modseq = email.updated_modseq  # both sides agree now
     return changed
 

@@ -20,17 +20,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from imapclient import IMAPClient
-from sqlalchemy import bindparam, case, delete, insert, select, update
+from sqlalchemy import bindparam, case, insert, select, update
 from sqlalchemy.engine import Engine
 
 from mailapp.server.db import ModseqAllocator, session_scope
 from mailapp.server.models import Email
 from mailapp.server.upstream import drafts, folder_writeback, imap, records
 from mailapp.server.upstream.blocked import RETRY_SECONDS
+from mailapp.server.upstream.changes import folder_changes
 from mailapp.server.upstream.folders import map_folders
 from mailapp.server.upstream.models import UpstreamFolder, UpstreamMessage
-from mailapp.server.upstream.push import push_folder
-from mailapp.server.upstream.remap import emails_by_id, merge_upstream_flags, remap_folder
+from mailapp.server.upstream.moves import MovePool, adopt, remove_leftover
+from mailapp.server.upstream.push import push_drafts_guarded, push_folder
+from mailapp.server.upstream.remap import remap_folder
 
 HEADER_ITEMS = ("UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE", "BODY.PEEK[HEADER]")
 STATUS_ITEMS = (b"UIDVALIDITY", b"UIDNEXT", b"MESSAGES")
@@ -49,6 +51,7 @@ class SyncStats:
     refused_writes: int = 0  # refused (changed upstream meanwhile): merged, then retried
     moved: int = 0  # moved upstream after a move here
     deleted: int = 0  # expunged upstream after a delete here
+    moved_upstream: int = 0  # moved by another IMAP client: the email followed (moves.py)
     drafts_saved: int = 0  # draft versions appended to Drafts (drafts.py)
     drafts_deleted: int = 0  # older or discarded drafts' copies expunged from Drafts
     drafts_due_in: float | None = None  # seconds until a resting draft is due upstream
@@ -96,6 +99,7 @@ class AccountSync:
         self.after_batch = after_batch
         self.stats = SyncStats()
         self.folders: list[UpstreamFolder] = []
+        self.moves = MovePool()
         capabilities = {c.upper() for c in client.capabilities()}
         self.condstore = b"CONDSTORE" in capabilities
         self.qresync = b"QRESYNC" in capabilities
@@ -113,9 +117,18 @@ class AccountSync:
             alloc.finish()
         self.stats.folders = len(folders)
         self.folders = folders
-        for folder in folders:
-            self.sync_headers(folder)
-        drafts.push_drafts(self)
+        # Every folder's vanished messages first, then every folder's new ones: a message
+        # another client moved is recognised in its new folder (moves.py), whichever comes first.
+        changed = [(folder, step) for folder in folders if (step := self.sync_changes(folder))]
+        for folder, _step in changed:
+            self.client.select_folder(folder.name, readonly=True)
+            self._new_messages(folder)
+        remove_leftover(self, self.moves)
+        # Only now: an interrupted pass must see the same VANISHED again.
+        for folder, (highest, selected_next) in changed:
+            uidnext = max(folder.uidnext, selected_next)
+            self._set_folder(folder, highestmodseq=highest, uidnext=uidnext)
+        push_drafts_guarded(self)
         for folder in folders:
             self.fetch_bodies(folder)
         return self.stats
@@ -130,7 +143,10 @@ class AccountSync:
 
     # -- headers, flags and expunges of one folder ---------------------------------------------
 
-    def sync_headers(self, folder: UpstreamFolder) -> None:
+    def sync_changes(self, folder: UpstreamFolder) -> tuple[int | None, int] | None:
+        """Changed flags and vanished messages, then the folder's writes; None when STATUS
+        says nothing moved, else (HIGHESTMODSEQ, UIDNEXT) as selected, stored at the end of
+        the pass, after its new messages."""
         status = self._status(folder)
         uidvalidity = int(status[b"UIDVALIDITY"])
         remote_next = int(status[b"UIDNEXT"])
@@ -144,7 +160,7 @@ class AccountSync:
         if unchanged:
             self.stats.skipped_folders += 1
             self._push(folder, highest)
-            return
+            return None
         selected = self.client.select_folder(folder.name, readonly=True)
         uidvalidity = int(selected[b"UIDVALIDITY"])
         highest = int(selected[b"HIGHESTMODSEQ"]) if b"HIGHESTMODSEQ" in selected else None
@@ -153,13 +169,27 @@ class AccountSync:
         elif folder.uidvalidity != uidvalidity:
             remap_folder(self, folder, uidvalidity)
         else:
-            self._changes(folder)
+            folder_changes(self, folder)
             # Merged up to `highest`: anything changed upstream after that is refused.
             self._push(folder, highest)
-        self._new_messages(folder)
-        # Every UID below the UIDNEXT seen at SELECT was considered (imported or gone).
-        selected_next = int(selected.get(b"UIDNEXT") or folder.uidnext)
-        self._set_folder(folder, highestmodseq=highest, uidnext=max(folder.uidnext, selected_next))
+        # Every UID below the UIDNEXT seen at SELECT is considered (imported or gone) by the
+        # end of the pass.
+        return highest, int(selected.get(b"UIDNEXT") or folder.uidnext)
+
+    def _moved_here(
+        self, folder: UpstreamFolder, fetched: dict[int, Any], headers: dict[int, bytes]
+    ) -> set[int]:
+        if not self.moves:
+            return set()
+        moved = []
+        for uid, header in headers.items():
+            size = int(fetched[uid].get(b"RFC822.SIZE") or len(header))
+            item = self.moves.take((records.header_sha(header), size))
+            if item is not None:
+                moved.append((item, uid, imap.keywords_of(fetched[uid].get(b"FLAGS") or ())))
+        if moved:
+            adopt(self, folder, moved)
+        return {uid for _item, uid, _kw in moved}
 
     def _push(self, folder: UpstreamFolder, highest: int | None) -> None:
         push_folder(self, folder, highest)
@@ -194,6 +224,10 @@ class AccountSync:
             headers = {uid: bytes(d.get(b"BODY[HEADER]") or b"") for uid, d in fetched.items()}
             # Copies of drafts written here are those drafts, not new mail.
             own = drafts.own_copies(self.engine, self.account_id, self.upstream_id, headers)
+            # Moved here by another client: the email it was follows (moves.py).
+            own |= self._moved_here(
+                folder, fetched, {uid: h for uid, h in headers.items() if uid not in own}
+            )
             # Parsed before the transaction: it holds the account's lock, API writes wait.
             emails: list[dict[str, Any]] = []
             maps: list[dict[str, Any]] = []
@@ -236,73 +270,6 @@ class AccountSync:
                 alloc.finish()
             folder.uidnext = batch[-1] + 1
             self._batch_done("headers", len(fetched))
-
-    def _changes(self, folder: UpstreamFolder) -> None:
-        """Flags changed and messages expunged upstream since the last sync."""
-        if folder.uidnext <= 1:
-            return
-        known = self._known(folder.id)
-        if not known:
-            return
-        span = f"1:{folder.uidnext - 1}"
-        if self.condstore and folder.highestmodseq is not None:
-            modifiers = [f"CHANGEDSINCE {folder.highestmodseq}"]
-            if self.qresync:
-                modifiers.append("VANISHED")
-                imap.take_vanished(self.client)  # drop stale ones
-            changed = imap.uid_fetch(self.client, span, ["FLAGS"], modifiers)
-            if self.qresync:
-                gone = set(imap.take_vanished(self.client))
-            else:
-                gone = set(known) - set(imap.search_uids(self.client, folder.uidnext))
-        else:
-            changed = imap.uid_fetch(self.client, span, ["FLAGS"])
-            gone = set(known) - set(changed)
-        gone &= set(known)
-        flags = {
-            uid: imap.keywords_of(data.get(b"FLAGS") or ())
-            for uid, data in changed.items()
-            if uid in known and uid not in gone and b"FLAGS" in data
-        }
-        if not flags and not gone:
-            return
-        with session_scope(self.engine) as session:
-            alloc = ModseqAllocator(session, self.account_id)
-            ids = {known[uid] for uid in gone} | {known[uid] for uid in flags}
-            emails = emails_by_id(session, ids)
-            rows = (
-                {
-                    row.uid: row
-                    for row in session.scalars(
-                        select(UpstreamMessage).where(
-                            UpstreamMessage.folder_id == folder.id,
-                            UpstreamMessage.uid.in_(sorted(flags)),
-                        )
-                    )
-                }
-                if flags
-                else {}
-            )
-            for uid, keywords in flags.items():
-                email, row = emails.get(known[uid]), rows.get(uid)
-                if email is None or row is None:
-                    continue
-                if merge_upstream_flags(alloc, email, row, keywords):
-                    self.stats.flag_changes += 1
-            for uid in gone:
-                email = emails.get(known[uid])
-                if email is not None:
-                    records.destroy(alloc, email)
-                    self.stats.expunged += 1
-            if gone:
-                session.execute(
-                    delete(UpstreamMessage).where(
-                        UpstreamMessage.folder_id == folder.id,
-                        UpstreamMessage.uid.in_(sorted(gone)),
-                    )
-                )
-            alloc.finish()
-        self._batch_done("changes", len(flags) + len(gone))
 
     # -- bodies ----------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from imapclient import IMAPClient
@@ -75,8 +75,10 @@ def push_keywords(
     client: IMAPClient,
     folder: UpstreamFolder,
     unchangedsince: int | None,
+    skip: Collection[int] = (),
 ) -> tuple[int, int]:
-    """Write pending keyword changes of one folder upstream; (written, refused as MODIFIED)."""
+    """Write pending keyword changes of one folder upstream; (written, refused as MODIFIED).
+    `skip`: UIDs that vanished upstream in this pass (moves.py)."""
     with session_scope(engine, write=False) as session:
         rows = session.execute(
             select(
@@ -95,6 +97,7 @@ def push_keywords(
                 Email.mailbox_id == folder.mailbox_id,
             )
         ).all()
+    rows = [row for row in rows if int(row[1]) not in skip]
     if not rows:
         return 0, 0
     groups: dict[tuple[tuple[str, ...], tuple[str, ...]], list[int]] = defaultdict(list)
@@ -145,6 +148,7 @@ def push_moves(
     folder: UpstreamFolder,
     folders_by_mailbox: dict[str, UpstreamFolder],
     account_id: str,
+    skip: Collection[int] = (),
 ) -> int:
     """Move upstream what was moved here to a mailbox that has a folder; how many moved.
 
@@ -168,6 +172,8 @@ def push_moves(
         ).all()
     by_target: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for row_id, uid, mailbox_id in rows:
+        if int(uid) in skip:
+            continue  # vanished upstream: moved by another client or gone (moves.py)
         target = folders_by_mailbox.get(mailbox_id)
         if target is not None and target.id != folder.id:
             by_target[target.id].append((row_id, int(uid)))
@@ -211,7 +217,9 @@ def push_moves(
     return moved
 
 
-def push_deletes(engine: Engine, client: IMAPClient, folder: UpstreamFolder) -> int:
+def push_deletes(
+    engine: Engine, client: IMAPClient, folder: UpstreamFolder, skip: Collection[int] = ()
+) -> int:
     """Expunge upstream what was deleted here for good (a client destroys mail from Trash).
 
     `\\Deleted` then `UID EXPUNGE` of exactly those UIDs (UIDPLUS); without UIDPLUS only the
@@ -225,6 +233,7 @@ def push_deletes(engine: Engine, client: IMAPClient, folder: UpstreamFolder) -> 
             .join(Email, Email.id == UpstreamMessage.email_id)
             .where(UpstreamMessage.folder_id == folder.id, Email.destroyed_modseq.is_not(None))
         ).all()
+    rows = [row for row in rows if int(row[1]) not in skip]
     if not rows:
         return 0
     uids = sorted(int(uid) for _, uid in rows)
