@@ -20,7 +20,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from PySide6.QtCore import QEvent, QUrl
+from PySide6.QtCore import QEvent, QLocale, QUrl
 from PySide6.QtWidgets import QApplication, QWidget
 from sqlalchemy import event
 
@@ -30,7 +30,7 @@ from mailapp.store.outbox_admin import mark_composer_open
 from mailapp.store.rows import AttachmentInfo
 from mailapp.sync.account import client_for
 from mailapp.sync.engine import SyncEngine
-from mailapp.ui import theme
+from mailapp.ui import theme, translations
 from mailapp.ui.about import AboutDialog
 from mailapp.ui.account_setup import AccountSetupDialog, start_sync
 from mailapp.ui.attachments import attachment_risk
@@ -173,6 +173,38 @@ def render(
     return shots.saved
 
 
+def render_message_screens(
+    app: QApplication, shots: Shots, window: MainWindow, controller: SyncController
+) -> None:
+    """The selected message's source (fetched from the server), the message in its own window,
+    and the main window in German."""
+    source = window.messages.export.show_source()
+    assert source is not None
+    wait_until(app, lambda: "Message-ID:" in source.text.toPlainText(), "the message source")
+    save(app, source, shots, "20-message-source")
+    source.close()
+
+    opened = window.messages.open_window(window.selected_messages()[0].id)
+    assert opened is not None
+    save(app, opened, shots, "21-message-window")
+    opened.close()
+
+    # As with LANG=de_DE.UTF-8: German texts, and German dates and numbers.
+    german_locale, before = QLocale(QLocale.Language.German, QLocale.Country.Germany), QLocale()
+    translations.install(app, german_locale)
+    QLocale.setDefault(german_locale)
+    try:
+        german = MainWindow(window._store)  # texts are translated when widgets are made
+        german.resize(1200, 760)
+        german.attach_sync(controller)
+        german.select_message_row(1)
+        save(app, german, shots, "22-main-window-german")
+        german.close()
+    finally:
+        QLocale.setDefault(before)
+        translations.install(app)  # the user's language again
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("outdir", type=Path)
@@ -199,6 +231,7 @@ def _render_all(app: QApplication, shots: Shots) -> None:
         wait_until(app, lambda: window.message_model.rowCount() > 0, "the inbox")
         window.select_message_row(1)
         save(app, window, shots, "01-main-window")
+        render_message_screens(app, shots, window, controller)
 
         # View → Layout: three columns, with a preview line under each subject.
         window.pane_layout.set_vertical(True)
