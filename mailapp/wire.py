@@ -354,6 +354,12 @@ class Quotas(WireModel):
     pending_blobs: Quota
 
 
+class Health(WireModel):
+    """`GET /v1/health`: the server is up and answering (no sign-in, no database)."""
+
+    status: Literal["ok"] = "ok"
+
+
 class UpstreamLink(WireModel):
     """The account's link to an IMAP mailbox it already had (`GET /v1/upstream`)."""
 

@@ -290,11 +290,16 @@ class ApiClient:
         return self._get(wire.SessionInfo, "/v1/session")
 
     def probe(self) -> bool:
-        """True when the server answered at all (any HTTP status); cheap, short timeout."""
+        """True when the server answered at all (any HTTP status); cheap, short timeout.
+
+        Asks the health check, which needs no sign-in: probing an authenticated resource
+        logged a refused request on the server for every probe. A server older than the health
+        check answers 404, which still says it is there.
+        """
         try:
             self._send(
                 "GET",
-                "/v1/session",
+                "/v1/health",
                 timeout=(PROBE_TIMEOUT, PROBE_TIMEOUT),
                 total=2 * PROBE_TIMEOUT,
                 auth=False,
@@ -304,6 +309,16 @@ class ApiClient:
         except SyncError:
             return True
         return True
+
+    def upstream(self) -> wire.UpstreamLink | None:
+        """The account's link to an IMAP mailbox it already had; None from a server too old
+        to have the resource (it then fronts no IMAP mailbox either)."""
+        try:
+            return self._get(wire.UpstreamLink, "/v1/upstream")
+        except PermanentError as exc:
+            if exc.status == 404:
+                return None
+            raise
 
     # -- sync -------------------------------------------------------------------------------
 

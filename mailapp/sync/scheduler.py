@@ -68,8 +68,19 @@ class SchedulerSettings:
     local_debounce: float = 1.0  # a burst of local edits becomes one cycle...
     local_max_wait: float = 5.0  # ...but continuous editing still syncs this often
     interval: float = 300.0  # periodic sync even without any trigger
-    settle_probe_interval: float = 0.5  # probing while the debounced state is undecided
+    # Reachability is debounced: "down" after this long of failures, "up" after this long of
+    # answers (a health check, so an answer is good evidence; see ConnectivityMonitor).
+    down_after: float = 1.0
+    up_after: float = 0.5
+    settle_probe_interval: float = 0.25  # probing while the debounced state is undecided
     more_work_delay: float = 0.5  # a pause between follow-up cycles for the other threads
+    # While down and the OS does not say the network is gone (or cannot say: no backend),
+    # the health check is polled about every second, so a server that comes back is found
+    # within ~2 s (polling, the "up" debounce and the flush). Polling slows to
+    # `offline_probe` after `fast_poll_for` seconds down, or at once when the OS reports no
+    # network: its next report probes again at once.
+    down_poll: Backoff = field(default_factory=lambda: Backoff(base=1.0, cap=1.0, jitter=0.5))
+    fast_poll_for: float = 300.0
     offline_probe: Backoff = field(default_factory=lambda: Backoff(base=1.0, cap=30.0))
     retry: Backoff = field(default_factory=lambda: Backoff(base=2.0, cap=300.0))
     error_retry: Backoff = field(default_factory=lambda: Backoff(base=30.0, cap=1800.0))
@@ -84,8 +95,12 @@ class SyncScheduler:
     ) -> None:
         self._clock = clock
         self.settings = settings or SchedulerSettings()
-        self.connectivity = connectivity or ConnectivityMonitor(clock)
+        self.connectivity = connectivity or ConnectivityMonitor(
+            clock, down_after=self.settings.down_after, up_after=self.settings.up_after
+        )
         self.work_offline = False
+        self.os_online: bool | None = None  # the OS's report: None when it cannot tell
+        self._down_since: float | None = None
         self.syncing = False
         self.failure: FailureKind | None = None
         self.last_error: str | None = None
@@ -176,6 +191,12 @@ class SyncScheduler:
         if self.work_offline:
             return
         self._probe_due = self._clock()
+
+    def set_os_online(self, online: bool | None) -> None:
+        """The OS's network report changed: probe at once (also when it says "gone", which
+        a probe confirms quickly; the server may be on this machine)."""
+        self.os_online = online
+        self.hint()
 
     def credentials_updated(self) -> None:
         if self.failure is FailureKind.AUTH:
@@ -308,11 +329,24 @@ class SyncScheduler:
         return self.connectivity.state is Reachability.UP and not self.connectivity.settling()
 
     def _plan_probe(self, ok: bool, now: float) -> None:
+        down = self.connectivity.state is Reachability.DOWN
+        if not down:
+            self._down_since = None
+        elif self._down_since is None:
+            self._down_since = now
         if self.connectivity.settling():
             self._probe_due = now + self.settings.settle_probe_interval
-        elif self.connectivity.state is Reachability.DOWN:
+        elif down:
             self._probe_due = now + (
-                self.settings.settle_probe_interval if ok else self._probe_failures.failed()
+                self.settings.settle_probe_interval if ok else self._down_probe_delay(now)
             )
         else:
             self._probe_due = None
+
+    def _down_probe_delay(self, now: float) -> float:
+        delay = self._probe_failures.failed()  # counted either way: slow polling continues it
+        assert self._down_since is not None
+        polling_fast = now - self._down_since < self.settings.fast_poll_for
+        if self.os_online is not False and polling_fast:
+            return self.settings.down_poll.delay(1)
+        return delay

@@ -110,18 +110,21 @@ class RunningServer:
         self._clients.clear()
 
 
-def _free_socket() -> socket.socket:
+def _free_socket(port: int = 0) -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", port))
     return sock
 
 
 @contextlib.contextmanager
-def run_server(settings: Settings) -> Iterator[RunningServer]:
-    """Start create_app(settings) under uvicorn in a thread; stop it when the block ends."""
+def run_server(settings: Settings, *, port: int = 0) -> Iterator[RunningServer]:
+    """Start create_app(settings) under uvicorn in a thread; stop it when the block ends.
+
+    `port` 0 takes a free one; another (that of a server stopped before) restarts a server
+    where its clients expect it."""
     app = create_app(settings)
-    sock = _free_socket()
+    sock = _free_socket(port)
     port = sock.getsockname()[1]
     config = uvicorn.Config(
         app, log_level="warning", lifespan="on", access_log=False, http=protocol_class()
@@ -140,6 +143,11 @@ def run_server(settings: Settings) -> Iterator[RunningServer]:
         yield running
     finally:
         running.close_clients()
+        # Event streams never end by themselves; a served process ends them on SIGTERM, an
+        # embedded one here, or stopping would wait for uvicorn's graceful-shutdown timeout.
+        bus = getattr(app.state, "change_bus", None)
+        if bus is not None:
+            bus.close_streams_threadsafe()
         server.should_exit = True
         thread.join(timeout=START_TIMEOUT)
         sock.close()

@@ -35,6 +35,7 @@ class FakeClock:
 def no_jitter() -> SchedulerSettings:
     return SchedulerSettings(
         offline_probe=Backoff(base=1.0, cap=30.0, jitter=0.0),
+        down_poll=Backoff(base=1.0, cap=1.0, jitter=0.0),
         retry=Backoff(base=2.0, cap=300.0, jitter=0.0),
         error_retry=Backoff(base=30.0, cap=1800.0, jitter=0.0),
     )
@@ -127,35 +128,68 @@ def test_a_trigger_during_a_cycle_runs_another_cycle_afterwards(online: SyncSche
     assert online.next_action() is Action.CYCLE
 
 
-def test_offline_after_a_second_of_failed_probes_then_back_online(
-    online: SyncScheduler, clock: FakeClock
-) -> None:
+def _go_offline(online: SyncScheduler, clock: FakeClock) -> None:
     online.server_event()
     online.cycle_started()
     online.cycle_failed(classify(OfflineError("no network")))
     assert online.state is SyncState.RETRYING  # one failure is not yet "offline"
     assert run_until(online, clock, 1.5, probe_ok=False) is Action.NONE
     assert online.state is SyncState.OFFLINE
-    # Offline probes back off (1, 2, 4 ... s) instead of hammering the network.
-    probes = []
-    for _ in range(4):
-        deadline = online.next_deadline()
+
+
+def _probe_gaps(scheduler: SyncScheduler, clock: FakeClock, count: int) -> list[float]:
+    """Let `count` failing probes run; the gaps before each."""
+    gaps = []
+    for _ in range(count):
+        deadline = scheduler.next_deadline()
         assert deadline is not None
-        probes.append(round(deadline - clock.now, 3))
+        gaps.append(round(deadline - clock.now, 3))
         clock.now = deadline
-        assert online.next_action() is Action.PROBE
-        online.probe_result(False)
-    assert probes[1:] == [2.0, 4.0, 8.0]
+        assert scheduler.next_action() is Action.PROBE
+        scheduler.probe_result(False)
+    return gaps
+
+
+def test_offline_after_a_second_of_failed_probes_then_back_within_two_seconds(
+    online: SyncScheduler, clock: FakeClock
+) -> None:
+    _go_offline(online, clock)
+    # The OS cannot tell (no backend) or says the network is up: the server's health check
+    # is polled every second, however long it has been down (up to fast_poll_for).
+    assert _probe_gaps(online, clock, 6)[1:] == [1.0] * 5
+    # The server comes back right after a probe failed (the worst case): the next probe finds
+    # it, half a second of good answers confirms it, and the cycle that waited runs.
+    back = clock.now
+    assert run_until(online, clock, 5.0, probe_ok=True) is Action.CYCLE
+    assert online.state is SyncState.ONLINE
+    assert clock.now - back == pytest.approx(1.5)
+
+
+def test_when_the_os_says_the_network_is_gone_probes_back_off_until_it_says_otherwise(
+    online: SyncScheduler, clock: FakeClock
+) -> None:
+    online.set_os_online(False)
+    _go_offline(online, clock)
+    # No network: probing every second would only cost battery; the OS will tell.
+    assert _probe_gaps(online, clock, 4)[1:] == [2.0, 4.0, 8.0]
     assert online.retry_in() == 16
-    # The server is back: ~3 s of good probes, then the cycle that waited runs.
-    clock.now = online.next_deadline() or clock.now
+    online.set_os_online(True)  # the network is back: probe at once
     assert online.next_action() is Action.PROBE
     online.probe_result(True)
     back = clock.now
-    assert online.state is SyncState.OFFLINE
     assert run_until(online, clock, 5.0, probe_ok=True) is Action.CYCLE
-    assert online.state is SyncState.ONLINE
-    assert clock.now - back == pytest.approx(3.0)
+    assert clock.now - back == pytest.approx(0.5)
+
+
+def test_fast_polling_slows_down_after_five_minutes_down(
+    online: SyncScheduler, clock: FakeClock
+) -> None:
+    _go_offline(online, clock)
+    down_at = clock.now
+    while clock.now - down_at < online.settings.fast_poll_for - 1.0:
+        assert _probe_gaps(online, clock, 1) == [1.0]
+    _probe_gaps(online, clock, 2)
+    assert _probe_gaps(online, clock, 2) == [30.0, 30.0]
 
 
 def test_transient_errors_back_off_and_honour_retry_after(

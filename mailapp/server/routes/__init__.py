@@ -10,6 +10,7 @@ def all_routers() -> list[APIRouter]:
         blobs,
         bodies,
         drafts,
+        health,
         mailboxes,
         messages,
         session,
@@ -19,6 +20,7 @@ def all_routers() -> list[APIRouter]:
     )
 
     return [
+        health.router,
         session.router,
         mailboxes.router,
         messages.router,
