@@ -38,10 +38,9 @@ class GuiOptions:
 
     @property
     def live_demo(self) -> bool:
-        """--demo with the in-process server; a screenshot or a kept profile stays offline."""
-        return (
-            self.demo and not self.demo_offline and self.screenshot is None and self.profile is None
-        )
+        """--demo with the in-process server (a screenshot too: it shows what the user sees);
+        --offline or a kept profile stays offline."""
+        return self.demo and not self.demo_offline and self.profile is None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--demo",
         action="store_true",
         help="start a demo sync server in this process with two users, sign in as the first "
-        "and sync (with --offline, --screenshot or --profile: local demo mail, no server)",
+        "and sync (with --offline or --profile: local demo mail, no server)",
     )
     parser.add_argument(
         "--offline",
@@ -79,7 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--screenshot",
         type=Path,
         metavar="FILE.png",
-        help="render the main window offscreen to FILE.png once the message list shows, then exit",
+        help="render the main window offscreen to FILE.png once the message list shows and the "
+        "first sync is over, then exit (with --second-device: both windows, side by side)",
     )
     parser.add_argument(
         "--smoke-test",

@@ -32,7 +32,7 @@ from mailapp.sync.account import client_for
 from mailapp.sync.engine import SyncEngine
 from mailapp.ui import theme, translations
 from mailapp.ui.about import AboutDialog
-from mailapp.ui.account_setup import AccountSetupDialog, start_sync
+from mailapp.ui.account_setup import AccountSetupDialog
 from mailapp.ui.attachments import attachment_risk
 from mailapp.ui.composer import open_composer
 from mailapp.ui.conflict_dialog import ConflictDialog
@@ -43,6 +43,7 @@ from mailapp.ui.mailbox_tree_model import OUTBOX_ID
 from mailapp.ui.main_window import MainWindow
 from mailapp.ui.settings_dialog import SettingsDialog
 from mailapp.ui.sync_worker import SyncController
+from mailapp.ui.window_sync import start_sync
 
 WAIT_S = 20.0
 

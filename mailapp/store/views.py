@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, select, tuple_
 
 from mailapp.store import codec
 from mailapp.store.rows import MessageSummary, OutboxState, PageCursor, SortOrder
-from mailapp.store.schema import drafts, messages, outbox
+from mailapp.store.schema import attachments, drafts, messages, outbox
 from mailapp.store.sort_keys import sort_keys
 from mailapp.store.store import _SUMMARY_COLUMNS, MailStore, _summary
 
@@ -277,3 +277,21 @@ def pending_count(store: MailStore) -> int:
             select(func.count()).select_from(outbox).where(outbox.c.state.in_(_UNSENT))
         ).scalar()
     return int(value or 0)
+
+
+def account_of_message(store: MailStore, message_id: str) -> str | None:
+    """The account a message belongs to (which account's sync thread fetches its body)."""
+    with store._read() as conn:
+        return conn.execute(
+            select(messages.c.account_id).where(messages.c.id == message_id)
+        ).scalar()
+
+
+def account_of_attachment(store: MailStore, attachment_id: str) -> str | None:
+    """The account of the message an attachment belongs to."""
+    with store._read() as conn:
+        return conn.execute(
+            select(messages.c.account_id)
+            .join(attachments, attachments.c.message_num == messages.c.num)
+            .where(attachments.c.id == attachment_id)
+        ).scalar()

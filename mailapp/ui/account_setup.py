@@ -1,4 +1,4 @@
-"""Signing this profile in to a sync server: the dialog, and starting sync for the account.
+"""Signing this profile in to a sync server: the dialog (sync behind a window: window_sync).
 
 The login runs on a QThread (the UI thread never touches the network); the dialog shows a busy
 bar and stays responsive, and Cancel cuts the connection at once (AbortableSession). The password
@@ -9,14 +9,10 @@ none, to memory for this session (with a warning).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from contextlib import ExitStack
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, Slot
-from PySide6.QtGui import QAction
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -30,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mailapp.store import ChangeSet, MailStore
+from mailapp.store import MailStore
 from mailapp.store.replica import create_synced_account
 from mailapp.store.settings import apply_prefetch_window, load_settings
 from mailapp.sync.abortable import AbortableSession
@@ -45,11 +41,6 @@ from mailapp.sync.errors import (
     TransientError,
 )
 from mailapp.ui import theme
-from mailapp.ui.store_bridge import StoreChanges
-
-if TYPE_CHECKING:
-    from mailapp.ui.main_window import MainWindow
-    from mailapp.ui.sync_worker import SyncController
 
 log = logging.getLogger(__name__)
 
@@ -376,127 +367,3 @@ class AccountSetupDialog(QDialog):
             self.cancel_sign_in()
             self.wait_idle(int((CONNECT_TIMEOUT + 1) * 1000))
         super().done(result)
-
-
-def forward_changes(window: QWidget, changes: ChangeSet) -> None:
-    """Hand the sync worker's change set to every store bridge in the window.
-
-    The worker writes through its own MailStore, which the window's MailStore does not hear
-    about. The window, the outbox view and the conflict dialog each listen through a
-    StoreChanges bridge; emitting there (not on the store itself, which the controller also
-    watches for local edits) refreshes exactly those rows without triggering another sync.
-    """
-    for bridge in window.findChildren(StoreChanges):
-        bridge.changed.emit(changes)
-
-
-def start_sync(window: MainWindow, store: MailStore, account_id: str) -> SyncController:
-    """Run sync for `account_id` behind `window`: status bar, menus, views refreshed on changes.
-
-    The caller calls `shutdown()` on the result before closing `store`.
-    """
-    from mailapp.sync.scheduler import SchedulerSettings
-    from mailapp.ui.sync_worker import SyncController
-
-    settings = load_settings(store)
-    controller = SyncController(
-        store.path,
-        account_id,
-        ui_store=store,
-        settings=SchedulerSettings(interval=settings.sync_interval_minutes * 60.0),
-        parent=window,
-    )
-    controller.changesApplied.connect(lambda changes: forward_changes(window, changes))
-    window.attach_sync(controller)
-    _ask_again_when_refused(window, store, account_id, controller)
-    controller.start()
-    return controller
-
-
-def _ask_again_when_refused(
-    window: MainWindow, store: MailStore, account_id: str, controller: SyncController
-) -> None:
-    """State "auth_required" (a revoked or expired token): ask for the password, once; after a
-    Cancel the status bar's "Sign in…" button asks again."""
-    from mailapp.store.replica import sync_account
-
-    asking: list[AccountSetupDialog] = []
-
-    def state_changed(state: str, _retry_in: int) -> None:
-        if state == "auth_required" and not asking:
-            ask()
-
-    def ask() -> None:
-        if asking:
-            asking[0].activateWindow()  # already open (maybe behind): bring it forward
-            return
-        account = sync_account(store, account_id)
-        dialog = AccountSetupDialog(
-            store,
-            window,
-            server=account.server_url,
-            username=account.username,
-            account_id=account_id,
-        )
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.signedIn.connect(lambda result: controller.set_token(result.token))
-        dialog.finished.connect(lambda _code: asking.clear())
-        asking.append(dialog)
-        dialog.open()
-
-    controller.stateChanged.connect(state_changed)
-    window.sync_status.signInRequested.connect(ask)
-
-
-def add_account_action(
-    window: MainWindow, store: MailStore, started: Callable[[SyncController], None]
-) -> QAction:
-    """File → Add Account…: sign in, then start sync for the new account in this window.
-
-    `started` receives each controller started here (the app shuts it down on exit).
-    """
-    action = QAction(QCoreApplication.translate("AccountSetup", "&Add Account…"), window)
-    action.setObjectName("addAccountAction")
-
-    def open_dialog() -> None:
-        dialog = AccountSetupDialog(store, window)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-
-        def signed_in(result: SignedIn) -> None:
-            from mailapp.ui.sync_worker import SyncController
-
-            # One account syncs per window for now; a second one syncs from its next start.
-            if window.findChild(SyncController) is None:
-                started(start_sync(window, store, result.account_id))
-
-        dialog.signedIn.connect(signed_in)
-        dialog.open()
-
-    action.triggered.connect(open_dialog)
-    from mailapp.ui.settings_dialog import menu_titled
-
-    menu = menu_titled(window, "File") or window.menuBar().addMenu(
-        QCoreApplication.translate("MainWindow", "&File")
-    )
-    actions = menu.actions()
-    if len(actions) > 1:
-        menu.insertAction(actions[1], action)  # right after New Message
-    else:
-        menu.addAction(action)
-    return action
-
-
-def setup_window_sync(window: MainWindow, store: MailStore, cleanup: ExitStack) -> None:
-    """Menus for accounts and settings; sync for the profile's first signed-in account."""
-    from mailapp.store.replica import synced_accounts
-    from mailapp.ui.settings_dialog import add_settings_action
-
-    def started(controller: SyncController) -> None:
-        # Registered after the store's close: the controller stops (last flush) first.
-        cleanup.callback(controller.shutdown)
-
-    add_settings_action(window, store)
-    add_account_action(window, store, started)
-    accounts = synced_accounts(store)
-    if accounts:
-        started(start_sync(window, store, accounts[0].account_id))

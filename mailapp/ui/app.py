@@ -117,16 +117,20 @@ def start_logging(log_file: Path) -> logging.Handler:
     return handler
 
 
-def _take_screenshot(window: MainWindow, target: Path, app: QApplication) -> None:
-    image = window.grab()
-    if image.isNull() or not image.save(str(target), "PNG"):
+def _take_screenshot(windows: list[MainWindow], target: Path, app: QApplication) -> None:
+    from mailapp.ui import screenshot
+
+    if not screenshot.save(windows, target):
         show_error(
             translate("app", "Screenshot failed"),
             translate("app", "Could not write {file}.").format(file=target),
         )
         app.exit(EXIT_SCREENSHOT_FAILED)
-    else:
-        app.exit(EXIT_OK)
+        return
+    # Says what the picture shows, which is not always what was hoped for (the server away).
+    shown = "; ".join(screenshot.status_text(window) for window in windows)
+    print(translate("app", "Saved {file}: {status}").format(file=target, status=shown), flush=True)
+    app.exit(EXIT_OK)
 
 
 def _resume_gc() -> None:
@@ -193,14 +197,22 @@ def _start(options: GuiOptions, argv: list[str]) -> int:
             _once_started(window, lambda: _serve_requests(window, instance))
         if options.mailto is not None:
             QTimer.singleShot(0, lambda: _open_mailto(window, options.mailto or ""))
+        ready = None
+        if screenshot is not None:
+            from mailapp.ui.screenshot import ScreenshotWhenReady
+
+            # After the first paint and the first sync: what the user would see.
+            ready = ScreenshotWhenReady(
+                windows, lambda shown: _take_screenshot(shown, screenshot, app)
+            )
 
         def first_paint() -> None:
             if options.report_first_paint:
                 print(f"first-paint {time.time():.6f}", flush=True)
             _resume_gc()
-            if screenshot is not None:
+            if ready is not None:
                 # Let the rest of the window finish its own first paint before grabbing it.
-                QTimer.singleShot(0, lambda: _take_screenshot(window, screenshot, app))
+                QTimer.singleShot(0, ready.painted)
             elif options.exit_after_first_paint:
                 QTimer.singleShot(0, app.quit)
 
@@ -240,8 +252,8 @@ def _open_mailto(window: MainWindow, link: str) -> None:
 
 def _after_first_paint(window: MainWindow, store: MailStore, cleanup: ExitStack) -> None:
     """Sync, its menus, and the offer of drafts a crash interrupted: none is needed to paint."""
-    from mailapp.ui.account_setup import setup_window_sync
     from mailapp.ui.draft_recovery import offer_recovered_drafts
+    from mailapp.ui.window_sync import setup_window_sync
 
     setup_window_sync(window, store, cleanup)
     # After the first paint, like sync: a draft interrupted by a crash is offered back.
@@ -342,7 +354,12 @@ def _open_windows(options: GuiOptions, store: MailStore, cleanup: ExitStack) -> 
 
     if not options.live_demo:
         window = MainWindow(store)
-        if options.screenshot is None and not options.exit_after_first_paint:
+        if options.screenshot is not None:
+            from mailapp.ui.window_sync import setup_window_sync
+
+            # A signed-in profile's picture shows it synced (or why not), never "Local only".
+            setup_window_sync(window, store, cleanup)
+        elif not options.exit_after_first_paint:
             # Sync, its menus and their imports (pydantic, the wire schemas, keyring) are not
             # needed to paint the message list: start them right after it has painted.
             _once_started(window, lambda: _after_first_paint(window, store, cleanup))

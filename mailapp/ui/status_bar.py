@@ -104,6 +104,9 @@ class SyncStatus(QWidget):
         controller.conflictsChanged.connect(self.set_conflicts)
         controller.lastSyncChanged.connect(self.set_last_sync)
         controller.errorRaised.connect(self._set_error)
+        accounts_changed = getattr(controller, "accountsChanged", None)
+        if accounts_changed is not None:  # several accounts: each one's state is listed
+            accounts_changed.connect(self._render)
         self.set_state("online", 0)
 
     @Slot(str, int)
@@ -187,8 +190,7 @@ class SyncStatus(QWidget):
         if self._controller is not None:
             self._controller.set_work_offline(offline)
 
-    def _render(self) -> None:
-        state = self._state
+    def _state_text(self, state: str, retry_left: int) -> str:
         texts = {
             LOCAL_ONLY: self.tr("Local only"),
             "online": self.tr("Online"),
@@ -198,21 +200,37 @@ class SyncStatus(QWidget):
             "error": self.tr("Sync failed"),
         }
         if state == "syncing":
-            text = (
+            return (
                 self.tr("Syncing %1 of %2")
                 .replace("%1", QLocale().toString(self._done))
                 .replace("%2", QLocale().toString(self._total))
                 if self._total
                 else self.tr("Syncing…")
             )
-        elif state == "retrying":
-            text = (
-                self.tr("Retrying in %n s", "", self._retry_left)
-                if self._retry_left
-                else self.tr("Retrying…")
+        if state == "retrying":
+            return (
+                self.tr("Retrying in %n s", "", retry_left) if retry_left else self.tr("Retrying…")
             )
-        else:
-            text = texts.get(state, state)
+        return texts.get(state, state)
+
+    def account_lines(self) -> list[str]:
+        """With several accounts, each one's state ("bob@example.org: Offline"), else []."""
+        states = getattr(self._controller, "account_states", None)
+        accounts = states() if states is not None else []
+        if len(accounts) < 2:
+            return []
+        return [
+            self.tr("%1: %2")
+            .replace("%1", account.email)
+            .replace("%2", self._state_text(account.state or "online", account.retry_left()))
+            for account in accounts
+        ]
+
+    def _render(self) -> None:
+        state = self._state
+        # Several accounts: each one's state, as one server may be away while another answers.
+        lines = self.account_lines()
+        text = " · ".join(lines) if lines else self._state_text(state, self._retry_left)
         self.state_label.setText(text)
         self.state_label.setToolTip(self._error)
         syncing_with_total = state == "syncing" and self._total > 0

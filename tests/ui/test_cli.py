@@ -75,18 +75,6 @@ def test_screenshot_of_a_profile_is_a_real_picture_of_the_window(tmp_path: Path)
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.slow
-def test_demo_opens_a_throwaway_profile_full_of_mail(tmp_path: Path) -> None:
-    shot = tmp_path / "demo.png"
-    result = _run(tmp_path, "--demo", "--screenshot", str(shot))
-    assert result.returncode == 0, result.stderr
-    image = QImage(str(shot))
-    assert not image.isNull() and _distinct_colours(image) > 20
-    # Nothing was written into the user's real profile directory.
-    assert not (tmp_path / "xdg-data" / "mailapp" / "profiles").exists()
-    assert list((tmp_path / "tmp").iterdir()) == []  # the throwaway profile is gone again
-
-
 def test_a_corrupt_database_gives_a_clear_message_and_a_failing_exit(tmp_path: Path) -> None:
     profile = tmp_path / "profile"
     profile.mkdir()

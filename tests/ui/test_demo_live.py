@@ -117,7 +117,9 @@ def test_the_demo_flags_choose_between_live_and_offline() -> None:
     assert options("--demo").live_demo
     assert options("--demo", "--second-device").second_device
     assert not options("--demo", "--offline").live_demo
-    assert not options("--demo", "--screenshot", "x.png").live_demo
+    # A screenshot shows what the user sees: the live demo, synced.
+    assert options("--demo", "--screenshot", "x.png").live_demo
+    assert not options("--demo", "--offline", "--screenshot", "x.png").live_demo
     with tempfile.TemporaryDirectory() as folder:
         assert not options("--demo", "--profile", folder).live_demo
     assert not options().live_demo

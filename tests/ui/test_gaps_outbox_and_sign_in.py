@@ -8,9 +8,10 @@ from pytestqt.qtbot import QtBot
 
 from mailapp.store import MailStore
 from mailapp.store.rows import OutboxState
-from mailapp.ui.account_setup import AccountSetupDialog, _ask_again_when_refused
+from mailapp.ui.account_setup import AccountSetupDialog
 from mailapp.ui.mailbox_tree_model import OUTBOX_ID, UNREAD_COLUMN
 from mailapp.ui.main_window import MainWindow
+from mailapp.ui.window_sync import _ask_again_when_refused
 from tests.support.accounts import synced_account
 
 
