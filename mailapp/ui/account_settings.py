@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QDateTime, QLocale, Qt, Slot
+from PySide6.QtCore import QCoreApplication, QDateTime, QLocale, Qt, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QDialog,
@@ -213,7 +213,7 @@ def add_account_settings_action(
     window: QMainWindow, store: MailStore, syncs: AccountSyncs
 ) -> QAction:
     """Edit → Account Settings…, beside Settings…."""
-    action = QAction(window.tr("A&ccount Settings…"), window)
+    action = QAction(QCoreApplication.translate("MainWindow", "A&ccount Settings…"), window)
     action.setObjectName("accountSettingsAction")
 
     def open_dialog() -> None:
@@ -222,6 +222,8 @@ def add_account_settings_action(
         dialog.open()
 
     action.triggered.connect(open_dialog)
-    menu = menu_titled(window, "Edit") or window.menuBar().addMenu(window.tr("&Edit"))
+    menu = menu_titled(window, "Edit") or window.menuBar().addMenu(
+        QCoreApplication.translate("MainWindow", "&Edit")
+    )
     menu.addAction(action)
     return action

@@ -21,6 +21,137 @@
     </message>
 </context>
 <context>
+    <name>AccountSettingsDialog</name>
+    <message>
+        <source>Account Settings</source>
+        <translation>Kontoeinstellungen</translation>
+    </message>
+    <message>
+        <source>Accounts</source>
+        <translation>Konten</translation>
+    </message>
+    <message>
+        <source>Address:</source>
+        <translation>Adresse:</translation>
+    </message>
+    <message>
+        <source>Server:</source>
+        <translation>Server:</translation>
+    </message>
+    <message>
+        <source>User name:</source>
+        <translation>Benutzername:</translation>
+    </message>
+    <message>
+        <source>Sync:</source>
+        <translation>Synchronisierung:</translation>
+    </message>
+    <message>
+        <source>Existing mailbox:</source>
+        <translation>Bestehendes Postfach:</translation>
+    </message>
+    <message>
+        <source>Its state:</source>
+        <translation>Zustand:</translation>
+    </message>
+    <message>
+        <source>Last synced:</source>
+        <translation>Zuletzt synchronisiert:</translation>
+    </message>
+    <message>
+        <source>Last problem:</source>
+        <translation>Letztes Problem:</translation>
+    </message>
+    <message>
+        <source>No account is signed in yet: File → Add Account…</source>
+        <translation>Noch kein Konto angemeldet: Datei → Konto hinzufügen…</translation>
+    </message>
+    <message>
+        <source>Not syncing</source>
+        <translation>Keine Synchronisierung</translation>
+    </message>
+    <message>
+        <source>Starting…</source>
+        <translation>Startet…</translation>
+    </message>
+    <message>
+        <source>Online</source>
+        <translation>Online</translation>
+    </message>
+    <message>
+        <source>Offline: the server cannot be reached</source>
+        <translation>Offline: der Server ist nicht erreichbar</translation>
+    </message>
+    <message>
+        <source>Working offline</source>
+        <translation>Offline-Modus</translation>
+    </message>
+    <message>
+        <source>Syncing…</source>
+        <translation>Synchronisiere…</translation>
+    </message>
+    <message>
+        <source>Retrying soon</source>
+        <translation>Neuer Versuch in Kürze</translation>
+    </message>
+    <message>
+        <source>Sign-in needed</source>
+        <translation>Anmeldung erforderlich</translation>
+    </message>
+    <message>
+        <source>Sync failed</source>
+        <translation>Synchronisierung fehlgeschlagen</translation>
+    </message>
+    <message>
+        <source>Not known yet: mailapp asks the server the next time it is reachable.</source>
+        <translation>Noch unbekannt: mailapp fragt den Server, sobald er erreichbar ist.</translation>
+    </message>
+    <message>
+        <source>None: this account&apos;s mail is kept by the mailapp server itself.</source>
+        <translation>Keines: die Mail dieses Kontos liegt nur auf dem mailapp-Server.</translation>
+    </message>
+    <message>
+        <source>The server keeps this account in sync with %1 at %2 (IMAP).</source>
+        <translation>Der Server hält dieses Konto mit %1 auf %2 abgeglichen (IMAP).</translation>
+    </message>
+    <message>
+        <source>Never</source>
+        <translation>Nie</translation>
+    </message>
+    <message>
+        <source>None</source>
+        <translation>Keines</translation>
+    </message>
+    <message>
+        <source>Linked; the first sync has not started yet.</source>
+        <translation>Verknüpft; die erste Synchronisierung hat noch nicht begonnen.</translation>
+    </message>
+    <message>
+        <source>Importing your mail from %1…</source>
+        <translation>Ihre Mail wird von %1 importiert…</translation>
+    </message>
+    <message>
+        <source>Up to date with %1.</source>
+        <translation>Auf dem Stand von %1.</translation>
+    </message>
+    <message>
+        <source>%1 refused the password. Ask whoever runs your mailapp server to link the account again with the right password; nothing is lost meanwhile.</source>
+        <translation>%1 hat das Passwort abgelehnt. Bitten Sie den Betreiber Ihres mailapp-Servers, das Konto mit dem richtigen Passwort neu zu verknüpfen; bis dahin geht nichts verloren.</translation>
+    </message>
+    <message>
+        <source>The mailapp server cannot reach %1 at the moment; it keeps trying.</source>
+        <translation>Der mailapp-Server erreicht %1 gerade nicht; er versucht es weiter.</translation>
+    </message>
+    <message>
+        <source>The certificate of %1 could not be verified, so the mailapp server does not connect to it. Ask whoever runs your mailapp server.</source>
+        <translation>Das Zertifikat von %1 konnte nicht geprüft werden, daher verbindet sich der mailapp-Server nicht. Fragen Sie den Betreiber Ihres mailapp-Servers.</translation>
+    </message>
+    <message>
+        <source>Syncing with %1 failed; the mailapp server keeps trying.</source>
+        <translation>Die Synchronisierung mit %1 ist fehlgeschlagen; der mailapp-Server versucht es weiter.</translation>
+    </message>
+</context>
+<context>
     <name>AccountSetup</name>
     <message>
         <source>&amp;Add Account…</source>
@@ -96,6 +227,13 @@
     <message>
         <source>Signed in as {email}. No system keyring is available, so mailapp keeps the sign-in only until you quit; you will be asked for the password next time.</source>
         <translation>Angemeldet als {email}. Es ist kein Schlüsselbund des Systems verfügbar, daher behält mailapp die Anmeldung nur bis zum Beenden; beim nächsten Start werden Sie nach dem Passwort gefragt.</translation>
+    </message>
+</context>
+<context>
+    <name>AccountSyncs</name>
+    <message>
+        <source>This message&apos;s account is not signed in.</source>
+        <translation>Das Konto dieser Nachricht ist nicht angemeldet.</translation>
     </message>
 </context>
 <context>
@@ -842,6 +980,10 @@
     <message>
         <source>Group by &amp;Conversation</source>
         <translation>Nach &amp;Unterhaltung gruppieren</translation>
+    </message>
+    <message>
+        <source>A&amp;ccount Settings…</source>
+        <translation>&amp;Kontoeinstellungen…</translation>
     </message>
     <message>
         <source>&amp;Edit</source>
@@ -1687,6 +1829,10 @@
         <source>Retrying…</source>
         <translation>Neuer Versuch…</translation>
     </message>
+    <message>
+        <source>%1: %2</source>
+        <translation>%1: %2</translation>
+    </message>
 </context>
 <context>
     <name>UndoSendNotice</name>
@@ -1828,6 +1974,10 @@ Fügen Sie zu Beginn das Konto Ihres Mailservers hinzu, oder probieren Sie zuers
     <message>
         <source>Could not write {file}.</source>
         <translation>{file} konnte nicht geschrieben werden.</translation>
+    </message>
+    <message>
+        <source>Saved {file}: {status}</source>
+        <translation>{file} gespeichert: {status}</translation>
     </message>
     <message>
         <source>Cannot open your mail</source>
