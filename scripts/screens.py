@@ -41,6 +41,7 @@ from mailapp.ui.draft_recovery import offer_recovered_drafts
 from mailapp.ui.link_guard import confirm_dialog
 from mailapp.ui.mailbox_tree_model import OUTBOX_ID
 from mailapp.ui.main_window import MainWindow
+from mailapp.ui.outbox_view import OutboxView
 from mailapp.ui.settings_dialog import SettingsDialog
 from mailapp.ui.sync_worker import SyncController
 from mailapp.ui.window_sync import start_sync
@@ -211,6 +212,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("outdir", type=Path)
     parser.add_argument("--scheme", choices=("light", "dark", "both"), default="both")
     args = parser.parse_args(argv)
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    assert isinstance(app, QApplication)
+    translations.install(app)  # as the app does: English plurals, or the user's language
     for scheme in ("light", "dark") if args.scheme == "both" else (args.scheme,):
         render(args.outdir, scheme)
     return 0
@@ -270,6 +274,12 @@ def _render_all(app: QApplication, shots: Shots) -> None:
         window.select_mailbox(OUTBOX_ID)
         settle(app, 0.5)
         save(app, window, shots, "05-outbox")
+        outbox = window.outbox_view
+        assert isinstance(outbox, OutboxView)
+        outbox.show_changes()  # the "N changes not yet synced" line, clicked
+        assert outbox.changes_view is not None
+        save(app, outbox.changes_view, shots, "15-changes-not-yet-synced")
+        outbox.changes_view.close()
 
         setup = AccountSetupDialog(laptop.store, window)
         setup.server_edit.setText(demo.server.url)

@@ -54,7 +54,8 @@ class FirstScreen:
     accounts: list[tuple[str, str]]  # (id, email), as MailStore.accounts()
     mailboxes: list[MailboxRow]  # as MailStore.mailboxes()
     counts: dict[str, MailboxCounts]  # as MailStore.mailbox_counts()
-    pending: int  # as views.pending_count(): what the Outbox and the status bar show
+    pending: int  # as views.pending_count(): what the status bar shows
+    pending_sends: int  # as views.pending_send_count(): the Outbox badge
     inbox_id: str | None  # the first mailbox with the inbox role, in mailboxes() order
     inbox_page: list[MessageSummary]  # its newest messages, as MailStore.page(inbox_id, None, n)
     page_size: int  # how many were asked for: fewer means the Inbox has no more
@@ -98,6 +99,7 @@ def read_first_screen(path: Path, page_size: int) -> FirstScreen | None:
             mailboxes=mailboxes,
             counts=_counts(conn),
             pending=_pending(conn),
+            pending_sends=_pending(conn, sends_only=True),
             inbox_id=inbox_id,
             inbox_page=[] if inbox_id is None else _page(conn, inbox_id, page_size),
             page_size=page_size,
@@ -137,11 +139,13 @@ def _counts(conn: sqlite3.Connection) -> dict[str, MailboxCounts]:
     }
 
 
-def _pending(conn: sqlite3.Connection) -> int:
-    (count,) = conn.execute(
-        f"SELECT count(*) FROM outbox WHERE state IN ({_placeholders(_PENDING_ANYWHERE)})",
-        _PENDING_ANYWHERE,
-    ).fetchone()
+def _pending(conn: sqlite3.Connection, *, sends_only: bool = False) -> int:
+    query = f"SELECT count(*) FROM outbox WHERE state IN ({_placeholders(_PENDING_ANYWHERE)})"
+    parameters: tuple[str, ...] = _PENDING_ANYWHERE
+    if sends_only:  # as views.SEND_TYPES
+        query += " AND type = ?"
+        parameters += ("submission.create",)
+    (count,) = conn.execute(query, parameters).fetchone()
     return int(count or 0)
 
 

@@ -269,9 +269,25 @@ def _draft_summary(
     )
 
 
+# What the Outbox lists: messages being sent. Every other change waits there too, but is shown
+# as one line ("3 changes not yet synced"): reading mail must not look like mail going out.
+SEND_TYPES = ("submission.create",)
+
+
+def pending_send_count(store: MailStore) -> int:
+    """Messages waiting to be sent (the Outbox badge); conflicts are not counted."""
+    with store._read() as conn:
+        value = conn.execute(
+            select(func.count())
+            .select_from(outbox)
+            .where(outbox.c.state.in_(_UNSENT), outbox.c.type.in_(SEND_TYPES))
+        ).scalar()
+    return int(value or 0)
+
+
 def pending_count(store: MailStore) -> int:
-    """Local changes of any kind not yet sent: the Outbox badge and the status bar's
-    "N changes not yet sent" both show this. Conflicts are not counted (see ``_UNSENT``)."""
+    """Local changes of any kind not yet sent: the status bar's "N changes not yet sent"
+    shows this. Conflicts are not counted (see ``_UNSENT``)."""
     with store._read() as conn:
         value = conn.execute(
             select(func.count()).select_from(outbox).where(outbox.c.state.in_(_UNSENT))

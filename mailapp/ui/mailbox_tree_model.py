@@ -158,19 +158,19 @@ class MailboxTreeModel(QStandardItemModel):
             from mailapp.store import views  # SQLAlchemy: not before the first paint
 
             self._counts = self._store.mailbox_counts()
-            pending = views.pending_count(self._store)
+            pending = views.pending_send_count(self._store)
         else:
             assert self._snapshot is not None, "a tree needs a store or a first screen"
             self._counts = self._snapshot.counts
-            pending = self._snapshot.pending
+            pending = self._snapshot.pending_sends
         counts = self._counts
         for mailbox_id, name_item in self._name_items.items():
             count_item = self._count_items[mailbox_id]
             if mailbox_id == OUTBOX_ID:
-                # Changes not yet sent, as the status bar counts them (views.pending_count);
-                # conflicts wait for the user and show in the status bar's conflicts button.
+                # Messages being sent (views.pending_send_count), not every change: reading
+                # mail must not raise it. Conflicts show in the status bar's conflicts button.
                 unread = pending
-                spoken = self.tr("%n waiting for the server", "", unread)
+                spoken = self.tr("%n messages waiting to be sent", "", unread)
             else:
                 unread = counts[mailbox_id].unread if mailbox_id in counts else 0
                 spoken = self.tr("%n unread", "", unread)

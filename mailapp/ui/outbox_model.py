@@ -23,6 +23,7 @@ from PySide6.QtGui import QBrush, QGuiApplication
 
 from mailapp.store import MailStore, OutboxRow, OutboxState
 from mailapp.store.outbox_admin import draft_subjects
+from mailapp.store.views import SEND_TYPES
 from mailapp.ui import theme
 
 DESCRIPTION, STATE, ATTEMPTS, LAST_ERROR, NEXT_RETRY = range(5)
@@ -178,14 +179,25 @@ def state_text(row: OutboxRow, now: datetime) -> str:
 
 
 class OutboxTableModel(QAbstractTableModel):
-    def __init__(self, store: MailStore, parent: QObject | None = None) -> None:
+    """`sends`: True, only messages being sent (the Outbox); False, every other change (its
+    "not yet synced" details); None, everything."""
+
+    def __init__(
+        self, store: MailStore, parent: QObject | None = None, *, sends: bool | None = None
+    ) -> None:
         super().__init__(parent)
         self._store = store
+        self._sends = sends
         self.entries: list[OutboxEntry] = []
+        self.other_changes = 0  # changes not shown here and not yet synced (conflicts aside)
         self.refresh()
 
     def refresh(self) -> None:
         rows = [r for r in self._store.pending_mutations() if r.state != OutboxState.APPLIED]
+        if self._sends is not None:
+            others = [r for r in rows if (r.type in SEND_TYPES) != self._sends]
+            self.other_changes = sum(1 for r in others if r.state != OutboxState.CONFLICT)
+            rows = [r for r in rows if (r.type in SEND_TYPES) == self._sends]
         describer = Describer(self._store, rows)
         self.beginResetModel()
         self.entries = [

@@ -1,8 +1,14 @@
-"""The Outbox: every change waiting for the server, why it waits, and what to do about it."""
+"""The Outbox: messages being sent, why they wait, and what to do about them.
+
+Every other change waiting for the server (read, flagged, moved, a draft saved) is one line
+under it, "3 changes not yet synced", which opens the same view over those changes: reading
+mail must not look like mail going out.
+"""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelection, Qt, Signal, Slot
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -28,14 +34,33 @@ class OutboxView(QWidget):
     retryRequested = Signal()
     composerOpened = Signal(QWidget)
 
-    def __init__(self, store: MailStore, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, store: MailStore, parent: QWidget | None = None, *, changes: bool = False
+    ) -> None:
         super().__init__(parent)
-        self.setObjectName("outboxView")
-        self.setWindowTitle(self.tr("Outbox"))
+        self.changes = changes  # the details of the changes line, not the Outbox
+        self.setObjectName("pendingChangesView" if changes else "outboxView")
+        self.setWindowTitle(self.tr("Changes Not Yet Synced") if changes else self.tr("Outbox"))
         self._store = store
-        self.model = OutboxTableModel(store, self)
+        self.model = OutboxTableModel(store, self, sends=not changes)
         self.confirmation: QMessageBox | None = None
         self.opened_composers: list[Composer] = []
+        self.changes_view: OutboxView | None = None
+        self.changes_button = QPushButton()
+        self.changes_button.setObjectName("pendingChangesLine")
+        self.changes_button.setFlat(True)
+        self.changes_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        # Drawn as a link (the palette's Link colour, underlined): it opens the details.
+        link_palette = self.changes_button.palette()
+        link_palette.setColor(
+            QPalette.ColorRole.ButtonText, link_palette.color(QPalette.ColorRole.Link)
+        )
+        self.changes_button.setPalette(link_palette)
+        link_font = self.changes_button.font()
+        link_font.setUnderline(True)
+        self.changes_button.setFont(link_font)
+        self.changes_button.setToolTip(self.tr("Show the changes not yet synced"))
+        self.changes_button.clicked.connect(self.show_changes)
 
         self.table = QTableView()
         self.table.setAccessibleName(self.tr("Changes waiting for the server"))
@@ -51,7 +76,9 @@ class OutboxView(QWidget):
         header.resizeSection(LAST_ERROR, 220)
 
         self.empty_label = QLabel(
-            self.tr("Nothing is waiting: every change has reached the server.")
+            self.tr("Every change has reached the server.")
+            if changes
+            else self.tr("No message is waiting to be sent.")
         )
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.status_label = QLabel()
@@ -70,9 +97,11 @@ class OutboxView(QWidget):
         for button in (self.retry_button, self.edit_button, self.discard_button):
             buttons.addWidget(button)
 
+        self.edit_button.setVisible(not changes)  # only a message can go back to drafts
         layout = QVBoxLayout(self)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.empty_label, 1)
+        layout.addWidget(self.changes_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addLayout(buttons)
 
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
@@ -102,6 +131,9 @@ class OutboxView(QWidget):
         empty = not self.model.entries
         self.table.setVisible(not empty)
         self.empty_label.setVisible(empty)
+        others = self.model.other_changes
+        self.changes_button.setText(self.tr("%n changes not yet synced", "", others))
+        self.changes_button.setVisible(not self.changes and others > 0)
         selected = self.selected_entries()
         changeable = bool(selected) and all(e.state in _CHANGEABLE for e in selected)
         self.retry_button.setEnabled(changeable)
@@ -113,6 +145,16 @@ class OutboxView(QWidget):
         )
 
     # -- actions -----------------------------------------------------------------------------
+
+    @Slot()
+    def show_changes(self) -> None:
+        """Opens the changes line's details: the same view over every change but the sends."""
+        if self.changes_view is None:
+            self.changes_view = OutboxView(self._store, self, changes=True)
+            self.changes_view.setWindowFlag(Qt.WindowType.Window)
+            self.changes_view.retryRequested.connect(self.retryRequested)
+        self.changes_view.show()
+        self.changes_view.activateWindow()
 
     @Slot()
     def retry_selected(self) -> None:

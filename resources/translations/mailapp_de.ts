@@ -875,10 +875,10 @@
         <translation>Papierkorb</translation>
     </message>
     <message numerus="yes">
-        <source>%n waiting for the server</source>
+        <source>%n messages waiting to be sent</source>
         <translation>
-            <numerusform>%n wartet auf den Server</numerusform>
-            <numerusform>%n warten auf den Server</numerusform>
+            <numerusform>%n Nachricht wartet auf den Versand</numerusform>
+            <numerusform>%n Nachrichten warten auf den Versand</numerusform>
         </translation>
     </message>
     <message numerus="yes">
@@ -1422,12 +1422,24 @@
         <translation>Postausgang</translation>
     </message>
     <message>
+        <source>Changes Not Yet Synced</source>
+        <translation>Noch nicht abgeglichene Änderungen</translation>
+    </message>
+    <message>
+        <source>Show the changes not yet synced</source>
+        <translation>Die noch nicht abgeglichenen Änderungen anzeigen</translation>
+    </message>
+    <message>
         <source>Changes waiting for the server</source>
         <translation>Änderungen, die auf den Server warten</translation>
     </message>
     <message>
-        <source>Nothing is waiting: every change has reached the server.</source>
-        <translation>Nichts wartet: Jede Änderung hat den Server erreicht.</translation>
+        <source>Every change has reached the server.</source>
+        <translation>Jede Änderung hat den Server erreicht.</translation>
+    </message>
+    <message>
+        <source>No message is waiting to be sent.</source>
+        <translation>Keine Nachricht wartet auf den Versand.</translation>
     </message>
     <message>
         <source>Retry Now</source>
@@ -1444,6 +1456,13 @@
     <message>
         <source>Discard…</source>
         <translation>Verwerfen…</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n changes not yet synced</source>
+        <translation>
+            <numerusform>%n Änderung noch nicht abgeglichen</numerusform>
+            <numerusform>%n Änderungen noch nicht abgeglichen</numerusform>
+        </translation>
     </message>
     <message>
         <source>Retrying at the next sync.</source>

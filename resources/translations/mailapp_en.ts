@@ -45,10 +45,10 @@
 <context>
     <name>MailboxTreeModel</name>
     <message numerus="yes">
-        <source>%n waiting for the server</source>
+        <source>%n messages waiting to be sent</source>
         <translation>
-            <numerusform>%n waiting for the server</numerusform>
-            <numerusform>%n waiting for the server</numerusform>
+            <numerusform>%n message waiting to be sent</numerusform>
+            <numerusform>%n messages waiting to be sent</numerusform>
         </translation>
     </message>
     <message numerus="yes">
@@ -171,6 +171,13 @@
 </context>
 <context>
     <name>OutboxView</name>
+    <message numerus="yes">
+        <source>%n changes not yet synced</source>
+        <translation>
+            <numerusform>%n change not yet synced</numerusform>
+            <numerusform>%n changes not yet synced</numerusform>
+        </translation>
+    </message>
     <message numerus="yes">
         <source>Discard %n changes?</source>
         <translation>

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from mailapp.core.addresses import Address
 from mailapp.mime.parse import Attachment
-from mailapp.store import MailStore, open_store, views
+from mailapp.store import DraftInput, MailStore, open_store, views
 from mailapp.store.first_screen import SCHEMA_REVISION, read_first_screen
 from mailapp.store.migrate import HEAD_REVISION
 from mailapp.store.rows import PageCursor
@@ -47,6 +47,8 @@ def _varied_store(store: MailStore) -> None:
     newest = store.page(inbox, None, 10)
     store.set_flagged([m.id for m in newest[:3]])
     store.mark_read([m.id for m in newest[3:6]], True)
+    sending = store.save_draft(DraftInput(None, account, subject="Übermorgen", body="Bis dann"))
+    store.queue_send(sending)
 
 
 def test_snapshot_equals_the_store_api(store: MailStore) -> None:
@@ -58,6 +60,7 @@ def test_snapshot_equals_the_store_api(store: MailStore) -> None:
     assert snapshot.mailboxes == store.mailboxes()
     assert snapshot.counts == store.mailbox_counts()
     assert snapshot.pending == views.pending_count(store) > 0
+    assert snapshot.pending_sends == views.pending_send_count(store) == 1
     assert snapshot.inbox_id == next(m.id for m in store.mailboxes() if m.role == "inbox")
     assert snapshot.inbox_page == store.page(snapshot.inbox_id, None, PAGE)
     assert snapshot.inbox_page == views.page(store, snapshot.inbox_id, None, PAGE)

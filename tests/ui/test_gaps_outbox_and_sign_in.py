@@ -1,12 +1,12 @@
-"""The Outbox badge and the status bar count the same unsent changes; a cancelled sign-in
-prompt can always be reopened from the status bar."""
+"""The Outbox badge counts messages being sent, the status bar every unsent change, both
+leaving conflicts out; a cancelled sign-in prompt can always be reopened from the status bar."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 from pytestqt.qtbot import QtBot
 
-from mailapp.store import MailStore
+from mailapp.store import DraftInput, MailStore
 from mailapp.store.rows import OutboxState
 from mailapp.ui.account_setup import AccountSetupDialog
 from mailapp.ui.mailbox_tree_model import OUTBOX_ID, UNREAD_COLUMN
@@ -63,19 +63,23 @@ def test_badge_and_status_bar_agree_and_leave_conflicts_out(qtbot: QtBot, store:
     assert inbox is not None
     ids = [s.id for s in store.page(inbox, limit=3)]
     store.set_flagged(ids)
-    qtbot.waitUntil(lambda: _outbox_badge(window) == "3")
     status = window.sync_status
-    assert status.pending_label.text() == "3 changes not yet sent"
+    qtbot.waitUntil(lambda: status.pending_label.text() == "3 changes not yet sent")
+    assert _outbox_badge(window) == ""  # flagging sends no mail
+    account_id = store.accounts()[0][0]
+    for subject in ("One", "Two"):
+        store.queue_send(store.save_draft(DraftInput(None, account_id, subject=subject)))
+    qtbot.waitUntil(lambda: _outbox_badge(window) == "2")
+    assert status.pending_label.text() == "7 changes not yet sent"  # with the drafts' saves
 
-    rows = store.pending_mutations()
+    rows = [r for r in store.pending_mutations() if r.type == "submission.create"]
     store.set_mutation_state([rows[0].mutation_id], OutboxState.CONFLICT)
-    store.set_mutation_state([rows[1].mutation_id], OutboxState.FAILED)
     # The sync controller reports its own figure; the window shows the store's, as the badge.
     controller.pendingChanged.emit(1)
     controller.conflictsChanged.emit(1)
     window.mailbox_model.refresh_counts()
-    assert _outbox_badge(window) == "2"
-    assert status.pending_label.text() == "2 changes not yet sent"
+    assert _outbox_badge(window) == "1"
+    assert status.pending_label.text() == "6 changes not yet sent"
     assert status.conflicts_button.isVisible() and status.conflicts_button.text() == "1 conflict"
 
 

@@ -1,4 +1,7 @@
-"""The Outbox view over a real store: descriptions, states, and the Retry/Edit/Discard actions."""
+"""The Outbox view over a real store: descriptions, states, and the Retry/Edit/Discard actions.
+
+The Outbox lists messages being sent; every other change is the line "N changes not yet synced"
+under it, which opens the same view over those changes (`changes(...)` below)."""
 
 from __future__ import annotations
 
@@ -24,6 +27,17 @@ def view(qtbot: QtBot, store: MailStore) -> OutboxView:
     qtbot.addWidget(widget)
     widget.show()
     return widget
+
+
+def changes(qtbot: QtBot, store: MailStore) -> tuple[OutboxView, OutboxView]:
+    """The Outbox and its changes line's details, opened as the user does: from the Outbox
+    (which the caller keeps: the details are its child)."""
+    outbox = view(qtbot, store)
+    assert outbox.changes_button.isVisible()
+    outbox.changes_button.click()
+    details = outbox.changes_view
+    assert details is not None and details.isVisible() and details.isWindow()
+    return outbox, details
 
 
 def select_rows(widget: OutboxView, *rows: int) -> None:
@@ -57,15 +71,18 @@ def test_changes_are_described_as_the_user_made_them(qtbot: QtBot, store: MailSt
     unread = [m.id for m in store.page(inbox_id(store)) if not m.is_read][:3]
     store.mark_read(unread)
     queue_a_send(store)
-    widget = view(qtbot, store)
-    descriptions = [cell(widget, row, DESCRIPTION) for row in range(widget.model.rowCount())]
-    assert descriptions == [
-        "Mark 3 messages read",
-        "Save draft “Quarterly report”",
-        "Send “Quarterly report” to bob@example.org, ann@example.org",
-    ]
-    assert cell(widget, 0, STATE) == "Waiting for the next sync"
-    assert cell(widget, 0, NEXT_RETRY) == "next sync"
+    outbox = view(qtbot, store)
+    descriptions = [cell(outbox, row, DESCRIPTION) for row in range(outbox.model.rowCount())]
+    # Only the message going out; reading three and saving the draft are the changes line.
+    assert descriptions == ["Send “Quarterly report” to bob@example.org, ann@example.org"]
+    assert cell(outbox, 0, STATE) == "Waiting for the next sync"
+    assert cell(outbox, 0, NEXT_RETRY) == "next sync"
+    assert outbox.changes_button.text() == "4 changes not yet synced"
+
+    _outbox, details = changes(qtbot, store)
+    descriptions = [cell(details, row, DESCRIPTION) for row in range(details.model.rowCount())]
+    assert descriptions == ["Mark 3 messages read", "Save draft “Quarterly report”"]
+    assert not details.changes_button.isVisible() and not details.edit_button.isVisible()
 
 
 def test_a_failure_shows_its_reason_attempts_and_next_retry(qtbot: QtBot, store: MailStore) -> None:
@@ -80,20 +97,26 @@ def test_a_failure_shows_its_reason_attempts_and_next_retry(qtbot: QtBot, store:
         next_attempt_at=retry_at,
     )
     widget = view(qtbot, store)
-    assert cell(widget, 1, STATE) == "Waiting to retry"
-    assert cell(widget, 1, ATTEMPTS) == "1"
-    assert cell(widget, 1, LAST_ERROR) == "Server unreachable"
-    assert cell(widget, 1, NEXT_RETRY) == retry_at.astimezone().strftime("%H:%M")
+    assert cell(widget, 0, STATE) == "Waiting to retry"
+    assert cell(widget, 0, ATTEMPTS) == "1"
+    assert cell(widget, 0, LAST_ERROR) == "Server unreachable"
+    assert cell(widget, 0, NEXT_RETRY) == retry_at.astimezone().strftime("%H:%M")
 
 
 def test_the_view_follows_the_store(qtbot: QtBot, store: MailStore) -> None:
     widget = view(qtbot, store)
     assert widget.model.rowCount() == 0
-    assert widget.empty_label.isVisible()
+    assert widget.empty_label.isVisible() and not widget.changes_button.isVisible()
     store.set_flagged([store.page(inbox_id(store))[5].id])
+    # Flagging is no mail going out: the Outbox stays empty, the changes line appears.
+    qtbot.waitUntil(widget.changes_button.isVisible, timeout=2_000)
+    assert widget.changes_button.text() == "1 change not yet synced"
+    assert widget.model.rowCount() == 0
+    queue_a_send(store)
     qtbot.waitUntil(lambda: widget.model.rowCount() == 1, timeout=2_000)
-    assert cell(widget, 0, DESCRIPTION) == "Flag 1 message"
+    assert cell(widget, 0, DESCRIPTION).startswith("Send “Quarterly report”")
     assert widget.table.isVisible()
+    assert widget.changes_button.text() == "2 changes not yet synced"  # and its draft's save
 
 
 def test_retry_now_makes_a_failed_send_due_and_asks_for_a_sync(
@@ -103,13 +126,13 @@ def test_retry_now_makes_a_failed_send_due_and_asks_for_a_sync(
     send = store.pending_mutations()[-1]
     store.set_mutation_state([send.mutation_id], OutboxState.FAILED, error="serverFail")
     widget = view(qtbot, store)
-    assert cell(widget, 1, STATE).startswith("Failed")
-    select_rows(widget, 1)
+    assert cell(widget, 0, STATE).startswith("Failed")
+    select_rows(widget, 0)
     assert widget.retry_button.isEnabled()
     with qtbot.waitSignal(widget.retryRequested, timeout=1_000):
         widget.retry_button.click()
     assert store.pending_mutations()[-1].state == OutboxState.PENDING
-    qtbot.waitUntil(lambda: cell(widget, 1, STATE) == "Waiting for the next sync", timeout=2_000)
+    qtbot.waitUntil(lambda: cell(widget, 0, STATE) == "Waiting for the next sync", timeout=2_000)
 
 
 def test_edit_returns_a_waiting_message_to_drafts_in_a_composer(
@@ -118,8 +141,6 @@ def test_edit_returns_a_waiting_message_to_drafts_in_a_composer(
     draft_id = queue_a_send(store, "Edit me")
     widget = view(qtbot, store)
     select_rows(widget, 0)
-    assert not widget.edit_button.isEnabled()  # a draft save is not a message to edit
-    select_rows(widget, 1)
     assert widget.edit_button.isEnabled()
     widget.edit_button.click()
 
@@ -128,13 +149,13 @@ def test_edit_returns_a_waiting_message_to_drafts_in_a_composer(
     assert isinstance(composer, Composer) and composer.isVisible()
     assert (composer.draft_id, composer.subject_field.text()) == (draft_id, "Edit me")
     assert [m.type for m in store.pending_mutations()] == ["draft.upsert"]
-    qtbot.waitUntil(lambda: widget.model.rowCount() == 1, timeout=2_000)
+    qtbot.waitUntil(lambda: widget.model.rowCount() == 0, timeout=2_000)
 
 
 def test_discard_asks_first_and_then_undoes_the_change(qtbot: QtBot, store: MailStore) -> None:
     message = next(m for m in store.page(inbox_id(store)) if not m.is_read)
     store.mark_read([message.id])
-    widget = view(qtbot, store)
+    _outbox, widget = changes(qtbot, store)
     select_rows(widget, 0)
 
     widget.discard_button.click()
@@ -162,8 +183,8 @@ def test_a_change_being_sent_offers_no_actions(qtbot: QtBot, store: MailStore) -
     send = store.pending_mutations()[-1]
     store.set_mutation_state([send.mutation_id], OutboxState.IN_FLIGHT)
     widget = view(qtbot, store)
-    select_rows(widget, 1)
-    assert cell(widget, 1, STATE) == "Sending to the server"
+    select_rows(widget, 0)
+    assert cell(widget, 0, STATE) == "Sending to the server"
     assert not widget.retry_button.isEnabled()
     assert not widget.edit_button.isEnabled()
     assert not widget.discard_button.isEnabled()
@@ -176,6 +197,6 @@ def test_each_draft_save_is_described_by_the_subject_it_wrote(
         DraftInput(draft_id=None, account_id=account(store), subject="First title")
     )
     store.save_draft(DraftInput(draft_id=draft_id, account_id=account(store), subject="Later"))
-    widget = view(qtbot, store)
+    _outbox, widget = changes(qtbot, store)
     descriptions = [cell(widget, row, DESCRIPTION) for row in range(widget.model.rowCount())]
     assert descriptions == ["Save draft “First title”", "Save draft “Later”"]

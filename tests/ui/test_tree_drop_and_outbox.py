@@ -7,7 +7,7 @@ from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from mailapp.store import MailStore
+from mailapp.store import DraftInput, MailStore
 from mailapp.ui.mailbox_tree_model import OUTBOX_ID, UNREAD_COLUMN
 from mailapp.ui.main_window import MainWindow
 from mailapp.ui.message_list_model import Column
@@ -83,7 +83,9 @@ def test_outbox_counts_pending_changes_and_shows_the_outbox_view(
     assert outbox_item is not None
     count = window.mailbox_model.index(outbox_item.row(), UNREAD_COLUMN)
     assert count.data() in (None, "")
-    store.set_flagged([window.message_model.summary(0).id, window.message_model.summary(1).id])
+    account_id = store.accounts()[0][0]
+    for subject in ("One", "Two"):
+        store.queue_send(store.save_draft(DraftInput(None, account_id, subject=subject)))
     qtbot.waitUntil(lambda: count.data() == "2")
 
     window.mailbox_tree.setCurrentIndex(outbox_item.index())
@@ -113,3 +115,30 @@ def test_tree_shows_the_new_unread_count_after_marking(qtbot: QtBot, store: Mail
         model.index(r, Column.SUBJECT).data(Qt.ItemDataRole.FontRole) is None
         for r in range(model.rowCount())
     )  # no row is bold any more
+
+
+def test_reading_and_flagging_mail_leave_the_outbox_count_alone(
+    qtbot: QtBot, store: MailStore
+) -> None:
+    window = _window(qtbot, store)
+    outbox_item = window.mailbox_model.item_for(OUTBOX_ID)
+    assert outbox_item is not None
+    count = window.mailbox_model.index(outbox_item.row(), UNREAD_COLUMN)
+    unread = next(r for r in range(window.message_model.rowCount())
+                  if not window.message_model.summary(r).is_read)  # fmt: skip
+    window.select_message_row(unread)  # reading it marks it read: a change for the server
+    store.set_flagged([window.message_model.summary(0).id])
+    status = window.sync_status
+    qtbot.waitUntil(lambda: status.pending_label.text() == "2 changes not yet sent")
+    assert count.data() in (None, "")  # the Outbox is for mail going out
+
+    window.select_mailbox(OUTBOX_ID)
+    outbox = window.outbox_view
+    assert outbox is not None and outbox.isVisible()
+    assert outbox.model.rowCount() == 0
+    assert outbox.changes_button.isVisible()
+    assert outbox.changes_button.text() == "2 changes not yet synced"
+    outbox.changes_button.click()
+    details = outbox.changes_view
+    assert details is not None and details.isVisible()
+    assert details.model.rowCount() == 2
