@@ -32,11 +32,12 @@ from mailapp.sync.account import client_for
 from mailapp.sync.engine import SyncEngine
 from mailapp.ui import theme, translations
 from mailapp.ui.about import AboutDialog
+from mailapp.ui.account_settings import AccountSettingsDialog
 from mailapp.ui.account_setup import AccountSetupDialog
 from mailapp.ui.attachments import attachment_risk
 from mailapp.ui.composer import open_composer
 from mailapp.ui.conflict_dialog import ConflictDialog
-from mailapp.ui.demo_live import Device, LiveDemo
+from mailapp.ui.demo_live import Device, LiveDemo, sign_in
 from mailapp.ui.draft_recovery import offer_recovered_drafts
 from mailapp.ui.link_guard import confirm_dialog
 from mailapp.ui.mailbox_tree_model import OUTBOX_ID
@@ -44,7 +45,7 @@ from mailapp.ui.main_window import MainWindow
 from mailapp.ui.outbox_view import OutboxView
 from mailapp.ui.settings_dialog import SettingsDialog
 from mailapp.ui.sync_worker import SyncController
-from mailapp.ui.window_sync import start_sync
+from mailapp.ui.window_sync import start_sync, window_syncs
 
 WAIT_S = 20.0
 
@@ -207,6 +208,39 @@ def render_message_screens(
         translations.install(app)  # the user's language again
 
 
+def render_two_accounts(
+    app: QApplication, shots: Shots, demo: LiveDemo, cleanup: ExitStack
+) -> None:
+    """alice and bob in one window, each syncing on its own; then Edit → Account Settings…."""
+    both = demo.device("two-accounts")
+    sign_in(both.store, demo.server, "bob")
+    two = MainWindow(both.store)
+    two.resize(1200, 760)
+    syncs = window_syncs(two, both.store)
+    cleanup.callback(syncs.shutdown)
+    for account_id, _email in both.store.accounts():
+        start_sync(two, both.store, account_id)
+    two.show()
+    wait_until(app, lambda: syncs.has_settled and syncs.state == "online", "both accounts")
+    two.select_message_row(0)
+    # Reading it marked it read: wait for that to reach the server, as it does within a second.
+    wait_until(
+        app,
+        lambda: all(m.state == "applied" for m in both.store.pending_mutations()),
+        "the read mark to be sent",
+    )
+    settle(app, 0.5)
+    save(app, two, shots, "15-two-accounts")
+
+    settings = AccountSettingsDialog(both.store, syncs, two)
+    wait_until(
+        app, lambda: settings.upstream_label.text().startswith("None"), "the IMAP link's state"
+    )
+    save(app, settings, shots, "16-account-settings")
+    settings.close()
+    two.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("outdir", type=Path)
@@ -343,6 +377,8 @@ def _render_all(app: QApplication, shots: Shots) -> None:
         save(app, about, shots, "13-help-about")
         about.close()
         window.close()
+
+        render_two_accounts(app, shots, demo, cleanup)
 
         # A profile without accounts: the first-run page instead of empty panes.
         empty = open_store(demo.root / "empty" / "mail.sqlite3")
