@@ -91,7 +91,37 @@ def raw_header(msg: Message, name: str) -> str | None:
     return None
 
 
+# Headers whose value the parse policy can only give back unchanged when it is plain: parsing
+# them is most of the cost of reading a message's header fields (tests/mime/test_parse_once.py
+# checks the shortcut against the stdlib's parse).
+_UNSTRUCTURED = frozenset({"subject", "in-reply-to", "references", "content-id"})
+_PLAIN = re.compile(r"[\x20-\x7e\t]*")  # printable ASCII, no encoded words (checked apart)
+_DOT_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+_SIMPLE_MSG_ID = re.compile(rf"<{_DOT_ATOM}@{_DOT_ATOM}>")
+
+
+def _as_sent(name: str, value: str) -> str | None:
+    """The text the parse policy gives for a plain value of these headers, without parsing it;
+    None when the value needs the parser (encoded words, 8-bit, comments, odd ids)."""
+    text = "".join(value.splitlines())
+    if "=?" in text:
+        return None
+    if name in _UNSTRUCTURED:
+        return text if _PLAIN.fullmatch(text) else None
+    if name == "message-id":
+        return text if _SIMPLE_MSG_ID.fullmatch(text) else None
+    return None
+
+
 def header(msg: Message, name: str, notes: list[str]) -> str | None:
+    key = name.lower()
+    if key in _UNSTRUCTURED or key == "message-id":
+        value = raw_header(msg, name)
+        if value is None:
+            return None
+        text = _as_sent(key, value) if isinstance(value, str) else None
+        if text is not None:
+            return clean_text(text, name, notes)
     try:
         value = msg[name]
     except Exception:  # the header parser can fail on malformed values; show them as sent
@@ -144,18 +174,27 @@ def message_ids(value: str | None) -> list[str]:
 
 
 def date(msg: Message, notes: list[str]) -> datetime | None:
-    value_header: Any
-    try:
-        value_header = msg["date"]  # a DateHeader under the parse policy
-        value = value_header.datetime if value_header is not None else None
-    except Exception:
-        value = None
-        value_header = raw_header(msg, "date")
-    if value_header is None:
+    # What the parse policy's DateHeader does, without building one (it parses the date, then
+    # formats it and parses that text again): parsedate_to_datetime of the unfolded value.
+    raw = raw_header(msg, "date")
+    if raw is None:
         return None
+    text = "".join(raw.splitlines())
+    value: datetime | None = None
+    try:  # a value with 8-bit bytes is read again with them replaced, as the stdlib does
+        retry = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeError:
+        retry = raw
+    if text:
+        try:
+            value = parsedate_to_datetime(text)
+        except ValueError:
+            pass
+        except Exception:
+            retry = raw  # the stdlib's header failed: the value as stored is read again
     if value is None:
         try:
-            value = parsedate_to_datetime(str(value_header))
+            value = parsedate_to_datetime(retry)
         except Exception:
             notes.append("The Date header could not be read, so the date is unknown.")
             return None
