@@ -17,10 +17,6 @@ import importlib.util
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
-    QItemSelection,
-    QItemSelectionModel,
-    QModelIndex,
-    QPoint,
     Qt,
     Signal,
     Slot,
@@ -33,19 +29,15 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMainWindow,
-    QMenu,
     QVBoxLayout,
     QWidget,
 )
 
-from mailapp.store.rows import MessageSummary, SortOrder
 from mailapp.ui import icons, theme
 from mailapp.ui.actions import MailActions
 from mailapp.ui.layout import PaneLayout
 from mailapp.ui.mailbox_tree_model import (
-    MAILBOX_ID_ROLE,
     NAME_COLUMN,
-    OUTBOX_ID,
     UNREAD_COLUMN,
     MailboxTreeModel,
 )
@@ -58,6 +50,7 @@ from mailapp.ui.reading_pane import MessageView
 from mailapp.ui.status_bar import SyncControllerLike, SyncStatus
 from mailapp.ui.welcome import Welcome
 from mailapp.ui.window_menus import WindowMenus
+from mailapp.ui.window_navigation import WindowNavigation
 
 if TYPE_CHECKING:
     from mailapp.store import MailStore
@@ -78,7 +71,7 @@ def _optional(module: str) -> Any:
     return importlib.import_module(module)
 
 
-class MainWindow(WindowMenus, QMainWindow):
+class MainWindow(WindowMenus, WindowNavigation, QMainWindow):
     storeAttached = Signal()  # the window is complete: every action works from now on
     settingsChanged = Signal(object)  # AppSettings, saved in Settings
 
@@ -254,41 +247,6 @@ class MainWindow(WindowMenus, QMainWindow):
         self.reading_pane.linkHovered.connect(self.statusBar().showMessage)
 
     # -- what tests, the app and later features drive -------------------------------------------
-    def select_mailbox(self, mailbox_id: str) -> None:
-        item = self.mailbox_model.item_for(mailbox_id)
-        if item is not None:
-            self.mailbox_tree.setCurrentIndex(item.index())
-
-    def select_message_row(self, row: int) -> None:
-        # Not selectRow(): that reads the keyboard's current modifiers and may toggle instead.
-        index = self.message_model.index(row, 0)
-        flags = QItemSelectionModel.SelectionFlag
-        self.message_list.selectionModel().setCurrentIndex(index, flags.ClearAndSelect | flags.Rows)
-
-    def selected_messages(self) -> list[MessageSummary]:
-        selection = self.message_list.selectionModel()
-        if selection is None:
-            return []
-        rows = sorted(index.row() for index in selection.selectedRows())
-        model = self.message_model
-        chosen = [model.summary(r) for r in rows if r < model.rowCount()]
-        mailbox_id = model.mailbox_id
-        in_conversations = (
-            model.conversations and model.search_text is None and model.drafts_account is None
-        )
-        if chosen and in_conversations and mailbox_id and self._store is not None:
-            from mailapp.store import views
-
-            # A row stands for its whole conversation: actions apply to all of it.
-            return views.conversation_members(self._store, mailbox_id, chosen)
-        return chosen
-
-    def set_sort_order(self, order: SortOrder) -> None:
-        self.message_model.set_order(order)
-        self.sort_actions[order].setChecked(True)
-        self.message_list.show_sort_order(self.message_model.effective_order)
-        self.message_list.scrollToTop()
-
     @property
     def store(self) -> MailStore | None:
         """The store, once attached (see the module docstring)."""
@@ -336,114 +294,6 @@ class MainWindow(WindowMenus, QMainWindow):
         self._conflict_dialog.raise_()
 
     # -- slots ----------------------------------------------------------------------------------
-    @Slot(QItemSelection, QItemSelection)
-    def _mailbox_selected(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
-        indexes = selected.indexes()
-        mailbox_id = indexes[0].data(MAILBOX_ID_ROLE) if indexes else None
-        self._outbox_wanted = mailbox_id == OUTBOX_ID and self._store is None
-        if mailbox_id == OUTBOX_ID:
-            if self._store is not None:
-                self._show_outbox()
-            return
-        self.right_stack.setCurrentIndex(0)
-        if mailbox_id is None or mailbox_id == self.message_model.mailbox_id:
-            return
-        if self.search_box is not None:
-            if self.search_box.text():
-                self.search_box.clear()  # a search belongs to the mailbox it was typed in
-            self.search_box.mailbox_id = mailbox_id
-        self.message_view.show_placeholder()
-        is_drafts = self.mailbox_model.role_of(mailbox_id) == "drafts"
-        drafts_account = self.mailbox_model.account_of(mailbox_id) if is_drafts else None
-        self.message_model.set_mailbox(mailbox_id, drafts_account=drafts_account)
-        self.message_list.show_sort_order(self.message_model.effective_order)
-        self.message_list.scrollToTop()
-        self.mail_actions.set_drafts_account(drafts_account)
-        self.mail_actions.update_enabled()
-
-    def _show_outbox(self) -> None:
-        if self.outbox_view is None:
-            module = _optional("mailapp.ui.outbox_view")
-            if module is None:
-                self.outbox_view = QLabel(self.tr("The outbox cannot be shown in this version."))
-                self.outbox_view.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            else:
-                self.outbox_view = module.OutboxView(self._store, parent=self)
-                retry = getattr(self.outbox_view, "retryRequested", None)
-                if retry is not None:
-                    retry.connect(self._sync_now)
-            self.right_stack.addWidget(self.outbox_view)
-        self.right_stack.setCurrentWidget(self.outbox_view)
-
-    @Slot(QItemSelection, QItemSelection)
-    def _message_selected(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
-        self.mail_actions.update_enabled()
-        self._show_selected_message()
-
-    def _show_selected_message(self) -> None:
-        rows = self.message_list.selectionModel().selectedRows()
-        if len(rows) != 1:
-            if not rows:
-                self.message_view.show_placeholder()
-            else:
-                self.message_view.show_placeholder(self.tr("%n messages selected.", "", len(rows)))
-            return
-        summary = self.message_model.summary(rows[0].row())
-        if self.message_model.drafts_account is not None:
-            self.message_view.show_placeholder(
-                self.tr("Double-click the draft or press Enter to edit it.")
-            )
-            return
-        if summary.id == self.reading_pane.message_id or self._store is None:
-            return  # without a store: shown by attach_store()
-        detail = self._store.message(summary.id)
-        if detail is None:
-            self.message_view.show_placeholder(self.tr("This message no longer exists."))
-            return
-        self.message_view.show_message(detail)
-        if not summary.is_read:
-            self._store.mark_read([summary.id], True)
-
-    def context_menu_at(self, position: QPoint) -> QMenu | None:
-        """The message list's context menu for a right-click at ``position`` (viewport
-        coordinates); a click outside the selection selects that row first, as in a file manager.
-        """
-        index = self.message_list.indexAt(position)
-        if not index.isValid():
-            return None
-        if not self.message_list.selectionModel().isRowSelected(index.row(), QModelIndex()):
-            self.select_message_row(index.row())
-        self.mail_actions.update_enabled()
-        menu = self.mail_actions.context_menu(self)
-        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        return menu
-
-    @Slot(QModelIndex)
-    def _message_activated(self, index: QModelIndex) -> None:
-        if index.isValid() and self.message_model.drafts_account is not None:
-            self.mail_actions.open_draft(self.message_model.summary(index.row()).id)
-        elif index.isValid():
-            self.messages.open_window(self.message_model.summary(index.row()).id)
-
-    @Slot(QPoint)
-    def _message_context_menu(self, position: QPoint) -> None:
-        menu = self.context_menu_at(position)
-        if menu is not None:
-            menu.popup(self.message_list.viewport().mapToGlobal(position))
-
-    @Slot(QModelIndex, int, int)
-    def _message_rows_removed(self, _parent: QModelIndex, first: int, _last: int) -> None:
-        shown = self.reading_pane.message_id
-        if shown is not None and self.message_model.row_of(shown) is None:
-            self.message_view.show_placeholder()
-            # Like other mail apps: after a delete or move, the next message is shown.
-            if not self.message_list.selectionModel().hasSelection():
-                row = min(first, self.message_model.rowCount() - 1)
-                if row >= 0:
-                    self.select_message_row(row)
-        self._update_status()
-        self.mail_actions.update_enabled()
-
     @Slot(object)
     def _store_changed(self, changes: ChangeSet) -> None:
         from mailapp.store import views
@@ -469,22 +319,6 @@ class MainWindow(WindowMenus, QMainWindow):
             self.sync_status.set_pending(views.pending_count(store))
         self.mail_actions.update_enabled()
         self._update_status()
-
-    @Slot(str, object)
-    def _search_results(self, text: str, results: list[MessageSummary]) -> None:
-        self.message_view.show_placeholder()
-        self.message_model.show_search_results(text, results)
-        self.message_list.scrollToTop()
-
-    @Slot()
-    def _search_cleared(self) -> None:
-        self.message_model.clear_search()
-
-    @Slot()
-    def _focus_search(self) -> None:
-        box = self.search_box or self._search_placeholder
-        box.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        box.selectAll()
 
     @Slot(str)
     def _show_notice(self, text: str) -> None:

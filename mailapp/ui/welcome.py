@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from mailapp.ui import icons
 
-ADD_ACCOUNT_ACTION = "addAccountAction"  # account_setup.add_account_action's object name
+ADD_ACCOUNT_ACTION = "addAccountAction"  # window_sync.add_account_action's object name
 
 
 def demo_command() -> tuple[str, list[str]]:

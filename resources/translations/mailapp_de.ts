@@ -1009,10 +1009,6 @@
         <source>Main toolbar</source>
         <translation>Hauptsymbolleiste</translation>
     </message>
-    <message>
-        <source>The outbox cannot be shown in this version.</source>
-        <translation>Der Postausgang kann in dieser Version nicht angezeigt werden.</translation>
-    </message>
     <message numerus="yes">
         <source>%n messages selected.</source>
         <translation>

@@ -11,9 +11,10 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from mailapp.store import MailStore, open_store
-from mailapp.ui.account_setup import AccountSetupDialog, setup_window_sync
+from mailapp.ui.account_setup import AccountSetupDialog
 from mailapp.ui.main_window import MainWindow
 from mailapp.ui.welcome import demo_command
+from mailapp.ui.window_sync import setup_window_sync
 
 
 @pytest.fixture
