@@ -8,6 +8,7 @@ downloaded when not offline) and follows the store: it closes when its message i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,7 @@ from PySide6.QtCore import QCoreApplication, QObject, Qt, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu, QWidget
 
+from mailapp.ui import icons
 from mailapp.ui.message_export import MessageExport
 from mailapp.ui.reading_pane import MessageView
 
@@ -58,6 +60,12 @@ class MessageWindow(QMainWindow):
         self.view = MessageView(store)
         if downloads is not None:
             self.view.attach_downloads(downloads)
+            if self.view.attachments is not None and hasattr(downloads, "fetch_attachment"):
+                self.view.attachments.attach_downloads(downloads)  # type: ignore[arg-type]
+        if self.view.attachments is not None:
+            self.view.attachments.notice.connect(
+                lambda text: self.statusBar().showMessage(text, NOTICE_MS)
+            )
         self.setCentralWidget(self.view)
         subject = detail.summary.subject or self.tr("(no subject)")
         self.setWindowTitle(subject)
@@ -79,7 +87,51 @@ class MessageWindow(QMainWindow):
         file_menu.addAction(close)
         view_menu = self.menuBar().addMenu(self.tr("&View"))
         view_menu.addAction(self.export.view_source)
+        self._mailbox_id = detail.summary.mailbox_id
+        self.fetch_attachment: Callable[[str], None] | None = getattr(
+            downloads, "fetch_attachment", None
+        )
+        message_menu = self.menuBar().addMenu(self.tr("&Message"))
+        toolbar = self.addToolBar(self.tr("Message toolbar"))
+        toolbar.setObjectName("messageToolbar")
+        toolbar.setMovable(False)
+        self.compose_actions: dict[str, QAction] = {}
+        for mode, text, shortcuts, icon in (
+            ("reply", self.tr("&Reply"), ["Ctrl+R"], "reply"),
+            ("reply_all", self.tr("Reply &All"), ["Ctrl+Shift+R"], "reply-all"),
+            ("forward", self.tr("&Forward"), ["Ctrl+L", "Ctrl+Shift+F"], "forward"),
+        ):
+            action = QAction(icons.icon(icon), text, self)
+            action.setProperty(icons.ICON_PROPERTY, icon)
+            action.setShortcuts([QKeySequence(key) for key in shortcuts])
+            action.setToolTip(text.replace("&", ""))
+            action.triggered.connect(lambda _=False, m=mode: self.compose(m))
+            message_menu.addAction(action)
+            toolbar.addAction(action)
+            self.compose_actions[mode] = action
         self.resize(*WINDOW_SIZE)
+
+    def compose(self, mode: str) -> QWidget | None:
+        """Reply, reply to all or forward this message, in a composer of the main window."""
+        from mailapp.store.settings import load_settings
+        from mailapp.ui.composer import open_composer
+
+        mailbox = next((m for m in self._store.mailboxes() if m.id == self._mailbox_id), None)
+        if mailbox is None:
+            return None
+        composer = open_composer(
+            self._store,
+            mailbox.account_id,
+            mode=mode,
+            parent_message_id=self.message_id,
+            # The main window's, so that closing the main window saves and closes it too.
+            parent=self.parentWidget() or self,
+            undo_seconds=load_settings(self._store).undo_send_seconds,
+            fetch_attachment=self.fetch_attachment,
+        )
+        composer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        composer.show()
+        return composer
 
     def store_changed(self, changes: ChangeSet) -> None:
         if self.message_id not in changes.messages:

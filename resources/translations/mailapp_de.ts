@@ -1218,6 +1218,26 @@
         <source>&amp;View</source>
         <translation>&amp;Ansicht</translation>
     </message>
+    <message>
+        <source>&amp;Message</source>
+        <translation>&amp;Nachricht</translation>
+    </message>
+    <message>
+        <source>Message toolbar</source>
+        <translation>Nachrichten-Symbolleiste</translation>
+    </message>
+    <message>
+        <source>&amp;Reply</source>
+        <translation>&amp;Antworten</translation>
+    </message>
+    <message>
+        <source>Reply &amp;All</source>
+        <translation>A&amp;llen antworten</translation>
+    </message>
+    <message>
+        <source>&amp;Forward</source>
+        <translation>&amp;Weiterleiten</translation>
+    </message>
 </context>
 <context>
     <name>NewMailWatcher</name>

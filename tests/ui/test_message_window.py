@@ -123,6 +123,14 @@ def test_double_click_opens_the_message_in_its_own_window(
     assert window.messages.open_window(message_id) is opened
     assert len(window.findChildren(MessageWindow)) == 1
 
+    # Reply from it: a composer of the main window, answering this message.
+    composer = opened.compose("reply")
+    assert composer is not None and composer.parentWidget() is window
+    assert composer.subject_field.text() == f"Re: {SUBJECT}"
+    assert "ada@example.net" in composer.to_field.text()
+    assert opened.compose_actions["forward"].shortcut().toString() == "Ctrl+L"
+    composer.close()
+
     # Moved to Trash, it is still there to read; deleted for good, its window closes.
     local.delete([message_id])
     qtbot.waitUntil(lambda: window.message_model.rowCount() == 0)  # the change has arrived
