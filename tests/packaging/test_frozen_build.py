@@ -82,3 +82,6 @@ def test_bundle_leaves_out_unused_qt_parts(build: tuple[Path, str]) -> None:
     assert {"platforms", "imageformats", "iconengines", "printsupport"} <= plugins
     assert not plugins & {"sqldrivers", "qmltooling", "designer", "tls"}
     assert not list(internal.glob("libQt6Qml*")) and not list(internal.glob("libgtk-3*"))
+    # Printing uses the system's CUPS: neither it nor its TLS and Avahi stack is bundled.
+    assert not list(internal.glob("libcups*")) and not list(internal.glob("libgnutls*"))
+    assert not list(internal.glob("libavahi*"))
