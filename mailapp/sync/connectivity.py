@@ -4,8 +4,8 @@ The operating system's reachability report is only a hint (a captive portal look
 VPN coming up looks like nothing changed); the truth is whether our own server answers its
 health check. One lost packet must not flip the app offline and one lucky answer on a flaky
 link must not start a sync storm, so a change of state needs a run of consistent results
-lasting `down_after` (about 1 s) or `up_after` (about 0.5 s: probes come every 0.25 s while
-undecided, so that is three answers in a row). "Up" is kept short because the user waits for
+lasting `down_after` (about 1 s) or `up_after` (0.25 s: probes come every 0.25 s while
+undecided, so that is two answers in a row). "Up" is kept short because the user waits for
 it (the outbox flushes within ~2 s of the server being back); a link that answers probes and
 then fails the sync itself is slowed down by the cycle's own backoff, not by this debounce.
 """
@@ -29,7 +29,7 @@ class ConnectivityMonitor:
     """Feed it probe (or request) outcomes with `record()`; it answers the debounced state."""
 
     def __init__(
-        self, clock: Clock = time.monotonic, *, down_after: float = 1.0, up_after: float = 0.5
+        self, clock: Clock = time.monotonic, *, down_after: float = 1.0, up_after: float = 0.25
     ) -> None:
         self._clock = clock
         self.down_after = down_after

@@ -71,15 +71,15 @@ class SchedulerSettings:
     # Reachability is debounced: "down" after this long of failures, "up" after this long of
     # answers (a health check, so an answer is good evidence; see ConnectivityMonitor).
     down_after: float = 1.0
-    up_after: float = 0.5
+    up_after: float = 0.25
     settle_probe_interval: float = 0.25  # probing while the debounced state is undecided
     more_work_delay: float = 0.5  # a pause between follow-up cycles for the other threads
     # While down and the OS does not say the network is gone (or cannot say: no backend),
-    # the health check is polled about every second, so a server that comes back is found
-    # within ~2 s (polling, the "up" debounce and the flush). Polling slows to
-    # `offline_probe` after `fast_poll_for` seconds down, or at once when the OS reports no
-    # network: its next report probes again at once.
-    down_poll: Backoff = field(default_factory=lambda: Backoff(base=1.0, cap=1.0, jitter=0.5))
+    # the health check is polled two to four times a second, so a server that comes back is
+    # found within ~1 s (polling, the "up" debounce and the flush; the goal is 2 s). Polling
+    # slows to `offline_probe` after `fast_poll_for` seconds down, or at once when the OS
+    # reports no network: its next report probes again at once.
+    down_poll: Backoff = field(default_factory=lambda: Backoff(base=0.5, cap=0.5, jitter=0.5))
     fast_poll_for: float = 300.0
     offline_probe: Backoff = field(default_factory=lambda: Backoff(base=1.0, cap=30.0))
     retry: Backoff = field(default_factory=lambda: Backoff(base=2.0, cap=300.0))

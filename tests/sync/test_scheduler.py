@@ -35,7 +35,7 @@ class FakeClock:
 def no_jitter() -> SchedulerSettings:
     return SchedulerSettings(
         offline_probe=Backoff(base=1.0, cap=30.0, jitter=0.0),
-        down_poll=Backoff(base=1.0, cap=1.0, jitter=0.0),
+        down_poll=Backoff(base=0.5, cap=0.5, jitter=0.0),
         retry=Backoff(base=2.0, cap=300.0, jitter=0.0),
         error_retry=Backoff(base=30.0, cap=1800.0, jitter=0.0),
     )
@@ -155,14 +155,14 @@ def test_offline_after_a_second_of_failed_probes_then_back_within_two_seconds(
 ) -> None:
     _go_offline(online, clock)
     # The OS cannot tell (no backend) or says the network is up: the server's health check
-    # is polled every second, however long it has been down (up to fast_poll_for).
-    assert _probe_gaps(online, clock, 6)[1:] == [1.0] * 5
+    # is polled twice a second, however long it has been down (up to fast_poll_for).
+    assert _probe_gaps(online, clock, 6)[1:] == [0.5] * 5
     # The server comes back right after a probe failed (the worst case): the next probe finds
-    # it, half a second of good answers confirms it, and the cycle that waited runs.
+    # it, a second good answer confirms it, and the cycle that waited runs.
     back = clock.now
     assert run_until(online, clock, 5.0, probe_ok=True) is Action.CYCLE
     assert online.state is SyncState.ONLINE
-    assert clock.now - back == pytest.approx(1.5)
+    assert clock.now - back == pytest.approx(0.75)
 
 
 def test_when_the_os_says_the_network_is_gone_probes_back_off_until_it_says_otherwise(
@@ -170,7 +170,7 @@ def test_when_the_os_says_the_network_is_gone_probes_back_off_until_it_says_othe
 ) -> None:
     online.set_os_online(False)
     _go_offline(online, clock)
-    # No network: probing every second would only cost battery; the OS will tell.
+    # No network: probing twice a second would only cost battery; the OS will tell.
     assert _probe_gaps(online, clock, 4)[1:] == [2.0, 4.0, 8.0]
     assert online.retry_in() == 16
     online.set_os_online(True)  # the network is back: probe at once
@@ -178,7 +178,7 @@ def test_when_the_os_says_the_network_is_gone_probes_back_off_until_it_says_othe
     online.probe_result(True)
     back = clock.now
     assert run_until(online, clock, 5.0, probe_ok=True) is Action.CYCLE
-    assert clock.now - back == pytest.approx(0.5)
+    assert clock.now - back == pytest.approx(0.25)
 
 
 def test_fast_polling_slows_down_after_five_minutes_down(
@@ -187,7 +187,7 @@ def test_fast_polling_slows_down_after_five_minutes_down(
     _go_offline(online, clock)
     down_at = clock.now
     while clock.now - down_at < online.settings.fast_poll_for - 1.0:
-        assert _probe_gaps(online, clock, 1) == [1.0]
+        assert _probe_gaps(online, clock, 1) == [0.5]
     _probe_gaps(online, clock, 2)
     assert _probe_gaps(online, clock, 2) == [30.0, 30.0]
 

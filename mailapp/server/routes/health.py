@@ -1,7 +1,7 @@
 """GET /v1/health: is the server there? What clients probe while they wait to reconnect.
 
 Unauthenticated and answered from memory (no database, no write): a client polls it about
-every second while its server is away, so it must cost next to nothing and must not fill the
+few times a second while its server is away, so it must cost next to nothing and must not fill the
 server's log with refused sign-ins, as probing an authenticated resource did.
 """
 
