@@ -3,18 +3,27 @@ upstream by another client are followed here without losing mail or queued chang
 
 from __future__ import annotations
 
+import time
 import uuid
 from email.header import decode_header, make_header
+from pathlib import Path
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
+from mailapp.server.config import Settings
 from mailapp.server.db import bump_modseq, session_scope
 from mailapp.server.models import Email, Mailbox, identity
+from mailapp.server.upstream import secrets
+from mailapp.server.upstream.connection import Endpoint
+from mailapp.server.upstream.links import link
+from mailapp.server.upstream.models import UpstreamFolder
 from mailapp.server.upstream.run import sync_link
 from tests.imap.conftest import MailUser
 from tests.imap.helpers import Linked, link_user
 from tests.imap.messages import message, messages
+from tests.server.conftest import run_server
 
 SUBJECT = "m message {}: status report ✓"
 
@@ -187,8 +196,9 @@ def test_a_create_or_rename_already_done_upstream_is_adopted(
     assert [where_is(linked, e.id) for e in linked.emails()] == ["Bills"]
 
 
+@pytest.mark.parametrize("same_uidvalidity", [True, False], ids=["same", "new-UIDVALIDITY"])
 def test_a_folder_renamed_upstream_keeps_its_mailbox_and_messages(
-    engine: Engine, mail_user: MailUser
+    engine: Engine, mail_user: MailUser, same_uidvalidity: bool
 ) -> None:
     with mail_user.connect() as client:
         client.create_folder("Lists")
@@ -197,12 +207,21 @@ def test_a_folder_renamed_upstream_keeps_its_mailbox_and_messages(
     sync_link(engine, linked.key, linked.upstream_id)
     before = {e.id for e in linked.emails()}
     box = mailbox_id(linked, "Lists")
+    if not same_uidvalidity:
+        # Servers need not keep UIDVALIDITY across RENAME (Dovecot does): as if it had not.
+        with session_scope(engine) as session:
+            session.execute(
+                update(UpstreamFolder)
+                .where(UpstreamFolder.name == "Lists")
+                .values(uidvalidity=UpstreamFolder.uidvalidity + 1)
+            )
 
     with mail_user.connect() as client:  # another IMAP client renames it
         client.rename_folder("Lists", "Mailing lists")
     stats = sync_link(engine, linked.key, linked.upstream_id)
 
     assert stats is not None and stats.headers == 0 and stats.expunged == 0
+    assert stats.remapped == (0 if same_uidvalidity else 3)
     assert mailbox_id(linked, "Mailing lists") == box
     assert {e.id for e in linked.emails()} == before
     assert linked.link_row().state == "ok"
@@ -220,26 +239,36 @@ def test_a_folder_deleted_upstream_is_told_and_queued_moves_into_it_are_kept(
     assert len(linked.emails()) == 5
 
     queued = move_here(linked, SUBJECT.format(1), "Lists")  # not written upstream yet …
+    rescued = move_here(linked, "l message 2: status report ✓", "Archive")  # nor this
     with mail_user.connect() as client:  # … when another client deletes the folder
         client.delete_folder("Lists")
     stats = sync_link(engine, linked.key, linked.upstream_id)
 
     assert stats is not None
     assert "Lists" not in mailboxes_here(linked)
-    # Its three messages are gone here too; the one moved into it is where it still is.
-    assert sorted(e.subject for e in linked.emails()) == [SUBJECT.format(0), SUBJECT.format(1)]
+    # Its other messages are gone here too; the one moved into it is where it still is, and
+    # the one moved out of it is where the user put it, on both sides.
+    assert sorted(e.subject for e in linked.emails()) == [
+        "l message 2: status report ✓",
+        SUBJECT.format(0),
+        SUBJECT.format(1),
+    ]
     assert where_is(linked, queued) == "Inbox"
+    assert where_is(linked, rescued) == "Archive"
+    assert subjects_upstream(mail_user, "Archive") == ["l message 2: status report ✓"]
     link_row = linked.link_row()
     assert link_row.state == "folder_deleted"
     assert link_row.last_error is not None
     assert "The folder “Lists” was deleted on the server" in link_row.last_error
-    assert "3 messages were removed here" in link_row.last_error
+    assert "2 messages were removed here" in link_row.last_error
     assert "1 message moved into it here could not be moved there" in link_row.last_error
     assert "“Inbox”" in link_row.last_error
     # Said again on the next sync (for a day), and nothing is retried in a loop.
     again = sync_link(engine, linked.key, linked.upstream_id)
-    assert again is not None and again.moved == 0 and again.folders_created == 0
+    assert again is not None and again.moved == 0 and again.headers == 0
+    assert again.folders_created == 0
     assert linked.link_row().state == "folder_deleted"
+    assert where_is(linked, rescued) == "Archive"
     assert SUBJECT.format(1) in subjects_upstream(mail_user, "INBOX")
 
 
@@ -275,3 +304,44 @@ def test_a_folder_deleted_while_a_move_into_it_is_written_fails_readably(
     assert where_is(linked, queued) == "Inbox"
     assert "“Lists” was deleted on the server" in (linked.link_row().last_error or "")
     assert SUBJECT.format(1) in subjects_upstream(mail_user, "INBOX")
+
+
+def test_mailbox_mutations_over_rest_reach_the_imap_server(
+    tmp_path: Path, mail_user: MailUser
+) -> None:
+    data = tmp_path / "data"
+    secrets.create_key(data / secrets.KEY_FILE_NAME)
+    settings = Settings(data_dir=data, database_url=f"sqlite:///{data / 'server.sqlite3'}")
+    with run_server(settings) as server:
+        alice = server.new_user("alice")
+        key = secrets.load_key(data / secrets.KEY_FILE_NAME)
+        endpoint = Endpoint(mail_user.host, mail_user.port, "none", mail_user.name)
+        link(server.engine, key, alice.name, endpoint, mail_user.password)
+
+        def push(mid: int, kind: str, **args: object) -> None:
+            reply = alice.client.post(
+                "/v1/sync",
+                json={
+                    "clientId": "desk",
+                    "mutations": [{"mutationId": mid, "type": kind, "args": args}],
+                },
+            )
+            assert reply.json()["results"][0]["status"] == "applied", reply.text
+
+        def upstream_becomes(wanted: set[str], gone: set[str]) -> set[str]:
+            deadline = time.monotonic() + 30
+            names = folders_upstream(mail_user)
+            while not (wanted <= names and not gone & names) and time.monotonic() < deadline:
+                time.sleep(0.1)
+                names = folders_upstream(mail_user)
+            return names
+
+        box = str(uuid.uuid4())
+        push(1, "mailbox.create", mailboxId=box, name="Clients")
+        assert "Clients" in upstream_becomes({"Clients"}, set())
+        push(2, "mailbox.update", mailboxId=box, name={"old": "Clients", "new": "Customers"})
+        assert "Clients" not in upstream_becomes({"Customers"}, {"Clients"})
+        push(3, "mailbox.destroy", mailboxId=box)
+        assert "Customers" not in upstream_becomes(set(), {"Customers"})
+        names = [m["name"] for m in alice.client.get("/v1/mailboxes").json()["items"]]
+        assert "Customers" not in names and "Clients" not in names

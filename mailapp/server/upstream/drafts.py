@@ -20,7 +20,8 @@ between are never appended. So a draft typed for an hour is appended a few dozen
 thousands (Thunderbird, for comparison, autosaves drafts every few minutes).
 
 A copy deleted upstream by another client is forgotten: the draft stays here and goes up again
-when it next changes. Without a Drafts folder upstream, drafts stay here only.
+when it next changes. Without a Drafts folder upstream, drafts stay here only. A full mailbox or
+a read-only Drafts folder blocks the folder (blocked.py): the drafts wait, the link says why.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ from sqlalchemy.engine import Engine
 from mailapp.server.db import session_scope
 from mailapp.server.models import Account, Draft, Mailbox, identity
 from mailapp.server.outgoing import build_draft_copy
+from mailapp.server.upstream import blocked
+from mailapp.server.upstream.blocked import WriteBlocked
 from mailapp.server.upstream.models import UpstreamDraft, UpstreamFolder
 from mailapp.server.upstream.submission import sending_address
 
@@ -46,6 +49,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 HEADER = "X-Mailapp-Draft"
+WHAT = "drafts saved here"
 MAX_DELAY_FACTOR = 12
 MAX_ERROR = 1000
 _APPENDUID = re.compile(rb"APPENDUID\s+(\d+)\s+(\d+)", re.IGNORECASE)
@@ -270,11 +274,36 @@ def push_drafts(sync: AccountSync, now: datetime | None = None) -> None:
     folder = drafts_folder(sync)
     if folder is None:
         return
+    if not blocked.due(folder, now):
+        return  # refused before (a full mailbox, a read-only folder): they wait, the link says so
     client = sync.client
-    client.select_folder(folder.name)  # read-write
-    for draft_id in due:
-        if _save(sync, folder, draft_id):
-            sync.stats.drafts_saved += 1
+    try:
+        with blocked.writing(folder.name, WHAT):
+            client.select_folder(folder.name)  # read-write
+            # Discarded and sent drafts first: that also makes room in a full mailbox.
+            _delete_gone(sync, gone)
+            for draft_id in due:
+                if _save(sync, folder, draft_id):
+                    sync.stats.drafts_saved += 1
+            _tidy(sync, set(gone))
+    except WriteBlocked as refused:
+        # Kept here and pending: tried again at the folder's retry time (blocked.py).
+        client.select_folder(folder.name, readonly=True)
+        sync.stats.blocked += 1
+        blocked.block(
+            engine, upstream_id, refused, now=now, retry_seconds=sync.limits.blocked_retry
+        )
+        folder.blocked = refused.state.value
+        return
+    if folder.blocked is not None:
+        blocked.lift(engine, upstream_id, folder.name)
+        folder.blocked = folder.blocked_reason = folder.blocked_retry_at = None
+
+
+def _tidy(sync: AccountSync, gone: set[str]) -> None:
+    """Delete every copy of a saved draft but its newest (the previous version, and any copy a
+    crash left behind)."""
+    engine, upstream_id, client = sync.engine, sync.upstream_id, sync.client
     with session_scope(engine, write=False) as session:
         unclean = session.execute(
             select(UpstreamDraft.draft_id, UpstreamDraft.uid, UpstreamDraft.synced_modseq).where(
@@ -288,18 +317,21 @@ def push_drafts(sync: AccountSync, now: datetime | None = None) -> None:
             keep = {int(uid)}
         else:  # no UIDPLUS and the header search found none: keep the newest version's
             keep = set(sorted(_copies(client, draft_id, synced))[-1:])
-        # Every other copy of the draft: the previous version, and any a crash left behind.
         old = _copies(client, draft_id) - keep
         _delete(client, old)
         sync.stats.drafts_deleted += len(old)
         _update(engine, upstream_id, draft_id, clean=True)
+
+
+def _delete_gone(sync: AccountSync, gone: list[str]) -> None:
     for draft_id in gone:
-        old = _copies(client, draft_id)
-        _delete(client, old)
+        old = _copies(sync.client, draft_id)
+        _delete(sync.client, old)
         sync.stats.drafts_deleted += len(old)
-        with session_scope(engine) as session:
+        with session_scope(sync.engine) as session:
             session.execute(
                 delete(UpstreamDraft).where(
-                    UpstreamDraft.upstream_id == upstream_id, UpstreamDraft.draft_id == draft_id
+                    UpstreamDraft.upstream_id == sync.upstream_id,
+                    UpstreamDraft.draft_id == draft_id,
                 )
             )

@@ -2,7 +2,9 @@
 
 A folder renamed upstream keeps its mailbox (renamed here) and messages: `follow_renames`.
 
-Its messages go (they are gone upstream). What was on its way into it is not lost: a message
+Its messages go (they are gone upstream), except one moved out of it here before the move was
+written: `keep_moved_out` puts the copy kept here where it was moved. What was on its way into it
+is not lost either: a message
 moved into its mailbox here, whose move was not written upstream yet, is still in its old
 folder upstream, so it goes back to that folder's mailbox; mail that lives only here (filed
 locally) goes to the Inbox. Then the mailbox is destroyed (a role mailbox is kept).
@@ -13,16 +15,18 @@ was removed and where the queued moves went (`status`, `GET /v1/upstream`).
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from imapclient import IMAPClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 
 from mailapp.server.db import ModseqAllocator, session_scope
-from mailapp.server.models import Email, Mailbox, identity
+from mailapp.server.models import Email, EmailBlob, Mailbox, identity
 from mailapp.server.upstream.models import UpstreamFolder, UpstreamMessage
+from mailapp.server.upstream.writeback import imap_flag
 
 if TYPE_CHECKING:
     from mailapp.server.upstream.folder_writeback import FolderPush
@@ -30,6 +34,7 @@ if TYPE_CHECKING:
 NOTICE = timedelta(days=1)
 MAX_NOTE = 1000
 MAX_NAME = 255
+_APPENDUID = re.compile(rb"APPENDUID\s+(\d+)\s+(\d+)", re.IGNORECASE)
 
 
 def count_messages(alloc: ModseqAllocator, folder: UpstreamFolder) -> int:
@@ -162,7 +167,9 @@ def follow_renames(push: FolderPush) -> None:
     status = {}
     for folder in fresh:
         try:
-            status[folder.name] = push.client.folder_status(folder.name, [b"UIDVALIDITY"])
+            status[folder.name] = push.client.folder_status(
+                folder.name, [b"UIDVALIDITY", b"MESSAGES"]
+            )
         except IMAPClient.Error:
             continue
     pairs: list[tuple[UpstreamFolder, str]] = []
@@ -177,7 +184,17 @@ def follow_renames(push: FolderPush) -> None:
             status.pop(same[0])
     left = [r for r in vanished if r not in {p[0] for p in pairs}]
     if len(left) == 1 and len(status) == 1 and left[0].mailbox_id in push.mailboxes:
-        pairs.append((left[0], next(iter(status))))
+        # A new UIDVALIDITY: taken for the same folder only when it holds as many messages
+        # (a folder deleted while another is created is not a rename).
+        ((name, values),) = status.items()
+        with session_scope(push.engine, write=False) as session:
+            held = session.scalar(
+                select(func.count())
+                .select_from(UpstreamMessage)
+                .where(UpstreamMessage.folder_id == left[0].id)
+            )
+        if int(values.get(b"MESSAGES") or 0) == int(held or 0):
+            pairs.append((left[0], name))
     for row, new_name in pairs:
         if row.name in push.remote or not row.live:
             continue  # followed already, as the subfolder of a renamed parent
@@ -203,3 +220,70 @@ def _rename_mailbox(push: FolderPush, row: UpstreamFolder) -> None:
             current.updated_modseq = alloc.next()
             mailbox.name, mailbox.parent_id = current.name, current.parent_id
         alloc.finish()
+
+
+def keep_moved_out(push: FolderPush) -> None:
+    """Mail moved here out of a folder that has since vanished upstream: the move can no longer
+    be written (the message went with the folder), so the copy kept here is APPENDed to the
+    folder it was moved to, where it keeps its email; the user's move is not lost. A search for
+    its Message-ID first makes a retry after a crash adopt the copy instead of adding another."""
+    by_mailbox = push.live_rows()
+    vanished = {r.id: r for r in push.rows if r.live and r.name not in push.remote}
+    if not vanished:
+        return
+    with session_scope(push.engine, write=False) as session:
+        pending = session.execute(
+            select(
+                UpstreamMessage.id,
+                UpstreamMessage.folder_id,
+                Email.mailbox_id,
+                Email.keywords,
+                Email.message_id,
+                Email.updated_modseq,
+                EmailBlob.raw,
+            )
+            .join(Email, Email.id == UpstreamMessage.email_id)
+            .join(EmailBlob, EmailBlob.email_id == Email.id)
+            .where(
+                UpstreamMessage.folder_id.in_(sorted(vanished)),
+                Email.account_id == push.sync.account_id,
+                Email.destroyed_modseq.is_(None),
+                Email.mailbox_id.not_in(sorted({r.mailbox_id for r in vanished.values()})),
+            )
+        ).all()
+    kept: dict[str, int] = {}
+    for row_id, folder_id, mailbox_id, keywords, message_id, modseq, raw in pending:
+        target = by_mailbox.get(mailbox_id)
+        if target is None or target.id in vanished:
+            continue  # no folder to put it in: it goes with the folder (rehome says so)
+        client = push.client
+        client.select_folder(target.name)
+        found = client.search(["HEADER", "Message-ID", message_id]) if message_id else []
+        if found:
+            uid: int | None = int(max(found))
+        else:
+            flags = [imap_flag(k).encode() for k in sorted(keywords or [])]
+            answer = client.append(target.name, bytes(raw), flags=flags)
+            match = _APPENDUID.search(answer if isinstance(answer, bytes) else b"")
+            uid = int(match.group(2)) if match is not None else None
+        if uid is None:
+            continue  # the target's header pass imports it; this email goes with the folder
+        with session_scope(push.engine) as session:
+            session.execute(
+                update(UpstreamMessage)
+                .where(UpstreamMessage.id == row_id)
+                .values(
+                    folder_id=target.id,
+                    uid=uid,
+                    keywords=sorted(keywords or []),
+                    synced_modseq=modseq,
+                )
+            )
+        name = vanished[folder_id].name
+        kept[name] = kept.get(name, 0) + 1
+    for name, count in sorted(kept.items()):
+        push.notices.append(
+            f"The folder “{name}” was deleted on the server; {count} message"
+            f"{'s' if count != 1 else ''} moved out of it here "
+            f"{'were' if count != 1 else 'was'} kept and put where it was moved to there."
+        )

@@ -86,7 +86,7 @@ class FolderPush:
             self._prefix = _prefix(self.client, self.delimiter)
         return self._prefix
 
-    def _live_rows(self) -> dict[str, UpstreamFolder]:
+    def live_rows(self) -> dict[str, UpstreamFolder]:
         """Mailbox id → its live folder row (the mailbox live too)."""
         return {
             r.mailbox_id: r
@@ -140,7 +140,7 @@ class FolderPush:
     # -- the three operations -------------------------------------------------------------
 
     def deletes(self) -> None:
-        live = self._live_rows()
+        live = self.live_rows()
         doomed = [
             r
             for r in self.rows
@@ -178,7 +178,7 @@ class FolderPush:
             self.sync.stats.folders_deleted += 1
 
     def renames(self) -> None:
-        by_mailbox = self._live_rows()
+        by_mailbox = self.live_rows()
         names = {r.name for r in by_mailbox.values()}
         delimiter = self.delimiter
         ordered = sorted(by_mailbox.items(), key=lambda item: self._depth(self.mailboxes[item[0]]))
@@ -232,7 +232,7 @@ class FolderPush:
             self.sync.stats.folders_renamed += 1
 
     def creates(self) -> None:
-        by_mailbox = self._live_rows()
+        by_mailbox = self.live_rows()
         taken = {r.name: r for r in self.rows}
         wanted_boxes = [
             m
@@ -289,6 +289,7 @@ def push_folders(sync: AccountSync, remote: list[RemoteFolder]) -> list[RemoteFo
     # the folder it came from is deleted. A new child of a renamed parent follows the rename.
     push.creates()
     push.renames()
+    folder_gone.keep_moved_out(push)  # into folders that exist now (created just above)
     push.deletes()
     sync.stats.notices.extend(push.notices)
     kept = {f.name for f in remote}

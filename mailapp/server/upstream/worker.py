@@ -115,6 +115,10 @@ class UpstreamWorker:
         return done
 
     def _sync(self, key: Fernet, upstream_id: str, owned: Owned) -> int:
+        # The account's modseq before the sync: a change a client makes while it runs (after
+        # its folder or its drafts were written) makes the account due again at once, instead
+        # of waiting for the next poll. What the sync itself imported costs one quick resync.
+        started = self._modseqs([upstream_id]).get(upstream_id)
         try:
             stats = sync_link(
                 self.engine,
@@ -145,7 +149,7 @@ class UpstreamWorker:
             )
         else:
             owned.failures = 0
-            owned.modseq = self._modseqs([upstream_id]).get(upstream_id)
+            owned.modseq = started
             delay = self.poll_interval
             if stats.drafts_due_in is not None:  # a draft resting before it goes upstream
                 delay = min(delay, stats.drafts_due_in)
