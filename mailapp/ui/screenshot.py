@@ -2,7 +2,8 @@
 
 What the user sees is the window after its first sync: the picture is taken once the message
 list has painted and every account's sync thread has settled (its first sync finished, or it
-found the server away, the sign-in refused, ...). With several windows (`--demo
+found the server away, the sign-in refused, ...), or 30 s after the paint, whichever comes
+first (a large first sync is shown under way). With several windows (`--demo
 --second-device`) they are drawn side by side, as the demo places them on the screen.
 """
 
@@ -21,6 +22,9 @@ if TYPE_CHECKING:
 WINDOW_GAP = 20  # pixels between windows, as the demo leaves between them on the screen
 # After the last sync settled: the views' refresh of what it brought is queued behind it.
 SETTLE_MS = 200
+# A first sync of a large mailbox takes longer than anyone waits for a picture: after this long
+# the window is taken as it is ("Syncing 2,000 of 50,000" is what the user would see too).
+SYNC_WAIT_MS = 30_000
 
 
 def compose(windows: list[MainWindow]) -> QPixmap:
@@ -52,7 +56,7 @@ def status_text(window: MainWindow) -> str:
 
 class ScreenshotWhenReady(QObject):
     """Calls `take(windows)` once: after the first paint (`painted()`) and once every window's
-    sync has settled."""
+    sync has settled, or SYNC_WAIT_MS after the paint."""
 
     def __init__(self, windows: list[MainWindow], take: Callable[[list[MainWindow]], None]) -> None:
         super().__init__(windows[0])
@@ -67,12 +71,13 @@ class ScreenshotWhenReady(QObject):
 
     def painted(self) -> None:
         self._painted = True
+        QTimer.singleShot(SYNC_WAIT_MS, lambda: self._maybe_take(waited=True))
         self._maybe_take()
 
-    def _maybe_take(self) -> None:
+    def _maybe_take(self, *, waited: bool = False) -> None:
         if self._done or not self._painted:
             return
-        if not all(_settled(window) for window in self._windows):
+        if not waited and not all(_settled(window) for window in self._windows):
             return
         self._done = True
         QTimer.singleShot(SETTLE_MS, lambda: self._take(self._windows))
