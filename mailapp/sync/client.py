@@ -9,13 +9,11 @@ The client never retries: the scheduler owns retrying and backoff.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 import requests
 from pydantic import BaseModel, ValidationError
@@ -33,6 +31,7 @@ from mailapp.sync.errors import (
     TlsError,
     TransientError,
 )
+from mailapp.sync.urls import check_url
 
 log = logging.getLogger(__name__)
 
@@ -43,28 +42,6 @@ PROBE_TIMEOUT = 2.0
 TOTAL_TIMEOUT = 120.0
 TRANSFER_TIMEOUT = 600.0
 _PROBLEM = wire.PROBLEM_BASE
-
-
-def is_loopback(host: str) -> bool:
-    if host.lower() in ("localhost", "localhost.localdomain"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def check_url(base_url: str, *, allow_insecure_http: bool = False) -> str:
-    """The normalised base URL; plain http only for loopback unless explicitly allowed."""
-    parts = urlsplit(base_url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise PermanentError(f"{base_url!r} is not a server address (expected https://host).")
-    if parts.scheme == "http" and not allow_insecure_http and not is_loopback(parts.hostname):
-        raise PermanentError(
-            f"{base_url} uses plain http, which would send your password unencrypted. "
-            "Use an https:// address."
-        )
-    return base_url.strip().rstrip("/")
 
 
 def _retry_after(response: requests.Response) -> float | None:

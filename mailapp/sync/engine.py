@@ -22,6 +22,7 @@ from mailapp.store.rows import OutboxRow, OutboxState
 from mailapp.sync.bodies import fetch_bodies
 from mailapp.sync.client import ApiClient
 from mailapp.sync.errors import OfflineError, PermanentError, ResyncRequired, SyncError
+from mailapp.sync.quiet import summary
 
 log = logging.getLogger(__name__)
 
@@ -65,10 +66,7 @@ class CycleReport:
         )
 
     def summary(self) -> str:
-        return (
-            f"pushed {self.pushed}, pulled {self.pulled}, conflicts {self.conflicts}, "
-            f"failed {self.failed}"
-        )
+        return summary(self.pushed, self.pulled, self.conflicts, self.failed)
 
 
 def _record_count(changes: wire.Changes) -> int:

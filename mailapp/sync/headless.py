@@ -13,13 +13,11 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mailapp import paths
-from mailapp.store import MailStore, StoreError, open_store
-from mailapp.store.replica import synced_accounts
+from mailapp.store.errors import StoreError
 from mailapp.sync import redact
-from mailapp.sync.account import add_account, client_for
-from mailapp.sync.engine import CycleReport, SyncEngine
 from mailapp.sync.errors import (
     AuthError,
     OfflineError,
@@ -28,6 +26,12 @@ from mailapp.sync.errors import (
     TlsError,
     TransientError,
 )
+
+if TYPE_CHECKING:
+    from mailapp.store import MailStore
+
+# The store (SQLAlchemy), the engine (pydantic) and the client (requests) are imported where
+# used: `sync --once` with nothing changed is answered without them (mailapp.sync.quiet).
 
 EXIT_OK = 0
 EXIT_ATTENTION = 1  # synced, but some changes were refused or conflict: the user must look
@@ -55,6 +59,8 @@ def _exit_code(error: SyncError) -> int:
 
 
 def _open(profile: Path) -> MailStore:
+    from mailapp.store import open_store
+
     store = open_store(paths.store_path(profile))
     for notice in store.notices:  # e.g. an empty database file was set aside
         print(f"mailapp: {notice}", file=sys.stderr)
@@ -73,6 +79,8 @@ def _read_password(from_stdin: bool) -> str | None:
 def account_add(
     profile: Path, server: str, username: str, *, password_stdin: bool, insecure: bool
 ) -> int:
+    from mailapp.sync.account import add_account
+
     password = _read_password(password_stdin)
     if password is None:
         print("mailapp account add: no password given (use --password-stdin).")
@@ -95,6 +103,10 @@ def account_add(
 
 
 def _sync_all(store: MailStore, *, insecure: bool, batch_size: int) -> tuple[int, str]:
+    from mailapp.store.replica import synced_accounts
+    from mailapp.sync.account import client_for
+    from mailapp.sync.engine import CycleReport, SyncEngine
+
     accounts = synced_accounts(store)
     if not accounts:
         return EXIT_USAGE, "mailapp sync: no account in this profile (mailapp account add)."
@@ -124,6 +136,13 @@ def sync(
     interval: float = LOOP_INTERVAL,
     batch_size: int = 1000,
 ) -> int:
+    if once:
+        from mailapp.sync.quiet import sync_once_if_quiet
+
+        line = sync_once_if_quiet(profile, insecure=insecure)
+        if line is not None:
+            print(line, flush=True)
+            return EXIT_OK
     try:
         with _open(profile) as store:
             while True:
