@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from mailapp.server.config import Settings
 from mailapp.server.db import session_scope
-from mailapp.server.models import Email
+from mailapp.server.models import Email, Mailbox
 from mailapp.server.upstream import secrets
 from mailapp.server.upstream.connection import Endpoint
 from mailapp.server.upstream.links import link, statuses
@@ -111,11 +111,39 @@ def test_mail_appended_upstream_reaches_a_headless_client(
                 flags = client.get_flags([2])[2]
             time.sleep(0.1)
         assert b"\\Seen" in flags
+
+        # Another IMAP client files the older one into Archive: the desktop sees the same
+        # message (its id) there, not a deleted one and a new one.
+        with session_scope(server.engine, write=False) as session:
+            before_id = session.scalar(
+                select(Email.id).where(Email.subject == "before message 1: status report ✓")
+            )
+        assert before_id is not None
+        with mail_user.connect() as client:
+            client.select_folder("INBOX")
+            client.move([1], "Archive")
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline and not in_archive(server, before_id):
+            time.sleep(0.05)
+        print(f"upstream MOVE → server: {time.monotonic() - deadline + WAIT:.2f} s")
+        done = mailapp("sync", "--profile", str(profile), "--once", keyring_file=keys)
+        assert done.returncode == headless.EXIT_OK, done.stdout + done.stderr
     with open_store(profile / "mail.sqlite3") as store:
         ((account, _email),) = store.accounts()
         inbox = store.mailbox_by_role(account, "inbox")
-        assert inbox is not None
-        assert sorted(m.subject for m in store.page(inbox.id)) == [
-            "after message 2: status report ✓",
-            "before message 1: status report ✓",
-        ]
+        archive = store.mailbox_by_role(account, "archive")
+        assert inbox is not None and archive is not None
+        assert [m.subject for m in store.page(inbox.id)] == ["after message 2: status report ✓"]
+        (moved,) = store.page(archive.id)
+        assert (moved.id, moved.subject) == (before_id, "before message 1: status report ✓")
+
+
+def in_archive(server: RunningServer, email_id: str) -> bool:
+    with session_scope(server.engine, write=False) as session:
+        return bool(
+            session.scalar(
+                select(Email.id)
+                .join(Mailbox, Mailbox.id == Email.mailbox_id)
+                .where(Email.id == email_id, Mailbox.role == "archive")
+            )
+        )

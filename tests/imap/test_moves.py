@@ -141,3 +141,4 @@ def test_a_move_here_is_not_lost_when_another_client_flags_the_message_meanwhile
     (archived,) = linked.emails("archive")
     assert archived.id == email_id and archived.keywords == ["$flagged"]
     assert flags_in(mail_user, "Archive", SUBJECT.format(0)) == {b"\\Flagged"}
+
