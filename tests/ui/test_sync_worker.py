@@ -277,3 +277,19 @@ def test_the_ui_thread_stays_responsive_during_a_sync(
     proxy.latency = 0.0
     assert len(gaps) > 100
     assert max(gaps[1:]) < 800, f"the UI stalled for {max(gaps[1:])} ms"
+
+
+def test_a_network_change_reported_by_the_os_probes_the_server_at_once(
+    qtbot: QtBot, make_app: AppFactory, proxy: FaultProxy
+) -> None:
+    """The OS's report (QNetworkInformation, through NetworkWatch) cannot be produced here, so
+    the test gives the report itself; the probe that answers it is real, and asks the health
+    check (no sign-in, so the server logs no refused request)."""
+    from mailapp.ui.network_watch import NetworkWatch
+
+    app = make_app()
+    qtbot.wait(500)  # settled: online and idle, nothing polls
+    before = len(proxy.stats.paths)
+    NetworkWatch.shared().changed.emit(True)  # e.g. Wi-Fi switched to another network
+    qtbot.waitUntil(lambda: "/v1/health" in proxy.stats.paths[before:], timeout=1000)
+    assert app.controller.state == "online"
