@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import time
-import uuid
-from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from imapclient import IMAPClient
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from mailapp.server.config import Settings
@@ -19,14 +18,12 @@ from mailapp.server.models import Draft, Email, Mailbox, identity
 from mailapp.server.upstream import secrets
 from mailapp.server.upstream.connection import Endpoint
 from mailapp.server.upstream.links import link
-from mailapp.server.upstream.models import UpstreamAccount, UpstreamFolder
+from mailapp.server.upstream.models import UpstreamAccount
 from mailapp.server.upstream.run import sync_link
 from mailapp.server.upstream.syncer import SyncLimits
 from tests.imap.conftest import MailUser
 from tests.imap.helpers import Linked, link_user
-from tests.imap.messages import message
 from tests.server.conftest import run_server
-from tests.support.dovecot import Dovecot
 
 NOW = SyncLimits(draft_delay=0.0)
 
@@ -71,9 +68,22 @@ def body_of(message: Any) -> str:
     return str(message.get_body(preferencelist=("plain",)).get_content()).strip()
 
 
+@pytest.mark.parametrize("uidplus", [True, False], ids=["UIDPLUS", "no-UIDPLUS"])
 def test_edits_replace_the_copy_and_a_discard_removes_it(
-    engine: Engine, mail_user: MailUser
+    engine: Engine, mail_user: MailUser, uidplus: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    if not uidplus:  # a server without UIDPLUS: no APPENDUID, no UID EXPUNGE
+        has_capability, append = IMAPClient.has_capability, IMAPClient.append
+        monkeypatch.setattr(
+            IMAPClient,
+            "has_capability",
+            lambda self, name: name.upper() != "UIDPLUS" and has_capability(self, name),
+        )
+        monkeypatch.setattr(
+            IMAPClient,
+            "append",
+            lambda self, *args, **kwargs: append(self, *args, **kwargs).split(b"] ", 1)[-1],
+        )
     linked = link_user(engine, mail_user)
     sync_link(engine, linked.key, linked.upstream_id, limits=NOW)
 
@@ -221,40 +231,3 @@ def test_a_draft_saved_three_times_over_rest_is_one_copy_upstream(
             ).all()
         assert in_drafts == []
         assert [body_of(m) for _u, _f, m in upstream_drafts(mail_user)] == ["draft 3"]
-
-
-def test_a_full_mailbox_keeps_the_draft_waiting_until_there_is_room(
-    engine: Engine, dovecot: Dovecot
-) -> None:
-    name, password = f"u{uuid.uuid4().hex[:12]}", f"pw-{uuid.uuid4().hex}"
-    dovecot.add_user(name, password, quota_bytes=6000)
-    mail_user = MailUser(dovecot, name, password)
-    (big_uid,) = mail_user.append("INBOX", [message(0, tag="big", attachment=True)])  # ~4 kB
-    linked = link_user(engine, mail_user)
-    sync_link(engine, linked.key, linked.upstream_id, limits=NOW)
-
-    save_draft(linked, "d1", subject="Long", body="A long letter. " * 200)  # ~3 kB
-    stats = sync_link(engine, linked.key, linked.upstream_id, limits=NOW)
-
-    # Reading goes on; the draft waits here, and the link says why.
-    assert stats is not None and stats.drafts_saved == 0 and stats.blocked == 1
-    row = linked.link_row()
-    assert row.state == "quota_exceeded"
-    assert "drafts saved here (Drafts)" in (row.last_error or "")
-    assert upstream_drafts(mail_user) == []
-
-    with mail_user.connect() as client:  # the user makes room at the provider
-        client.select_folder("INBOX")
-        client.delete_messages([big_uid])
-        client.expunge()
-    with session_scope(engine) as session:  # the folder's retry time comes
-        session.execute(
-            update(UpstreamFolder)
-            .where(UpstreamFolder.upstream_id == linked.upstream_id)
-            .values(blocked_retry_at=datetime.now(UTC) - timedelta(seconds=1))
-        )
-    stats = sync_link(engine, linked.key, linked.upstream_id, limits=NOW)
-    assert stats is not None and stats.drafts_saved == 1
-    ((_uid, _flags, copy),) = upstream_drafts(mail_user)
-    assert copy["Subject"] == "Long"
-    assert (linked.link_row().state, linked.link_row().last_error) == ("ok", None)

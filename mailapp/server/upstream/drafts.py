@@ -21,7 +21,7 @@ thousands (Thunderbird, for comparison, autosaves drafts every few minutes).
 
 A copy deleted upstream by another client is forgotten: the draft stays here and goes up again
 when it next changes. Without a Drafts folder upstream, drafts stay here only. A full mailbox or
-a read-only Drafts folder blocks the folder (blocked.py): the drafts wait, the link says why.
+a read-only Drafts folder blocks the folder (push.guarded): the drafts wait, the link says why.
 """
 
 from __future__ import annotations
@@ -38,8 +38,6 @@ from sqlalchemy.engine import Engine
 from mailapp.server.db import session_scope
 from mailapp.server.models import Account, Draft, Mailbox, identity
 from mailapp.server.outgoing import build_draft_copy
-from mailapp.server.upstream import blocked
-from mailapp.server.upstream.blocked import WriteBlocked
 from mailapp.server.upstream.models import UpstreamDraft, UpstreamFolder
 from mailapp.server.upstream.submission import sending_address
 
@@ -49,7 +47,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 HEADER = "X-Mailapp-Draft"
-WHAT = "drafts saved here"
 MAX_DELAY_FACTOR = 12
 MAX_ERROR = 1000
 _APPENDUID = re.compile(rb"APPENDUID\s+(\d+)\s+(\d+)", re.IGNORECASE)
@@ -182,7 +179,9 @@ def _delete(client: IMAPClient, uids: set[int]) -> None:
 
 
 def _copies(client: IMAPClient, draft_id: str, modseq: int | None = None) -> set[int]:
-    return {int(uid) for uid in client.search(["HEADER", HEADER, tag(draft_id, modseq)])}
+    # Not those flagged \Deleted already (without UIDPLUS they are not expunged by us).
+    found = client.search(["NOT", "DELETED", "HEADER", HEADER, tag(draft_id, modseq)])
+    return {int(uid) for uid in found}
 
 
 def _update(engine: Engine, upstream_id: str, draft_id: str, **values: object) -> None:
@@ -274,30 +273,15 @@ def push_drafts(sync: AccountSync, now: datetime | None = None) -> None:
     folder = drafts_folder(sync)
     if folder is None:
         return
-    if not blocked.due(folder, now):
-        return  # refused before (a full mailbox, a read-only folder): they wait, the link says so
     client = sync.client
-    try:
-        with blocked.writing(folder.name, WHAT):
-            client.select_folder(folder.name)  # read-write
-            # Discarded and sent drafts first: that also makes room in a full mailbox.
-            _delete_gone(sync, gone)
-            for draft_id in due:
-                if _save(sync, folder, draft_id):
-                    sync.stats.drafts_saved += 1
-            _tidy(sync, set(gone))
-    except WriteBlocked as refused:
-        # Kept here and pending: tried again at the folder's retry time (blocked.py).
-        client.select_folder(folder.name, readonly=True)
-        sync.stats.blocked += 1
-        blocked.block(
-            engine, upstream_id, refused, now=now, retry_seconds=sync.limits.blocked_retry
-        )
-        folder.blocked = refused.state.value
-        return
-    if folder.blocked is not None:
-        blocked.lift(engine, upstream_id, folder.name)
-        folder.blocked = folder.blocked_reason = folder.blocked_retry_at = None
+    client.select_folder(folder.name)  # read-write
+    # Discarded and sent drafts first: that also makes room in a full mailbox. A refusal the
+    # user must fix (full, read-only) blocks the folder: push.guarded, around this.
+    _delete_gone(sync, gone)
+    for draft_id in due:
+        if _save(sync, folder, draft_id):
+            sync.stats.drafts_saved += 1
+    _tidy(sync, set(gone))
 
 
 def _tidy(sync: AccountSync, gone: set[str]) -> None:
