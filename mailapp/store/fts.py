@@ -1,17 +1,16 @@
-"""The full-text index: what text goes in, and turning what a user types into an FTS5 query."""
+"""The full-text index: what text goes in, and turning what a user types into an FTS5 query.
+
+The index itself is kept by triggers (store migration 0008): it indexes what the view
+messages_fts_source shows, the subject, sender and recipients of `messages` and the body text
+of `message_bodies`, and stores no copy of it.
+"""
 
 from __future__ import annotations
 
 import html
 import re
-from typing import TYPE_CHECKING
 
 import nh3
-
-from mailapp.store.codec import address_text
-
-if TYPE_CHECKING:  # the MIME parser's imports are not needed to index a parsed message
-    from mailapp.mime.parse import ParsedMessage
 
 _HAS_WORD = re.compile(r"\w")
 
@@ -34,16 +33,12 @@ def html_text(markup: str) -> str:
     return html.unescape(nh3.clean(markup, tags=set()))
 
 
-def body_text(message: ParsedMessage) -> str:
-    if message.text_body:
-        return message.text_body
-    if message.html_body:
-        return html_text(message.html_body)
-    return ""
+def search_text(text: str | None, html: str | None) -> str | None:
+    """What message_bodies.search_text keeps for a body: the text of HTML-only mail, else None.
 
-
-def index_row(num: int, message: ParsedMessage) -> tuple[int, str, str, str, str]:
-    """(rowid, subject, sender, recipients, body) for messages_fts."""
-    sender = address_text([message.sender]) if message.sender else ""
-    recipients = address_text([*message.to, *message.cc])
-    return (num, message.subject, sender, recipients, body_text(message))
+    Search indexes a message's text part when it has one, else its HTML without markup
+    (the view messages_fts_source, migration 0008); only the latter needs storing apart.
+    """
+    if text or not html:
+        return None
+    return html_text(html)

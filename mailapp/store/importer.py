@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, func, insert, select, text
 
 from mailapp.store import codec
-from mailapp.store.fts import index_row
+from mailapp.store.fts import search_text
 from mailapp.store.schema import attachments, mailboxes, message_bodies, messages
 from mailapp.store.sort_keys import sort_keys
 
@@ -215,7 +215,6 @@ def import_batch(conn: Connection, ctx: ImportContext, batch: list[ImportItem]) 
     message_rows: list[dict[str, Any]] = []
     body_rows: list[dict[str, Any]] = []
     attachment_rows: list[dict[str, Any]] = []
-    fts_rows: list[dict[str, Any]] = []
     for (mailbox_id, message, keywords, thread_id), date_us, num in zip(
         resolved, dates, nums, strict=True
     ):
@@ -260,7 +259,8 @@ def import_batch(conn: Connection, ctx: ImportContext, batch: list[ImportItem]) 
                 "text_body": message.text_body,
                 "html_body": message.html_body,
                 "notes": codec.dumps(message.notes),
-                "raw": message.raw,
+                "raw": None if message.raw is None else codec.pack(message.raw),
+                "search_text": search_text(message.text_body, message.html_body),
             }
         )
         for position, part in enumerate(message.attachments):
@@ -277,35 +277,26 @@ def import_batch(conn: Connection, ctx: ImportContext, batch: list[ImportItem]) 
                     "data": part.data,
                 }
             )
-        rowid, subject, sender_text, recipients, body = index_row(num, message)
-        fts_rows.append(
-            {
-                "num": rowid,
-                "subject": subject,
-                "sender": sender_text,
-                "recipients": recipients,
-                "body": body,
-            }
-        )
     # Plain executemany with tuples: at 100,000 rows SQLAlchemy's per-row parameter
-    # processing costs more than SQLite's own work.
-    insert_many(conn, messages.name, message_rows)
+    # processing costs more than SQLite's own work. Bodies go in before their messages (the
+    # keys are checked at commit), so the trigger that indexes a new message for search
+    # indexes it once, body included, rather than once without and again with it.
+    conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
     insert_many(conn, message_bodies.name, body_rows)
+    insert_many(conn, messages.name, message_rows)
     insert_many(conn, attachments.name, attachment_rows)
-    insert_many(conn, "messages_fts", fts_rows, rowid_alias={"num": "rowid"})
 
 
 def insert_many(
     conn: Connection,
     table: str,
     rows: list[dict[str, Any]],
-    rowid_alias: dict[str, str] | None = None,
 ) -> None:
     """Bulk insert for imports and sync pages alike (also text a server or file got wrong)."""
     if not rows:
         return
     keys = list(rows[0])
-    columns = ", ".join((rowid_alias or {}).get(key, key) for key in keys)
+    columns = ", ".join(keys)
     marks = ", ".join("?" * len(keys))
     sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"
     conn.exec_driver_sql("SAVEPOINT insert_many")

@@ -11,6 +11,7 @@ the authority on what revisions exist.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from datetime import UTC, datetime
 from functools import cache
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy.exc import DBAPIError
 
 from mailapp.store.engine import transaction
 from mailapp.store.errors import StoreNotADatabaseError, StoreTooNewError
@@ -26,13 +28,15 @@ from mailapp.store.files import make_private
 if TYPE_CHECKING:
     from alembic.config import Config
 
+log = logging.getLogger(__name__)
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 # The newest revision in migrations/versions. Whoever adds a revision updates this;
 # tests/store/test_startup_migrate.py fails until they do. A stale value is safe for files it
 # does not name (they take the Alembic path) but would skip the new migration for a file at the
 # old head, which is why that test exists.
-HEAD_REVISION = "0007"
+HEAD_REVISION = "0008"
 
 
 def __getattr__(name: str) -> Any:
@@ -133,4 +137,20 @@ def upgrade(engine: Engine, path: Path) -> Path | None:
         else:
             made = backup(path, revision)
         command.upgrade(alembic_config(conn), "head")
+    if made is not None:
+        give_back_space(engine)
     return made
+
+
+def give_back_space(engine: Engine) -> None:
+    """VACUUM when an upgrade left much of the file free (0008 drops the search index's copy
+    of every text and compresses raw messages). Outside the upgrade's transaction, as VACUUM
+    must be; if it fails (it needs room for a copy) the store works as is, only larger."""
+    try:
+        with engine.connect() as conn:
+            free = conn.exec_driver_sql("PRAGMA freelist_count").scalar_one()
+            pages = conn.exec_driver_sql("PRAGMA page_count").scalar_one()
+            if free * 4 > pages:
+                conn.exec_driver_sql("VACUUM")
+    except DBAPIError:
+        log.warning("could not compact the store after upgrading it", exc_info=True)

@@ -31,19 +31,18 @@ def store_body(store: MailStore, email_id: str, body: wire.MessageBody) -> bool:
 
 
 def store_bodies(store: MailStore, bodies: dict[str, wire.MessageBody]) -> set[str]:
-    """Keep many fetched bodies and index them for search, in ONE write transaction.
+    """Keep many fetched bodies and index them for search (triggers), in ONE transaction.
 
     Returns the ids kept (messages deleted here meanwhile are skipped). The caller bounds the
     batch (a few hundred), so the UI thread's reads wait for one short transaction at most.
     """
-    from mailapp.store.fts import html_text
+    from mailapp.store.fts import search_text
 
     if not bodies:
         return set()
     # Worked out before the write lock is taken: stripping HTML is the slow part.
     searchable = {
-        email_id: body.text or (html_text(body.html) if body.html else "")
-        for email_id, body in bodies.items()
+        email_id: search_text(body.text, body.html) for email_id, body in bodies.items()
     }
     with store._write() as conn:
         rows = conn.execute(
@@ -72,15 +71,11 @@ def store_bodies(store: MailStore, bodies: dict[str, wire.MessageBody]) -> set[s
                     "html_body": bodies[row.id].html,
                     "notes": empty_notes,
                     "raw": None,
+                    "search_text": searchable[row.id],
                 }
                 for row in fresh
             ],
         )
-        if fresh:
-            conn.exec_driver_sql(
-                "UPDATE messages_fts SET body = ? WHERE rowid = ?",
-                [(searchable[row.id], row.num) for row in fresh],
-            )
     store._notify(
         ChangeSet(
             messages=frozenset(row.id for row in rows),

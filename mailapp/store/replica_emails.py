@@ -30,8 +30,8 @@ def _address_list(items: Sequence[wire.RecordAddress]) -> list[Address]:
 
 def _email_row(
     ctx: ImportContext, record: wire.EmailRecord, view: dict[str, Any], num: int, thread: str
-) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
-    """(messages row, attachments rows, messages_fts row) for a new headers-only message."""
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """(messages row, attachments rows) for a new headers-only message (triggers index it)."""
     senders = record.from_ or record.sender
     sender = senders[0] if senders else None
     to, cc = _address_list(record.to), _address_list(record.cc)
@@ -81,14 +81,7 @@ def _email_row(
         }
         for position, part in enumerate(record.attachments)
     ]
-    fts = {
-        "num": num,
-        "subject": record.subject,
-        "sender": codec.address_text([Address(sender.name, sender.email)]) if sender else "",
-        "recipients": codec.address_text([*to, *cc]),
-        "body": "",
-    }
-    return message, parts, fts
+    return message, parts
 
 
 def insert_emails(
@@ -117,21 +110,18 @@ def insert_emails(
     nums = allocate_nums(conn, [codec.to_micros(record.sent_at) for record, _view in chosen])
     message_rows: list[dict[str, Any]] = []
     part_rows: list[dict[str, Any]] = []
-    fts_rows: list[dict[str, Any]] = []
     for (record, view), num in zip(chosen, nums, strict=True):
         related = [*record.references, *record.in_reply_to]
         thread = thread_for(conn, ctx, related, record.message_id or record.id)
         if record.message_id:
             ctx.threads.setdefault(record.message_id, thread)
-        message, parts, fts = _email_row(ctx, record, view, num, thread)
+        message, parts = _email_row(ctx, record, view, num, thread)
         message_rows.append(message)
         part_rows.extend(parts)
-        fts_rows.append(fts)
         touched.messages.add(record.id)
         touched.mailboxes.add(view["mailboxId"])
     insert_many(conn, messages.name, message_rows)
     insert_many(conn, attachments.name, part_rows)
-    insert_many(conn, "messages_fts", fts_rows, rowid_alias={"num": "rowid"})
 
 
 def update_emails(

@@ -98,7 +98,6 @@ messages = Table(
     Index("ix_messages_mailbox_date", "mailbox_id", "date", "id"),
     Index("ix_messages_mailbox_sender", "mailbox_id", "sender_key", "date", "id"),  # 0005
     Index("ix_messages_mailbox_subject", "mailbox_id", "subject_key", "date", "id"),  # 0005
-    Index("ix_messages_thread", "thread_id"),
     Index("ix_messages_thread_mailbox_date", "thread_id", "mailbox_id", "date", "id"),  # 0004
     Index("ix_messages_message_id_header", "message_id_header"),
 )
@@ -110,7 +109,11 @@ message_bodies = Table(
     Column("text_body", Text),
     Column("html_body", Text),
     Column("notes", Text, nullable=False),
+    # The raw message compressed with zlib (codec.pack, migration 0008); NULL for synced mail.
     Column("raw", LargeBinary),
+    # What search indexes for HTML-only mail: the HTML's text (fts.search_text). NULL when
+    # text_body has text, which is then what is indexed (the view messages_fts_source, 0008).
+    Column("search_text", Text),
 )
 
 # Synced messages whose body is not stored yet (migration 0007; triggers keep it exact).

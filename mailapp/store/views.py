@@ -93,7 +93,8 @@ def page(
         query = query.where(position < cursor if descending else position > cursor)
     if conversations:
         newer = messages.alias("newer")  # Core alias: the ORM's aliased() costs 80 ms of start-up
-        # Probes ix_messages_thread once per visited row, so paging stays proportional to a page.
+        # Probes ix_messages_thread_mailbox_date once per visited row, so paging stays
+        # proportional to a page.
         query = query.where(
             or_(
                 messages.c.thread_id.is_(None),
