@@ -8,7 +8,8 @@ it; `uid_fetch` issues the same command and uses imapclient's own response parse
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import contextlib
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -140,14 +141,53 @@ def uid_fetch(
     client: IMAPClient, uids: str, items: Sequence[str], modifiers: Sequence[str] = ()
 ) -> dict[int, dict[bytes, Any]]:
     """`UID FETCH uids (items) [(modifiers)]` with imapclient's parser; UID → data."""
+    return _parsed(_fetch_data(client, _send_fetch(client, uids, items, modifiers)))
+
+
+def pipelined_fetch(
+    client: IMAPClient, uid_sets: Sequence[str], items: Sequence[str]
+) -> Iterator[dict[int, dict[bytes, Any]]]:
+    """`uid_fetch` of each UID set in turn, the next command sent before the caller works on
+    the current answer: the server reads and sends the next batch meanwhile (as mbsync
+    pipelines its FETCHes). The caller issues no other command until it is done."""
+    if not uid_sets:
+        return
+    tag = _send_fetch(client, uid_sets[0], items)
+    outstanding = True
+    try:
+        for following in uid_sets[1:]:
+            outstanding = False
+            data = _fetch_data(client, tag)
+            tag = _send_fetch(client, following, items)
+            outstanding = True
+            yield _parsed(data)  # parsed while the server works on the next command
+        outstanding = False
+        yield _parsed(_fetch_data(client, tag))
+    finally:
+        if outstanding:  # the caller stopped early: read the answer, the connection stays usable
+            with contextlib.suppress(Exception):
+                _fetch_data(client, tag)
+
+
+def _send_fetch(
+    client: IMAPClient, uids: str, items: Sequence[str], modifiers: Sequence[str] = ()
+) -> Any:
     imap = client._imap  # imapclient exposes no range fetch; see the module docstring
     args: list[Any] = ["UID", "FETCH", uids.encode("ascii"), "(" + " ".join(items) + ")"]
     if modifiers:
         args.append("(" + " ".join(modifiers) + ")")
-    tag = imap._command(*args)
+    return imap._command(*args)
+
+
+def _fetch_data(client: IMAPClient, tag: Any) -> list[Any]:
+    imap = client._imap
     typ, data = imap._command_complete("FETCH", tag)
     client._checkok("fetch", typ, data)
     typ, data = imap._untagged_response(typ, data, "FETCH")
+    return list(data)
+
+
+def _parsed(data: list[Any]) -> dict[int, dict[bytes, Any]]:
     parsed = parse_fetch_response(data, False, True)
     return {int(uid): values for uid, values in parsed.items()}
 

@@ -217,9 +217,11 @@ class AccountSync:
         # `N:*` always matches the highest UID, even when it is below N.
         pending = sorted(int(u) for u in found if int(u) >= folder.uidnext and int(u) not in known)
         size = self.limits.header_batch
-        for start in range(0, len(pending), size):
-            batch = pending[start : start + size]
-            fetched = imap.uid_fetch(self.client, imap.uid_set(batch), HEADER_ITEMS)
+        batches = [pending[start : start + size] for start in range(0, len(pending), size)]
+        answers = imap.pipelined_fetch(
+            self.client, [imap.uid_set(batch) for batch in batches], HEADER_ITEMS
+        )
+        for batch, fetched in zip(batches, answers, strict=True):
             self.stats.headers += len(fetched)
             headers = {uid: bytes(d.get(b"BODY[HEADER]") or b"") for uid, d in fetched.items()}
             # Copies of drafts written here are those drafts, not new mail.
@@ -289,6 +291,7 @@ class AccountSync:
         if not pending:
             return
         self.client.select_folder(folder.name, readonly=True)
+        batches: list[list[tuple[int, str]]] = []
         at = 0
         while at < len(pending):
             batch: list[tuple[int, str]] = []
@@ -300,9 +303,13 @@ class AccountSync:
                 batch.append((int(uid), email_id))
                 total += size
                 at += 1
-            fetched = imap.uid_fetch(
-                self.client, imap.uid_set([uid for uid, _ in batch]), ["UID", "BODY.PEEK[]"]
-            )
+            batches.append(batch)
+        answers = imap.pipelined_fetch(
+            self.client,
+            [imap.uid_set([uid for uid, _ in batch]) for batch in batches],
+            ["UID", "BODY.PEEK[]"],
+        )
+        for batch, fetched in zip(batches, answers, strict=True):
             self.stats.bodies += len(fetched)
             parsed = {
                 email_id: records.body_row(email_id, bytes(fetched[uid][b"BODY[]"]))
