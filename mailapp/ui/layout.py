@@ -1,9 +1,9 @@
 """The window's panes: mailboxes | the message list over (or beside) the reading pane.
 
-Proportions as in Thunderbird's classic view: the folder pane about a fifth of the width, the
+Proportions close to Thunderbird's classic view: the folder pane about a fifth of the width, the
 message list and the reading pane sharing the height evenly (it used to give the list a third,
 most of the screen going to an empty reading pane). View → Layout offers the vertical view
-(three columns; the list takes two fifths of the width right of the folders) and a preview
+(three columns; the list takes nearly half the width right of the folders) and a preview
 line under each subject. What the user chooses, and where they drag the splitters, is kept in
 `window.ini` in the profile folder (QSettings, INI): it is read before the first paint (the
 store is not open yet then), and each profile keeps its own.
@@ -23,7 +23,7 @@ from mailapp.ui.preview_line import PreviewLineDelegate
 
 SETTINGS_FILENAME = "window.ini"
 FOLDER_SHARE = 0.2  # of the window's width
-LIST_SHARE = {False: 0.5, True: 0.4}  # of the height (classic) or the width (vertical)
+LIST_SHARE = {False: 0.5, True: 0.45}  # of the height (classic) or the width (vertical)
 SENDER_WIDTH, DATE_WIDTH = 180, 110  # MessageListView.configure_columns()
 NARROW_DATE_WIDTH = 80
 _SIZES_KEY = "layout/splitters-{view}"
@@ -168,7 +168,8 @@ class PaneLayout(QObject):
         # A narrow list (the vertical view) leaves the subject some room beside the sender.
         header = self._list.horizontalHeader()
         if self._vertical:
-            header.resizeSection(Column.SENDER, max(90, round(self.mail_splitter.sizes()[0] * 0.3)))
+            list_width = self.mail_splitter.sizes()[0]
+            header.resizeSection(Column.SENDER, max(90, round(list_width * 0.25)))
             header.resizeSection(Column.DATE, NARROW_DATE_WIDTH)
         else:
             header.resizeSection(Column.SENDER, SENDER_WIDTH)

@@ -76,7 +76,7 @@ def test_the_vertical_view_puts_three_columns_side_by_side_and_is_kept(
     )
     assert abs(_at(window, window.message_view).y() - _at(window, window.message_list).y()) < 40
     assert _at(window, window.mailbox_tree).x() < _at(window, window.message_list).x()
-    assert 0.35 <= _list_share(window) <= 0.45
+    assert 0.4 <= _list_share(window) <= 0.5
     window.close()
 
     again = _window(qtbot, store)
