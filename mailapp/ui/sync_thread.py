@@ -20,7 +20,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
 
 from mailapp.store import ChangeSet, MailStore, open_store
 from mailapp.sync.abortable import AbortableSession
-from mailapp.sync.client import ApiClient, is_loopback
+from mailapp.sync.client import ApiClient
 from mailapp.sync.connectivity import Reachability, WakeDetector
 from mailapp.sync.errors import SyncError
 from mailapp.sync.scheduler import (
@@ -31,6 +31,7 @@ from mailapp.sync.scheduler import (
     classify,
 )
 from mailapp.sync.server_events import ServerEventListener
+from mailapp.sync.urls import is_loopback
 from mailapp.ui.sync_downloads import Downloads
 from mailapp.ui.sync_factories import ClientFactory, Engine, EngineFactory, default_engine
 from mailapp.ui.sync_reporting import Reporting
