@@ -203,6 +203,8 @@ class FolderPush:
             if wanted == row.name:
                 continue
             old = row.name
+            if old not in self.remote and wanted not in self.remote:
+                continue  # deleted upstream meanwhile: the listing's mapping retires it
             if old in self.remote and wanted not in self.remote:
                 try:
                     self.client.rename_folder(old, wanted)
