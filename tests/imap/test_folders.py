@@ -17,7 +17,7 @@ from mailapp.server.db import bump_modseq, session_scope
 from mailapp.server.models import Email, Mailbox, identity
 from mailapp.server.upstream import secrets
 from mailapp.server.upstream.connection import Endpoint
-from mailapp.server.upstream.links import link
+from mailapp.server.upstream.links import link, statuses
 from mailapp.server.upstream.models import UpstreamFolder
 from mailapp.server.upstream.run import sync_link
 from tests.imap.conftest import MailUser
@@ -263,6 +263,10 @@ def test_a_folder_deleted_upstream_is_told_and_queued_moves_into_it_are_kept(
     assert "2 messages were removed here" in link_row.last_error
     assert "1 message moved into it here could not be moved there" in link_row.last_error
     assert "“Inbox”" in link_row.last_error
+    # What `mailapp-server status` prints.
+    (status,) = statuses(engine, linked.user)
+    assert "state folder_deleted" in status.line()
+    assert "last error: The folder “Lists” was deleted on the server" in status.line()
     # Said again on the next sync (for a day), and nothing is retried in a loop.
     again = sync_link(engine, linked.key, linked.upstream_id)
     assert again is not None and again.moved == 0 and again.headers == 0
