@@ -85,6 +85,7 @@ def device(url: str, name: str, number: int, cycles: int, seconds: float, barrie
     initial = 0.0
     events: list[int] = []
     stop = threading.Event()
+    waited = False
     client = httpx.Client(base_url=url, timeout=60)
     try:
         response = client.post("/v1/session", json={"name": name, "password": PASSWORD})
@@ -107,6 +108,7 @@ def device(url: str, name: str, number: int, cycles: int, seconds: float, barrie
         initial = time.perf_counter() - start
         stream = threading.Thread(target=_sse, args=(url, token, stop, events), daemon=True)
         stream.start()
+        waited = True
         barrier.wait(timeout=600)
         until = time.monotonic() + seconds
         mutation_id = 0
@@ -142,6 +144,9 @@ def device(url: str, name: str, number: int, cycles: int, seconds: float, barrie
                 state = response.json()["newState"]
     except Exception as exc:
         errors.append(f"{name} device {number}: {exc!r}")
+        if not waited:  # failed before the start line: let the others start all the same
+            with contextlib.suppress(threading.BrokenBarrierError):
+                barrier.wait(timeout=600)
     finally:
         stop.set()
         client.close()

@@ -63,3 +63,32 @@ def test_changes_reach_every_stream_without_a_query_per_stream(
                 assert [int(s.next_state().data["state"]) for s in streams] == [state] * STREAMS
         # … and no stream asked the database again whether its token is still good.
         assert checks == []
+
+
+def test_changes_do_not_wake_the_upstream_loop_of_a_worker_without_linked_accounts(
+    server_factory: Callable[..., RunningServer],
+) -> None:
+    """A change wakes the IMAP write-back loop only where there is something to write back:
+    a worker that holds no linked account leaves the database alone (it still looks for newly
+    linked accounts on its own interval)."""
+    server = server_factory()
+    alice = server.new_user("alice")
+    claims: list[str] = []
+
+    def before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "FROM upstream_account" in statement:
+            claims.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", before)
+    try:
+        for number in range(1, CHANGES + 1):
+            mutation = {"mutationId": number, "type": "mailbox.create"}
+            mutation["args"] = {"mailboxId": str(uuid.uuid4()), "name": f"Box {number}"}
+            pushed = alice.client.post(
+                "/v1/sync", json={"clientId": "laptop", "mutations": [mutation]}
+            )
+            assert pushed.status_code == 200
+    finally:
+        event.remove(Engine, "before_cursor_execute", before)
+    # At most the loop's own periodic look (every few seconds), not one per change.
+    assert len(claims) <= 2, claims

@@ -3,6 +3,10 @@ another device of the same account pushes (issue 11: the 50-client run queued be
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import Engine, event
+
 from mailapp.server.db import lock_account, session_scope
 from tests.server.conftest import RunningServer
 
@@ -21,3 +25,48 @@ def test_a_pull_is_answered_while_another_push_holds_the_account(server: Running
         )
     assert pull.status_code == 200
     assert pull.json()["newState"] == state and pull.json()["results"] == []
+
+
+def test_a_push_releases_the_account_before_building_its_answer(server: RunningServer) -> None:
+    """The answer's change page (up to a thousand records turned into JSON) is read after the
+    push commits: other devices' pushes do not queue behind the lock while it is built."""
+    alice = server.new_user("alice")
+    email_id = server.deliver(alice.account_id, subject="Flag me")
+    # Per connection: the statements run on it and its commits, in order.
+    trace: dict[int, list[str]] = {}
+
+    def statement(conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        trace.setdefault(id(conn.connection.dbapi_connection), []).append(sql)
+
+    def commit(conn: Any) -> None:
+        trace.setdefault(id(conn.connection.dbapi_connection), []).append("COMMIT")
+
+    event.listen(Engine, "before_cursor_execute", statement)
+    event.listen(Engine, "commit", commit)
+    try:
+        mutation = {
+            "mutationId": 1,
+            "type": "email.keywords",
+            "args": {"emailId": email_id, "add": ["$flagged"], "remove": []},
+        }
+        pushed = alice.client.post(
+            "/v1/sync", json={"clientId": "laptop", "sinceState": None, "mutations": [mutation]}
+        )
+    finally:
+        event.remove(Engine, "before_cursor_execute", statement)
+        event.remove(Engine, "commit", commit)
+    assert pushed.status_code == 200
+    assert pushed.json()["results"][0]["status"] == "applied"
+    # The answer still carries the push's own change.
+    (email,) = pushed.json()["changes"]["emails"]["created"]
+    assert email["keywords"] == ["$flagged"]
+    pushes = [
+        steps
+        for steps in trace.values()
+        if any(s.startswith("UPDATE account SET modseq") for s in steps)
+    ]
+    assert pushes
+    for steps in pushes:
+        start = next(i for i, s in enumerate(steps) if s.startswith("UPDATE account SET modseq"))
+        until_commit = steps[start : steps.index("COMMIT", start)]
+        assert not [s for s in until_commit if "FROM email" in s], until_commit

@@ -60,6 +60,11 @@ def sync(
         # Checked before anything is applied: a client that must resync keeps its queue.
         check_since(since, account.modseq, account.pruned_modseq)
         results = apply_batch(session, auth.account_id, body.client_id, body.mutations, settings)
+    # Committed, so the account's lock is free again: the answer's page of changes (which may
+    # hold a thousand records) is read as a pull reads it, while other devices push. It holds
+    # this push's changes and any committed since; their results are stored, so a retry after
+    # a failure from here on changes nothing twice.
+    with session_scope(engine, write=False) as session:
         changes = changes_since(session, auth.account_id, since, settings.max_changes_per_page)
     return SyncResponse(
         results=[MutationResult.model_validate(r) for r in results],

@@ -343,8 +343,16 @@ async def start_background(app: Any) -> None:
     app.state.upstream_loop = background
     bus = getattr(app.state, "change_bus", None)
     if bus is not None:
-        # A change made here (a client marked mail read) is written back upstream promptly.
-        bus.add_listener(background.wake)
+
+        def changed() -> None:
+            # A change made here (a client marked mail read) is written back upstream
+            # promptly, by the worker holding the linked account. The others have nothing to
+            # write back (they look for new links every CLAIM_INTERVAL), so the changes of a
+            # busy server do not each cost every worker a query.
+            if worker.owned:
+                background.wake()
+
+        bus.add_listener(changed)
     background.start()
 
 
