@@ -61,6 +61,7 @@ DRAFT_FIELDS: tuple[str, ...] = (
     "inReplyTo",
     "references",
     "attachments",
+    "from",
 )
 
 
@@ -285,6 +286,7 @@ class DraftRecord(Versioned):
     in_reply_to: str | None = None
     references: list[str] | None = None
     attachments: list[AttachmentRef] | None = None
+    from_address: RecordAddress | None = Field(default=None, alias="from")
 
 
 class SubmissionRecord(Versioned):
@@ -381,6 +383,8 @@ class SessionInfo(WireModel):
     account_id: str
     name: str
     email: str
+    # Every From address the server accepts for this account's mail, ``email`` first.
+    addresses: list[str] = Field(default_factory=list)
     state: str
     limits: Limits
     quotas: Quotas | None = None
@@ -461,6 +465,8 @@ class DraftFields(ClientInput):
     in_reply_to: str | None = None
     references: list[str] | None = None
     attachments: list[AttachmentRef] | None = None
+    # The identity it goes out as; null: the account's address (GET /v1/session ``email``).
+    from_address: Address | None = Field(default=None, alias="from")
 
 
 class DraftList(WireModel):

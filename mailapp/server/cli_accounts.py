@@ -4,7 +4,9 @@
   since a password is changed because someone else may know it;
 - `revoke-tokens USER`: signs every device (and a thief's copy of a token) out; their event
   streams end within a heartbeat;
-- `list-sessions USER`: the live tokens, when each was issued and until when it holds.
+- `list-sessions USER`: the live tokens, when each was issued and until when it holds;
+- `aliases USER [ADDRESS...] [--clear]`: lists, or replaces, the other From addresses the user
+  may send as (their desktops offer them as identities; a send from any other is refused).
 """
 
 from __future__ import annotations
@@ -88,6 +90,28 @@ def cmd_list_sessions(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_aliases(args: argparse.Namespace) -> int:
+    from mailapp.mime.addresses import Address, address_problem
+    from mailapp.server.db import session_scope
+    from mailapp.server.upstream.submission import allowed_senders
+
+    for email in args.addresses:
+        if "@" not in email or (problem := address_problem(Address(None, email))):
+            raise CliError(f"{email!r} is no address: {problem or 'it has no @'}", EXIT_CONFLICT)
+    engine = _engine(_settings(args))
+    try:
+        with session_scope(engine, write=bool(args.addresses or args.clear)) as session:
+            account = _account(session, args.name)
+            if args.addresses or args.clear:
+                account.aliases = list(dict.fromkeys(args.addresses)) or None
+                session.flush()
+            allowed = allowed_senders(session, account)
+    finally:
+        engine.dispose()
+    print(f"{args.name} may send as: {', '.join(allowed)}")
+    return EXIT_OK
+
+
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
@@ -108,3 +132,7 @@ def register(command: Callable[[str, Callable[[argparse.Namespace], int], str], 
     p.add_argument("name")
     p = command("list-sessions", cmd_list_sessions, "list a user's signed-in devices (tokens)")
     p.add_argument("name")
+    p = command("aliases", cmd_aliases, "list or set the other From addresses a user may use")
+    p.add_argument("name")
+    p.add_argument("addresses", nargs="*", metavar="ADDRESS", help="replace the aliases")
+    p.add_argument("--clear", action="store_true", help="remove every alias")

@@ -36,7 +36,7 @@ def prepare_next(engine: Engine, now: datetime, limits: Settings) -> Prepared | 
     """The next due submission, checked and built in a read-only transaction: building a
     large message must not hold the write lock other accounts' writes wait for."""
     from mailapp.server.outgoing import build_mime_for_submission
-    from mailapp.server.upstream.submission import sending_address
+    from mailapp.server.upstream.submission import draft_sender
 
     with session_scope(engine, write=False) as session:
         sub = session.execute(
@@ -64,7 +64,12 @@ def prepare_next(engine: Engine, now: datetime, limits: Settings) -> Prepared | 
         if not recipients:
             return Prepared(sub.account_id, sub.id, error="the draft has no To, Cc or Bcc address")
         try:
-            mime, _ = build_mime_for_submission(draft, sending_address(session, account))
+            # Again too: the From may have been changed (or the alias removed) since.
+            sender = draft_sender(session, account, draft.from_address)
+        except ValueError as exc:
+            return Prepared(sub.account_id, sub.id, error=str(exc))
+        try:
+            mime, _ = build_mime_for_submission(draft, sender)
         except Exception as exc:
             log.exception("submission %s could not be built", sub.id)
             return Prepared(

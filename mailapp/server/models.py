@@ -68,6 +68,8 @@ class Account(Base):
     # Tombstones at or below this modseq are gone: /changes since an older state answers 410.
     pruned_modseq: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # More From addresses the user may send as (set by the admin: mailapp-server aliases).
+    aliases: Mapped[list[str] | None] = mapped_column(JSON, default=None)
 
 
 class Token(Base):
@@ -219,6 +221,8 @@ class Draft(Synced, Base):
     in_reply_to: Mapped[str | None] = mapped_column(Text, default=None)
     references: Mapped[list[Any] | None] = mapped_column(JSON, default=None)
     attachments: Mapped[list[Any] | None] = mapped_column(JSON, default=None)
+    # {"name", "email"}: one of the account's allowed senders (None: its sending address).
+    from_address: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
 
 
 class SubmissionState(enum.StrEnum):

@@ -64,6 +64,8 @@ class DraftInput:
     references: list[str] = field(default_factory=list)
     # (filename, content_type, data)
     attachments: list[tuple[str, str, bytes]] = field(default_factory=list)
+    # The identity it is sent as (name and address); None: the account's main address.
+    from_address: Address | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,7 @@ class DraftRow:
     references: list[str]
     attachments: list[DraftAttachment]
     updated_at: datetime
+    from_address: Address | None = None
 
 
 class OutboxState(StrEnum):

@@ -21,6 +21,7 @@ FIELDS = (
     "inReplyTo",
     "references",
     "attachments",
+    "from",
 )
 
 
@@ -48,6 +49,8 @@ def wire_fields(draft: DraftInput) -> dict[str, Any]:
             {"name": name, "contentType": content_type, "size": len(data), "blobId": blob_id(data)}
             for name, content_type, data in draft.attachments
         ],
+        # None: the account's main address (what drafts saved before identities hold).
+        "from": codec.address_to_wire(draft.from_address) if draft.from_address else None,
     }
 
 
@@ -56,9 +59,9 @@ def changed_fields(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str,
     if old is None:
         return {name: {"old": None, "new": new[name]} for name in FIELDS}
     return {
-        name: {"old": old.get(name), "new": new[name]}
+        name: {"old": old.get(name), "new": new.get(name)}
         for name in FIELDS
-        if old.get(name) != new[name]
+        if old.get(name) != new.get(name)
     }
 
 
@@ -73,9 +76,9 @@ def edited_fields(
     store already holds as the editor wants it is left out.
     """
     return {
-        name: {"old": base.get(name), "new": new[name]}
+        name: {"old": base.get(name), "new": new.get(name)}
         for name in FIELDS
-        if new[name] != base.get(name) and new[name] != stored.get(name)
+        if new.get(name) != base.get(name) and new.get(name) != stored.get(name)
     }
 
 
@@ -96,4 +99,5 @@ def draft_row(draft_id: str, account_id: str, fields: dict[str, Any], updated_at
             for a in fields["attachments"]
         ],
         updated_at=codec.from_micros(updated_at),
+        from_address=codec.addresses_from_wire([fields["from"]])[0] if fields.get("from") else None,
     )

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from mailapp import wire
-from mailapp.store import ChangeSet, MailStore, replica, replica_blobs, replica_bodies
+from mailapp.store import ChangeSet, MailStore, identities, replica, replica_blobs, replica_bodies
 from mailapp.store.replica_outbox import apply_push, settle_views, take_batch
 from mailapp.store.rows import OutboxRow, OutboxState
 from mailapp.sync.bodies import fetch_bodies
@@ -110,6 +110,10 @@ class SyncEngine:
             self._push(report)
             self._pull(report, progress)
         report.state = self._state()
+        # The account's From addresses can change upstream (an IMAP account linked after this
+        # profile signed in): the store keeps what the server says now, for the composer.
+        session = self.client.session_info()
+        identities.record_session(self.store, self.account_id, session.email, session.addresses)
         try:
             self.fetch_draft_blobs()
             if prefetch:

@@ -102,6 +102,7 @@ def stored_draft(store: MailStore, draft_id: str) -> DraftInput:
         in_reply_to=row.in_reply_to,
         references=list(row.references),
         attachments=files,
+        from_address=row.from_address,
     )
 
 

@@ -21,9 +21,10 @@ from mailapp.server.limits import (
     check_storage,
     usage,
 )
-from mailapp.server.models import Draft, Submission, SubmissionState
+from mailapp.server.models import Account, Draft, Submission, SubmissionState
 from mailapp.server.routes.mutation_context import Context, Rejected, destroyed_conflict, result
 from mailapp.server.routes.records import DRAFT_COLUMNS, aware, draft_wire_values
+from mailapp.server.upstream.submission import draft_sender
 from mailapp.wire import (
     DraftDestroyArgs,
     DraftFields,
@@ -143,6 +144,12 @@ def submission_create(ctx: Context, args: SubmissionCreateArgs) -> MutationResul
         raise Rejected(exc.reason, exc.detail, shown=True) from None
     if not recipients:
         raise Rejected("noRecipients", "The draft has no To, Cc or Bcc address.")
+    account = ctx.session.get(Account, ctx.account_id)
+    assert account is not None  # the token's account
+    try:
+        draft_sender(ctx.session, account, draft.from_address)
+    except ValueError as exc:
+        raise Rejected("fromNotAllowed", str(exc), shown=True) from None
     send_at = aware(args.send_at).astimezone(UTC) if args.send_at else ctx.now
     submission = Submission(
         id=args.submission_id,

@@ -19,6 +19,7 @@ DRAFT_COLUMNS: dict[str, str] = {
     "inReplyTo": "in_reply_to",
     "references": "references",
     "attachments": "attachments",
+    "from": "from_address",
 }
 
 

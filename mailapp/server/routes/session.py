@@ -14,7 +14,7 @@ from mailapp.server.problems import ProblemError
 from mailapp.server.routes.deps import AuthDep, EngineDep, SettingsDep, unauthorized
 from mailapp.server.routes.responses import AUTH_ERRORS, errors
 from mailapp.server.throttle import Throttle, ThrottleRule, forgive, reserve_check
-from mailapp.server.upstream.submission import sending_address
+from mailapp.server.upstream.submission import allowed_senders, sending_address
 from mailapp.wire import Limits, LoginRequest, LoginResponse, Quota, Quotas, SessionInfo
 
 router = APIRouter(prefix="/v1/session", tags=["session"])
@@ -50,6 +50,7 @@ def session_info(session: Session, account: Account, settings: Settings) -> Sess
         name=account.name,
         # The address the account's mail goes out as (its provider's, when linked to one).
         email=sending_address(session, account),
+        addresses=allowed_senders(session, account),
         state=str(account.modseq),
         limits=limits(settings),
         quotas=quotas(session, account.id, settings),

@@ -39,7 +39,7 @@ from mailapp.server.db import session_scope
 from mailapp.server.models import Account, Draft, Mailbox, identity
 from mailapp.server.outgoing import build_draft_copy
 from mailapp.server.upstream.models import UpstreamDraft, UpstreamFolder
-from mailapp.server.upstream.submission import sending_address
+from mailapp.server.upstream.submission import draft_sender, sending_address
 
 if TYPE_CHECKING:
     from mailapp.server.upstream.syncer import AccountSync
@@ -203,7 +203,11 @@ def _save(sync: AccountSync, folder: UpstreamFolder, draft_id: str) -> bool:
         modseq = draft.updated_modseq
         try:
             # From as it will be sent: the provider address when sending through it.
-            raw = build_draft_copy(draft, sending_address(session, account))
+            try:
+                sender = draft_sender(session, account, draft.from_address)
+            except ValueError:  # kept as a draft; sending it says why it cannot go
+                sender = sending_address(session, account)
+            raw = build_draft_copy(draft, sender)
         except Exception as exc:  # a missing attachment, an address that cannot be written
             problem = f"the draft could not be saved in Drafts upstream: {exc}"[:MAX_ERROR]
             raw = None

@@ -56,6 +56,28 @@ def sending_address(session: Session, account: Account) -> str:
     return row.address or sending_identity(row.username) or account.email
 
 
+def allowed_senders(session: Session, account: Account) -> list[str]:
+    """Every From address the account may send as: its sending address, then its aliases."""
+    main = sending_address(session, account)
+    extra = [a for a in account.aliases or [] if isinstance(a, str) and a.lower() != main.lower()]
+    return [main, *extra]
+
+
+def draft_sender(session: Session, account: Account, draft_from: Any) -> str | dict[str, Any]:
+    """The From a draft goes out as: the identity it names when the account may send as that
+    address, else the account's sending address. ValueError names an address not allowed."""
+    main = sending_address(session, account)
+    if not isinstance(draft_from, dict) or not draft_from.get("email"):
+        return main
+    email = str(draft_from["email"])
+    if email.lower() not in {a.lower() for a in allowed_senders(session, account)}:
+        raise ValueError(
+            f"This account may not send as {email}: choose another From address "
+            f"(allowed: {', '.join(allowed_senders(session, account))})."
+        )
+    return {"name": draft_from.get("name"), "email": email}
+
+
 def provider_target(link: UpstreamAccount, password: str) -> RelayTarget:
     port = link.smtp_port or 587
     host = link.smtp_host or ""
