@@ -14,22 +14,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QStandardPaths, Qt, Signal, Slot
-from PySide6.QtGui import QAction, QFontDatabase, QKeySequence
-from PySide6.QtWidgets import (
-    QDialog,
-    QDialogButtonBox,
-    QFileDialog,
-    QPlainTextEdit,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtGui import QAction, QKeySequence
 
+# The dialogs' classes are imported where they are used: the main window makes these actions
+# before its first paint, and each PySide class costs start-up time to create.
 if TYPE_CHECKING:
     from PySide6.QtGui import QTextDocument
+    from PySide6.QtWidgets import QDialog, QFileDialog, QWidget
 
     from mailapp.store import MailStore
-
-SOURCE_SIZE = (820, 640)
+    from mailapp.ui.message_source_dialog import SourceDialog
 
 
 class SourceLoader(QObject):
@@ -100,43 +94,6 @@ class SourceLoader(QObject):
             self.failed.emit(message_id, why)
         else:
             self.ready.emit(message_id, raw)
-
-
-def source_text(raw: bytes) -> str:
-    """The bytes as text: UTF-8 where they are (8-bit bodies), Latin-1 byte for byte otherwise,
-    so that nothing is hidden or dropped."""
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("latin-1")
-
-
-class SourceDialog(QDialog):
-    """The message as received, headers and all, in a fixed-width font; read-only."""
-
-    def __init__(self, subject: str, parent: QWidget) -> None:
-        super().__init__(parent)
-        self.setObjectName("messageSource")
-        self.setWindowTitle(self.tr("Source of “{subject}”").format(subject=subject))
-        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.text = QPlainTextEdit()
-        self.text.setReadOnly(True)
-        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.text.setAccessibleName(self.tr("Message source"))
-        self.text.setPlainText(self.tr("Loading the message source…"))
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.rejected.connect(self.close)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.text, 1)
-        layout.addWidget(buttons)
-        self.resize(*SOURCE_SIZE)
-
-    def show_source(self, raw: bytes) -> None:
-        self.text.setPlainText(source_text(raw))
-
-    def show_failure(self, why: str) -> None:
-        self.text.setPlainText(self.tr("The source could not be loaded: {why}.").format(why=why))
 
 
 def export_pdf(document: QTextDocument, path: Path) -> None:
@@ -223,6 +180,8 @@ class MessageExport(QObject):
         current = self._current()
         if current is None:
             return None
+        from mailapp.ui.message_source_dialog import SourceDialog
+
         message_id, subject = current
         dialog = SourceDialog(subject, self._window)
 
@@ -295,6 +254,8 @@ class MessageExport(QObject):
 
     @Slot()
     def choose_pdf_file(self) -> QFileDialog | None:
+        from PySide6.QtWidgets import QFileDialog
+
         from mailapp.mime.filenames import safe_filename
 
         current = self._current()
