@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import re
 from datetime import UTC, datetime
-from email import policy
+from email import _encoded_words, policy  # _encoded_words: the stdlib's own RFC 2047 decoder
 from email.headerregistry import HeaderRegistry
 from email.message import Message
 from email.policy import EmailPolicy
@@ -100,14 +100,61 @@ _DOT_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]
 _SIMPLE_MSG_ID = re.compile(rf"<{_DOT_ATOM}@{_DOT_ATOM}>")
 
 
+# A whole whitespace-separated token that the stdlib reads as one encoded word and nothing
+# else: no "?" inside the text, and a text starting with "=" goes on with two hex digits (the
+# stdlib's tokenizer treats "?=" followed by hex specially).
+_SIMPLE_EW = re.compile(
+    r"=\?[A-Za-z0-9!#$%&'*+^_`{|}~.-]+\?[QqBb]\?(?:=[0-9A-Fa-f]{2}[^?\s]*|[^?=\s][^?\s]*)?\?="
+)
+_SPACES = re.compile(r"([ \t]+)")
+# How the parse policy unfolds a value: only CR and LF go (str.splitlines() knows more).
+_LINE_BREAKS = re.compile(r"[\r\n]")
+
+
+def _decoded_words(text: str) -> str | None:
+    """The stdlib's reading of an unstructured value made of plain words and whole encoded
+    words: each word decoded, the space between two encoded words dropped (RFC 2047 6.2)."""
+    pieces = _SPACES.split(text)
+    out: list[str] = []
+    previous_ew = False
+    for index in range(0, len(pieces), 2):
+        word = pieces[index]
+        if not word:
+            if index > 0:
+                out.append(pieces[index - 1])
+            continue
+        is_ew = word.startswith("=?")
+        if is_ew:
+            if not _SIMPLE_EW.fullmatch(word):
+                return None
+            try:
+                word, _charset, _lang, _defects = _encoded_words.decode(word)
+            except (ValueError, KeyError):
+                return None  # the stdlib keeps it as text: let it decide
+        elif "=?" in word:
+            return None
+        if index > 0 and not (is_ew and previous_ew):
+            out.append(pieces[index - 1])
+        out.append(word)
+        previous_ew = is_ew
+    joined = "".join(out)
+    try:
+        joined.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes: replaced, as the stdlib's header does
+        joined = joined.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return joined
+
+
 def _as_sent(name: str, value: str) -> str | None:
     """The text the parse policy gives for a plain value of these headers, without parsing it;
-    None when the value needs the parser (encoded words, 8-bit, comments, odd ids)."""
-    text = "".join(value.splitlines())
-    if "=?" in text:
+    None when the value needs the parser (8-bit, odd encoded words, comments, odd ids)."""
+    text = _LINE_BREAKS.sub("", value)
+    if not _PLAIN.fullmatch(text):
         return None
+    if "=?" in text:
+        return _decoded_words(text) if name in _UNSTRUCTURED else None
     if name in _UNSTRUCTURED:
-        return text if _PLAIN.fullmatch(text) else None
+        return text
     if name == "message-id":
         return text if _SIMPLE_MSG_ID.fullmatch(text) else None
     return None
@@ -179,7 +226,7 @@ def date(msg: Message, notes: list[str]) -> datetime | None:
     raw = raw_header(msg, "date")
     if raw is None:
         return None
-    text = "".join(raw.splitlines())
+    text = _LINE_BREAKS.sub("", raw)
     value: datetime | None = None
     try:  # a value with 8-bit bytes is read again with them replaced, as the stdlib does
         retry = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")

@@ -130,12 +130,17 @@ _value_bytes = st.one_of(
     st.lists(st.sampled_from([b"a", b"Z", b"0", b" ", b"\t", b"\r\n ", b"=?", b"?=", b"<", b">",
                               b"@", b".", b"(", b")", b'"', b"\\", b"=?utf-8?q?x?=", b"\xc3\xa9",
                               b"-", b"_", b"!", b"+", b"Mon, ", b"2 Nov 2026 ", b"10:00:00 ",
-                              b"+0000", b"-0000", b"+9999999999", b"Feb 31", b",", b"\x00"]),
+                              b"+0000", b"-0000", b"+9999999999", b"Feb 31", b",", b"\x00",
+                              b"=?utf-8?b?w6k=?=", b"=?iso-8859-1?q?J=F6rg?=", b"=?UTF-8?Q?a_b?=",
+                              b"=?utf-8?q?=E2=9C=93?=", b"=?bogus?q?x?=", b"=?utf-8?x?y?=",
+                              b"=?utf-8?q?=ZZ?=", b"=?utf-8*en?q?a?=", b"=?utf-8?b?!!?=",
+                              b"=?utf-8?b?/w==?=", b"=?utf-8?q??=", b"=?utf-8?q?a?b?=",
+                              b"=?us-ascii?q?=FF?=", b"\xff", b"\x0b", b"\x1c"]),
              max_size=12).map(b"".join),
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @example(b"Message-ID", b"<a.b@c.example>")
 @example(b"Message-ID", b"<a@b> (comment)")
 @example(b"Message-ID", b"<a..b@c>")
@@ -143,6 +148,10 @@ _value_bytes = st.one_of(
 @example(b"Subject", b"plain words\r\n folded")
 @example(b"Subject", b"=?utf-8?q?caf=C3=A9?=")
 @example(b"References", b"<a@b>\r\n <c@d>")
+@example(b"Subject", b"=?utf-8?q?a?= =?utf-8?q?b?= c =?utf-8?q?d?=\t=?utf-8?b?w6k=?=")
+@example(b"Subject", b"x=?utf-8?q?a?= =?utf-8?q?b?=y")
+@example(b"Subject", b" =?utf-8?q?a?=  ")
+@example(b"Subject", b"\x0b")
 @given(st.sampled_from([b"Subject", b"In-Reply-To", b"References", b"Content-ID",
                         b"Message-ID"]), _value_bytes)
 def test_plain_headers_read_without_the_parser_read_as_the_parser_reads_them(
@@ -166,6 +175,7 @@ def test_plain_headers_read_without_the_parser_read_as_the_parser_reads_them(
 @example(b"1 Jan 0001 00:00:00 +0100")
 @example(b"Mon\xc3\xa9, 2 Nov 2026 10:00:00 +0000")
 @example(b"")
+@example(b"Mon,\x0b2 Nov 2026 10:00:00 +0000")
 @given(_value_bytes)
 def test_dates_read_without_the_date_header_object_read_the_same(value: bytes) -> None:
     msg = _message(b"Date", value)
