@@ -95,6 +95,23 @@ ensure_desktop_validators() {
         echo "desktop-file-utils and appstream are missing: the desktop-file tests will say so." >&2
 }
 
+# The whole default suite: most tests wait on servers, subprocesses and sockets, so they share
+# the machine on MAILAPP_TEST_WORKERS xdist workers (default 3; 0 runs everything in one process).
+# The tests that assert a wall-clock bound (marker `timed`, listed in tests/conftest.py) then run
+# alone, so that the other workers' load cannot fail them.
+run_default_suite() {
+    local workers="${MAILAPP_TEST_WORKERS:-3}" default="not soak and not bench and not packaging"
+    if [ "$workers" = 0 ]; then exec "$VENV/bin/python" -m pytest; fi
+    local shared=0 alone=0
+    echo "== the default suite but the timed tests, on $workers workers"
+    "$VENV/bin/python" -m pytest -n "$workers" --dist loadfile -m "$default and not timed" || shared=$?
+    echo "== the timed tests, alone"
+    "$VENV/bin/python" -m pytest -m "$default and timed" || alone=$?
+    [ "$shared" = 0 ] && [ "$alone" = 0 ] && return 0
+    echo "The default suite failed: parallel part exit $shared, timed part exit $alone." >&2
+    return 1
+}
+
 cmd="${1:-demo}"; shift || true
 case "$cmd" in
     setup) ensure_python; ensure_qt_runtime ;;
@@ -102,6 +119,7 @@ case "$cmd" in
     test)
         ensure_python; ensure_qt_runtime; ensure_postgres; ensure_dovecot; ensure_desktop_validators
         export QT_QPA_PLATFORM=offscreen
-        exec "$VENV/bin/python" -m pytest "$@" ;;
+        [ $# -eq 0 ] || exec "$VENV/bin/python" -m pytest "$@"
+        run_default_suite ;;
     *) echo "usage: scripts/dev.sh {demo|test|setup} [args…]" >&2; exit 2 ;;
 esac
