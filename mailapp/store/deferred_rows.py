@@ -46,6 +46,10 @@ class ChangeSet:
     mailboxes: frozenset[str] = frozenset()
     outbox: bool = False
     drafts: frozenset[str] = frozenset()
+    # Of `messages`, those new to this store, brought by a sync or an import (never by the
+    # user's own actions, nor by the first sync of an account): what may be announced as new
+    # mail (mailapp.ui.notifications).
+    arrived: frozenset[str] = frozenset()
 
 
 @dataclass

@@ -301,12 +301,20 @@ def _set_state(conn: Connection, account_id: str, state: str | None) -> None:
     )
 
 
-def apply_changes(store: MailStore, account_id: str, changes: wire.Changes) -> ChangeSet:
-    """Apply one page of the change feed and remember its newState, in one transaction."""
+def apply_changes(
+    store: MailStore, account_id: str, changes: wire.Changes, *, announce: bool = True
+) -> ChangeSet:
+    """Apply one page of the change feed and remember its newState, in one transaction.
+
+    `announce` False (an account's first sync, a rebuild): the messages new to the store are
+    not reported as arrived, so they are not announced as new mail.
+    """
     touched = Touched()
     with store._write() as conn:
         apply_changes_in(conn, account_id, changes, touched)
         _set_state(conn, account_id, changes.new_state)
+    if not announce:
+        touched.arrived.clear()
     changeset = touched.changeset()
     if touched:
         store._notify(changeset)

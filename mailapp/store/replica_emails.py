@@ -119,6 +119,7 @@ def insert_emails(
         message_rows.append(message)
         part_rows.extend(parts)
         touched.messages.add(record.id)
+        touched.arrived.add(record.id)
         touched.mailboxes.add(view["mailboxId"])
     insert_many(conn, messages.name, message_rows)
     insert_many(conn, attachments.name, part_rows)

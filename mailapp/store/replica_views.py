@@ -34,6 +34,7 @@ class Touched:
     mailboxes: set[str] = field(default_factory=set)
     drafts: set[str] = field(default_factory=set)
     outbox: bool = False
+    arrived: set[str] = field(default_factory=set)  # see ChangeSet.arrived
 
     def changeset(self) -> ChangeSet:
         return ChangeSet(
@@ -41,6 +42,7 @@ class Touched:
             mailboxes=frozenset(self.mailboxes),
             outbox=self.outbox,
             drafts=frozenset(self.drafts),
+            arrived=frozenset(self.arrived),
         )
 
     def __bool__(self) -> bool:

@@ -49,6 +49,8 @@ class AppSettings(BaseModel):
     remote_content: RemoteContent = RemoteContent.ASK
     # j/k and n/p move through the message list; off for people who type into the window.
     single_key_shortcuts: bool = True
+    # No new-mail notifications (Settings, or the tray menu); mail still arrives and is counted.
+    do_not_disturb: bool = False
 
 
 DEFAULTS = AppSettings()

@@ -413,7 +413,9 @@ class MailStore:
             # Each batch is its own commit, so views can show mail while a big import runs.
             imported += len(ctx.new_ids)
             changes = ChangeSet(
-                messages=frozenset(ctx.new_ids), mailboxes=frozenset(ctx.touched_mailboxes)
+                messages=frozenset(ctx.new_ids),
+                mailboxes=frozenset(ctx.touched_mailboxes),
+                arrived=frozenset(ctx.new_ids),
             )
             ctx.new_ids.clear()
             ctx.touched_mailboxes.clear()

@@ -48,12 +48,14 @@ class CycleReport:
     _mailboxes: set[str] = field(default_factory=set, repr=False)
     _drafts: set[str] = field(default_factory=set, repr=False)
     _outbox: bool = field(default=False, repr=False)
+    _arrived: set[str] = field(default_factory=set, repr=False)
 
     def note(self, changes: ChangeSet) -> None:
         self._messages.update(changes.messages)
         self._mailboxes.update(changes.mailboxes)
         self._drafts.update(changes.drafts)
         self._outbox = self._outbox or changes.outbox
+        self._arrived.update(changes.arrived)
 
     @property
     def changed(self) -> ChangeSet:
@@ -63,6 +65,7 @@ class CycleReport:
             mailboxes=frozenset(self._mailboxes),
             outbox=self._outbox,
             drafts=frozenset(self._drafts),
+            arrived=frozenset(self._arrived),
         )
 
     def summary(self) -> str:
@@ -345,12 +348,17 @@ class SyncEngine:
 
     def _pull(self, report: CycleReport, progress: Progress | None) -> None:
         target: int | None = None
-        if progress is not None and self._state() is None:
+        since = self._state()
+        if progress is not None and since is None:
             # Only the first sync is long enough to be worth a progress bar.
             target = int(self.client.session_info().state)
-        with contextlib.closing(self._feed(self._state())) as pages:
+        # An account's first sync brings its whole mailbox: none of it is announced as new.
+        announce = since is not None
+        with contextlib.closing(self._feed(since)) as pages:
             for changes in pages:
-                changed = replica.apply_changes(self.store, self.account_id, changes)
+                changed = replica.apply_changes(
+                    self.store, self.account_id, changes, announce=announce
+                )
                 report.note(changed)
                 report.pulled += _record_count(changes)
                 if progress is not None and target:
@@ -368,7 +376,10 @@ class SyncEngine:
                     kind = getattr(changes, name)
                     seen[name].update(record.id for record in [*kind.created, *kind.updated])
                     seen[name].difference_update(kind.destroyed)
-                changed = replica.apply_changes(self.store, self.account_id, changes)
+                # A rebuild re-reads every message: nothing of it is announced as new.
+                changed = replica.apply_changes(
+                    self.store, self.account_id, changes, announce=False
+                )
                 report.note(changed)
                 report.pulled += _record_count(changes)
                 if progress is not None and target:

@@ -56,9 +56,10 @@ if TYPE_CHECKING:
     from mailapp.store import MailStore
     from mailapp.store.first_screen import FirstScreen
     from mailapp.store.rows import ChangeSet  # created on first use, after the first paint
+    from mailapp.ui.notifications import NewMailWatcher
     from mailapp.ui.search_box import SearchBox
     from mailapp.ui.store_bridge import StoreChanges
-    from mailapp.ui.tray import MailTray, NewMailWatcher
+    from mailapp.ui.tray import MailTray
 
 NOTICE_STATUS_MS = 6000
 SEARCH_BOX_WIDTH = 320
@@ -176,7 +177,7 @@ class MainWindow(WindowMenus, WindowNavigation, QMainWindow):
         from mailapp.store import views
         from mailapp.ui.search_box import SearchBox
         from mailapp.ui.store_bridge import StoreChanges
-        from mailapp.ui.tray import MailTray, NewMailWatcher
+        from mailapp.ui.tray import attach_notifications
 
         if self._store is not None:
             raise RuntimeError("the window already has a store")
@@ -203,11 +204,7 @@ class MainWindow(WindowMenus, WindowNavigation, QMainWindow):
         self._search_placeholder.hide()
         self._search_placeholder.deleteLater()
 
-        self.new_mail = NewMailWatcher(store, self)
-        self.changes.changed.connect(self.new_mail.store_changed)
-        if MailTray.available():
-            self.tray = MailTray(self)
-            self.new_mail.newMail.connect(self.tray.notify)
+        self.new_mail, self.tray = attach_notifications(self, store)
 
         self.conflicts_action.setEnabled(_optional_spec("mailapp.ui.conflict_dialog"))
         self._name_toolbar_buttons()

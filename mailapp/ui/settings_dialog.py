@@ -1,4 +1,5 @@
-"""Edit → Settings: offline window, sync interval, undo-send delay, remote content."""
+"""Edit → Settings: offline window, sync interval, undo-send delay, remote content, keys,
+"do not disturb"."""
 
 from __future__ import annotations
 
@@ -62,6 +63,8 @@ class SettingsDialog(QDialog):
         self.remote_combo.setCurrentIndex(self.remote_combo.findData(current.remote_content))
         self.single_key_check = QCheckBox(self.tr("Move with single &keys: j, k, n and p"))
         self.single_key_check.setChecked(current.single_key_shortcuts)
+        self.do_not_disturb_check = QCheckBox(self.tr("Do not &disturb: no new-mail notices"))
+        self.do_not_disturb_check.setChecked(current.do_not_disturb)
 
         form = QFormLayout()
         form.addRow(self.tr("Keep mail &bodies offline:"), self.offline_combo)
@@ -70,6 +73,7 @@ class SettingsDialog(QDialog):
         form.addRow(self.tr("&Undo send for:"), self.undo_spin)
         form.addRow(self.tr("&Remote images:"), self.remote_combo)
         form.addRow(self.tr("Keyboard:"), self.single_key_check)
+        form.addRow(self.tr("Notifications:"), self.do_not_disturb_check)
         note = QLabel(
             self.tr(
                 "Older messages are downloaded when you open them. New mail arrives at once "
@@ -111,6 +115,7 @@ class SettingsDialog(QDialog):
             undo_send_seconds=self.undo_spin.value(),
             remote_content=RemoteContent(self.remote_combo.currentData()),
             single_key_shortcuts=self.single_key_check.isChecked(),
+            do_not_disturb=self.do_not_disturb_check.isChecked(),
         )
 
     @Slot()
@@ -121,6 +126,7 @@ class SettingsDialog(QDialog):
         self.undo_spin.setValue(defaults.undo_send_seconds)
         self.remote_combo.setCurrentIndex(self.remote_combo.findData(defaults.remote_content))
         self.single_key_check.setChecked(defaults.single_key_shortcuts)
+        self.do_not_disturb_check.setChecked(defaults.do_not_disturb)
 
     def _show_prefetch(self, days: int) -> None:
         everything = days == ALL_MAIL

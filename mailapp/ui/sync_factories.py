@@ -52,4 +52,5 @@ def merge_changes(a: ChangeSet, b: ChangeSet) -> ChangeSet:
         mailboxes=a.mailboxes | b.mailboxes,
         outbox=a.outbox or b.outbox,
         drafts=a.drafts | b.drafts,
+        arrived=a.arrived | b.arrived,
     )

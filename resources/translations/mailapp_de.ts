@@ -839,6 +839,14 @@
         <source>Mail</source>
         <translation>Mail</translation>
     </message>
+    <message>
+        <source>&amp;Show Mail</source>
+        <translation>Mail &amp;anzeigen</translation>
+    </message>
+    <message>
+        <source>&amp;Do Not Disturb</source>
+        <translation>&amp;Nicht stören</translation>
+    </message>
 </context>
 <context>
     <name>MailboxTreeModel</name>
@@ -1250,6 +1258,17 @@
         <translation>Neue E-Mail von %1</translation>
     </message>
     <message>
+        <source>%1: %2</source>
+        <translation>%1: %2</translation>
+    </message>
+    <message numerus="yes">
+        <source>and %n more</source>
+        <translation>
+            <numerusform>und eine weitere</numerusform>
+            <numerusform>und %n weitere</numerusform>
+        </translation>
+    </message>
+    <message>
         <source>(no subject)</source>
         <translation>(kein Betreff)</translation>
     </message>
@@ -1259,10 +1278,6 @@
             <numerusform>%n neue Nachricht</numerusform>
             <numerusform>%n neue Nachrichten</numerusform>
         </translation>
-    </message>
-    <message>
-        <source>Latest from %1: %2</source>
-        <translation>Neueste von %1: %2</translation>
     </message>
 </context>
 <context>
@@ -1692,6 +1707,10 @@
         <translation>Mit einzelnen &amp;Tasten blättern: j, k, n und p</translation>
     </message>
     <message>
+        <source>Do not &amp;disturb: no new-mail notices</source>
+        <translation>&amp;Nicht stören: keine Hinweise auf neue E-Mails</translation>
+    </message>
+    <message>
         <source>Keep mail &amp;bodies offline:</source>
         <translation>Nachrichten&amp;inhalte offline behalten:</translation>
     </message>
@@ -1714,6 +1733,10 @@
     <message>
         <source>Keyboard:</source>
         <translation>Tastatur:</translation>
+    </message>
+    <message>
+        <source>Notifications:</source>
+        <translation>Benachrichtigungen:</translation>
     </message>
     <message>
         <source>Older messages are downloaded when you open them. New mail arrives at once while the server is reachable; the interval is a fallback. Remote images are otherwise loaded only when you ask, one message at a time.</source>
