@@ -48,6 +48,7 @@ def test_a_new_profile_has_the_documented_defaults(tmp_path: Path) -> None:
     assert settings.undo_send_seconds == 10
     assert settings.sync_interval_minutes == 5
     assert settings.remote_content is RemoteContent.ASK
+    assert not settings.do_not_disturb  # new mail is announced
 
 
 def test_settings_survive_reopening_as_plain_versioned_json(tmp_path: Path) -> None:
@@ -57,6 +58,7 @@ def test_settings_survive_reopening_as_plain_versioned_json(tmp_path: Path) -> N
         sync_interval_minutes=15,
         undo_send_seconds=0,
         remote_content=RemoteContent.KNOWN_SENDERS,
+        do_not_disturb=True,
     )
     with open_store(path) as store:
         save_settings(store, chosen)
@@ -71,6 +73,7 @@ def test_settings_survive_reopening_as_plain_versioned_json(tmp_path: Path) -> N
         "undo_send_seconds": 0,
         "remote_content": "known_senders",
         "single_key_shortcuts": True,
+        "do_not_disturb": True,
     }
 
 
