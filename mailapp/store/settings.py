@@ -51,6 +51,12 @@ class AppSettings(BaseModel):
     single_key_shortcuts: bool = True
     # No new-mail notifications (Settings, or the tray menu); mail still arrives and is counted.
     do_not_disturb: bool = False
+    # Compose formatted mail (sent as HTML with a plain-text part), as Thunderbird does by
+    # default; off: the composer edits plain text only.
+    compose_html: bool = True
+    # Where a reply's signature goes: below what the user writes, above the quote (Thunderbird's
+    # default), or at the very end, below the quote.
+    signature_below_quote: bool = False
 
 
 DEFAULTS = AppSettings()

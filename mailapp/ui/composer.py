@@ -5,17 +5,14 @@ change, sooner when typing pauses, when the window loses focus and when it close
 ``composer_autosave``). While a composer holds a saved draft, the draft is recorded as open in the
 store, so a crash leaves a trace that ``draft_recovery`` offers back at the next start. When the
 store cannot take the text (a full disk), the window says so, stays open, keeps retrying and
-offers to save the message as a file (``composer_unsaved``).
-
-Send queues the submission with ``sendAt`` = now + the undo delay, so the server holds the
-message for that long; Undo drops the submission (or cancels it on the server) and reopens the
-draft. Invalid input is refused in the window before anything is queued.
+offers to save the message as a file (``composer_unsaved``). The text and its format bar are
+``composer_rich``; the From chooser and signatures ``composer_identity``; checking and sending
+``composer_sending``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from PySide6.QtCore import (
@@ -34,26 +31,27 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from mailapp.core.addresses import (
-    AddressError,
+    Address,
     format_address_list,
 )
 from mailapp.store import DraftInput, MailStore
 from mailapp.store.codec import addresses_from_wire
 from mailapp.store.drafts import wire_fields
 from mailapp.store.errors import StoreError
+from mailapp.store.identities import Identity, identities
 from mailapp.store.outbox_admin import (
     account_address,
     known_addresses,
     mark_composer_closed,
     mark_composer_open,
 )
+from mailapp.store.settings import load_settings
 from mailapp.ui import theme
 from mailapp.ui.composer_attachments import ComposerAttachments
 from mailapp.ui.composer_autosave import AUTOSAVE_DELAY_MS, AutosaveTimers, why_not_saved
@@ -65,18 +63,19 @@ from mailapp.ui.composer_content import (
     stored_draft,
 )
 from mailapp.ui.composer_fields import AddressLineEdit, completion_model
-from mailapp.ui.composer_send import SendLaterDialog, UndoSendNotice
+from mailapp.ui.composer_identity import IdentityChooser, quote_head, swap_signature, with_signature
+from mailapp.ui.composer_rich import RichTextEdit
+from mailapp.ui.composer_send import UndoSendNotice
+from mailapp.ui.composer_sending import ComposerSending
 from mailapp.ui.composer_unsaved import FileCopy, UnsavedBar
 from mailapp.ui.crash_reporting import log
 
 __all__ = ["AUTOSAVE_DELAY_MS", "Composer", "open_composer"]
 DEFAULT_UNDO_SECONDS = 10.0
 DEFAULT_MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
-# Give Undo a moment beyond the notice, so a last-second click still reaches the server in time.
-_UNDO_MARGIN = timedelta(seconds=5)
 
 
-class Composer(QWidget):
+class Composer(ComposerSending):
     draftSaved = Signal(str)
     sent = Signal(str)  # the submission id
 
@@ -97,10 +96,13 @@ class Composer(QWidget):
         self.draft_id = draft.draft_id
         self._in_reply_to = draft.in_reply_to
         self._references = list(draft.references)
-        # The composer edits plain text: a formatted body from elsewhere is kept only while the
-        # text it goes with is unchanged, so the two never disagree.
+        settings = load_settings(store)
+        # In plain-text mode a formatted body from elsewhere is kept only while the text it
+        # goes with is unchanged, so the two never disagree.
         self._html_body = draft.html_body
         self._html_matches = draft.body
+        self._below_quote = settings.signature_below_quote
+        self._quote_head = quote_head(draft.body) if draft.draft_id is None else None
         self._undo_seconds = undo_seconds
         self._dirty = False
         self._finished = False
@@ -109,13 +111,21 @@ class Composer(QWidget):
         self.resize(760, 620)
 
         completions = completion_model(known_addresses(store), self)
-        sender = account_address(store, self._account_id)
-        self.from_label = QLabel(str(sender))
+        self.from_field = IdentityChooser(identities(store, self._account_id))
+        self.from_field.choose(draft.from_address)
+        if draft.draft_id is None:
+            draft.from_address = self.from_field.identity.address
+            draft.body = with_signature(
+                draft.body, self.from_field.identity.signature, below_quote=self._below_quote
+            )
+        self.from_field.identityChanged.connect(self._identity_changed)
+        self.from_field.setAccessibleName(self.tr("From"))
+        self.editor = RichTextEdit(rich=settings.compose_html)
+        self.body = self.editor.edit
         self.to_field = AddressLineEdit(completions)
         self.cc_field = AddressLineEdit(completions)
         self.bcc_field = AddressLineEdit(completions)
         self.subject_field = QLineEdit()
-        self.body = QPlainTextEdit()
         for field, name in (
             (self.to_field, self.tr("To")),
             (self.cc_field, self.tr("Cc")),
@@ -130,6 +140,7 @@ class Composer(QWidget):
         self.error_label.setAccessibleName(self.tr("Problem"))
         self.info_label = _notice("composerInfo", theme.INFO)
         self.unsaved_bar = UnsavedBar()
+        sender = account_address(store, self._account_id)
         self.file_copy = FileCopy(self, sender, lambda: self._draft_input(strict=False))
         self.unsaved_bar.saveAsFileRequested.connect(self.file_copy.choose_file)
 
@@ -147,7 +158,7 @@ class Composer(QWidget):
         self.save_status.setObjectName("saveStatus")
 
         form = QFormLayout()
-        form.addRow(self.tr("From:"), self.from_label)
+        form.addRow(self.tr("From:"), self.from_field)
         form.addRow(self.tr("To:"), self.to_field)
         form.addRow(self.tr("Cc:"), self.cc_field)
         form.addRow(self.tr("Bcc:"), self.bcc_field)
@@ -162,7 +173,7 @@ class Composer(QWidget):
         layout.addWidget(self.error_label)
         layout.addWidget(self.info_label)
         layout.addLayout(form)
-        layout.addWidget(self.body, 1)
+        layout.addWidget(self.editor, 1)
         layout.addWidget(self.attachments)
         layout.addLayout(buttons)
         QShortcut(QKeySequence("Ctrl+Return"), self).activated.connect(lambda: self.send())
@@ -181,7 +192,7 @@ class Composer(QWidget):
             self.draft_base.saved(self._shown_fields())
         for line in (self.to_field, self.cc_field, self.bcc_field, self.subject_field):
             line.textChanged.connect(self._edited)
-        self.body.textChanged.connect(self._edited)
+        self.editor.textChanged.connect(self._edited)
         if draft.draft_id is not None:
             self._mark_open()
         self._update_title()
@@ -193,7 +204,7 @@ class Composer(QWidget):
         self.cc_field.setText(format_address_list(draft.cc))
         self.bcc_field.setText(format_address_list(draft.bcc))
         self.subject_field.setText(draft.subject)
-        self.body.setPlainText(draft.body)
+        self.editor.set_content(draft.body, draft.html_body)
         cursor = self.body.textCursor()
         cursor.movePosition(cursor.MoveOperation.Start)
         self.body.setTextCursor(cursor)
@@ -208,7 +219,7 @@ class Composer(QWidget):
         widget = {"to": self.to_field, "cc": self.cc_field, "bcc": self.bcc_field}.get(name)
         blocker = QSignalBlocker(self.body if name == "body" else widget or self.subject_field)
         if name == "body":
-            self.body.setPlainText(value)
+            self.editor.set_content(value, None)
         elif name == "subject":
             self.subject_field.setText(value)
         elif widget is not None:
@@ -223,9 +234,12 @@ class Composer(QWidget):
     def _draft_input(self, *, strict: bool) -> DraftInput:
         """The window's contents; with ``strict`` unparseable addresses raise AddressError,
         otherwise (autosave) they are kept as far as they parse so nothing typed is lost."""
-        fields = {}
+        fields: dict[str, list[Address]] = {}
         for key, line in (("to", self.to_field), ("cc", self.cc_field), ("bcc", self.bcc_field)):
             fields[key] = line.addresses() if strict else line.addresses_as_typed()
+        text, html = self.editor.parts()
+        if not self.editor.rich:
+            html = self._html_body if text == self._html_matches else None
         return DraftInput(
             draft_id=self.draft_id,
             account_id=self._account_id,
@@ -233,12 +247,24 @@ class Composer(QWidget):
             to=fields["to"],
             cc=fields["cc"],
             bcc=fields["bcc"],
-            body=self.body.toPlainText(),
-            html_body=self._html_body if self.body.toPlainText() == self._html_matches else None,
+            body=text,
+            html_body=html,
             in_reply_to=self._in_reply_to,
             references=self._references,
             attachments=list(self.attachments.files),
+            from_address=self.from_field.identity.address,
         )
+
+    @Slot(object, object)
+    def _identity_changed(self, old: Identity, new: Identity) -> None:
+        swap_signature(
+            self.body,
+            old.signature,
+            new.signature,
+            below_quote=self._below_quote,
+            head=self._quote_head,
+        )
+        self._edited()
 
     # -- saving ------------------------------------------------------------------------------
 
@@ -323,107 +349,6 @@ class Composer(QWidget):
                 except StoreError as error:  # the draft is stored; at worst it is offered back
                     log.warning("The draft could not be marked closed: %s", error.message)
         super().closeEvent(event)
-
-    # -- validation and sending ------------------------------------------------------------
-
-    def show_error(self, message: str) -> None:
-        self.error_label.setText(message)
-        self.error_label.show()
-
-    def show_info(self, message: str) -> None:
-        self.info_label.setText(message)
-        self.info_label.show()
-
-    def clear_error(self) -> None:
-        self.error_label.clear()
-        self.error_label.hide()
-
-    def validation_problem(self) -> str | None:
-        """Why this message cannot be sent as it is, or None."""
-        recipients = 0
-        for label, line in (
-            (self.tr("To"), self.to_field),
-            (self.tr("Cc"), self.cc_field),
-            (self.tr("Bcc"), self.bcc_field),
-        ):
-            try:
-                recipients += len(line.addresses())
-            except AddressError as error:
-                line.setFocus()
-                return self.tr("{field}: {problem}").format(field=label, problem=str(error))
-        if recipients == 0:
-            self.to_field.setFocus()
-            return self.tr("Add at least one recipient in To, Cc or Bcc.")
-        return self.attachments.problem()
-
-    @Slot()
-    def _choose_send_time(self) -> None:
-        dialog = SendLaterDialog(self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(lambda: self.send(send_at=dialog.send_at()))
-        dialog.open()
-
-    def send(self, *, send_at: datetime | None = None) -> str | None:
-        """Queue the message (now, or at ``send_at``) and close; None when refused."""
-        problem = self.validation_problem()
-        if problem is not None:
-            self.show_error(problem)
-            return None
-        self.clear_error()
-        self._dirty = True  # always store what is being sent, even if autosave just ran
-        draft_id = self.save()
-        if draft_id is None:
-            return None  # not stored, so not queued: the window says why
-        held_until: datetime | None = send_at
-        if send_at is None and self._undo_seconds > 0:
-            held_until = datetime.now(UTC) + timedelta(seconds=self._undo_seconds) + _UNDO_MARGIN
-        try:
-            submission_id = self._store.queue_send(draft_id, send_at=held_until)
-        except StoreError as error:
-            self.show_error(
-                self.tr("The message was not sent: {reason}. It is kept in Drafts.").format(
-                    reason=why_not_saved(error)
-                )
-            )
-            return None
-        self._finished = True
-        self._autosave.saved()
-        try:
-            mark_composer_closed(self._store, draft_id)
-        except StoreError as error:  # queued already; at worst the draft is offered back
-            log.warning("The draft could not be marked closed: %s", error.message)
-        if self._undo_seconds > 0:
-            self.undo_notice = UndoSendNotice(
-                self._store,
-                submission_id,
-                self.subject_field.text().strip(),
-                seconds=self._undo_seconds,
-                send_at=send_at,
-                reopen=self._reopener(),
-                parent=self.parentWidget(),
-            )
-            self.undo_notice.show()
-        self.sent.emit(submission_id)
-        self.close()
-        return submission_id
-
-    def _reopener(self) -> Callable[[str], QWidget]:
-        # Captured now: the composer itself may be deleted on close before Undo is clicked.
-        store, account_id, parent = self._store, self._account_id, self.parentWidget()
-        undo_seconds, limit = self._undo_seconds, self.attachments.max_bytes
-
-        def reopen(draft_id: str) -> QWidget:
-            return open_composer(
-                store,
-                account_id,
-                draft_id=draft_id,
-                parent=parent,
-                undo_seconds=undo_seconds,
-                max_attachment_bytes=limit,
-            )
-
-        return reopen
-
 
 def _notice(name: str, tone: str) -> QLabel:
     label = QLabel()

@@ -23,9 +23,10 @@ from mailapp.ui import theme
 
 
 def draft_as_eml(sender: Address, draft: DraftInput) -> bytes:
-    """The draft as an RFC 5322 message, ready to open in any mail program."""
+    """The draft as an RFC 5322 message, ready to open in any mail program; From is the
+    draft's identity when it has one, else ``sender``."""
     return compose_message(
-        sender,
+        draft.from_address or sender,
         draft.to,
         draft.cc,
         draft.bcc,

@@ -363,6 +363,10 @@
 <context>
     <name>Composer</name>
     <message>
+        <source>From</source>
+        <translation>Von</translation>
+    </message>
+    <message>
         <source>To</source>
         <translation>An</translation>
     </message>
@@ -437,6 +441,10 @@
     <message>
         <source>Add at least one recipient in To, Cc or Bcc.</source>
         <translation>Geben Sie mindestens einen Empfänger unter An, CC oder BCC an.</translation>
+    </message>
+    <message>
+        <source>From: the name of this identity cannot be used in a message; change it in Account Settings.</source>
+        <translation>Von: Der Name dieser Identität kann in keiner Nachricht stehen; ändern Sie ihn in den Kontoeinstellungen.</translation>
     </message>
     <message>
         <source>The message was not sent: {reason}. It is kept in Drafts.</source>
@@ -1632,6 +1640,49 @@
     <message>
         <source>Whatever you leave here stays in Drafts.</source>
         <translation>Was Sie hier lassen, bleibt in den Entwürfen.</translation>
+    </message>
+</context>
+<context>
+    <name>RichTextEdit</name>
+    <message>
+        <source>Format</source>
+        <translation>Format</translation>
+    </message>
+    <message>
+        <source>Bold</source>
+        <translation>Fett</translation>
+    </message>
+    <message>
+        <source>Italic</source>
+        <translation>Kursiv</translation>
+    </message>
+    <message>
+        <source>Bullet List</source>
+        <translation>Aufzählung</translation>
+    </message>
+    <message>
+        <source>Numbered List</source>
+        <translation>Nummerierte Liste</translation>
+    </message>
+    <message>
+        <source>Link…</source>
+        <translation>Link…</translation>
+    </message>
+    <message>
+        <source>Quote</source>
+        <translation>Zitieren</translation>
+    </message>
+    <message>
+        <source>Unquote</source>
+        <translation>Zitat aufheben</translation>
+    </message>
+    <message>
+        <source>Insert Link</source>
+        <translation>Link einfügen</translation>
+    </message>
+    <message>
+        <source>Address (URL):</source>
+        <translation>Adresse (URL):</translation>
     </message>
 </context>
 <context>

@@ -15,6 +15,7 @@ from mailapp.core.addresses import Address
 from mailapp.store import DraftInput, MailStore, OutboxState
 from mailapp.store.outbox_admin import open_composer_drafts
 from mailapp.store.schema import attachments
+from mailapp.store.settings import AppSettings, save_settings
 from mailapp.ui.composer import AUTOSAVE_DELAY_MS, Composer, open_composer
 from mailapp.ui.composer_send import SendLaterDialog, UndoSendNotice
 from tests.ui.conftest import inbox_id
@@ -153,8 +154,8 @@ def test_reply_quotes_the_parent_and_threads_under_it(qtbot: QtBot, store: MailS
     window = composer(qtbot, store, mode="reply", parent_message_id=parent)
     assert window.to_field.text() == "Sender 5 <sender5@example.net>"
     assert window.subject_field.text() == "Re: Message number 5"
-    assert "Sender 5 <sender5@example.net> wrote:" in window.body.toPlainText()
-    assert "> Body of message 5." in window.body.toPlainText()
+    assert "Sender 5 <sender5@example.net> wrote:" in window.editor.plain_text()
+    assert "> Body of message 5." in window.editor.plain_text()
 
     qtbot.keyClicks(window.body, "Thanks!")
     window.close()
@@ -400,6 +401,8 @@ def test_forwarding_says_which_attachments_are_not_available_offline(
 
 
 def test_editing_the_text_drops_a_stale_formatted_body(qtbot: QtBot, store: MailStore) -> None:
+    # In plain-text mode (a setting); the rich composer edits the formatted body itself.
+    save_settings(store, AppSettings(compose_html=False))
     draft_id = store.save_draft(
         DraftInput(None, account(store), body="Hello", html_body="<p>Hello</p>")
     )

@@ -74,6 +74,8 @@ def test_settings_survive_reopening_as_plain_versioned_json(tmp_path: Path) -> N
         "remote_content": "known_senders",
         "single_key_shortcuts": True,
         "do_not_disturb": True,
+        "compose_html": True,
+        "signature_below_quote": False,
     }
 
 
