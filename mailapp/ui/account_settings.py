@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from mailapp.store import MailStore
 from mailapp.store.replica import synced_accounts
+from mailapp.ui.identity_settings import IdentityEditor
 from mailapp.ui.settings_dialog import menu_titled
 
 if TYPE_CHECKING:
@@ -91,10 +92,13 @@ class AccountSettingsDialog(QDialog):
         self.form.addRow(self.tr("Its state:"), self.upstream_state_label)
         self.form.addRow(self.tr("Last synced:"), self.upstream_synced_label)
         self.form.addRow(self.tr("Last problem:"), self.upstream_error_label)
+        self.identities = IdentityEditor(store)
+        self.form.addRow(self.identities)
         details = QWidget()
         details.setLayout(self.form)
         if not self._accounts:
             self.email_label.setText(self.tr("No account is signed in yet: File → Add Account…"))
+        self.identities.setVisible(bool(self._accounts))
 
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
@@ -131,6 +135,7 @@ class AccountSettingsDialog(QDialog):
         self.server_label.setText(account.server_url)
         self.username_label.setText(account.username)
         self.sync_label.setText(self._sync_text(account.account_id))
+        self.identities.set_account(account.account_id)
         known, link = (
             (False, None) if self._syncs is None else self._syncs.upstream(account.account_id)
         )

@@ -65,6 +65,10 @@ class SettingsDialog(QDialog):
         self.single_key_check.setChecked(current.single_key_shortcuts)
         self.do_not_disturb_check = QCheckBox(self.tr("Do not &disturb: no new-mail notices"))
         self.do_not_disturb_check.setChecked(current.do_not_disturb)
+        self.compose_html_check = QCheckBox(self.tr("Write &formatted mail (HTML)"))
+        self.compose_html_check.setChecked(current.compose_html)
+        self.signature_below_check = QCheckBox(self.tr("Put the &signature below the quote"))
+        self.signature_below_check.setChecked(current.signature_below_quote)
 
         form = QFormLayout()
         form.addRow(self.tr("Keep mail &bodies offline:"), self.offline_combo)
@@ -74,6 +78,8 @@ class SettingsDialog(QDialog):
         form.addRow(self.tr("&Remote images:"), self.remote_combo)
         form.addRow(self.tr("Keyboard:"), self.single_key_check)
         form.addRow(self.tr("Notifications:"), self.do_not_disturb_check)
+        form.addRow(self.tr("Composing:"), self.compose_html_check)
+        form.addRow("", self.signature_below_check)
         note = QLabel(
             self.tr(
                 "Older messages are downloaded when you open them. New mail arrives at once "
@@ -116,6 +122,8 @@ class SettingsDialog(QDialog):
             remote_content=RemoteContent(self.remote_combo.currentData()),
             single_key_shortcuts=self.single_key_check.isChecked(),
             do_not_disturb=self.do_not_disturb_check.isChecked(),
+            compose_html=self.compose_html_check.isChecked(),
+            signature_below_quote=self.signature_below_check.isChecked(),
         )
 
     @Slot()
@@ -127,6 +135,8 @@ class SettingsDialog(QDialog):
         self.remote_combo.setCurrentIndex(self.remote_combo.findData(defaults.remote_content))
         self.single_key_check.setChecked(defaults.single_key_shortcuts)
         self.do_not_disturb_check.setChecked(defaults.do_not_disturb)
+        self.compose_html_check.setChecked(defaults.compose_html)
+        self.signature_below_check.setChecked(defaults.signature_below_quote)
 
     def _show_prefetch(self, days: int) -> None:
         everything = days == ALL_MAIL

@@ -711,6 +711,45 @@
     </message>
 </context>
 <context>
+    <name>IdentityEditor</name>
+    <message>
+        <source>Identities</source>
+        <translation>Identitäten</translation>
+    </message>
+    <message>
+        <source>From address</source>
+        <translation>Absenderadresse</translation>
+    </message>
+    <message>
+        <source>Your name</source>
+        <translation>Ihr Name</translation>
+    </message>
+    <message>
+        <source>The name people see beside the address</source>
+        <translation>Der Name, den andere neben der Adresse sehen</translation>
+    </message>
+    <message>
+        <source>Signature</source>
+        <translation>Signatur</translation>
+    </message>
+    <message>
+        <source>&amp;From:</source>
+        <translation>&amp;Von:</translation>
+    </message>
+    <message>
+        <source>&amp;Name:</source>
+        <translation>&amp;Name:</translation>
+    </message>
+    <message>
+        <source>&amp;Signature:</source>
+        <translation>&amp;Signatur:</translation>
+    </message>
+    <message>
+        <source>Not saved: {problem}.</source>
+        <translation>Nicht gespeichert: {problem}.</translation>
+    </message>
+</context>
+<context>
     <name>LinkGuard</name>
     <message>
         <source>Open Link?</source>
@@ -1762,6 +1801,14 @@
         <translation>&amp;Nicht stören: keine Hinweise auf neue E-Mails</translation>
     </message>
     <message>
+        <source>Write &amp;formatted mail (HTML)</source>
+        <translation>&amp;Formatierte Nachrichten schreiben (HTML)</translation>
+    </message>
+    <message>
+        <source>Put the &amp;signature below the quote</source>
+        <translation>&amp;Signatur unter das Zitat setzen</translation>
+    </message>
+    <message>
         <source>Keep mail &amp;bodies offline:</source>
         <translation>Nachrichten&amp;inhalte offline behalten:</translation>
     </message>
@@ -1788,6 +1835,10 @@
     <message>
         <source>Notifications:</source>
         <translation>Benachrichtigungen:</translation>
+    </message>
+    <message>
+        <source>Composing:</source>
+        <translation>Verfassen:</translation>
     </message>
     <message>
         <source>Older messages are downloaded when you open them. New mail arrives at once while the server is reachable; the interval is a fallback. Remote images are otherwise loaded only when you ask, one message at a time.</source>
