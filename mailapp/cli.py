@@ -202,6 +202,27 @@ def _keyring_backends() -> list[str]:
     return sorted(loadable)
 
 
+def _missing_text_services() -> list[str]:
+    """What Qt asks ICU for and does not get: on Linux the bundle ships a trimmed ICU data
+    library (packaging/pyinstaller/icu_data.py), which must still serve these."""
+    from PySide6.QtCore import QCollator, QLocale, QStringDecoder, QTimeZone
+
+    german = QLocale(QLocale.Language.German, QLocale.Country.Germany)
+    missing = []
+    if not (QStringDecoder("windows-1252").isValid() and QStringDecoder("Shift_JIS").isValid()):
+        missing.append("charset converters")
+    if QCollator(german).compare("a", "B") >= 0:  # without collation data: code-point order
+        missing.append("collation")
+    zone = QTimeZone(b"Europe/Berlin").displayName(
+        QTimeZone.TimeType.StandardTime, QTimeZone.NameType.LongName, german
+    )
+    if not zone or zone.startswith(("GMT", "UTC")):
+        missing.append("time-zone names")
+    if german.toUpper("straße") != "STRASSE":
+        missing.append("case mapping")
+    return missing
+
+
 def smoke_test() -> int:
     """`mailapp --smoke-test`: what installers and CI run to prove a build starts.
 
@@ -258,6 +279,11 @@ def smoke_test() -> int:
             problems.append(f"the German translation is missing from {paths.resources_dir()}")
         else:
             print("smoke-test: German translation found")
+        if sys.platform.startswith("linux"):
+            missing = _missing_text_services()
+            problems += [f"Qt's ICU data lacks {what}" for what in missing]
+            if not missing:
+                print("smoke-test: Qt's text services (ICU) answer")
         print(f"smoke-test: keyring backends {', '.join(_keyring_backends())}")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
