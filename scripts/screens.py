@@ -26,6 +26,7 @@ from sqlalchemy import event
 
 from mailapp.core.addresses import Address
 from mailapp.store import DraftInput, MailStore, open_store
+from mailapp.store.identities import Identity, identities, save_identity
 from mailapp.store.outbox_admin import mark_composer_open
 from mailapp.store.rows import AttachmentInfo
 from mailapp.sync.account import client_for
@@ -241,6 +242,48 @@ def render_two_accounts(
     two.close()
 
 
+def render_identity_screens(
+    app: QApplication, shots: Shots, window: MainWindow, laptop: Device
+) -> None:
+    """Account Settings' identities, and a formatted message from the second identity."""
+    account_id = laptop.account_id
+    main, alias = identities(laptop.store, account_id)[:2]
+    save_identity(laptop.store, account_id, Identity(main.email, "Alice Martin", "Alice"))
+    save_identity(
+        laptop.store, account_id,
+        Identity(alias.email, "Alice Martin (Projects)", "Alice Martin\nProject lead, Apollo"),
+    )  # fmt: skip
+    settings = AccountSettingsDialog(laptop.store, None, window)
+    settings.identities.chooser.setCurrentIndex(1)
+    save(app, settings, shots, "23-identity-settings")
+    settings.reject()
+
+    composer = open_composer(laptop.store, account_id, parent=window)
+    composer.to_field.setText("Bob Okafor <bob@example.org>")
+    composer.subject_field.setText("Apollo: next steps")
+    composer.from_field.setCurrentIndex(1)
+    cursor = composer.body.textCursor()
+    cursor.setPosition(0)
+    composer.body.setTextCursor(cursor)
+    editor = composer.editor
+    composer.body.insertPlainText("Hi Bob,\n\nThe ")
+    editor.bold.trigger()
+    composer.body.insertPlainText("launch review")
+    editor.bold.trigger()
+    composer.body.insertPlainText(" moves to Thursday. Before then:\n")
+    editor.bullets.trigger()
+    composer.body.insertPlainText("the slides\nthe budget, ")
+    editor.italic.trigger()
+    composer.body.insertPlainText("final")
+    editor.italic.trigger()
+    composer.body.insertPlainText("\n")
+    editor.bullets.trigger()
+    composer.body.insertPlainText("Notes are on the ")
+    editor.insert_link("https://wiki.example.org/apollo")
+    save(app, composer, shots, "24-composer-rich-identities")
+    composer.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("outdir", type=Path)
@@ -286,6 +329,7 @@ def _render_all(app: QApplication, shots: Shots) -> None:
         composer.body.setPlainText("Sounds good, see you there!\n\n" + composer.body.toPlainText())
         save(app, composer, shots, "02-composer")
         composer.close()
+        render_identity_screens(app, shots, window, laptop)
 
         conflicts = ConflictDialog(laptop.store, parent=window)
         conflicts.resize(820, 520)

@@ -200,6 +200,10 @@ def seed_demo(engine: Engine, domain: str) -> dict[str, str]:
             name: create_user(session, name, password, email=f"{name}@{domain}").id
             for name, password in passwords.items()
         }
+        # A second From address, so the demo shows identities (mailapp-server aliases).
+        alice = session.get(Account, ids["alice"])
+        if alice is not None:
+            alice.aliases = [f"projects@{domain}"]
         for message in demo_messages(domain):
             store_incoming(
                 session, ids[message.owner], message.mailbox, message.raw, message.keywords

@@ -235,10 +235,8 @@ class RichTextEdit(QWidget):
     # -- formatting ------------------------------------------------------------------------
 
     def _merge(self, fmt: QTextCharFormat) -> None:
-        cursor = self.edit.textCursor()
-        if not cursor.hasSelection():
-            cursor.select(QTextCursor.SelectionType.WordUnderCursor)
-        cursor.mergeCharFormat(fmt)
+        # The selection, or else what is typed from here on (not the word the cursor touches:
+        # Bold at the end of a word starts bold text after it).
         self.edit.mergeCurrentCharFormat(fmt)
 
     @Slot()

@@ -175,3 +175,21 @@ def test_a_from_name_hiding_a_line_break_is_refused_before_sending(
     assert window.send() is None
     assert "From:" in window.error_label.text()
     assert [m for m in store.pending_mutations() if m.type == "submission.create"] == []
+
+
+def test_bold_and_italic_switched_while_typing_apply_to_what_is_typed_next(
+    qtbot: QtBot, store: MailStore
+) -> None:
+    window = composer(qtbot, store)
+    qtbot.keyClicks(window.body, "The ")
+    window.editor.bold.trigger()
+    qtbot.keyClicks(window.body, "launch review")
+    window.editor.bold.trigger()
+    qtbot.keyClicks(window.body, " moves, ")
+    window.editor.italic.trigger()
+    qtbot.keyClicks(window.body, "finally")
+    window.editor.italic.trigger()
+    qtbot.keyClicks(window.body, ".")
+    plain, html = window.editor.parts()
+    assert plain == "The launch review moves, finally."
+    assert html is not None and "The <b>launch review</b> moves, <i>finally</i>." in html
