@@ -58,6 +58,11 @@ def pack(raw: bytes) -> bytes:
     return packer.compress(raw) + packer.flush()
 
 
+def unpack(packed: bytes) -> bytes:
+    """The raw message kept by `pack`."""
+    return zlib.decompress(packed)
+
+
 def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import select, update
 
+from mailapp.store.codec import pack, unpack
 from mailapp.store.schema import accounts, mailboxes, message_bodies, messages
 from mailapp.store.store import MailStore
 
@@ -22,11 +23,12 @@ MAX_EML_BYTES = 100 * 2**20
 def raw_source(store: MailStore, message_id: str) -> bytes | None:
     """The message's bytes if this computer has them (None: ask the server, or never had)."""
     with store._read() as conn:
-        return conn.execute(
+        packed = conn.execute(
             select(message_bodies.c.raw)
             .join(messages, messages.c.num == message_bodies.c.message_num)
             .where(messages.c.id == message_id)
         ).scalar()
+    return None if packed is None else unpack(packed)
 
 
 def keep_raw_source(store: MailStore, message_id: str, raw: bytes) -> None:
@@ -35,7 +37,9 @@ def keep_raw_source(store: MailStore, message_id: str, raw: bytes) -> None:
     number = select(messages.c.num).where(messages.c.id == message_id).scalar_subquery()
     with store._write() as conn:
         conn.execute(
-            update(message_bodies).where(message_bodies.c.message_num == number).values(raw=raw)
+            update(message_bodies)
+            .where(message_bodies.c.message_num == number)
+            .values(raw=pack(raw))
         )
 
 
