@@ -6,7 +6,8 @@ name), collation (QCollator, file dialogs' sorting), time-zone display names and
 So this keeps every converter table, the collation and time-zone data, and the locale bundles
 of the languages the app speaks (and root, which every lookup falls back to), and drops what Qt
 never opens: break iteration, units, currencies, language and region names, transliteration,
-number spelling, stringprep and spoof checking, and other languages' bundles (~24 MB).
+number spelling, stringprep, spoof checking, character names, normalization data Qt has of its
+own, and other languages' bundles (~24 MB).
 
 The data is ICU's "common data" package (a header, then a table of contents of named items);
 it is rebuilt with the kept items and assembled into a shared library exporting the same symbol
@@ -24,7 +25,10 @@ from pathlib import Path
 
 # Item folders of the package that Qt never opens (see the module docstring).
 DROPPED_TREES = {"brkitr", "unit", "curr", "lang", "region", "translit", "rbnf"}
-DROPPED_SUFFIXES = (".spp", ".cfu")  # stringprep profiles, confusables
+# Stringprep profiles, confusables, and normalization beyond NFC (which is built into the
+# common library) for IDNA and NFKC: Qt has its own IDNA and normalization.
+DROPPED_SUFFIXES = (".spp", ".cfu", ".nrm")
+DROPPED_FILES = {"unames.icu"}  # Unicode character names
 LOCALE = re.compile(r"[a-z]{2,3}(_[A-Za-z0-9]+)*")
 SYMBOL = re.compile(rb"icudt\d+_dat")
 ALIGN = 16
@@ -83,7 +87,7 @@ def wanted(name: str, languages: set[str]) -> bool:
     _package, *folders, file = name.split("/")
     if folders and folders[0] in DROPPED_TREES:
         return False
-    if file.endswith(DROPPED_SUFFIXES):
+    if file.endswith(DROPPED_SUFFIXES) or file in DROPPED_FILES:
         return False
     stem, _dot, suffix = file.rpartition(".")
     if suffix == "res" and LOCALE.fullmatch(stem):

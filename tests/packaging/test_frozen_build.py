@@ -8,6 +8,7 @@ out.
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
@@ -76,6 +77,22 @@ def test_frozen_version_comes_from_pyproject(build: tuple[Path, str], tmp_path: 
     assert result.stdout.strip() == f"mailapp {project()['version']}"
 
 
+def bundled_modules(bundle: Path) -> set[str]:
+    """The Python modules in the bundle's archive, from PyInstaller's table of it."""
+    toc = bundle.parents[1] / "work" / "mailapp" / "PYZ-00.toc"
+    _archive, entries = ast.literal_eval(toc.read_text())
+    return {name for name, _path, _kind in entries}
+
+
+def test_bundle_leaves_out_the_server_and_its_dependencies(build: tuple[Path, str]) -> None:
+    modules = bundled_modules(build[0])
+    server = {"fastapi", "starlette", "uvicorn", "psycopg", "imapclient", "aiosmtpd"}
+    assert not {name.split(".")[0] for name in modules} & server
+    assert not {name for name in modules if name.startswith("mailapp.server")}
+    # cryptography stays: secretstorage (the keyring's Secret Service backend) needs it.
+    assert "secretstorage" in modules and "cryptography" in modules
+
+
 def test_bundle_leaves_out_unused_qt_parts(build: tuple[Path, str]) -> None:
     internal = build[0] / "_internal"
     qt = internal / "PySide6" / "Qt"
@@ -83,7 +100,10 @@ def test_bundle_leaves_out_unused_qt_parts(build: tuple[Path, str]) -> None:
     assert {p.name for p in (qt / "translations").iterdir()} == {"qtbase_de.qm"}
     plugins = {p.name for p in (qt / "plugins").iterdir()}
     assert {"platforms", "imageformats", "iconengines", "printsupport"} <= plugins
-    assert not plugins & {"sqldrivers", "qmltooling", "designer", "tls"}
+    assert not plugins & {
+        "sqldrivers", "qmltooling", "designer", "tls", "wayland-graphics-integration-client"
+    }  # fmt: skip
+    assert not list(internal.glob("libQt6OpenGL*"))  # only Wayland's OpenGL glue needed it
     # Connectivity through NetworkManager only: the GLib backend would bring GIO and its stack.
     assert {p.name for p in (qt / "plugins" / "networkinformation").iterdir()} == {
         "libqnetworkmanager.so"
