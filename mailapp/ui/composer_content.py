@@ -7,6 +7,7 @@ from mailapp.mime.parse import ParsedMessage
 from mailapp.mime.reply import forward_subject, quote_for_reply, reply_headers, reply_subject
 from mailapp.mime.text import html_to_text
 from mailapp.store import DraftInput, MailStore
+from mailapp.store.identities import identities
 from mailapp.store.outbox_admin import account_address, reply_source
 
 MODES = ("new", "reply", "reply_all", "forward")
@@ -61,7 +62,13 @@ def initial_draft(
         draft.body = f"\n\n{_forward_header(parent)}\n\n{text}"
         draft.attachments = [(a.filename, a.content_type, a.data) for a in parent.attachments]
         return draft
-    me = account_address(store, account_id).email.lower()
+    mine = {identity.email.lower() for identity in identities(store, account_id)}
+    mine.add(account_address(store, account_id).email.lower())
+    # A reply goes out from the identity the message was written to, as Thunderbird does.
+    for address in [*parent.to, *parent.cc]:
+        if address.email.lower() in mine:
+            draft.from_address = Address(None, address.email)
+            break
     # Names from a received message are the sender's text: one hiding a line break (a header
     # injection) is dropped, the address kept.
     author = reply_addresses(parent.reply_to or ([parent.sender] if parent.sender else []))
@@ -72,11 +79,11 @@ def initial_draft(
     if mode == "reply":
         draft.to = _dedupe(author, set())
     else:
-        # Replying to all must not send a copy to oneself.
-        draft.to = _dedupe([*author, *parent_to], {me})
+        # Replying to all must not send a copy to oneself, under any of one's addresses.
+        draft.to = _dedupe([*author, *parent_to], mine)
         if not draft.to:
             draft.to = _dedupe(author, set())
-        draft.cc = _dedupe(parent_cc, {me} | {a.email.lower() for a in draft.to})
+        draft.cc = _dedupe(parent_cc, mine | {a.email.lower() for a in draft.to})
     return draft
 
 

@@ -4,16 +4,19 @@ chooser with each identity's signature, and a From name that could inject a head
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from PySide6.QtGui import QTextCursor
 from pytestqt.qtbot import QtBot
 
 from mailapp.core.addresses import Address
+from mailapp.core.demo import DemoMessage
 from mailapp.store import MailStore
 from mailapp.store.identities import Identity, record_session, save_identity
 from mailapp.store.settings import AppSettings, save_settings
 from mailapp.ui.composer import Composer, open_composer
-from tests.ui.conftest import ACCOUNT_EMAIL
+from tests.ui.conftest import ACCOUNT_EMAIL, make_message
 
 pytestmark = pytest.mark.qt_log_ignore(
     r"This plugin does not support raise\(\)", "This plugin does not support grabbing"
@@ -193,3 +196,27 @@ def test_bold_and_italic_switched_while_typing_apply_to_what_is_typed_next(
     plain, html = window.editor.parts()
     assert plain == "The launch review moves, finally."
     assert html is not None and "The <b>launch review</b> moves, <i>finally</i>." in html
+
+
+def test_a_reply_to_mail_sent_to_an_alias_goes_out_from_that_alias_and_never_to_myself(
+    qtbot: QtBot, store: MailStore
+) -> None:
+    me = account(store)
+    record_session(store, me, ACCOUNT_EMAIL, [ACCOUNT_EMAIL, "team@example.com"])
+    save_identity(store, me, Identity("team@example.com", "The Team", "The Team"))
+    message = dataclasses.replace(
+        make_message(500, subject="To the team"),
+        to=[Address(None, "team@example.com"), Address("Carol", "carol@example.net")],
+        cc=[Address("Me", ACCOUNT_EMAIL)],
+    )
+    store.import_messages(
+        me, [DemoMessage(mailbox_role="inbox", mailbox_name="Inbox", keywords=frozenset(),
+                         message=message, thread_key="t500")]
+    )  # fmt: skip
+    (parent,) = [m for m in store.search('"To the team"') if m.subject == "To the team"]
+    window = composer(qtbot, store, mode="reply_all", parent_message_id=parent.id)
+    assert window.from_field.currentText() == "The Team <team@example.com>"
+    assert "-- \nThe Team" in window.editor.plain_text()
+    recipients = window.to_field.text() + ", " + window.cc_field.text()
+    assert "carol@example.net" in recipients
+    assert "team@example.com" not in recipients and ACCOUNT_EMAIL not in recipients
