@@ -26,6 +26,7 @@ from mailapp.ui.composer import Composer, open_composer
 from mailapp.ui.mailbox_tree_model import OUTBOX_ID
 from mailapp.ui.main_window import MainWindow
 from mailapp.ui.message_list_model import Column
+from mailapp.ui.notifications import GROUP_MS, Notification
 from mailapp.ui.sync_worker import SyncController
 from mailapp.ui.window_sync import start_sync
 from tests.server.conftest import RunningServer, User, run_server
@@ -270,3 +271,45 @@ def test_a_revoked_sign_in_asks_for_the_password_and_then_syncs_again(
     assert len(me.store.accounts()) == 1  # the same account, not a second one
     new_token = load_token(account_key(me.controller_url(), user.name))
     assert new_token and new_token != token
+
+
+def test_new_mail_is_announced_but_not_the_first_sync_of_a_new_account(
+    qtbot: QtBot, tmp_path: Path, server: RunningServer, proxy: FaultProxy
+) -> None:
+    user = server.new_user("reader")
+    for n in range(3):
+        server.deliver(user.account_id, subject=f"Before {n}")
+    store = open_store(tmp_path / "reader" / "mail.sqlite3")
+    window = MainWindow(store)
+    qtbot.addWidget(window)
+    window.show()
+    shown: list[Notification] = []
+    assert window.new_mail is not None
+    window.new_mail.newMail.connect(shown.append)  # before the account's first sync
+    dialog = AccountSetupDialog(store, window)
+    dialog.server_edit.setText(proxy.url)
+    dialog.username_edit.setText(user.name)
+    dialog.password_edit.setText(user.password)
+    with qtbot.waitSignal(dialog.signedIn, timeout=WAIT_MS) as signal:
+        dialog.sign_in_button.click()
+    signed_in: SignedIn = signal.args[0]
+    me = Desktop(
+        window,
+        store,
+        signed_in.account_id,
+        signed_in.email,
+        start_sync(window, store, signed_in.account_id),
+    )
+    try:
+        me.wait_for_inbox(qtbot, ["Before 2", "Before 1", "Before 0"])
+        me.wait_synced(qtbot)
+        qtbot.wait(GROUP_MS * 2)
+        assert shown == []  # a whole mailbox arriving is not news
+
+        server.deliver(user.account_id, subject="Fresh news")
+        qtbot.waitUntil(lambda: len(shown) == 1, timeout=WAIT_MS)
+        assert (shown[0].title, shown[0].body) == ("New mail from Sender", "Fresh news")
+    finally:
+        assert me.controller.shutdown(timeout_s=3.0)
+        window.close()
+        store.close()
