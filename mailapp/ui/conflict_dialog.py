@@ -58,6 +58,7 @@ def _field_label(name: str) -> str:
         "inReplyTo": ConflictDialog.tr("In reply to"),
         "references": ConflictDialog.tr("Thread"),
         "attachments": ConflictDialog.tr("Attachments"),
+        "from": ConflictDialog.tr("From"),
         "keywords": ConflictDialog.tr("Flags and labels"),
         "mailboxId": ConflictDialog.tr("Folder"),
         "name": ConflictDialog.tr("Name"),
@@ -223,6 +224,10 @@ class ConflictDialog(QDialog):
             )
         if name == "attachments":
             return ", ".join(a.get("name") or "?" for a in value)
+        if name == "from" and isinstance(value, dict):
+            return f"{value.get('name')} <{value.get('email')}>" if value.get("name") else str(
+                value.get("email")
+            )
         if name == "keywords":
             return ", ".join(_keyword_label(k) for k in sorted(value))
         if name in ("mailboxId", "parentId"):

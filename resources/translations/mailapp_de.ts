@@ -525,6 +525,10 @@
         <translation>Anhänge</translation>
     </message>
     <message>
+        <source>From</source>
+        <translation>Von</translation>
+    </message>
+    <message>
         <source>Flags and labels</source>
         <translation>Markierungen und Schlagwörter</translation>
     </message>

@@ -8,14 +8,17 @@ import dataclasses
 
 import pytest
 from PySide6.QtGui import QTextCursor
+from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from mailapp.core.addresses import Address
 from mailapp.core.demo import DemoMessage
 from mailapp.store import MailStore
 from mailapp.store.identities import Identity, record_session, save_identity
+from mailapp.store.outbox_admin import open_composer_drafts
 from mailapp.store.settings import AppSettings, save_settings
-from mailapp.ui.composer import Composer, open_composer
+from mailapp.ui.composer import AUTOSAVE_DELAY_MS, Composer, open_composer
+from mailapp.ui.draft_recovery import offer_recovered_drafts
 from tests.ui.conftest import ACCOUNT_EMAIL, make_message
 
 pytestmark = pytest.mark.qt_log_ignore(
@@ -220,3 +223,26 @@ def test_a_reply_to_mail_sent_to_an_alias_goes_out_from_that_alias_and_never_to_
     recipients = window.to_field.text() + ", " + window.cc_field.text()
     assert "carol@example.net" in recipients
     assert "team@example.com" not in recipients and ACCOUNT_EMAIL not in recipients
+
+
+def test_formatting_autosaved_before_a_crash_comes_back_with_the_recovered_draft(
+    qtbot: QtBot, store: MailStore
+) -> None:
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    parent.show()
+    # Owned by its parent (as the main window's composers are), which qtbot closes.
+    window = open_composer(store, account(store), parent=parent)
+    window.editor.bold.trigger()
+    qtbot.keyClicks(window.body, "Bold words")
+    # Autosave, within its second: the app may die from here on.
+    qtbot.waitUntil(lambda: window.draft_id is not None, timeout=AUTOSAVE_DELAY_MS + 500)
+    draft_id = window.draft_id
+    assert draft_id in open_composer_drafts(store, account(store))  # never closed: a crash
+    offer = offer_recovered_drafts(store, parent)
+    assert offer is not None
+    offer.entries[0].reopen_button.click()
+    reopened = [c for c in parent.findChildren(Composer) if c is not window and c.isVisible()]
+    assert [c.draft_id for c in reopened] == [draft_id]
+    plain, html = reopened[0].editor.parts()
+    assert plain == "Bold words" and html is not None and "<b>Bold words</b>" in html
