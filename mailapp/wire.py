@@ -553,6 +553,16 @@ class EmailDestroyArgs(ClientInput):
     email_id: RecordId
 
 
+class EmailImportArgs(ClientInput):
+    # The client's provisional id for the message; the server picks the email's id and
+    # answers it as `serverRecord.id`, which the client then uses instead.
+    local_id: RecordId
+    mailbox_id: RecordId
+    # The raw message (RFC 5322 bytes), uploaded first with POST /v1/blobs.
+    blob_id: RecordId
+    keywords: list[Keyword] = Field(default_factory=list)
+
+
 class MailboxCreateArgs(ClientInput):
     mailbox_id: RecordId
     name: Annotated[str, StringConstraints(min_length=1, max_length=255)]
@@ -593,6 +603,7 @@ MUTATION_ARGS: dict[str, type[ClientInput]] = {
     "email.keywords": EmailKeywordsArgs,
     "email.move": EmailMoveArgs,
     "email.destroy": EmailDestroyArgs,
+    "email.import": EmailImportArgs,
     "mailbox.create": MailboxCreateArgs,
     "mailbox.update": MailboxUpdateArgs,
     "mailbox.destroy": MailboxDestroyArgs,

@@ -253,3 +253,37 @@ def date(msg: Message, notes: list[str]) -> datetime | None:
         notes.append("The Date header is out of range, so the date is unknown.")
         return None
     return value
+
+
+# A header field's name: printable ASCII except the colon (RFC 5322 section 3.6.8).
+_FIELD = re.compile(rb"^[\x21-\x39\x3b-\x7e]+[ \t]*:")
+_IDENTIFYING = (b"from", b"date", b"subject", b"message-id", b"to")
+
+
+def not_a_message(raw: bytes) -> str | None:
+    """Why ``raw`` is no email message (a sentence for the user), or None when it is one.
+
+    What an imported file must be before it is filed anywhere: a header block of well-formed
+    fields that names at least one of From, Date, Subject, Message-ID or To. The parser itself
+    accepts anything (a text file becomes a message without headers), so this is the check
+    that keeps a dropped photo or note from becoming an empty message.
+    """
+    if not raw.strip():
+        return "the file is empty"
+    end = re.search(rb"\r?\n\r?\n", raw)
+    block = raw if end is None else raw[: end.start()]
+    names: set[bytes] = set()
+    for line in block.splitlines():
+        if line[:1] in (b" ", b"\t"):
+            if not names:
+                return "it does not start with a header field"
+            continue  # a folded continuation of the field above
+        if line.startswith(b"From "):
+            continue  # an mbox separator line, which some programs save with the message
+        match = _FIELD.match(line)
+        if match is None:
+            return "it is not an email message (its header is malformed)"
+        names.add(line.split(b":", 1)[0].strip().lower())
+    if not names.intersection(_IDENTIFYING):
+        return "it is not an email message (it has no From, Date, Subject or Message-ID)"
+    return None

@@ -94,15 +94,18 @@ def store_incoming(
     raw: bytes,
     keywords: Iterable[str] = (),
     parsed: ParsedMessage | None = None,
+    modseq: int | None = None,
 ) -> Email:
     """File a raw RFC 5322 message into a mailbox (by role such as "inbox", or by id).
 
-    ``parsed`` is ``parse_message(raw)`` when the caller has it already.
+    ``parsed`` is ``parse_message(raw)`` when the caller has it already; ``modseq`` is the
+    change's modseq when the caller allocates them (a pushed batch's ModseqAllocator).
     """
     mailbox = find_mailbox(session, account_id, mailbox_role_or_id)
     parsed = parsed if parsed is not None else parse_message(raw)
     now = datetime.now(UTC)
-    modseq = bump_modseq(session, account_id)
+    if modseq is None:
+        modseq = bump_modseq(session, account_id)
     email = Email(
         account_id=account_id,
         mailbox_id=mailbox.id,

@@ -46,7 +46,8 @@ class FoldPlan:
 def record_key(type_: str, args: dict[str, Any]) -> tuple[str, str]:
     """Which record a mutation touches; mutations of other records never block a fold."""
     if type_.startswith("email."):
-        return ("email", str(args.get("emailId")))
+        # An import names its message by the provisional id it was filed under here.
+        return ("email", str(args.get("emailId") or args.get("localId")))
     if type_.startswith("draft.") or type_ == "submission.create":
         return ("draft", str(args.get("draftId")))
     if type_.startswith("mailbox."):

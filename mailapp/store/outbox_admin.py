@@ -329,6 +329,18 @@ def _rollback(conn: Connection, row: Any, changes: _Touched) -> None:
             changes.add(mailbox=new)
     elif row.type == "draft.upsert":
         _rollback_draft(conn, args, changes)
+    elif row.type == "email.import" and row.email_id:
+        # The message the import filed here goes, with the changes queued on it: none of them
+        # can reach the server now (the dropped file is still where it was).
+        message = conn.execute(
+            select(messages.c.num, messages.c.mailbox_id).where(
+                messages.c.id == row.email_id, messages.c.server_id.is_(None)
+            )
+        ).first()
+        if message is not None:
+            conn.execute(delete(messages).where(messages.c.num == message.num))
+            changes.add(message=row.email_id, mailbox=message.mailbox_id)
+        conn.execute(delete(outbox).where(outbox.c.email_id == row.email_id, outbox.c.id != row.id))
 
 
 def _rollback_draft(conn: Connection, args: dict[str, Any], changes: _Touched) -> None:

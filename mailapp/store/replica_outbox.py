@@ -14,6 +14,7 @@ from mailapp import wire
 from mailapp.store import codec
 from mailapp.store.fold import Queued, plan_fold, record_key
 from mailapp.store.importer import ImportContext, insert_many
+from mailapp.store.imports import IMPORT, drop_refused, held_back, map_imported
 from mailapp.store.replica import (
     _destroy_draft,
     _destroy_mailbox,
@@ -98,7 +99,8 @@ def take_batch(store: MailStore, account_id: str, limit: int) -> list[OutboxRow]
                 chunk = dropped[start : start + _CHUNK]
                 conn.execute(delete(outbox).where(outbox.c.mutation_id.in_(chunk)))
             changed = True
-        batch = _with_server_nulls(conn, unfinished(conn, account_id, limit))
+        batch = held_back(conn, account_id, unfinished(conn, account_id, limit))
+        batch = _with_server_nulls(conn, batch)
         fresh = [r.mutation_id for r in batch if r.state == OutboxState.PENDING]
         for start in range(0, len(fresh), _CHUNK):
             conn.execute(
@@ -171,7 +173,7 @@ def record_of(row: OutboxRow) -> tuple[str, str]:
     """(record type, record id) a mutation is about, as conflicts name them."""
     args = row.args
     if row.type.startswith("email."):
-        return "email", str(args.get("emailId"))
+        return "email", str(args.get("emailId") or args.get("localId"))
     if row.type.startswith("mailbox."):
         return "mailbox", str(args.get("mailboxId"))
     if row.type.startswith("draft."):
@@ -350,10 +352,17 @@ def apply_push(
     states: list[tuple[str, str | None, int]] = []
     conflict_rows: list[dict[str, Any]] = []
     server_records: list[tuple[str, str, dict[str, Any]]] = []
+    # Imports: (provisional id, the server's id or None when refused).
+    imported: list[tuple[str, str | None]] = []
     answered_ids = {result.mutation_id for result in answer.results}
     for result in answer.results:
         row = by_id[result.mutation_id]
         kind, record_id = record_of(row)
+        if row.type == IMPORT:
+            server_id = (result.server_record or {}).get("id")
+            imported.append(
+                (record_id, str(server_id) if result.status in ("applied", "merged") else None)
+            )
         if result.status in ("applied", "merged"):
             states.append((OutboxState.APPLIED.value, None, row.mutation_id))
             pushed += 1
@@ -392,6 +401,12 @@ def apply_push(
                 "UPDATE outbox SET state = ?, last_error = ? WHERE mutation_id = ?", states
             )
         _seal_queued_after(conn, account_id, batch)
+        # Before the changes: they bring the imported emails under the server's ids.
+        for local_id, server_id in imported:
+            if server_id is None:
+                drop_refused(conn, local_id, touched)
+            else:
+                map_imported(conn, local_id, server_id, touched)
         insert_many(conn, conflicts.name, conflict_rows)
         _apply_server_records(conn, account_id, server_records, touched)
         apply_changes_in(conn, account_id, answer.changes, touched)

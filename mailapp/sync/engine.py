@@ -16,7 +16,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from mailapp import wire
-from mailapp.store import ChangeSet, MailStore, identities, replica, replica_blobs, replica_bodies
+from mailapp.store import (
+    ChangeSet,
+    MailStore,
+    identities,
+    imports,
+    replica,
+    replica_blobs,
+    replica_bodies,
+)
 from mailapp.store.replica_outbox import apply_push, settle_views, take_batch
 from mailapp.store.rows import OutboxRow, OutboxState
 from mailapp.sync.bodies import fetch_bodies
@@ -185,10 +193,18 @@ class SyncEngine:
     def _state(self) -> str | None:
         return self.store.sync_state(self.account_id)[0]
 
-    def _with_server_blobs(self, batch: list[OutboxRow]) -> list[OutboxRow]:
+    def _with_server_blobs(self, batch: list[OutboxRow], report: CycleReport) -> list[OutboxRow]:
         """Upload local attachment blobs a draft change refers to; use the server's ids."""
         result: list[OutboxRow] = []
         for row in batch:
+            if row.type == imports.IMPORT:
+                uploaded = self._import_blob(row)
+                if uploaded is None:
+                    report.failed += 1
+                    report.note(ChangeSet(outbox=True))
+                else:
+                    result.append(uploaded)
+                continue
             attachments = (
                 row.args.get("fields", {}).get("attachments")
                 if row.type == "draft.upsert"
@@ -225,6 +241,34 @@ class SyncEngine:
             result.append(row)
         return result
 
+    def _import_blob(self, row: OutboxRow) -> OutboxRow | None:
+        """Upload an imported message's bytes (once) and name the server's blob; None when
+        the server refused them (the import then fails with its reason in the Outbox)."""
+        local_id = str(row.args.get("blobId"))
+        mapping = replica_blobs.server_ids(self.store, self.account_id, [local_id])
+        if local_id not in mapping:
+            data = self.store.blob(local_id)
+            if data is None:
+                return row  # already the server's id (rewritten before a lost answer)
+            try:
+                info = self.client.upload_blob(data, "message/rfc822")
+            except PermanentError as exc:
+                reason = exc.user_message
+                if exc.status == 413 and "overQuota" not in exc.problem_type:
+                    reason = (
+                        f"The message is too large for the server "
+                        f"({len(data) / 2**20:.1f} MB). {exc.user_message}"
+                    )
+                imports.fail_upload(self.store, row, reason)
+                return None
+            replica_blobs.remember(self.store, self.account_id, local_id, info.blob_id)
+            mapping[local_id] = info.blob_id
+        args = {**row.args, "blobId": mapping[local_id]}
+        if args != row.args:
+            replica_blobs.rewrite_mutation(self.store, row.mutation_id, row.type, args)
+            row = dataclasses.replace(row, args=args)
+        return row
+
     def fetch_draft_blobs(self) -> int:
         """Download attachments of drafts that came from the server (for the composer)."""
         fetched = 0
@@ -260,7 +304,7 @@ class SyncEngine:
             batch = take_batch(self.store, self.account_id, self.batch_size)
             if not batch:
                 return
-            batch = self._with_server_blobs(batch)
+            batch = self._with_server_blobs(batch, report)
             try:
                 answer = self._send(batch)
             except ResyncRequired:
@@ -272,7 +316,9 @@ class SyncEngine:
                 self._isolate(batch, exc, report)
                 continue
             self._take_answer(batch, answer, report, pull_pages=pull_pages)
-            if len(batch) < self.batch_size and not answer.changes.has_more:
+            # An answered import lets the mutations held back behind it go (store/imports.py).
+            more = any(row.type == imports.IMPORT for row in batch)
+            if len(batch) < self.batch_size and not answer.changes.has_more and not more:
                 return
         raise PermanentError("Too many round trips in one sync; try again later.")
 

@@ -229,19 +229,16 @@ class MainWindowMessages(QObject):
 
     @Slot(list, str)
     def import_files(self, paths: list[str], mailbox_id: str) -> int:
-        """Imports dropped .eml files into the mailbox; says how it went in the status bar."""
+        """Imports dropped .eml files into the mailbox; says how it went in the status bar.
+
+        Into a mailbox that syncs with a server the messages show at once and go to the server
+        (and every other device) with the next sync, through the Outbox like any change."""
+        from mailapp.mime.headers import not_a_message
+        from mailapp.store.imports import queue_imports
         from mailapp.store.message_source import MAX_EML_BYTES, import_eml, is_synced_mailbox
 
         store = self._window._store
         if store is None or not paths:
-            return 0
-        if is_synced_mailbox(store, mailbox_id):
-            self._notice(
-                self.tr(
-                    "Messages cannot be imported into a mailbox that syncs with a server yet; "
-                    "drop them on a mailbox of a local account."
-                )
-            )
             return 0
         files: list[bytes] = []
         for name in paths:
@@ -249,7 +246,7 @@ class MainWindowMessages(QObject):
             try:
                 if path.stat().st_size > MAX_EML_BYTES:
                     raise OSError(0, self.tr("the file is too large"))
-                files.append(path.read_bytes())
+                data = path.read_bytes()
             except OSError as error:
                 self._notice(
                     self.tr("Could not read {file}: {reason}.").format(
@@ -257,7 +254,18 @@ class MainWindowMessages(QObject):
                     )
                 )
                 return 0
-        imported = import_eml(store, mailbox_id, files)
+            if not_a_message(data) is not None:
+                self._notice(
+                    self.tr("{file} is not an email message; nothing was imported.").format(
+                        file=path.name
+                    )
+                )
+                return 0
+            files.append(data)
+        if is_synced_mailbox(store, mailbox_id):
+            imported = len(queue_imports(store, mailbox_id, files))
+        else:
+            imported = import_eml(store, mailbox_id, files)
         name = self._window.mailbox_model.display_name(mailbox_id) or ""
         self._notice(self.tr("%n messages imported into %1.", "", imported).replace("%1", name))
         return imported

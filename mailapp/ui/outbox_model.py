@@ -64,6 +64,8 @@ def _group_key(row: OutboxRow) -> tuple[Any, ...] | None:
         return (row.type, row.state, row.args["mailboxId"]["new"])
     if row.type == "email.destroy":
         return (row.type, row.state)
+    if row.type == "email.import":
+        return (row.type, row.state, row.args["mailboxId"], row.last_error)
     return None
 
 
@@ -118,6 +120,11 @@ class Describer:
                 )
             case "email.destroy":
                 return OutboxTableModel.tr("Delete %n messages for good", "", n)
+            case "email.import":
+                name = self._mailboxes.get(args["mailboxId"], OutboxTableModel.tr("a folder"))
+                return OutboxTableModel.tr("Import %n messages into {folder}", "", n).format(
+                    folder=name
+                )
             case "draft.upsert":
                 # The subject this save wrote, not the draft's current one: after a conflict the
                 # draft shows the server's subject while this row stands for the user's version.

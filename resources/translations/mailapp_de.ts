@@ -1116,16 +1116,16 @@
         <translation>(kein Betreff)</translation>
     </message>
     <message>
-        <source>Messages cannot be imported into a mailbox that syncs with a server yet; drop them on a mailbox of a local account.</source>
-        <translation>In ein Postfach, das mit einem Server synchronisiert wird, können noch keine Nachrichten importiert werden; legen Sie sie auf einem Postfach eines lokalen Kontos ab.</translation>
-    </message>
-    <message>
         <source>the file is too large</source>
         <translation>die Datei ist zu groß</translation>
     </message>
     <message>
         <source>Could not read {file}: {reason}.</source>
         <translation>{file} konnte nicht gelesen werden: {reason}.</translation>
+    </message>
+    <message>
+        <source>{file} is not an email message; nothing was imported.</source>
+        <translation>{file} ist keine E-Mail-Nachricht; es wurde nichts importiert.</translation>
     </message>
     <message numerus="yes">
         <source>%n messages imported into %1.</source>
@@ -1400,6 +1400,13 @@
     <message>
         <source>a folder</source>
         <translation>einen Ordner</translation>
+    </message>
+    <message numerus="yes">
+        <source>Import %n messages into {folder}</source>
+        <translation>
+            <numerusform>%n Nachricht in {folder} importieren</numerusform>
+            <numerusform>%n Nachrichten in {folder} importieren</numerusform>
+        </translation>
     </message>
     <message>
         <source>Change folder “{name}”</source>

@@ -141,6 +141,13 @@
         </translation>
     </message>
     <message numerus="yes">
+        <source>Import %n messages into {folder}</source>
+        <translation>
+            <numerusform>Import %n message into {folder}</numerusform>
+            <numerusform>Import %n messages into {folder}</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
         <source>Mark %n messages read</source>
         <translation>
             <numerusform>Mark %n message read</numerusform>

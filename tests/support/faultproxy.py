@@ -52,6 +52,7 @@ class FaultProxy:
         self.stats = ProxyStats()
         self._fault = Fault.NONE
         self._fault_budget: int | None = None
+        self._fault_path: str | None = None
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
@@ -66,14 +67,15 @@ class FaultProxy:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def set_fault(self, fault: Fault, times: int | None = None) -> None:
-        """Inject `fault` on the next `times` requests (forever when None)."""
+    def set_fault(self, fault: Fault, times: int | None = None, path: str | None = None) -> None:
+        """Inject `fault` on the next `times` requests (forever when None); with `path`, only
+        on requests whose path starts with it (the others pass untouched)."""
         if fault is Fault.REFUSE:
             self._call(self._close_listener())
         elif self._fault is Fault.REFUSE:
             self._call(self._open_listener())
         with self._lock:
-            self._fault, self._fault_budget = fault, times
+            self._fault, self._fault_budget, self._fault_path = fault, times, path
 
     def clear(self) -> None:
         self.set_fault(Fault.NONE)
@@ -136,11 +138,13 @@ class FaultProxy:
             with contextlib.suppress(ConnectionError, OSError):
                 await writer.wait_closed()
 
-    def _take_fault(self) -> Fault:
+    def _take_fault(self, path: str = "") -> Fault:
         with self._lock:
             fault = self._fault
             if fault is Fault.NONE or fault is Fault.REFUSE:
                 return fault
+            if self._fault_path is not None and not path.startswith(self._fault_path):
+                return Fault.NONE
             if self._fault_budget is not None:
                 self._fault_budget -= 1
                 if self._fault_budget <= 0:
@@ -163,8 +167,9 @@ class FaultProxy:
                 request = await _read_request(reader)
                 if request is None:
                     return
-                self.stats.paths.append(_request_path(request))
-                fault = self._take_fault()
+                path = _request_path(request)
+                self.stats.paths.append(path)
+                fault = self._take_fault(path)
                 if fault in _CANNED:
                     writer.write(self._canned(fault))
                     await writer.drain()

@@ -207,15 +207,47 @@ def test_the_actions_wait_for_one_message(qtbot: QtBot, local: MailStore) -> Non
     assert not any(action.isEnabled() for action in window.messages.export.actions)
 
 
-def test_synced_mailboxes_refuse_dropped_files_and_say_why(
+def test_files_dropped_on_a_synced_mailbox_show_at_once_and_reach_the_other_device(
+    qtbot: QtBot, server: RunningServer, desktop: DesktopFactory, tmp_path: Path
+) -> None:
+    user = server.new_user("dropper")
+    laptop = desktop(user)
+    laptop.wait_online(qtbot)
+    file = tmp_path / "notes.eml"
+    file.write_bytes(EML)
+    inbox = laptop.mailbox("inbox")
+    laptop.window.select_mailbox(inbox)
+
+    _drop_files(laptop.window, inbox, [file])
+
+    # Shown at once, read, in the list, before the server has answered.
+    assert laptop.window.statusBar().currentMessage() == "1 message imported into Inbox."
+    qtbot.waitUntil(lambda: laptop.window.message_model.rowCount() == 1)
+    assert laptop.window.message_model.summary(0).subject == SUBJECT
+    # Synced: nothing left queued, and the other device gets it with its text.
+    qtbot.waitUntil(lambda: laptop.store.pending_mutations() == [], timeout=WAIT_MS)
+    phone = desktop(user)
+    phone.wait_for_inbox(qtbot, [SUBJECT])
+    phone.window.select_mailbox(phone.mailbox("inbox"))
+    phone.window.select_message_row(0)
+    qtbot.waitUntil(
+        lambda: "algebraic patterns" in phone.window.reading_pane.toPlainText(), timeout=WAIT_MS
+    )
+    assert laptop.subjects("inbox") == [SUBJECT]  # one message, under the server's id
+    assert phone.window.message_model.summary(0).id == laptop.store.page(inbox)[0].id
+
+
+def test_a_file_that_is_no_message_is_refused_at_the_drop(
     qtbot: QtBot, server: RunningServer, desktop: DesktopFactory, tmp_path: Path
 ) -> None:
     me = desktop(server.new_user("dropper"))
-    file = tmp_path / "notes.eml"
-    file.write_bytes(EML)
+    file = tmp_path / "shopping.eml"
+    file.write_bytes(b"milk, eggs, flour\n")
     _drop_files(me.window, me.mailbox("inbox"), [file])
-    assert "cannot be imported into a mailbox that syncs" in me.window.statusBar().currentMessage()
-    assert me.store.count(me.mailbox("inbox")) == 0
+    assert me.window.statusBar().currentMessage() == (
+        "shopping.eml is not an email message; nothing was imported."
+    )
+    assert me.store.count(me.mailbox("inbox")) == 0 and me.store.pending_mutations() == []
 
 
 def test_source_of_a_synced_message_comes_from_the_server_and_is_kept(

@@ -22,6 +22,7 @@ from mailapp.server.models import ClientMutation, Draft, Email, Mailbox, Submiss
 from mailapp.server.routes.mutation_context import Context, Rejected, result
 from mailapp.server.routes.mutations_mail import (
     email_destroy,
+    email_import,
     email_keywords,
     email_move,
     mailbox_create,
@@ -43,6 +44,7 @@ HANDLERS: dict[str, Callable[[Context, Any], MutationResult]] = {
     "email.keywords": email_keywords,
     "email.move": email_move,
     "email.destroy": email_destroy,
+    "email.import": email_import,
     "mailbox.create": mailbox_create,
     "mailbox.update": mailbox_update,
     "mailbox.destroy": mailbox_destroy,

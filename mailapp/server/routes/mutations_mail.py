@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import exists, select
 
 from mailapp.server import merge
-from mailapp.server.models import Email, EmailBlob, Mailbox
+from mailapp.server.models import Blob, Email, EmailBlob, Mailbox
 from mailapp.server.routes.mutation_context import (
     PROTECTED_ROLES,
     Context,
@@ -20,6 +20,7 @@ from mailapp.server.routes.mutation_context import (
 )
 from mailapp.wire import (
     EmailDestroyArgs,
+    EmailImportArgs,
     EmailKeywordsArgs,
     EmailMoveArgs,
     MailboxCreateArgs,
@@ -70,6 +71,54 @@ def email_destroy(ctx: Context, args: EmailDestroyArgs) -> MutationResult:
         if blob is not None:
             ctx.session.delete(blob)
     return result(ctx, "applied")
+
+
+def email_import(ctx: Context, args: EmailImportArgs) -> MutationResult:
+    """File an uploaded raw message into a mailbox; the answer names the email's id.
+
+    A retry with the same mutation id is answered from the stored result (mutations.py); the
+    same bytes already in that mailbox (imported by another device, delivered, or a retry
+    under a new mutation id) are that email, `merged`, never a second copy. The uploaded blob
+    is used up: its bytes now live with the email.
+    """
+    from mailapp.mime.headers import not_a_message
+    from mailapp.server.incoming import content_hash, store_incoming
+
+    mailbox = live_mailbox(ctx, args.mailbox_id)
+    blob = ctx.session.get(Blob, args.blob_id)
+    if blob is None or blob.account_id != ctx.account_id:
+        raise Rejected(
+            "blobNotFound", "The uploaded message is no longer on the server.", shown=True
+        )
+    raw = bytes(blob.data)
+    limit = ctx.settings.max_message_bytes
+    if len(raw) > limit:
+        raise Rejected(
+            "messageTooLarge",
+            f"The message is {len(raw) / 2**20:.1f} MB; the server takes at most "
+            f"{limit / 2**20:.0f} MB.",
+            shown=True,
+        )
+    problem = not_a_message(raw)
+    if problem is not None:
+        raise Rejected("invalidMessage", f"It cannot be imported: {problem}.", shown=True)
+    digest = content_hash(raw)
+    existing = ctx.session.scalars(
+        select(Email).where(
+            Email.mailbox_id == mailbox.id,
+            Email.account_id == ctx.account_id,
+            Email.content_sha256 == digest,
+            Email.destroyed_modseq.is_(None),
+        )
+    ).first()
+    ctx.session.delete(blob)
+    if existing is not None:
+        return result(ctx, "merged", server_record={"id": existing.id})
+    keywords = sorted({keyword.lower() for keyword in args.keywords})
+    email = store_incoming(
+        ctx.session, ctx.account_id, mailbox.id, raw, keywords, modseq=ctx.modseqs.next()
+    )
+    return result(ctx, "applied", server_record={"id": email.id})
 
 
 # --- mailboxes --------------------------------------------------------------------------------
