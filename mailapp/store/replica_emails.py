@@ -10,7 +10,13 @@ from sqlalchemy import Connection, delete, select
 from mailapp import wire
 from mailapp.core.addresses import Address
 from mailapp.store import codec
-from mailapp.store.importer import ImportContext, allocate_nums, insert_many, thread_for
+from mailapp.store.importer import (
+    ImportContext,
+    allocate_nums,
+    insert_many,
+    look_up_threads,
+    thread_for,
+)
 from mailapp.store.replica_views import (
     CHUNK,
     Touched,
@@ -108,11 +114,12 @@ def insert_emails(
             view["mailboxId"] = base["mailboxId"]
         chosen.append((record, view))
     nums = allocate_nums(conn, [codec.to_micros(record.sent_at) for record, _view in chosen])
+    related = [[*record.references, *record.in_reply_to] for record, _view in chosen]
+    look_up_threads(conn, ctx, (ref for refs in related for ref in refs))
     message_rows: list[dict[str, Any]] = []
     part_rows: list[dict[str, Any]] = []
-    for (record, view), num in zip(chosen, nums, strict=True):
-        related = [*record.references, *record.in_reply_to]
-        thread = thread_for(conn, ctx, related, record.message_id or record.id)
+    for (record, view), num, refs in zip(chosen, nums, related, strict=True):
+        thread = thread_for(ctx, refs, record.message_id or record.id)
         if record.message_id:
             ctx.threads.setdefault(record.message_id, thread)
         message, parts = _email_row(ctx, record, view, num, thread)

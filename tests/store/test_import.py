@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 
 from mailapp.core.addresses import Address
 from mailapp.core.demo import generate_demo
@@ -103,6 +104,39 @@ def test_replies_join_their_thread_in_any_order(store: MailStore, account: str) 
     store.import_messages(account, [(inbox, m, frozenset()) for m in (root, reply2, other)])
     threads = Counter(s.thread_id for s in store.page(inbox))
     assert sorted(threads.values()) == [1, 3]
+
+
+def test_replies_to_stored_mail_join_its_threads_without_a_query_per_reply(
+    store: MailStore, account: str
+) -> None:
+    inbox = mailbox_id(store, account, "inbox")
+    roots = [make_message(f"Topic {n}", message_id=f"<root{n}@x>") for n in range(5)]
+    store.import_messages(account, [(inbox, m, frozenset()) for m in roots])
+    replies = [
+        make_message(
+            f"Re: Topic {n % 5}",
+            message_id=f"<reply{n}@x>",
+            in_reply_to=f"<root{n % 5}@x>",
+            references=[f"<root{n % 5}@x>"],
+        )
+        for n in range(60)
+    ]
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    event.listen(store._engine, "before_cursor_execute", record)
+    try:
+        store.import_messages(account, [(inbox, m, frozenset()) for m in replies])
+    finally:
+        event.remove(store._engine, "before_cursor_execute", record)
+    threads = Counter((s.subject.removeprefix("Re: "), s.thread_id) for s in store.page(inbox))
+    # Five conversations of 13: each reply joined the thread of the message it answers.
+    assert sorted(threads.values()) == [13] * 5
+    # The stored threads were looked up for the whole batch at once (one query per reply
+    # before: a quarter of a large sync's time).
+    assert len(statements) < 25, statements
 
 
 def test_messages_without_a_date_get_the_arrival_time(store: MailStore, account: str) -> None:
