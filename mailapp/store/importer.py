@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, func, insert, select, text
 
 from mailapp.store import codec
-from mailapp.store.fts import search_text
+from mailapp.store.fts import index_row, search_text
 from mailapp.store.schema import attachments, mailboxes, message_bodies, messages
 from mailapp.store.sort_keys import sort_keys
 
@@ -243,6 +243,7 @@ def import_batch(conn: Connection, ctx: ImportContext, batch: list[ImportItem]) 
     message_rows: list[dict[str, Any]] = []
     body_rows: list[dict[str, Any]] = []
     attachment_rows: list[dict[str, Any]] = []
+    fts_rows: list[dict[str, Any]] = []
     for (mailbox_id, message, keywords, thread_id), date_us, num in zip(
         resolved, dates, nums, strict=True
     ):
@@ -281,6 +282,7 @@ def import_batch(conn: Connection, ctx: ImportContext, batch: list[ImportItem]) 
                 ),
             }
         )
+        searchable = search_text(message.text_body, message.html_body)
         body_rows.append(
             {
                 "message_num": num,
@@ -288,8 +290,18 @@ def import_batch(conn: Connection, ctx: ImportContext, batch: list[ImportItem]) 
                 "html_body": message.html_body,
                 "notes": codec.dumps(message.notes),
                 "raw": None if message.raw is None else codec.pack(message.raw),
-                "search_text": search_text(message.text_body, message.html_body),
+                "search_text": searchable,
             }
+        )
+        fts_rows.append(
+            index_row(
+                num,
+                message.subject,
+                sender_name,
+                sender_email,
+                [*message.to, *message.cc],
+                message.text_body or searchable or "",
+            )
         )
         for position, part in enumerate(message.attachments):
             attachment_rows.append(
@@ -306,13 +318,11 @@ def import_batch(conn: Connection, ctx: ImportContext, batch: list[ImportItem]) 
                 }
             )
     # Plain executemany with tuples: at 100,000 rows SQLAlchemy's per-row parameter
-    # processing costs more than SQLite's own work. Bodies go in before their messages (the
-    # keys are checked at commit), so the trigger that indexes a new message for search
-    # indexes it once, body included, rather than once without and again with it.
-    conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
-    insert_many(conn, message_bodies.name, body_rows)
+    # processing costs more than SQLite's own work.
     insert_many(conn, messages.name, message_rows)
+    insert_many(conn, message_bodies.name, body_rows)
     insert_many(conn, attachments.name, attachment_rows)
+    insert_many(conn, "messages_fts", fts_rows)
 
 
 def insert_many(

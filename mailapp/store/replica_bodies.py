@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import select, text, update
 
 from mailapp import wire
+from mailapp.core.addresses import Address
 from mailapp.store import codec
 from mailapp.store.importer import insert_many
 from mailapp.store.rows import ChangeSet
@@ -36,7 +37,7 @@ def store_bodies(store: MailStore, bodies: dict[str, wire.MessageBody]) -> set[s
     Returns the ids kept (messages deleted here meanwhile are skipped). The caller bounds the
     batch (a few hundred), so the UI thread's reads wait for one short transaction at most.
     """
-    from mailapp.store.fts import search_text
+    from mailapp.store.fts import index_row, search_text
 
     if not bodies:
         return set()
@@ -46,9 +47,15 @@ def store_bodies(store: MailStore, bodies: dict[str, wire.MessageBody]) -> set[s
     }
     with store._write() as conn:
         rows = conn.execute(
-            select(messages.c.id, messages.c.num, messages.c.mailbox_id).where(
-                messages.c.id.in_(list(bodies))
-            )
+            select(
+                messages.c.id,
+                messages.c.num,
+                messages.c.mailbox_id,
+                messages.c.subject,
+                messages.c.sender_name,
+                messages.c.sender_email,
+                messages.c.headers,
+            ).where(messages.c.id.in_(list(bodies)))
         ).all()
         if not rows:
             return set()
@@ -76,6 +83,35 @@ def store_bodies(store: MailStore, bodies: dict[str, wire.MessageBody]) -> set[s
                 for row in fresh
             ],
         )
+        # Each entry was indexed without a body when its headers arrived: out, and in again
+        # with the body (FTS5 removes an entry given the values it was indexed with).
+        entries = [(row, _recipients(row.headers)) for row in fresh]
+        insert_many(
+            conn,
+            "messages_fts",
+            [
+                {
+                    "messages_fts": "delete",
+                    **index_row(r.num, r.subject, r.sender_name, r.sender_email, to, ""),
+                }
+                for r, to in entries
+            ],
+        )
+        insert_many(
+            conn,
+            "messages_fts",
+            [
+                index_row(
+                    r.num,
+                    r.subject,
+                    r.sender_name,
+                    r.sender_email,
+                    to,
+                    bodies[r.id].text or searchable[r.id] or "",
+                )
+                for r, to in entries
+            ],
+        )
     store._notify(
         ChangeSet(
             messages=frozenset(row.id for row in rows),
@@ -83,6 +119,11 @@ def store_bodies(store: MailStore, bodies: dict[str, wire.MessageBody]) -> set[s
         )
     )
     return {row.id for row in rows}
+
+
+def _recipients(headers: str) -> list[Address]:
+    listed = codec.loads(headers)
+    return codec.addresses_from_wire([*listed.get("to", []), *listed.get("cc", [])])
 
 
 def missing_bodies(

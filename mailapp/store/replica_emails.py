@@ -10,6 +10,7 @@ from sqlalchemy import Connection, delete, select
 from mailapp import wire
 from mailapp.core.addresses import Address
 from mailapp.store import codec
+from mailapp.store.fts import index_row
 from mailapp.store.importer import (
     ImportContext,
     allocate_nums,
@@ -37,7 +38,7 @@ def _address_list(items: Sequence[wire.RecordAddress]) -> list[Address]:
 def _email_row(
     ctx: ImportContext, record: wire.EmailRecord, view: dict[str, Any], num: int, thread: str
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """(messages row, attachments rows) for a new headers-only message (triggers index it)."""
+    """(messages row, attachments rows) for a new headers-only message."""
     senders = record.from_ or record.sender
     sender = senders[0] if senders else None
     to, cc = _address_list(record.to), _address_list(record.cc)
@@ -118,6 +119,7 @@ def insert_emails(
     look_up_threads(conn, ctx, (ref for refs in related for ref in refs))
     message_rows: list[dict[str, Any]] = []
     part_rows: list[dict[str, Any]] = []
+    fts_rows: list[dict[str, Any]] = []
     for (record, view), num, refs in zip(chosen, nums, related, strict=True):
         thread = thread_for(ctx, refs, record.message_id or record.id)
         if record.message_id:
@@ -125,11 +127,19 @@ def insert_emails(
         message, parts = _email_row(ctx, record, view, num, thread)
         message_rows.append(message)
         part_rows.extend(parts)
+        recipients = _address_list([*record.to, *record.cc])
+        fts_rows.append(
+            index_row(
+                num, record.subject, message["sender_name"], message["sender_email"], recipients, ""
+            )
+        )
         touched.messages.add(record.id)
         touched.arrived.add(record.id)
         touched.mailboxes.add(view["mailboxId"])
     insert_many(conn, messages.name, message_rows)
     insert_many(conn, attachments.name, part_rows)
+    if fts_rows:
+        insert_many(conn, "messages_fts", fts_rows)
 
 
 def update_emails(
