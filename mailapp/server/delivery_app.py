@@ -35,13 +35,14 @@ async def start_background(app: Any) -> None:
         log.error("delivery is disabled: %s", exc)
         return
     poll = worker.config.poll_interval
-    # Commits wake the loop (a submission may be due now); bursts coalesce into one check.
+    # A new submission due now wakes the loop (bursts coalesce into one check); other commits
+    # do not, and what becomes due later is found by the poll.
     loop = BackgroundLoop(
         "mailapp-delivery", worker.run_once, interval=poll, min_interval=min(0.2, poll)
     )
     app.state.delivery_worker = worker
     app.state.delivery_loop = loop
-    bus.add_listener(loop.wake)
+    bus.add_listener(loop.wake, sending_only=True)
     loop.start()
 
 

@@ -21,7 +21,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 CHANNEL = "mailapp_changes"
+# "Mail may be due for sending now": wakes the delivery loops, which ordinary changes (a flag,
+# a move: most of a busy server's commits) leave alone.
+SEND_CHANNEL = "mailapp_sending"
 _PENDING_KEY = "mailapp_pending_notifications"
+_SENDING_KEY = "mailapp_pending_sending"
 
 log = logging.getLogger(__name__)
 
@@ -42,19 +46,29 @@ def notify_in_transaction(session: Session, account_id: object, modseq: int) -> 
         session.info.setdefault(_PENDING_KEY, []).append((str(account_id), modseq))
 
 
+def notify_sending_in_transaction(session: Session) -> None:
+    """Announce, if the transaction commits, that a message may be due for sending now."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": SEND_CHANNEL})
+    else:
+        session.info[_SENDING_KEY] = True
+
+
 @event.listens_for(Session, "after_commit")
 def _publish_after_commit(session: Session) -> None:
     pending = session.info.pop(_PENDING_KEY, None)
-    if not pending:
-        return
+    sending = session.info.pop(_SENDING_KEY, False)
     for bus in list(_LOCAL_BUSES):
-        for account_id, modseq in pending:
+        for account_id, modseq in pending or ():
             bus.publish(account_id, modseq)
+        if sending:
+            bus.publish_sending()
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session: Session) -> None:
     session.info.pop(_PENDING_KEY, None)
+    session.info.pop(_SENDING_KEY, None)
 
 
 class BusClosed(Exception):
@@ -142,6 +156,7 @@ class ChangeBus:
         self._poll_task: asyncio.Task[None] | None = None
         self._known: dict[str, int | None] = {}
         self._listeners: list[Callable[[], None]] = []
+        self._sending_listeners: list[Callable[[], None]] = []
         self.closing = False
 
     @property
@@ -195,10 +210,11 @@ class ChangeBus:
         subs.add(sub)
         return sub
 
-    def add_listener(self, callback: Callable[[], None]) -> None:
-        """Call `callback` in the event loop after any change of any account (e.g. to wake the
-        delivery loop when a submission may have become due)."""
-        self._listeners.append(callback)
+    def add_listener(self, callback: Callable[[], None], *, sending_only: bool = False) -> None:
+        """Call `callback` in the event loop after any change of any account; with
+        `sending_only`, only when a message may have become due for sending (to wake the
+        delivery loop)."""
+        (self._sending_listeners if sending_only else self._listeners).append(callback)
 
     def stream_count(self, account_id: object) -> int:
         return len(self._subs.get(str(account_id), ()))
@@ -225,9 +241,18 @@ class ChangeBus:
         for callback in self._listeners:
             callback()
 
+    def publish_sending(self) -> None:
+        """Thread-safe: wake the listeners waiting for mail to send."""
+        self._call_in_loop(self._wake_sending)
+
+    def _wake_sending(self) -> None:
+        for callback in self._sending_listeners:
+            callback()
+
     def _wake_all(self) -> None:
         for account_id in list(self._subs):
             self._wake(account_id)
+        self._wake_sending()
 
     # -- PostgreSQL: one LISTEN connection per process ---------------------------------------
 
@@ -242,12 +267,16 @@ class ChangeBus:
             try:
                 with psycopg.connect(conninfo, autocommit=True, connect_timeout=10) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
+                    conn.execute(f"LISTEN {SEND_CHANNEL}")
                     listening.set()
                     backoff = 0.5
                     # Anything committed while we were not listening is picked up by a re-read.
                     self._call_in_loop(self._wake_all)
                     while not self._stopping.is_set():
                         for note in conn.notifies(timeout=0.5):
+                            if note.channel == SEND_CHANNEL:
+                                self.publish_sending()
+                                continue
                             account_id, _, modseq = note.payload.rpartition(":")
                             # NOTIFY arrives in commit order, and commit order is modseq order.
                             self.publish(account_id, int(modseq) if modseq.isdigit() else None)

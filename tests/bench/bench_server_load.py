@@ -21,6 +21,7 @@ import contextlib
 import multiprocessing as mp
 import os
 import random
+import resource
 import statistics
 import sys
 import tempfile
@@ -83,6 +84,7 @@ def device(url: str, name: str, number: int, cycles: int, seconds: float, barrie
     latencies: list[float] = []
     errors: list[str] = []
     initial = 0.0
+    cpu = 0.0
     events: list[int] = []
     stop = threading.Event()
     waited = False
@@ -110,6 +112,7 @@ def device(url: str, name: str, number: int, cycles: int, seconds: float, barrie
         stream.start()
         waited = True
         barrier.wait(timeout=600)
+        used = resource.getrusage(resource.RUSAGE_SELF)
         until = time.monotonic() + seconds
         mutation_id = 0
         for cycle in range(cycles):
@@ -142,6 +145,8 @@ def device(url: str, name: str, number: int, cycles: int, seconds: float, barrie
                 continue
             if kind != "feed":
                 state = response.json()["newState"]
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        cpu = after.ru_utime - used.ru_utime + after.ru_stime - used.ru_stime
     except Exception as exc:
         errors.append(f"{name} device {number}: {exc!r}")
         if not waited:  # failed before the start line: let the others start all the same
@@ -151,7 +156,7 @@ def device(url: str, name: str, number: int, cycles: int, seconds: float, barrie
         stop.set()
         client.close()
         out.put({"latencies": latencies, "errors": errors, "initial": initial,
-                 "events": len(events)})
+                 "events": len(events), "cpu": cpu})
 
 
 def run(database_url: str, users: int, devices: int, messages: int, cycles: int,
@@ -176,15 +181,65 @@ def run(database_url: str, users: int, devices: int, messages: int, cycles: int,
         for proc in procs:
             proc.start()
         barrier.wait(timeout=600)
+        server_pids = _server_pids(url)
+        cpu_before = _cpu_seconds(server_pids), _cpu_seconds(_backend_pids(database_url))
         began = time.perf_counter()
         results = [out.get(timeout=600 + seconds) for _ in procs]
         wall = time.perf_counter() - began
+        cpu_server = _cpu_seconds(server_pids) - cpu_before[0]
+        cpu_database = _cpu_seconds(_backend_pids(database_url)) - cpu_before[1]
         for proc in procs:
             proc.join(timeout=30)
-    report(results, wall, clients, workers)
+    report(results, wall, clients, workers, (cpu_server, cpu_database))
 
 
-def report(results: list[dict[str, Any]], wall: float, clients: int, workers: int) -> None:
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes so far (Linux /proc), in seconds."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+def _server_pids(url: str) -> list[int]:
+    """The `serve` process on this URL's port and its worker processes."""
+    port = url.rsplit(":", 1)[1]
+    parents: dict[int, int] = {}
+    main: list[int] = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            parents[int(entry.name)] = int(stat[1])
+            if b"mailapp.server.cli" in argv and port.encode() in argv:
+                main.append(int(entry.name))
+    return main + [pid for pid, parent in parents.items() if parent in main]
+
+
+def _backend_pids(database_url: str) -> list[int]:
+    """The PostgreSQL backends serving this database now (pooled, so they last the run)."""
+    import psycopg
+
+    from mailapp.server.db import normalise_url
+
+    conninfo = normalise_url(database_url).replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return [int(pid) for (pid,) in rows]
+
+
+def report(
+    results: list[dict[str, Any]], wall: float, clients: int, workers: int,
+    cpu: tuple[float, float] = (0.0, 0.0),
+) -> None:
     latencies = sorted(x for r in results for x in r["latencies"])
     errors = [e for r in results for e in r["errors"]]
     initial = [r["initial"] for r in results if r["initial"]]
@@ -199,6 +254,12 @@ def report(results: list[dict[str, Any]], wall: float, clients: int, workers: in
         received = sum(r["events"] for r in results)
         print(f"  initial pull per device: median {statistics.median(initial):.2f} s, "
               f"max {max(initial):.2f} s; state events received by the streams {received}")
+    cpu_clients = sum(r.get("cpu", 0.0) for r in results)
+    per_request = [1000 * c / len(latencies) for c in (*cpu, cpu_clients)]
+    print(f"  CPU per request: server workers {per_request[0]:.1f} ms, PostgreSQL backends "
+          f"{per_request[1]:.1f} ms, client processes {per_request[2]:.1f} ms; {os.cpu_count()} "
+          f"CPUs fully ours would allow about "
+          f"{(os.cpu_count() or 1) * 1000 / max(sum(per_request), 0.001):,.0f} req/s")
     for error in errors[:5]:
         print(f"  error: {error}")
     print(f"  (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs, shared: "

@@ -22,6 +22,7 @@ from mailapp.server.limits import (
     usage,
 )
 from mailapp.server.models import Account, Draft, Submission, SubmissionState
+from mailapp.server.notify import notify_sending_in_transaction
 from mailapp.server.routes.mutation_context import Context, Rejected, destroyed_conflict, result
 from mailapp.server.routes.records import DRAFT_COLUMNS, aware, draft_wire_values
 from mailapp.server.upstream.submission import draft_sender
@@ -162,6 +163,8 @@ def submission_create(ctx: Context, args: SubmissionCreateArgs) -> MutationResul
         envelope_rcpts=recipients,
     )
     ctx.create(submission)
+    if send_at <= ctx.now:
+        notify_sending_in_transaction(ctx.session)  # the delivery loops look at once
     return result(ctx, "applied", submission)
 
 
