@@ -18,6 +18,7 @@ from mailapp.server.routes.mutation_context import (
     live_mailbox,
     result,
 )
+from mailapp.server.upstream import imports as upstream_imports
 from mailapp.wire import (
     EmailDestroyArgs,
     EmailImportArgs,
@@ -118,6 +119,8 @@ def email_import(ctx: Context, args: EmailImportArgs) -> MutationResult:
     email = store_incoming(
         ctx.session, ctx.account_id, mailbox.id, raw, keywords, modseq=ctx.modseqs.next()
     )
+    # A linked account's provider gets its copy too, APPENDed by the account's sync.
+    upstream_imports.queue(ctx.session, ctx.account_id, email.id)
     return result(ctx, "applied", server_record={"id": email.id})
 
 

@@ -1,4 +1,4 @@
-"""Tables of the upstream connector (revisions 0003, 0006 and 0013 to 0016).
+"""Tables of the upstream connector (revisions 0003, 0006, 0013 to 0016 and 0018).
 
 `upstream_message` is the map from an IMAP message (folder, UIDVALIDITY, UID) to the server's
 email: the import resumes from it and never fetches a UID it already holds, and a UIDVALIDITY
@@ -148,3 +148,20 @@ class UpstreamDraft(Base):
     dirty_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     # Why the newest version could not be put upstream (shown by `status`).
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class UpstreamImport(Base):
+    """A message imported here (`email.import`) into a linked account, waiting for its copy in
+    the provider's folder (revision 0018, upstream/imports.py): the durable queue of that
+    APPEND, written in the import's own transaction. `state` is `pending` until the copy's UID
+    is recorded (`done`), or `skipped` with a `note` when there is no folder to put it in."""
+
+    __tablename__ = "upstream_import"
+    __table_args__ = (Index("ix_upstream_import_pending", "account_id", "state"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(String(36))
+    email_id: Mapped[str] = mapped_column(String(36), unique=True)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    uid: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    note: Mapped[str | None] = mapped_column(Text, default=None)

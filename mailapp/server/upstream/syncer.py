@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 
 from mailapp.server.db import ModseqAllocator, session_scope
 from mailapp.server.models import Email
-from mailapp.server.upstream import drafts, folder_writeback, imap, records
+from mailapp.server.upstream import drafts, folder_writeback, imap, imports, records
 from mailapp.server.upstream.blocked import RETRY_SECONDS
 from mailapp.server.upstream.changes import folder_changes
 from mailapp.server.upstream.folders import map_folders
@@ -54,6 +54,7 @@ class SyncStats:
     moved_upstream: int = 0  # moved by another IMAP client: the email followed (moves.py)
     drafts_saved: int = 0  # draft versions appended to Drafts (drafts.py)
     drafts_deleted: int = 0  # older or discarded drafts' copies expunged from Drafts
+    imports_appended: int = 0  # messages imported here, appended to their folder (imports.py)
     drafts_due_in: float | None = None  # seconds until a resting draft is due upstream
     blocked: int = 0  # folders whose writes the provider refused (full, read-only): waiting
     folders_created: int = 0  # mailboxes created, renamed, deleted here (folder_writeback.py)
@@ -129,6 +130,7 @@ class AccountSync:
             uidnext = max(folder.uidnext, selected_next)
             self._set_folder(folder, highestmodseq=highest, uidnext=uidnext)
         push_drafts_guarded(self)
+        imports.push_imports(self)
         for folder in folders:
             self.fetch_bodies(folder)
         return self.stats
@@ -226,6 +228,13 @@ class AccountSync:
             headers = {uid: bytes(d.get(b"BODY[HEADER]") or b"") for uid, d in fetched.items()}
             # Copies of drafts written here are those drafts, not new mail.
             own = drafts.own_copies(self.engine, self.account_id, self.upstream_id, headers)
+            # Copies of messages imported here, appended by a run that died before recording.
+            own |= imports.own_copies(
+                self.engine,
+                self.account_id,
+                folder,
+                {uid: h for uid, h in headers.items() if uid not in own},
+            )
             # Moved here by another client: the email it was follows (moves.py).
             own |= self._moved_here(
                 folder, fetched, {uid: h for uid, h in headers.items() if uid not in own}
