@@ -118,6 +118,22 @@ def _chunks(ids: Sequence[str]) -> Iterator[list[str]]:
         yield unique[start : start + _CHUNK]
 
 
+def mailbox_counts_in(conn: Connection) -> dict[str, MailboxCounts]:
+    """Every mailbox's counts (MailStore.mailbox_counts), inside the caller's transaction."""
+    pending_query = (
+        select(messages.c.mailbox_id, func.count(func.distinct(messages.c.id)))
+        .join(outbox, outbox.c.email_id == messages.c.id)
+        .where(outbox.c.state.in_(_UNFINISHED))
+        .group_by(messages.c.mailbox_id)
+    )
+    pending = {row[0]: row[1] for row in conn.execute(pending_query)}
+    result = conn.execute(select(mailboxes.c.id, mailboxes.c.total_count, mailboxes.c.unread_count))
+    return {
+        row.id: MailboxCounts(row.total_count, row.unread_count, pending.get(row.id, 0))
+        for row in result
+    }
+
+
 def open_store(path: Path) -> MailStore:
     """Create or open the store at ``path``, migrating it (after a backup) if it is older.
 
@@ -272,21 +288,8 @@ class MailStore:
         return None if row is None else _mailbox(row)
 
     def mailbox_counts(self) -> dict[str, MailboxCounts]:
-        pending_query = (
-            select(messages.c.mailbox_id, func.count(func.distinct(messages.c.id)))
-            .join(outbox, outbox.c.email_id == messages.c.id)
-            .where(outbox.c.state.in_(_UNFINISHED))
-            .group_by(messages.c.mailbox_id)
-        )
         with self._read() as conn:
-            pending = {row[0]: row[1] for row in conn.execute(pending_query)}
-            result = conn.execute(
-                select(mailboxes.c.id, mailboxes.c.total_count, mailboxes.c.unread_count)
-            )
-            return {
-                row.id: MailboxCounts(row.total_count, row.unread_count, pending.get(row.id, 0))
-                for row in result
-            }
+            return mailbox_counts_in(conn)
 
     # -- reading -----------------------------------------------------------------------------
 

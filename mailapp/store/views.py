@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, Connection, and_, exists, func, or_, select, text, tuple_
 
 from mailapp.store import codec
-from mailapp.store.rows import MessageSummary, OutboxState, PageCursor, SortOrder
+from mailapp.store.rows import MailboxCounts, MessageSummary, OutboxState, PageCursor, SortOrder
 from mailapp.store.schema import attachments, drafts, messages, outbox
 from mailapp.store.sort_keys import sort_keys
-from mailapp.store.store import _SUMMARY_COLUMNS, MailStore, _summary
+from mailapp.store.store import _SUMMARY_COLUMNS, MailStore, _summary, mailbox_counts_in
 
 # "Not yet sent": what the Outbox badge and the status bar both count. A conflict is left out:
 # the server answered, and it now waits for the user (the conflicts badge shows it).
@@ -167,6 +167,51 @@ def summaries(store: MailStore, message_ids: Iterable[str]) -> dict[str, Message
     return found
 
 
+def summaries_before(
+    store: MailStore,
+    mailbox_id: str,
+    message_ids: Iterable[str],
+    *,
+    order: SortOrder,
+    bound: MessageSummary | None,
+    limit: int,
+) -> list[MessageSummary]:
+    """Those of ``message_ids`` in this mailbox that sort before ``bound`` in ``order`` (all of
+    them when None), in that order, at most ``limit``.
+
+    A list that has fetched rows down to ``bound`` asks this for changed messages it does not
+    list yet: only those that belong among its rows are read, so a sync pouring thousands of
+    older messages into the open mailbox reads none of them. The messages are found by primary
+    key (``+mailbox_id`` keeps SQLite off the mailbox's index, which it might walk whole).
+    """
+    wanted = list(dict.fromkeys(message_ids))
+    if not wanted or limit <= 0:
+        return []
+    descending = is_descending(order)
+    name = sort_key_name(order)
+    columns: list[ColumnElement[Any]] = [messages.c.date, messages.c.id]
+    if name is not None:
+        columns.insert(0, messages.c[name])
+    found: list[MessageSummary] = []
+    with store._read() as conn:
+        for start in range(0, len(wanted), 500):
+            query = select(*_SUMMARY_COLUMNS).where(
+                messages.c.id.in_(wanted[start : start + 500]),
+                text("+messages.mailbox_id = :mailbox").bindparams(mailbox=mailbox_id),
+            )
+            if bound is not None:
+                values: list[Any] = [codec.to_micros(bound.date), bound.id]
+                if name is not None:
+                    values.insert(0, list_key(bound, order)[0])
+                position, cursor = tuple_(*columns), tuple_(*values)
+                query = query.where(position > cursor if descending else position < cursor)
+            query = query.order_by(*(c.desc() if descending else c.asc() for c in columns))
+            found.extend(map(_summary, conn.execute(query.limit(limit))))
+    if len(wanted) > 500:  # each chunk came in order: merge them, keep the first `limit`
+        found.sort(key=lambda s: list_key(s, order), reverse=descending)
+    return found[:limit]
+
+
 def unread_among(
     store: MailStore, mailbox_ids: Iterable[str], message_ids: Iterable[str]
 ) -> list[tuple[int, str]]:
@@ -275,15 +320,26 @@ def _draft_summary(
 SEND_TYPES = ("submission.create",)
 
 
+def _pending_sends_in(conn: Connection) -> int:
+    value = conn.execute(
+        select(func.count())
+        .select_from(outbox)
+        .where(outbox.c.state.in_(_UNSENT), outbox.c.type.in_(SEND_TYPES))
+    ).scalar()
+    return int(value or 0)
+
+
 def pending_send_count(store: MailStore) -> int:
     """Messages waiting to be sent (the Outbox badge); conflicts are not counted."""
     with store._read() as conn:
-        value = conn.execute(
-            select(func.count())
-            .select_from(outbox)
-            .where(outbox.c.state.in_(_UNSENT), outbox.c.type.in_(SEND_TYPES))
-        ).scalar()
-    return int(value or 0)
+        return _pending_sends_in(conn)
+
+
+def tree_counts(store: MailStore, *, sends: bool) -> tuple[dict[str, MailboxCounts], int | None]:
+    """Every mailbox's counts and, with ``sends``, the Outbox badge's count (else None), in one
+    read: the mailbox tree asks for them on every change a sync applies."""
+    with store._read() as conn:
+        return mailbox_counts_in(conn), _pending_sends_in(conn) if sends else None
 
 
 def pending_count(store: MailStore) -> int:

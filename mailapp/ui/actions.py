@@ -161,7 +161,7 @@ class MailActions(QObject):
         single = len(selected) == 1 and composer_available()
         for action in (self.reply, self.reply_all, self.forward):
             action.setEnabled(single)
-        self.new_message.setEnabled(composer_available() and bool(self._store.accounts()))
+        self.new_message.setEnabled(composer_available() and self._mailboxes.has_accounts)
         self.move_menu.setEnabled(has_selection)
         if self._drafts_account is not None:
             for action in self.message_actions:

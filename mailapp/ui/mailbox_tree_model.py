@@ -61,6 +61,8 @@ class MailboxTreeModel(QStandardItemModel):
         self._snapshot: FirstScreen | None = None
         self._mailboxes: list[MailboxRow] = []
         self._counts: Mapping[str, MailboxCounts] = {}
+        self._pending_sends: int | None = None  # the Outbox badge, read when the outbox changes
+        self._has_accounts = False
         self._name_items: dict[str, QStandardItem] = {}
         self._count_items: dict[str, QStandardItem] = {}
         self._unread: dict[str, bool] = {}
@@ -83,6 +85,11 @@ class MailboxTreeModel(QStandardItemModel):
     @property
     def mailbox_ids(self) -> frozenset[str]:
         return self._mailbox_ids
+
+    @property
+    def has_accounts(self) -> bool:
+        """Whether the profile had an account when the tree was last (re)loaded."""
+        return self._has_accounts
 
     def item_for(self, mailbox_id: str) -> QStandardItem | None:
         return self._name_items.get(mailbox_id)
@@ -138,6 +145,7 @@ class MailboxTreeModel(QStandardItemModel):
         self._labels.clear()
         self._order.clear()
         self._mailboxes = mailboxes
+        self._has_accounts = bool(accounts)
         self._mailbox_ids = frozenset(m.id for m in mailboxes)
         self._account_of = {m.id: m.account_id for m in mailboxes}
         for account_id, email in accounts:
@@ -153,16 +161,23 @@ class MailboxTreeModel(QStandardItemModel):
             self._add_outbox()
         self.refresh_counts()
 
-    def refresh_counts(self) -> None:
+    def refresh_counts(self, *, sends: bool = True) -> bool:
+        """Rewrites the counts; False when the store's mailboxes are no longer the ones shown
+        (the caller reloads). ``sends=False`` keeps the Outbox's count, for a change that left
+        the outbox alone (a sync applying a page of mail)."""
         if self._store is not None:
             from mailapp.store import views  # SQLAlchemy: not before the first paint
 
-            self._counts = self._store.mailbox_counts()
-            pending = views.pending_send_count(self._store)
+            self._counts, pending_sends = views.tree_counts(
+                self._store, sends=sends or self._pending_sends is None
+            )
+            if pending_sends is not None:
+                self._pending_sends = pending_sends
         else:
             assert self._snapshot is not None, "a tree needs a store or a first screen"
             self._counts = self._snapshot.counts
-            pending = self._snapshot.pending_sends
+            self._pending_sends = self._snapshot.pending_sends
+        pending = self._pending_sends or 0
         counts = self._counts
         for mailbox_id, name_item in self._name_items.items():
             count_item = self._count_items[mailbox_id]
@@ -183,6 +198,7 @@ class MailboxTreeModel(QStandardItemModel):
                 font = self._bold if unread else None
                 name_item.setData(font, Qt.ItemDataRole.FontRole)
                 count_item.setData(font, Qt.ItemDataRole.FontRole)
+        return self._counts.keys() == self._mailbox_ids
 
     def _add_mailboxes(self, root: QStandardItem, mailboxes: list[MailboxRow]) -> None:
         by_id = {m.id: m for m in mailboxes}

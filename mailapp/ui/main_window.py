@@ -296,7 +296,9 @@ class MainWindow(WindowMenus, WindowNavigation, QMainWindow):
         from mailapp.store import views
 
         store = self._require_store()
-        if changes.mailboxes and set(self._store_mailbox_ids()) != self.mailbox_model.mailbox_ids:
+        # One read for the tree's counts, which also tells whether mailboxes came or went.
+        touched = bool(changes.messages or changes.mailboxes or changes.outbox)
+        if touched and not self.mailbox_model.refresh_counts(sends=changes.outbox):
             current = self.message_model.mailbox_id
             self.mailbox_model.reload()
             self.mailbox_tree.expandAll()
@@ -307,8 +309,6 @@ class MainWindow(WindowMenus, WindowNavigation, QMainWindow):
                 inbox = self.mailbox_model.first_mailbox_with_role("inbox")
                 if inbox is not None:
                     self.select_mailbox(inbox)
-        elif changes.messages or changes.mailboxes or changes.outbox:
-            self.mailbox_model.refresh_counts()
         self.message_model.apply_changes(changes)
         if changes.messages:
             self.message_view.store_changed(changes)
@@ -346,9 +346,6 @@ class MainWindow(WindowMenus, WindowNavigation, QMainWindow):
         assert self._store is not None, "only called once the store is attached"
         return self._store
 
-    def _store_mailbox_ids(self) -> list[str]:
-        return [m.id for m in self._require_store().mailboxes()]
-
     def _update_status(self) -> None:
         mailbox_id = self.message_model.mailbox_id
         if mailbox_id is None:
@@ -372,10 +369,9 @@ class MainWindow(WindowMenus, WindowNavigation, QMainWindow):
             drafts = views.draft_count(self._store, drafts_account)
             self.count_label.setText(self.tr("%n drafts", "", drafts))
             return
-        if self._store is not None:
-            total = self._store.count(mailbox_id)
-        else:  # the first screen's count, read with the rows shown
-            total = self.mailbox_model.total(mailbox_id)
+        # The tree's counts: read with every change (and at start, from the first screen), so
+        # the status bar costs no query of its own while a sync pours mail in.
+        total = self.mailbox_model.total(mailbox_id)
         text = self.tr("%n messages", "", total)
         self.count_label.setText(text)
 

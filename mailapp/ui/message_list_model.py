@@ -25,13 +25,14 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QFont
 
-from mailapp.store.rows import MessageSummary, PageCursor, SortOrder
+from mailapp.store.rows import MessageSummary, SortOrder
 from mailapp.ui import icons
 from mailapp.ui.mailbox_tree_view import MESSAGE_IDS_MIME, message_ids_mime
+from mailapp.ui.message_list_changes import FollowsStoreChanges
+from mailapp.ui.message_list_pages import ReadsPages
 
 if TYPE_CHECKING:
     from mailapp.store import MailStore
-    from mailapp.store.rows import ChangeSet  # created on first use, after the first paint
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -47,8 +48,6 @@ class Column(IntEnum):
 # A full-height list on a large monitor plus a margin; the view asks for the next page itself
 # whenever the last fetched row is visible, so a smaller page never leaves the view half-empty.
 DEFAULT_PAGE_SIZE = 64
-# Above this many changed messages (bulk import, "mark all read") a reload beats per-row lookups.
-TARGETED_REFRESH_LIMIT = 200
 
 DATE_ORDERS = (SortOrder.NEWEST_FIRST, SortOrder.OLDEST_FIRST)
 # Header column → (ascending order, descending order) for a click on that header.
@@ -59,7 +58,7 @@ COLUMN_ORDERS = {
 }
 
 
-class MessageListModel(QAbstractTableModel):
+class MessageListModel(FollowsStoreChanges, ReadsPages, QAbstractTableModel):
     """Rows are the messages fetched so far, in date order (newest first by default).
 
     `rowCount()` only counts fetched rows; views call `canFetchMore()`/`fetchMore()` while the last
@@ -105,6 +104,7 @@ class MessageListModel(QAbstractTableModel):
             Column.SUBJECT: self.tr("Subject"),
             Column.DATE: self.tr("Date"),
         }
+        self._init_changes()
 
     # -- what the window calls --------------------------------------------------------------
     @property
@@ -140,6 +140,7 @@ class MessageListModel(QAbstractTableModel):
     ) -> None:
         """Shows a mailbox's first page read before the store opened (see FirstScreen)."""
         self.beginResetModel()
+        self._forget_changes()
         self._mailbox_id = mailbox_id
         self._search = None
         self._rows = []
@@ -184,6 +185,7 @@ class MessageListModel(QAbstractTableModel):
     def show_search_results(self, text: str, results: list[MessageSummary]) -> None:
         """Lists search results (already ordered) in place of the mailbox, until clear_search()."""
         self.beginResetModel()
+        self._forget_changes()
         self._search = text
         self._rows = []
         self._row_of = {}
@@ -209,53 +211,6 @@ class MessageListModel(QAbstractTableModel):
     def row_of(self, message_id: str) -> int | None:
         return self._row_of.get(message_id)
 
-    def apply_changes(self, changes: ChangeSet) -> None:
-        """Brings fetched rows up to date with a store ChangeSet without resetting the model."""
-        mailbox_id = self._mailbox_id
-        if mailbox_id is None or self._store is None:
-            return
-        if self._drafts_account is not None:
-            if changes.drafts:
-                self._refresh_draft_rows(changes.drafts)
-            return
-        if not changes.messages:
-            return
-        if self._search is not None:
-            self._refresh_search_rows(changes)
-            return
-        if self._conversations:
-            # A change may move which message heads a conversation; re-read the fetched span.
-            if mailbox_id in changes.mailboxes or any(m in self._row_of for m in changes.messages):
-                self._reload()
-            return
-        from mailapp.store import views  # see the module docstring
-
-        if len(changes.messages) > TARGETED_REFRESH_LIMIT:
-            self._reload()
-            return
-        # Unknown ids matter only when this mailbox is among those the change touched.
-        candidates = [m for m in changes.messages if m in self._row_of]
-        if mailbox_id in changes.mailboxes:
-            candidates += sorted(m for m in changes.messages if m not in self._row_of)
-        # As many rows as the view had fetched stay fetched: new mail inserted above pushes the
-        # oldest rows out (the next fetchMore() brings them back), so a sync of 100,000
-        # messages into an open mailbox never grows the list past what was scrolled to.
-        keep = max(len(self._rows), self._page_size)
-        found = views.summaries(self._store, candidates)  # one query, not one per message
-        for message_id in candidates:
-            summary = found.get(message_id)
-            row = self._row_of.get(message_id)
-            if summary is None or summary.mailbox_id != mailbox_id:
-                if row is not None:
-                    self._remove_row(row)
-            elif row is not None:
-                self._rows[row] = summary
-                self.dataChanged.emit(self.index(row, 0), self.index(row, len(Column) - 1))
-            else:
-                self._insert_sorted(summary)
-        if len(self._rows) > keep:
-            self._drop_tail(keep)
-
     # -- QAbstractItemModel ---------------------------------------------------------------
     def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._rows)
@@ -271,6 +226,9 @@ class MessageListModel(QAbstractTableModel):
             return
         if self._store is None:
             self._fetch_when_attached = True  # the view asked for more before the store opened
+            return
+        if self._editing:  # asked from inside a row removal: done once the rows are whole
+            self._fetch_after_edit = True
             return
         page = self._fetch(self._rows[-1] if self._rows else None, self._page_size)
         self._exhausted = len(page) < self._page_size
@@ -399,56 +357,13 @@ class MessageListModel(QAbstractTableModel):
             self._row_of[summary.id] = len(self._rows)
             self._rows.append(summary)
 
-    def _reindex(self, start: int) -> None:
-        for row in range(start, len(self._rows)):
-            self._row_of[self._rows[row].id] = row
-
-    def _remove_row(self, row: int) -> None:
-        self.beginRemoveRows(QModelIndex(), row, row)
-        removed = self._rows.pop(row)
-        del self._row_of[removed.id]
-        self._reindex(row)
-        self.endRemoveRows()
-
-    def _comes_before(self, a: MessageSummary, b: MessageSummary) -> bool:
-        from mailapp.store import views  # see the module docstring
-
-        order = self.effective_order
-        key_a, key_b = views.list_key(a, order), views.list_key(b, order)
-        return key_a > key_b if views.is_descending(order) else key_a < key_b
-
-    def _insert_sorted(self, summary: MessageSummary) -> None:
-        # Binary search: the rows are in order, and a linear walk over every fetched row for
-        # every new message stalled the window for seconds during a big sync.
-        row, end = 0, len(self._rows)
-        while row < end:
-            middle = (row + end) // 2
-            if self._comes_before(self._rows[middle], summary):
-                row = middle + 1
-            else:
-                end = middle
-        if row == len(self._rows) and not self._exhausted:
-            return  # older than everything fetched: the next fetchMore() brings it
-        self.beginInsertRows(QModelIndex(), row, row)
-        self._rows.insert(row, summary)
-        self._reindex(row)
-        self.endInsertRows()
-
-    def _drop_tail(self, keep: int) -> None:
-        """Forget the rows after the first `keep`; fetchMore() reads them again when wanted."""
-        self.beginRemoveRows(QModelIndex(), keep, len(self._rows) - 1)
-        for summary in self._rows[keep:]:
-            del self._row_of[summary.id]
-        del self._rows[keep:]
-        self._exhausted = False
-        self.endRemoveRows()
-
     def _reload(self) -> None:
         """Re-reads as many rows as were fetched; for bulk changes where row diffs cost more."""
         if self._mailbox_id is None:
             return
         wanted = max(len(self._rows), self._page_size)
         self.beginResetModel()
+        self._forget_changes()
         self._rows = []
         self._row_of = {}
         page = self._fetch(None, wanted)
@@ -460,6 +375,7 @@ class MessageListModel(QAbstractTableModel):
 
     def _restart(self) -> None:
         self.beginResetModel()
+        self._forget_changes()
         self._rows = []
         self._row_of = {}
         self._thread_sizes = {}
@@ -470,80 +386,3 @@ class MessageListModel(QAbstractTableModel):
             self._append(page)
             self._load_thread_sizes(page)
         self.endResetModel()
-
-    def _fetch(self, last: MessageSummary | None, limit: int) -> list[MessageSummary]:
-        """The page after the row ``last`` (None: the first page)."""
-        from mailapp.store import views  # see the module docstring
-
-        assert self._mailbox_id is not None and self._store is not None
-        after = None if last is None else PageCursor.after(last)
-        if self._drafts_account is not None:
-            return views.draft_page(
-                self._store,
-                self._drafts_account,
-                self._mailbox_id,
-                after,
-                limit,
-                order=self.effective_order,
-            )
-        if self._order == SortOrder.NEWEST_FIRST and not self._conversations:
-            return self._store.page(self._mailbox_id, after, limit)
-        return views.page(
-            self._store,
-            self._mailbox_id,
-            after,
-            limit,
-            order=self._order,
-            conversations=self._conversations,
-            after_key=None if last is None else views.list_key(last, self._order)[0],
-        )
-
-    def _load_thread_sizes(self, summaries: Iterable[MessageSummary]) -> None:
-        if not self._conversations or self._mailbox_id is None or self._store is None:
-            return
-        if self._drafts_account is not None:
-            return
-        from mailapp.store import views  # see the module docstring
-
-        threads = [s.thread_id for s in summaries if s.thread_id]
-        self._thread_sizes.update(views.thread_sizes(self._store, self._mailbox_id, threads))
-
-    def _refresh_search_rows(self, changes: ChangeSet) -> None:
-        from mailapp.store import views  # see the module docstring
-
-        assert self._store is not None
-        known = [m for m in changes.messages if m in self._row_of]
-        current = views.summaries(self._store, known)
-        for message_id in known:
-            row = self._row_of[message_id]
-            if message_id not in current:
-                self._remove_row(row)
-            else:
-                self._rows[row] = current[message_id]
-                self.dataChanged.emit(self.index(row, 0), self.index(row, len(Column) - 1))
-
-    def _refresh_draft_rows(self, draft_ids: Iterable[str]) -> None:
-        """Saved drafts move to their place by last edit; deleted ones (or sent) leave."""
-        from mailapp.store import views  # see the module docstring
-
-        assert self._store is not None and self._drafts_account is not None
-        assert self._mailbox_id is not None
-        current = views.draft_summaries(
-            self._store, self._drafts_account, self._mailbox_id, draft_ids
-        )
-        for draft_id in sorted(set(draft_ids)):
-            row = self._row_of.get(draft_id)
-            draft = current.get(draft_id)
-            if row is not None and draft is not None and self._still_in_place(row, draft):
-                self._rows[row] = draft  # kept in place, so the selection stays on it
-                self.dataChanged.emit(self.index(row, 0), self.index(row, len(Column) - 1))
-                continue
-            if row is not None:
-                self._remove_row(row)  # an edit changes its date, and so its place
-            if draft is not None:
-                self._insert_sorted(draft)
-
-    def _still_in_place(self, row: int, summary: MessageSummary) -> bool:
-        before = row == 0 or self._comes_before(self._rows[row - 1], summary)
-        last = len(self._rows) - 1
-        return before and (row == last or self._comes_before(summary, self._rows[row + 1]))

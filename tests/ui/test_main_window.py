@@ -90,3 +90,38 @@ def test_choosing_another_mailbox_lists_its_messages(qtbot: QtBot, store: MailSt
     assert window.message_model.rowCount() == 3
     assert window.mailbox_tree.currentIndex().data(MAILBOX_ID_ROLE) == sent.id
     assert window.count_label.text() == "3 messages"
+
+
+def test_mail_pouring_in_keeps_counts_right_and_the_message_being_read(
+    qtbot: QtBot, store: MailStore
+) -> None:
+    """A sync bringing 1,200 messages (400 unread) into the open Inbox in big batches: the status
+    bar and the tree's unread count follow every batch, the message being read stays selected
+    and shown, and the newest mail heads the list."""
+    from tests.ui.conftest import demo_item
+
+    window = _window(qtbot, store)
+    model = window.message_model
+    window.select_message_row(2)
+    reading = model.summary(2)
+    qtbot.waitUntil(lambda: window.reading_pane.message_id == reading.id, timeout=5_000)
+    (account_id, _), *_ = store.accounts()
+    inbox = model.mailbox_id
+    assert inbox is not None
+    qtbot.waitUntil(lambda: store.message(reading.id).summary.is_read, timeout=5_000)  # type: ignore[union-attr]
+    unread_before = store.mailbox_counts()[inbox].unread
+
+    for start in range(1000, 2200, 600):
+        store.import_messages(
+            account_id,
+            [
+                demo_item(i, keywords=frozenset() if i % 3 == 0 else frozenset({"$seen"}))
+                for i in range(start, start + 600)
+            ],
+        )
+    qtbot.waitUntil(lambda: window.count_label.text() == "1230 messages", timeout=10_000)
+    assert _tree_lines(window)[0] == f"Inbox ({unread_before + 400})"
+    qtbot.waitUntil(lambda: not model.applying_changes, timeout=10_000)
+    assert model.index(0, Column.SUBJECT).data() == "Message number 2199"
+    assert [m.id for m in window.selected_messages()] == [reading.id]
+    assert window.reading_pane.message_id == reading.id

@@ -183,3 +183,81 @@ def test_mail_arriving_in_an_open_mailbox_keeps_the_list_to_what_was_fetched(
     assert subjects == [f"Message number {n}" for n in range(1200, -1, -1)]
     changes.close()
     mail.close()
+
+
+def test_a_change_to_hundreds_of_listed_messages_updates_each_row_and_keeps_the_selection(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    """ "Mark all read" over 600 fetched rows: every row loses its bold in place, the selected
+    message stays selected and current (a reload used to reset the list: selection gone)."""
+    mail = open_store(tmp_path / "mail.sqlite3")
+    account_id = mail.create_account(ACCOUNT_EMAIL)
+    mail.import_messages(account_id, [demo_item(i) for i in range(700)])
+    model = MessageListModel(mail, page_size=100)
+    model.set_mailbox(inbox_id(mail))
+    view = _shown_view(qtbot, model)
+    while model.rowCount() < 600:
+        model.fetchMore(QModelIndex())
+    changes = StoreChanges(mail)
+    changes.changed.connect(model.apply_changes)
+    view.selectRow(250)
+    chosen = model.summary(250).id
+    resets: list[bool] = []
+    model.modelReset.connect(lambda: resets.append(True))
+    listed = _ids(model)
+
+    mail.mark_read(listed)
+
+    qtbot.waitUntil(lambda: all(model.summary(r).is_read for r in range(600)), timeout=10_000)
+    assert _ids(model) == listed
+    assert all(
+        model.index(row, Column.SUBJECT).data(Qt.ItemDataRole.FontRole) is None
+        for row in range(600)
+    )
+    assert resets == []
+    assert [i.row() for i in view.selectionModel().selectedRows()] == [250]
+    assert model.summary(view.currentIndex().row()).id == chosen
+    changes.close()
+    mail.close()
+
+
+def test_a_sync_page_of_a_thousand_messages_keeps_the_selection_and_the_newest_on_top(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    """Sync pages bigger than a slice: older mail stays out of the list until scrolled to,
+    newer mail lands on top without a reset, the selected message stays listed and selected
+    (the list keeps no more rows than that), and scrolling to the end lists every message
+    once, in order."""
+    mail = open_store(tmp_path / "mail.sqlite3")
+    account_id = mail.create_account(ACCOUNT_EMAIL)
+    mail.import_messages(account_id, [demo_item(i) for i in range(1000, 1100)])
+    model = MessageListModel(mail, page_size=50)
+    model.set_mailbox(inbox_id(mail))
+    view = _shown_view(qtbot, model)
+    changes = StoreChanges(mail)
+    changes.changed.connect(model.apply_changes)
+    view.selectRow(10)
+    chosen = model.summary(10).id
+    resets: list[bool] = []
+    model.modelReset.connect(lambda: resets.append(True))
+
+    with qtbot.waitSignal(changes.changed, timeout=10_000):  # older than every listed row
+        mail.import_messages(account_id, [demo_item(i) for i in range(1000)])
+    qtbot.waitUntil(lambda: not model.applying_changes, timeout=10_000)
+    assert model.index(0, Column.SUBJECT).data() == "Message number 1099"
+    assert model.rowCount() == 50
+    with qtbot.waitSignal(changes.changed, timeout=10_000):  # newer than every listed row
+        mail.import_messages(account_id, [demo_item(i) for i in range(1100, 2300)])
+    qtbot.waitUntil(lambda: not model.applying_changes, timeout=10_000)
+
+    assert model.index(0, Column.SUBJECT).data() == "Message number 2299"
+    assert resets == []
+    assert [model.summary(i.row()).id for i in view.selectionModel().selectedRows()] == [chosen]
+    assert model.row_of(chosen) == 1210
+    assert model.rowCount() == 1211
+    while model.canFetchMore(QModelIndex()):
+        model.fetchMore(QModelIndex())
+    subjects = [model.index(row, Column.SUBJECT).data() for row in range(model.rowCount())]
+    assert subjects == [f"Message number {n}" for n in range(2299, -1, -1)]
+    changes.close()
+    mail.close()
