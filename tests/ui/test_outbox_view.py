@@ -200,3 +200,31 @@ def test_each_draft_save_is_described_by_the_subject_it_wrote(
     _outbox, widget = changes(qtbot, store)
     descriptions = [cell(widget, row, DESCRIPTION) for row in range(widget.model.rowCount())]
     assert descriptions == ["Save draft “First title”", "Save draft “Later”"]
+
+
+def test_dropped_messages_waiting_for_the_server_are_one_line_and_discarding_removes_them(
+    qtbot: QtBot, store: MailStore
+) -> None:
+    from mailapp.store.imports import queue_imports
+
+    inbox = inbox_id(store)
+    before = store.count(inbox)
+    eml = b"From: a@example.org\r\nSubject: Dropped %d\r\n\r\nText\r\n"
+    local_ids = queue_imports(store, inbox, [eml % 1, eml % 2])
+    assert store.count(inbox) == before + 2
+
+    _outbox, details = changes(qtbot, store)
+    assert [cell(details, row, DESCRIPTION) for row in range(details.model.rowCount())] == [
+        "Import 2 messages into Inbox"
+    ]
+    select_rows(details, 0)
+    details.discard_button.click()
+    box = details.confirmation
+    assert box is not None
+    (discard_button,) = [
+        b for b in box.buttons() if box.buttonRole(b) == QMessageBox.ButtonRole.DestructiveRole
+    ]
+    discard_button.click()
+    assert store.pending_mutations() == []
+    assert store.count(inbox) == before
+    assert all(store.message(local_id) is None for local_id in local_ids)
