@@ -21,7 +21,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from PySide6.QtCore import QEvent, QLocale, QUrl
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QToolBar, QWidget
 from sqlalchemy import event
 
 from mailapp.core.addresses import Address
@@ -168,6 +168,11 @@ def render(
         # Closed windows must not hear of the next scheme: their stores are closed by then.
         for widget in app.topLevelWidgets():
             widget.close()
+            # A window's actions may be children of a widget deleted after its toolbar: the
+            # action's destructor then tells a half-destroyed toolbar, which crashed here (seen
+            # in QToolBar::actionEvent under QAction::~QAction). Empty the toolbars first.
+            for bar in widget.findChildren(QToolBar):
+                bar.clear()
             widget.deleteLater()
         app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         if before is None:
