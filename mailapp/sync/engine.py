@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import time
 from collections.abc import Callable, Generator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -39,6 +40,8 @@ Progress = Callable[[int, int], None]
 MAX_ROUND_TRIPS = 10_000
 # Bodies per cycle: at bulk speed a few seconds at most, so local changes are not held up.
 PREFETCH_PER_CYCLE = 2000
+# How often a long-running engine asks the server again for the account's From addresses.
+IDENTITY_REFRESH_S = 600.0
 
 
 @dataclass
@@ -102,6 +105,7 @@ class SyncEngine:
         self.account_id = account_id
         self.batch_size = batch_size
         self.page_size = page_size
+        self._identities_at: float | None = None
 
     # -- public -----------------------------------------------------------------------------
 
@@ -121,10 +125,7 @@ class SyncEngine:
             self._push(report)
             self._pull(report, progress)
         report.state = self._state()
-        # The account's From addresses can change upstream (an IMAP account linked after this
-        # profile signed in): the store keeps what the server says now, for the composer.
-        session = self.client.session_info()
-        identities.record_session(self.store, self.account_id, session.email, session.addresses)
+        self._refresh_identities()
         try:
             self.fetch_draft_blobs()
             if prefetch:
@@ -134,6 +135,18 @@ class SyncEngine:
             # or when the user opens the message.
             log.info("prefetch stopped: %s", exc.user_message)
         return report
+
+    def _refresh_identities(self) -> None:
+        """The account's From addresses can change upstream (an IMAP account linked after this
+        profile signed in): the store keeps what the server says, for the composer. Asked on
+        an engine's first cycle and then every IDENTITY_REFRESH_S, not every cycle: it is one
+        more round trip (80-160 ms measured) on a sync that otherwise changes nothing."""
+        now = time.monotonic()
+        if self._identities_at is not None and now - self._identities_at < IDENTITY_REFRESH_S:
+            return
+        session = self.client.session_info()
+        identities.record_session(self.store, self.account_id, session.email, session.addresses)
+        self._identities_at = now
 
     def flush_only(self) -> CycleReport:
         """Push without pulling further pages (on shutdown)."""

@@ -3,11 +3,14 @@ address unless it asks again: each sync records the session's From addresses in 
 
 from __future__ import annotations
 
+import pytest
+
 from mailapp.server.db import session_scope
 from mailapp.server.models import Account
 from mailapp.server.upstream.models import UpstreamAccount
 from mailapp.store.identities import identities
 from mailapp.store.outbox_admin import account_address
+from mailapp.sync import engine as engine_module
 from tests.server.conftest import RunningServer
 from tests.sync.conftest import DeviceFactory
 
@@ -47,3 +50,24 @@ def test_each_sync_takes_the_addresses_the_server_sends_as(
         "alice@provider.example",
         "team@provider.example",
     ]
+
+
+def test_the_addresses_are_asked_once_per_refresh_period_not_every_cycle(
+    sync_server: RunningServer, device_factory: DeviceFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    device = device_factory(sync_server.new_user("carol"))
+    asked: list[int] = []
+    real = device.engine.client.session_info
+
+    def counting() -> object:
+        asked.append(1)
+        return real()
+
+    monkeypatch.setattr(device.engine.client, "session_info", counting)
+    for _ in range(3):
+        device.sync()
+    assert len(asked) == 1  # a no-change sync costs no extra round trip
+
+    monkeypatch.setattr(engine_module, "IDENTITY_REFRESH_S", 0.0)
+    device.sync()
+    assert len(asked) == 2
