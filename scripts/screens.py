@@ -236,13 +236,13 @@ def render_two_accounts(
         "the read mark to be sent",
     )
     settle(app, 0.5)
-    save(app, two, shots, "15-two-accounts")
+    save(app, two, shots, "17-two-accounts")
 
     settings = AccountSettingsDialog(both.store, syncs, two)
     wait_until(
         app, lambda: settings.upstream_label.text().startswith("None"), "the IMAP link's state"
     )
-    save(app, settings, shots, "16-account-settings")
+    save(app, settings, shots, "18-account-settings")
     settings.close()
     two.close()
 
