@@ -7,10 +7,10 @@ import gc
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from mailapp import __version__
+from mailapp.gui_options import GuiOptions
 
 # Set in the child environment to get "first-paint <unix time>" on stdout once the message list
 # has painted its first page (used by tests/bench/bench_startup.py).
@@ -23,24 +23,6 @@ EXIT_NO_DISPLAY = 2
 EXIT_NO_SERVER = 2  # --demo in a build without the server extras (the frozen bundle)
 # What the in-process demo server imports (the "server" extra); the bundle leaves them out.
 DEMO_SERVER_MODULES = ("uvicorn", "fastapi")
-
-
-@dataclass(frozen=True)
-class GuiOptions:
-    profile: Path | None  # None: the default profile (or a throw-away one with demo)
-    demo: bool
-    screenshot: Path | None
-    report_first_paint: bool
-    exit_after_first_paint: bool
-    demo_offline: bool = False  # --demo --offline: local demo mail, no server (screenshots)
-    second_device: bool = False  # --demo --second-device: a second window, same user
-    mailto: str | None = None  # `mailapp mailto:…`: a composer filled in from the link
-
-    @property
-    def live_demo(self) -> bool:
-        """--demo with the in-process server (a screenshot too: it shows what the user sees);
-        --offline or a kept profile stays offline."""
-        return self.demo and not self.demo_offline and self.profile is None
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -17,7 +17,7 @@ from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QApplication
 
 from mailapp import paths
-from mailapp.cli import GuiOptions
+from mailapp.gui_options import GuiOptions
 from mailapp.ui import icons, translations
 from mailapp.ui.crash_reporting import (
     install_excepthook,
