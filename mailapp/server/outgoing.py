@@ -62,33 +62,26 @@ def build_mime_for_submission(
     Attachments are read from the draft's account's uploaded blobs. Raises HeaderError
     (mailapp.mime.compose) when a header cannot be written safely: nothing is sent then.
     """
-    raw = compose_message(
-        _address(sender),
-        [_address(value) for value in draft.to or []],
-        [_address(value) for value in draft.cc or []],
-        subject=draft.subject or "",
-        text_body=draft.body or "",
-        html_body=draft.html_body or None,
-        attachments=_attachments(object_session(draft), draft),
-        in_reply_to=draft.in_reply_to,
-        references=draft.references or [],
-    )
-    return raw, envelope_recipients(draft)
+    return _compose(draft, sender, keep_bcc=False), envelope_recipients(draft)
 
 
 def build_draft_copy(draft: Draft, sender: str | dict[str, Any]) -> bytes:
     """The draft as a message for a Drafts folder (upstream/drafts.py): as it would be sent,
     with its Bcc kept, so another mail client opening it there finds every recipient."""
+    return _compose(draft, sender, keep_bcc=True)
+
+
+def _compose(draft: Draft, sender: str | dict[str, Any], *, keep_bcc: bool) -> bytes:
     return compose_message(
         _address(sender),
         [_address(value) for value in draft.to or []],
         [_address(value) for value in draft.cc or []],
-        [_address(value) for value in draft.bcc or []],
+        [_address(value) for value in draft.bcc or []] if keep_bcc else (),
         subject=draft.subject or "",
         text_body=draft.body or "",
         html_body=draft.html_body or None,
         attachments=_attachments(object_session(draft), draft),
         in_reply_to=draft.in_reply_to,
         references=draft.references or [],
-        write_bcc=True,
+        write_bcc=keep_bcc,
     )
