@@ -56,7 +56,7 @@ from tests.bench.bench_support import add_user, fill_messages, serve  # noqa: E4
 @contextlib.contextmanager
 def split_timer() -> Iterator[dict[str, float]]:
     """Seconds spent in HTTP round trips (server and wire) vs applying answers to the store."""
-    import mailapp.sync.engine as engine_module
+    import mailapp.sync.push as engine_module
     from mailapp.sync.client import ApiClient
 
     spent = {"http": 0.0, "apply": 0.0}

@@ -1,0 +1,93 @@
+"""The pull half of a sync cycle: the change feed, page by page, applied to the store; and the
+rebuild from state 0 when the server forgot our state (410). Mixed into SyncEngine
+(mailapp.sync.engine).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Generator
+from concurrent.futures import ThreadPoolExecutor
+
+from mailapp import wire
+from mailapp.store import replica
+from mailapp.sync.cycle import MAX_ROUND_TRIPS, CycleReport, EngineParts, Progress, record_count
+from mailapp.sync.errors import PermanentError
+
+
+class PullMixin(EngineParts):
+    def _feed(self, since: str | None) -> Generator[wire.Changes, None, None]:
+        """The change feed from ``since``, page by page, one page fetched ahead.
+
+        The first page is fetched here: most cycles have one page, and a helper thread per
+        cycle only adds latency. When there are more, the next page is requested (and computed
+        by the server, and parsed) on a helper thread while the caller applies this one: its
+        `newState` is all the request needs. An error fetching it surfaces after this page is
+        applied, so what arrived stays applied.
+        """
+        changes = self.client.changes(since, self.page_size)
+        if not changes.has_more:
+            yield changes
+            return
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mailapp-feed") as pool:
+            ahead = pool.submit(self.client.changes, changes.new_state, self.page_size)
+            try:
+                for _ in range(MAX_ROUND_TRIPS):
+                    yield changes
+                    if not changes.has_more:
+                        return
+                    changes = ahead.result()
+                    if changes.has_more:
+                        ahead = pool.submit(self.client.changes, changes.new_state, self.page_size)
+            finally:
+                # Stopped early (an error applying a page): the page in flight is dropped; the
+                # pool waits for its request, which the client's timeouts bound.
+                ahead.cancel()
+        raise PermanentError("The server kept sending changes; try again later.")
+
+    def _pull(self, report: CycleReport, progress: Progress | None) -> None:
+        target: int | None = None
+        since = self._state()
+        if progress is not None and since is None:
+            # Only the first sync is long enough to be worth a progress bar.
+            target = int(self.client.session_info().state)
+        # An account's first sync brings its whole mailbox: none of it is announced as new.
+        announce = since is not None
+        with contextlib.closing(self._feed(since)) as pages:
+            for changes in pages:
+                changed = replica.apply_changes(
+                    self.store, self.account_id, changes, announce=announce
+                )
+                report.note(changed)
+                report.pulled += record_count(changes)
+                if progress is not None and target:
+                    progress(min(int(changes.new_state), target), target)
+
+    def _resync(self, report: CycleReport, progress: Progress | None) -> None:
+        """Rebuild the copy from state 0; queued local mutations stay and are pushed after."""
+        replica.reset_state(self.store, self.account_id)
+        report.resynced = True
+        seen: dict[str, set[str]] = {"emails": set(), "mailboxes": set(), "drafts": set()}
+        target = int(self.client.session_info().state) if progress is not None else 0
+        with contextlib.closing(self._feed(self._state())) as pages:
+            for changes in pages:
+                for name in seen:
+                    kind = getattr(changes, name)
+                    seen[name].update(record.id for record in [*kind.created, *kind.updated])
+                    seen[name].difference_update(kind.destroyed)
+                # A rebuild re-reads every message: nothing of it is announced as new.
+                changed = replica.apply_changes(
+                    self.store, self.account_id, changes, announce=False
+                )
+                report.note(changed)
+                report.pulled += record_count(changes)
+                if progress is not None and target:
+                    progress(min(int(changes.new_state), target), target)
+        dropped = replica.drop_unseen(
+            self.store,
+            self.account_id,
+            emails=seen["emails"],
+            mailboxes_seen=seen["mailboxes"],
+            drafts_seen=seen["drafts"],
+        )
+        report.note(dropped)
