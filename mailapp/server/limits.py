@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mailapp.server.config import Settings
-from mailapp.server.models import Blob, Draft, Email, Submission, SubmissionState
+from mailapp.server.models import Account, Blob, Draft, Submission, SubmissionState
 
 SEND_RATE_WINDOW = timedelta(hours=1)
 
@@ -159,11 +159,10 @@ def referenced_blob_ids(session: Session, account_id: str) -> set[str]:
 
 
 def usage(session: Session, account_id: str) -> Usage:
-    mail = session.scalar(
-        select(func.coalesce(func.sum(Email.size), 0)).where(
-            Email.account_id == account_id, Email.destroyed_modseq.is_(None)
-        )
-    )
+    # The mail's bytes are a counter the database keeps (Account.mail_bytes): O(1), where a
+    # SUM over the emails cost 40 ms at 50,000 messages on every session read and delivery.
+    # Blobs are few (uploads awaiting a draft, and the drafts' attachments): summed here.
+    mail = session.scalar(select(Account.mail_bytes).where(Account.id == account_id))
     blobs = session.execute(select(Blob.id, Blob.size).where(Blob.account_id == account_id)).all()
     referenced = referenced_blob_ids(session, account_id)
     total = pending_bytes = pending = 0

@@ -70,6 +70,10 @@ class Account(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # More From addresses the user may send as (set by the admin: mailapp-server aliases).
     aliases: Mapped[list[str] | None] = mapped_column(JSON, default=None)
+    # Sum of the sizes of the account's live emails (the storage quota's mail part). Kept by
+    # triggers on `email` (migration 0019), never written by Python: every path that inserts,
+    # destroys or deletes an email counts, Core bulk inserts included.
+    mail_bytes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class Token(Base):
