@@ -312,7 +312,16 @@ class ApiClient:
         return answer
 
     def changes(self, since: str | None, limit: int) -> wire.Changes:
-        return self._get(wire.Changes, "/v1/changes", since=since or "0", limit=limit)
+        return self.parse_changes(self.changes_text(since, limit))
+
+    def changes_text(self, since: str | None, limit: int) -> bytes:
+        """A change-feed page as the server sent it, unparsed (the feed reads the next page
+        ahead on a helper thread that only waits for the network; see mailapp.sync.pull)."""
+        params = {"since": since or "0", "limit": limit}
+        return self._send("GET", "/v1/changes", params=params)[1]
+
+    def parse_changes(self, body: bytes) -> wire.Changes:
+        return self._parse(wire.Changes, body)
 
     # -- resources --------------------------------------------------------------------------
 

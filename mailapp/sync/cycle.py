@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from mailapp import wire
-from mailapp.store import ChangeSet, MailStore
+from mailapp.store import MailStore
 from mailapp.sync.client import ApiClient
 from mailapp.sync.quiet import summary
 
@@ -24,31 +24,9 @@ class CycleReport:
     state: str | None = None
     resynced: bool = False
     bodies_fetched: int = 0
-    # Collected in place: a first sync notes 100,000 message ids, and building a new union per
-    # page would copy them all every time (quadratic, holding the GIL).
-    _messages: set[str] = field(default_factory=set, repr=False)
-    _mailboxes: set[str] = field(default_factory=set, repr=False)
-    _drafts: set[str] = field(default_factory=set, repr=False)
-    _outbox: bool = field(default=False, repr=False)
-    _arrived: set[str] = field(default_factory=set, repr=False)
-
-    def note(self, changes: ChangeSet) -> None:
-        self._messages.update(changes.messages)
-        self._mailboxes.update(changes.mailboxes)
-        self._drafts.update(changes.drafts)
-        self._outbox = self._outbox or changes.outbox
-        self._arrived.update(changes.arrived)
-
-    @property
-    def changed(self) -> ChangeSet:
-        """Everything the cycle changed in the store."""
-        return ChangeSet(
-            messages=frozenset(self._messages),
-            mailboxes=frozenset(self._mailboxes),
-            outbox=self._outbox,
-            drafts=frozenset(self._drafts),
-            arrived=frozenset(self._arrived),
-        )
+    # No record of which messages changed: that reaches the store's subscribers page by page
+    # (the Qt worker merges and forwards it), and a report keeping every id held a first sync's
+    # 100,000 message ids (~12 MB) in the sync thread until the cycle ended (issue 11: RSS).
 
     def summary(self) -> str:
         return summary(self.pushed, self.pulled, self.conflicts, self.failed)

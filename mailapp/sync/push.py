@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 
 from mailapp import wire
-from mailapp.store import ChangeSet, imports, replica_blobs
+from mailapp.store import imports, replica_blobs
 from mailapp.store.replica_outbox import apply_push, settle_views, take_batch
 from mailapp.store.rows import OutboxRow, OutboxState
 from mailapp.sync.cycle import MAX_ROUND_TRIPS, CycleReport, EngineParts, record_count
@@ -26,7 +26,6 @@ class PushMixin(EngineParts):
                 uploaded = self._import_blob(row)
                 if uploaded is None:
                     report.failed += 1
-                    report.note(ChangeSet(outbox=True))
                 else:
                     result.append(uploaded)
                 continue
@@ -146,13 +145,12 @@ class PushMixin(EngineParts):
         report.conflicts += outcome.conflicts
         report.failed += outcome.failed
         report.pulled += record_count(answer.changes)
-        report.note(outcome.changed)
         if answer.changes.has_more and pull_pages:
             self._pull(report, None)
         if outcome.unsettled:
             # After the last page; or now when closing (flush_only), as no page will follow
             # before the next start and a view settled on an older base is only briefly old.
-            report.note(settle_views(self.store, self.account_id, outcome.unsettled))
+            settle_views(self.store, self.account_id, outcome.unsettled)
 
     def _isolate(self, batch: list[OutboxRow], error: PermanentError, report: CycleReport) -> None:
         """The server refused a whole batch: find the mutation it cannot read and fail only it."""

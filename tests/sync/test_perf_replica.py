@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 
 import pytest
@@ -92,16 +93,17 @@ def test_a_page_fetched_ahead_failing_keeps_the_pages_already_applied(
     laptop.engine.page_size = 10  # the mailboxes and a few messages, then the rest
     asked: list[str | None] = []
     pages: list[wire.Changes] = []
-    fetch = laptop.client.changes
+    fetch = laptop.client.changes_text
 
-    def changes(since: str | None, limit: int) -> wire.Changes:
+    def changes_text(since: str | None, limit: int) -> bytes:
         asked.append(since)
         if len(asked) == 2:
             proxy.set_fault(Fault.REFUSE)  # the connection drops when the 2nd page is asked for
-        pages.append(fetch(since, limit))
-        return pages[-1]
+        body = fetch(since, limit)
+        pages.append(laptop.client.parse_changes(body))
+        return body
 
-    laptop.client.changes = changes  # type: ignore[method-assign]
+    laptop.client.changes_text = changes_text  # type: ignore[method-assign]
 
     with pytest.raises(OfflineError):
         laptop.engine.run_cycle(prefetch=False)
@@ -117,3 +119,36 @@ def test_a_page_fetched_ahead_failing_keeps_the_pages_already_applied(
     laptop.engine.run_cycle(prefetch=False)
     assert laptop.subjects("inbox") == [f"Report {n:02d}" for n in range(12)]
     assert asked[2] == state
+
+
+def test_pages_read_ahead_are_parsed_on_the_syncing_thread_not_the_helper(
+    sync_server: RunningServer, device_factory: DeviceFactory
+) -> None:
+    """The helper thread that reads the next page ahead only waits for its bytes: parsing there
+    made it a third thread wanting the GIL beside the sync and UI threads (issue 11)."""
+    alice = sync_server.new_user("alice")
+    for n in range(25):
+        sync_server.deliver(alice.account_id, subject=f"Page {n:02d}")
+    laptop = device_factory(alice, "laptop")
+    laptop.engine.page_size = 5
+    fetched_on: list[str] = []
+    parsed_on: list[str] = []
+    fetch, parse = laptop.client.changes_text, laptop.client.parse_changes
+
+    def changes_text(since: str | None, limit: int) -> bytes:
+        fetched_on.append(threading.current_thread().name)
+        return fetch(since, limit)
+
+    def parse_changes(body: bytes) -> wire.Changes:
+        parsed_on.append(threading.current_thread().name)
+        return parse(body)
+
+    laptop.client.changes_text = changes_text  # type: ignore[method-assign]
+    laptop.client.parse_changes = parse_changes  # type: ignore[method-assign]
+    laptop.engine.run_cycle(prefetch=False)
+
+    here = threading.current_thread().name
+    assert len(parsed_on) == len(fetched_on) > 5
+    assert any(name.startswith("mailapp-feed") for name in fetched_on)  # read ahead...
+    assert set(parsed_on) == {here}  # ...but parsed where the pages are applied
+    assert laptop.subjects("inbox") == [f"Page {n:02d}" for n in range(25)]
