@@ -31,22 +31,23 @@ from mailapp.store.outbox_admin import mark_composer_open
 from mailapp.store.rows import AttachmentInfo
 from mailapp.sync.account import client_for
 from mailapp.sync.engine import SyncEngine
-from mailapp.ui import theme, translations
-from mailapp.ui.about import AboutDialog
-from mailapp.ui.account_settings import AccountSettingsDialog
-from mailapp.ui.account_setup import AccountSetupDialog
-from mailapp.ui.attachments import attachment_risk
-from mailapp.ui.composer import open_composer
-from mailapp.ui.conflict_dialog import ConflictDialog
+from mailapp.ui import translations
+from mailapp.ui.account.account_settings import AccountSettingsDialog
+from mailapp.ui.account.account_setup import AccountSetupDialog
+from mailapp.ui.common import theme
+from mailapp.ui.composer.composer import open_composer
+from mailapp.ui.composer.draft_recovery import offer_recovered_drafts
 from mailapp.ui.demo_live import Device, LiveDemo, sign_in
-from mailapp.ui.draft_recovery import offer_recovered_drafts
-from mailapp.ui.link_guard import confirm_dialog
-from mailapp.ui.mailbox_tree_model import OUTBOX_ID
-from mailapp.ui.main_window import MainWindow
-from mailapp.ui.outbox_view import OutboxView
-from mailapp.ui.settings_dialog import SettingsDialog
-from mailapp.ui.sync_worker import SyncController
-from mailapp.ui.window_sync import start_sync, window_syncs
+from mailapp.ui.mailbox.mailbox_tree_model import OUTBOX_ID
+from mailapp.ui.outbox.conflict_dialog import ConflictDialog
+from mailapp.ui.outbox.outbox_view import OutboxView
+from mailapp.ui.reading.attachments import attachment_risk
+from mailapp.ui.reading.link_guard import confirm_dialog
+from mailapp.ui.syncing.sync_worker import SyncController
+from mailapp.ui.window.about import AboutDialog
+from mailapp.ui.window.main_window import MainWindow
+from mailapp.ui.window.settings_dialog import SettingsDialog
+from mailapp.ui.window.window_sync import start_sync, window_syncs
 
 WAIT_S = 20.0
 

@@ -25,6 +25,10 @@ THIRD_PARTY: dict[str, tuple[str, ...]] = {
     "mime": ("nh3",),
     "wire": ("pydantic", "typing_extensions"),
 }
+# mailapp.ui's feature packages, lowest first: each may import only itself and those before it,
+# so no two import each other (docs/architecture.md). The start-up modules at the top of ui
+# (app.py and what it starts) may import them all.
+UI_PACKAGES = ("common", "syncing", "composer", "account", "outbox", "reading", "mailbox", "window")
 # The one documented exception: the live demo wires the real server to the client.
 EXCEPTIONS = {("ui/demo_live.py", "mailapp.server")}
 
@@ -79,4 +83,19 @@ def test_client_never_imports_the_server_outside_the_demo() -> None:
             for name in imported_modules(path):
                 if name.startswith("mailapp.server") and not allowed:
                     offending.append(f"{relative} imports {name}")
+    assert offending == []
+
+
+def test_ui_packages_import_only_the_ones_before_them() -> None:
+    on_disk = {p.parent.name for p in (PACKAGE / "ui").glob("*/__init__.py")}
+    assert on_disk == set(UI_PACKAGES), "a ui package is missing from UI_PACKAGES (or gone)"
+    offending = []
+    for rank, package in enumerate(UI_PACKAGES):
+        allowed = {f"mailapp.ui.{p}" for p in UI_PACKAGES[: rank + 1]}
+        for path in python_files(f"ui/{package}"):
+            for name in imported_modules(path):
+                if not name.startswith("mailapp.ui"):
+                    continue
+                if ".".join(name.split(".")[:3]) not in allowed:
+                    offending.append(f"{path.relative_to(PACKAGE)} imports {name}")
     assert offending == []

@@ -48,7 +48,7 @@ class ChangeSet:
     drafts: frozenset[str] = frozenset()
     # Of `messages`, those new to this store, brought by a sync or an import (never by the
     # user's own actions, nor by the first sync of an account): what may be announced as new
-    # mail (mailapp.ui.notifications).
+    # mail (mailapp.ui.window.notifications).
     arrived: frozenset[str] = frozenset()
 
 

@@ -18,8 +18,9 @@ from PySide6.QtWidgets import QApplication
 
 from mailapp import paths
 from mailapp.gui_options import GuiOptions
-from mailapp.ui import icons, translations
-from mailapp.ui.crash_reporting import (
+from mailapp.ui import translations
+from mailapp.ui.common import icons
+from mailapp.ui.common.crash_reporting import (
     install_excepthook,
     log,
     setup_logging,
@@ -29,7 +30,7 @@ from mailapp.ui.crash_reporting import (
 
 if TYPE_CHECKING:
     from mailapp.store import MailStore
-    from mailapp.ui.main_window import MainWindow
+    from mailapp.ui.window.main_window import MainWindow
 
 # The reverse-DNS id of the desktop file, AppStream metainfo and icons in packaging/linux; Wayland
 # compositors match windows to the desktop file (and so the icon) by this name.
@@ -252,8 +253,8 @@ def _open_mailto(window: MainWindow, link: str) -> None:
 
 def _after_first_paint(window: MainWindow, store: MailStore, cleanup: ExitStack) -> None:
     """Sync, its menus, and the offer of drafts a crash interrupted: none is needed to paint."""
-    from mailapp.ui.draft_recovery import offer_recovered_drafts
-    from mailapp.ui.window_sync import setup_window_sync
+    from mailapp.ui.composer.draft_recovery import offer_recovered_drafts
+    from mailapp.ui.window.window_sync import setup_window_sync
 
     setup_window_sync(window, store, cleanup)
     # After the first paint, like sync: a draft interrupted by a crash is offered back.
@@ -282,13 +283,13 @@ def _open_first_screen(
     if options.demo or options.live_demo or options.screenshot is not None:
         return []
     from mailapp.store.first_screen import read_first_screen
-    from mailapp.ui.message_list_model import DEFAULT_PAGE_SIZE
+    from mailapp.ui.mailbox.message_list_model import DEFAULT_PAGE_SIZE
 
     profile = options.profile if options.profile is not None else paths.profile_dir()
     snapshot = read_first_screen(paths.store_path(profile), DEFAULT_PAGE_SIZE)
     if snapshot is None:
         return []
-    from mailapp.ui.main_window import MainWindow
+    from mailapp.ui.window.main_window import MainWindow
 
     window = MainWindow(first_screen=snapshot)
     if not options.exit_after_first_paint:
@@ -350,12 +351,12 @@ def _complete_window(
 
 def _open_windows(options: GuiOptions, store: MailStore, cleanup: ExitStack) -> list[MainWindow]:
     """The main window with sync for its account; with --demo, the demo server and devices."""
-    from mailapp.ui.main_window import MainWindow
+    from mailapp.ui.window.main_window import MainWindow
 
     if not options.live_demo:
         window = MainWindow(store)
         if options.screenshot is not None:
-            from mailapp.ui.window_sync import setup_window_sync
+            from mailapp.ui.window.window_sync import setup_window_sync
 
             # A signed-in profile's picture shows it synced (or why not), never "Local only".
             setup_window_sync(window, store, cleanup)

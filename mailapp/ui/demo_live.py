@@ -29,7 +29,7 @@ from mailapp.store.settings import apply_prefetch_window, load_settings
 from mailapp.sync.account import add_account
 
 if TYPE_CHECKING:
-    from mailapp.ui.main_window import MainWindow
+    from mailapp.ui.window.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
@@ -157,8 +157,8 @@ def open_live_demo(
     store: MailStore, cleanup: ExitStack, *, second_device: bool = False
 ) -> list[MainWindow]:
     """Start the demo server, sign `store` in as alice, and open her window(s) with sync."""
-    from mailapp.ui.main_window import MainWindow
-    from mailapp.ui.window_sync import setup_window_sync
+    from mailapp.ui.window.main_window import MainWindow
+    from mailapp.ui.window.window_sync import setup_window_sync
 
     demo = LiveDemo(cleanup)
     devices = [demo.device("main", store)]

@@ -13,7 +13,7 @@ from mailapp.ui.single_instance import InstanceServer
 
 if TYPE_CHECKING:
     from mailapp.core.mailto import MailtoLink
-    from mailapp.ui.main_window import MainWindow
+    from mailapp.ui.window.main_window import MainWindow
 
 NOTICE_MS = 8000
 
@@ -44,7 +44,7 @@ def open_mailto(window: MainWindow, link: str) -> None:
 def compose(window: MainWindow, fields: MailtoLink) -> QWidget | None:
     """A new message from the window's first account, filled in from the link."""
     from mailapp.store.settings import load_settings
-    from mailapp.ui.composer import open_composer
+    from mailapp.ui.composer.composer import open_composer
 
     store = window._store
     assert store is not None

@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QPainter, QPixmap
 
 if TYPE_CHECKING:
-    from mailapp.ui.main_window import MainWindow
+    from mailapp.ui.window.main_window import MainWindow
 
 WINDOW_GAP = 20  # pixels between windows, as the demo leaves between them on the screen
 # After the last sync settled: the views' refresh of what it brought is queued behind it.
@@ -84,7 +84,7 @@ class ScreenshotWhenReady(QObject):
 
 
 def _syncs_of(window: MainWindow) -> QObject | None:
-    from mailapp.ui.account_syncs import AccountSyncs
+    from mailapp.ui.syncing.account_syncs import AccountSyncs
 
     return window.findChild(AccountSyncs)
 

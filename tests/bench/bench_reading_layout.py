@@ -24,7 +24,7 @@ from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QApplication
 
 from mailapp.core.html import sanitize_html
-from mailapp.ui.reading_pane import LAYOUT_COST_LIMIT
+from mailapp.ui.reading.reading_pane import LAYOUT_COST_LIMIT
 
 WIDTH = 760
 

@@ -139,7 +139,7 @@ IMPORT_COSTS = (
     "sqlalchemy",
     "mailapp",
     "mailapp.store",
-    "mailapp.ui.main_window",
+    "mailapp.ui.window.main_window",
 )
 
 # Who a module's import time is charged to in the start-up attribution; first match wins.

@@ -274,7 +274,7 @@ def child_initial(url: str, name: str, profile: str, count: int, mode: str) -> N
 
     from mailapp.store.replica_bodies import ALL_MAIL
     from mailapp.store.settings import AppSettings, save_settings
-    from mailapp.ui.sync_worker import SyncController
+    from mailapp.ui.syncing.sync_worker import SyncController
 
     app = QCoreApplication([])
     store = open_store(Path(profile) / "mail.sqlite3")

@@ -55,8 +55,8 @@ def child(profile: Path, count: int, top: int) -> None:
     from PySide6.QtWidgets import QApplication
 
     from mailapp.store import open_store
-    from mailapp.ui.main_window import MainWindow
-    from mailapp.ui.window_sync import setup_window_sync
+    from mailapp.ui.window.main_window import MainWindow
+    from mailapp.ui.window.window_sync import setup_window_sync
 
     # `kill -USR1 <child>` prints every thread's stack to stderr, for a run that seems stuck.
     faulthandler.register(signal.SIGUSR1, all_threads=True)

@@ -28,8 +28,8 @@ from mailapp.server.models import Draft, Submission
 from mailapp.store import MailStore, open_store
 from mailapp.sync.account import add_account, client_for
 from mailapp.sync.engine import SyncEngine
-from mailapp.ui.composer import open_composer
-from mailapp.ui.composer_content import initial_draft
+from mailapp.ui.composer.composer import open_composer
+from mailapp.ui.composer.composer_content import initial_draft
 from tests.security.conftest import RunningServer, User
 from tests.server.test_delivery import (
     FAST_ENV,

@@ -20,7 +20,7 @@ from pytestqt.qtbot import QtBot
 from mailapp.core.file_risk import RiskKind, assess, extensions, write_zone_identifier
 from mailapp.mime.parse import Attachment
 from mailapp.store import open_store
-from mailapp.ui.attachments import AttachmentBar
+from mailapp.ui.reading.attachments import AttachmentBar
 from tests.ui.conftest import ACCOUNT_EMAIL, demo_item
 
 PE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00"

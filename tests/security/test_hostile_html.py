@@ -26,7 +26,7 @@ from mailapp.mime.parse import ParsedMessage
 from mailapp.store import MailStore, open_store
 from mailapp.store.deferred_rows import MessageDetail
 from mailapp.store.rows import MessageSummary
-from mailapp.ui.reading_pane import LAYOUT_COST_LIMIT, MAX_TEXT_CHARS, ReadingPane
+from mailapp.ui.reading.reading_pane import LAYOUT_COST_LIMIT, MAX_TEXT_CHARS, ReadingPane
 
 # Per message, sanitizing and showing it; the freeze this guards against took 10.7 s.
 TIME_LIMIT_S = 3.0

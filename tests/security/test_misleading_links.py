@@ -18,8 +18,8 @@ from pytestqt.qtbot import QtBot
 
 from mailapp.core.links import misleading_text
 from mailapp.store import MailStore, open_store
-from mailapp.ui.main_window import MainWindow
-from mailapp.ui.reading_pane import ReadingPane
+from mailapp.ui.reading.reading_pane import ReadingPane
+from mailapp.ui.window.main_window import MainWindow
 from tests.ui.conftest import ACCOUNT_EMAIL, demo_item
 
 EVIL = "https://bank.example.evil.test/login"

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mailapp.ui.theme import AA_TEXT, contrast_ratio
+from mailapp.ui.common.theme import AA_TEXT, contrast_ratio
 
 # Pixels of the text colour a region must hold before it counts as the text's colour.
 MIN_TEXT_PIXELS = 4

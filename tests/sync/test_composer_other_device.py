@@ -12,7 +12,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from mailapp.store import DraftInput
-from mailapp.ui.composer import Composer, open_composer
+from mailapp.ui.composer.composer import Composer, open_composer
 from tests.server.conftest import RunningServer
 from tests.sync.conftest import Device, DeviceFactory
 from tests.sync.test_fold_pull import pull

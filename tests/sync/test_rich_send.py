@@ -15,7 +15,7 @@ from pytestqt.qtbot import QtBot
 from mailapp.server.db import session_scope
 from mailapp.server.models import Account
 from mailapp.store.identities import Identity, save_identity
-from mailapp.ui.composer import open_composer
+from mailapp.ui.composer.composer import open_composer
 from tests.server.conftest import RunningServer
 from tests.server.test_delivery import address, records, wait_until
 from tests.sync.conftest import DeviceFactory

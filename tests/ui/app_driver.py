@@ -41,7 +41,7 @@ GIVE_UP_S = 60.0  # a driver that never finds what it waits for ends instead of 
 
 
 def _main_window() -> QWidget | None:
-    from mailapp.ui.main_window import MainWindow
+    from mailapp.ui.window.main_window import MainWindow
 
     for widget in QApplication.topLevelWidgets():
         # New Message is enabled once the store is open, as a user would see it.
@@ -52,7 +52,7 @@ def _main_window() -> QWidget | None:
 
 
 def _composer() -> QWidget | None:
-    from mailapp.ui.composer import Composer
+    from mailapp.ui.composer.composer import Composer
 
     for widget in QApplication.topLevelWidgets():
         if isinstance(widget, Composer) and widget.isVisible():

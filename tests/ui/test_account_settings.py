@@ -17,9 +17,9 @@ from mailapp.server.upstream.connection import Endpoint
 from mailapp.server.upstream.links import link
 from mailapp.store import open_store
 from mailapp.sync.account import add_account
-from mailapp.ui.account_settings import AccountSettingsDialog
-from mailapp.ui.main_window import MainWindow
-from mailapp.ui.window_sync import setup_window_sync
+from mailapp.ui.account.account_settings import AccountSettingsDialog
+from mailapp.ui.window.main_window import MainWindow
+from mailapp.ui.window.window_sync import setup_window_sync
 from tests.imap import conftest as imap_fixtures
 from tests.imap.conftest import MailUser
 from tests.server.conftest import RunningServer, User, run_server

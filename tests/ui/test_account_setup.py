@@ -25,11 +25,11 @@ from mailapp.store import MailStore, open_store
 from mailapp.store.replica import synced_accounts
 from mailapp.store.settings import AppSettings, save_settings
 from mailapp.sync import credentials
-from mailapp.ui.account_setup import AccountSetupDialog, SignedIn
-from mailapp.ui.main_window import MainWindow
-from mailapp.ui.settings_dialog import menu_titled
-from mailapp.ui.sync_worker import SyncController
-from mailapp.ui.window_sync import setup_window_sync
+from mailapp.ui.account.account_setup import AccountSetupDialog, SignedIn
+from mailapp.ui.common.menus import menu_titled
+from mailapp.ui.syncing.sync_worker import SyncController
+from mailapp.ui.window.main_window import MainWindow
+from mailapp.ui.window.window_sync import setup_window_sync
 from tests.server.conftest import RunningServer, User, run_server
 from tests.sync.keyring_backend import FileKeyring
 

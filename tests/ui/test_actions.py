@@ -10,8 +10,8 @@ from pytestqt.qtbot import QtBot
 
 from mailapp.store import MailStore
 from mailapp.store.rows import OutboxRow
-from mailapp.ui.main_window import MainWindow
-from mailapp.ui.message_list_model import Column
+from mailapp.ui.mailbox.message_list_model import Column
+from mailapp.ui.window.main_window import MainWindow
 
 
 def _window(qtbot: QtBot, store: MailStore) -> MainWindow:

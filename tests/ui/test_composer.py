@@ -16,8 +16,8 @@ from mailapp.store import DraftInput, MailStore, OutboxState
 from mailapp.store.outbox_admin import open_composer_drafts
 from mailapp.store.schema import attachments
 from mailapp.store.settings import AppSettings, save_settings
-from mailapp.ui.composer import AUTOSAVE_DELAY_MS, Composer, open_composer
-from mailapp.ui.composer_send import SendLaterDialog, UndoSendNotice
+from mailapp.ui.composer.composer import AUTOSAVE_DELAY_MS, Composer, open_composer
+from mailapp.ui.composer.composer_send import SendLaterDialog, UndoSendNotice
 from tests.ui.conftest import inbox_id
 
 # The completion popup asks the window system to raise it and grab the keyboard, which Qt's
@@ -102,7 +102,7 @@ def test_another_window_taking_the_focus_saves_at_once(qtbot: QtBot, store: Mail
 def test_closing_the_main_window_closes_and_saves_its_composers(
     qtbot: QtBot, store: MailStore
 ) -> None:
-    from mailapp.ui.main_window import MainWindow
+    from mailapp.ui.window.main_window import MainWindow
 
     main = MainWindow(store)
     qtbot.addWidget(main)

@@ -21,8 +21,8 @@ from sqlalchemy import event
 from mailapp.mime.parse import parse_message
 from mailapp.store import MailStore
 from mailapp.store.outbox_admin import open_composer_drafts
-from mailapp.ui.composer import Composer, open_composer
-from mailapp.ui.composer_autosave import RETRY_SAVE_MS
+from mailapp.ui.composer.composer import Composer, open_composer
+from mailapp.ui.composer.composer_autosave import RETRY_SAVE_MS
 
 # A window kept open is raised, which the offscreen platform cannot do.
 pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support raise\(\)")
@@ -183,7 +183,7 @@ def test_send_on_a_full_disk_queues_nothing_and_keeps_the_text(
 def test_the_main_window_does_not_close_over_a_composer_it_could_not_save(
     qtbot: QtBot, store: MailStore, fill_disk: Callable[[], Callable[[], None]]
 ) -> None:
-    from mailapp.ui.main_window import MainWindow
+    from mailapp.ui.window.main_window import MainWindow
 
     main = MainWindow(store)
     qtbot.addWidget(main)

@@ -17,8 +17,8 @@ from mailapp.store import MailStore
 from mailapp.store.identities import Identity, record_session, save_identity
 from mailapp.store.outbox_admin import open_composer_drafts
 from mailapp.store.settings import AppSettings, save_settings
-from mailapp.ui.composer import AUTOSAVE_DELAY_MS, Composer, open_composer
-from mailapp.ui.draft_recovery import offer_recovered_drafts
+from mailapp.ui.composer.composer import AUTOSAVE_DELAY_MS, Composer, open_composer
+from mailapp.ui.composer.draft_recovery import offer_recovered_drafts
 from tests.ui.conftest import ACCOUNT_EMAIL, make_message
 
 pytestmark = pytest.mark.qt_log_ignore(

@@ -11,8 +11,8 @@ from pytestqt.qtbot import QtBot
 from mailapp.core.addresses import Address
 from mailapp.store import DraftInput, MailStore
 from mailapp.store.outbox_admin import Choice
-from mailapp.ui.conflict_dialog import BASE, FIELD, KEEP, MINE, THEIRS, ConflictDialog
-from mailapp.ui.theme import contrast_ratio
+from mailapp.ui.common.theme import contrast_ratio
+from mailapp.ui.outbox.conflict_dialog import BASE, FIELD, KEEP, MINE, THEIRS, ConflictDialog
 from tests.conflicts import add_conflict
 from tests.ui.conftest import inbox_id
 

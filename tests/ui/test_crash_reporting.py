@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from mailapp.ui.crash_reporting import install_excepthook, log, setup_logging
+from mailapp.ui.common.crash_reporting import install_excepthook, log, setup_logging
 
 
 def test_unexpected_exception_is_logged_and_reported_briefly(

@@ -17,8 +17,8 @@ from mailapp.cli import GuiOptions, build_parser
 from mailapp.store import MailStore, open_store
 from mailapp.store.replica import synced_accounts
 from mailapp.ui.demo_live import open_live_demo
-from mailapp.ui.main_window import MainWindow
-from mailapp.ui.sync_worker import SyncController
+from mailapp.ui.syncing.sync_worker import SyncController
+from mailapp.ui.window.main_window import MainWindow
 
 SYNC_TIMEOUT_MS = 20_000
 

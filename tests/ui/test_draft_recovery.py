@@ -18,8 +18,8 @@ from pytestqt.qtbot import QtBot
 from mailapp.core.addresses import Address
 from mailapp.store import DraftInput, MailStore, open_store
 from mailapp.store.outbox_admin import mark_composer_open, open_composer_drafts
-from mailapp.ui.composer import Composer, open_composer
-from mailapp.ui.draft_recovery import RecoveryOffer, offer_recovered_drafts
+from mailapp.ui.composer.composer import Composer, open_composer
+from mailapp.ui.composer.draft_recovery import RecoveryOffer, offer_recovered_drafts
 from tests.ui.app_driver import TEXT
 from tests.ui.killed_app import START_TIMEOUT_S, AppProcess, make_profile, type_then_kill
 

@@ -13,8 +13,8 @@ from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from mailapp.sync.credentials import account_key, load_token
-from mailapp.ui.attachments import AttachmentBar
-from mailapp.ui.composer import Composer
+from mailapp.ui.composer.composer import Composer
+from mailapp.ui.reading.attachments import AttachmentBar
 from tests.server.conftest import RunningServer
 from tests.support.faultproxy import Fault, FaultProxy
 from tests.ui import test_e2e_sync as e2e

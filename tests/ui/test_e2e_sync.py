@@ -21,14 +21,14 @@ from mailapp.store import MailStore, OutboxState, open_store
 from mailapp.store.outbox_admin import outbox_entries
 from mailapp.store.replica import sync_account
 from mailapp.sync.credentials import account_key, load_token
-from mailapp.ui.account_setup import AccountSetupDialog, SignedIn
-from mailapp.ui.composer import Composer, open_composer
-from mailapp.ui.mailbox_tree_model import OUTBOX_ID
-from mailapp.ui.main_window import MainWindow
-from mailapp.ui.message_list_model import Column
-from mailapp.ui.notifications import GROUP_MS, Notification
-from mailapp.ui.sync_worker import SyncController
-from mailapp.ui.window_sync import start_sync
+from mailapp.ui.account.account_setup import AccountSetupDialog, SignedIn
+from mailapp.ui.composer.composer import Composer, open_composer
+from mailapp.ui.mailbox.mailbox_tree_model import OUTBOX_ID
+from mailapp.ui.mailbox.message_list_model import Column
+from mailapp.ui.syncing.sync_worker import SyncController
+from mailapp.ui.window.main_window import MainWindow
+from mailapp.ui.window.notifications import GROUP_MS, Notification
+from mailapp.ui.window.window_sync import start_sync
 from tests.server.conftest import RunningServer, User, run_server
 from tests.support.faultproxy import Fault, FaultProxy
 from tests.sync.keyring_backend import FileKeyring

@@ -11,9 +11,9 @@ from pytestqt.qtbot import QtBot
 from mailapp.core.addresses import Address
 from mailapp.store import MailStore
 from mailapp.store.rows import DraftInput
-from mailapp.ui.composer import Composer
-from mailapp.ui.main_window import MainWindow
-from mailapp.ui.message_list_model import DEFAULT_PAGE_SIZE, Column
+from mailapp.ui.composer.composer import Composer
+from mailapp.ui.mailbox.message_list_model import DEFAULT_PAGE_SIZE, Column
+from mailapp.ui.window.main_window import MainWindow
 
 
 def _window(qtbot: QtBot, store: MailStore) -> MainWindow:

@@ -8,10 +8,10 @@ from pytestqt.qtbot import QtBot
 
 from mailapp.store import DraftInput, MailStore
 from mailapp.store.rows import OutboxState
-from mailapp.ui.account_setup import AccountSetupDialog
-from mailapp.ui.mailbox_tree_model import OUTBOX_ID, UNREAD_COLUMN
-from mailapp.ui.main_window import MainWindow
-from mailapp.ui.window_sync import _ask_again_when_refused
+from mailapp.ui.account.account_setup import AccountSetupDialog
+from mailapp.ui.mailbox.mailbox_tree_model import OUTBOX_ID, UNREAD_COLUMN
+from mailapp.ui.window.main_window import MainWindow
+from mailapp.ui.window.window_sync import _ask_again_when_refused
 from tests.support.accounts import synced_account
 
 

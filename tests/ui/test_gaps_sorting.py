@@ -7,8 +7,8 @@ from pytestqt.qtbot import QtBot
 
 from mailapp.store import MailStore
 from mailapp.store.rows import SortOrder
-from mailapp.ui.main_window import MainWindow
-from mailapp.ui.message_list_model import DEFAULT_PAGE_SIZE, Column
+from mailapp.ui.mailbox.message_list_model import DEFAULT_PAGE_SIZE, Column
+from mailapp.ui.window.main_window import MainWindow
 from tests.ui.conftest import BIG_MAILBOX_SIZE, demo_item
 
 

@@ -8,7 +8,7 @@ from PySide6.QtSvg import QSvgRenderer
 from pytestqt.qtbot import QtBot
 
 from mailapp.paths import resource
-from mailapp.ui import icons
+from mailapp.ui.common import icons
 
 REQUIRED = [
     "mailapp", "flag", "attachment", "folder", "inbox", "sent", "trash", "archive", "drafts",

@@ -11,8 +11,8 @@ from mailapp import wire
 from mailapp.store import open_store
 from mailapp.store.identities import identities, record_session
 from mailapp.store.replica import create_synced_account
-from mailapp.ui.account_settings import AccountSettingsDialog
-from mailapp.ui.composer import open_composer
+from mailapp.ui.account.account_settings import AccountSettingsDialog
+from mailapp.ui.composer.composer import open_composer
 
 
 def test_names_and_signatures_typed_in_account_settings_reach_the_composer(

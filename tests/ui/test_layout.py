@@ -9,9 +9,9 @@ from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from mailapp.store import MailStore
-from mailapp.ui.layout import SETTINGS_FILENAME
-from mailapp.ui.main_window import MainWindow
-from mailapp.ui.message_list_model import Column
+from mailapp.ui.mailbox.message_list_model import Column
+from mailapp.ui.window.layout import SETTINGS_FILENAME
+from mailapp.ui.window.main_window import MainWindow
 from tests.support.contrast import measure_region
 
 

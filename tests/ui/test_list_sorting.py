@@ -10,8 +10,8 @@ from pytestqt.qtbot import QtBot
 from mailapp.core.demo import DemoMessage
 from mailapp.store import MailStore, open_store
 from mailapp.store.views import SortOrder
-from mailapp.ui.main_window import MainWindow
-from mailapp.ui.message_list_model import DEFAULT_PAGE_SIZE, Column, MessageListModel
+from mailapp.ui.mailbox.message_list_model import DEFAULT_PAGE_SIZE, Column, MessageListModel
+from mailapp.ui.window.main_window import MainWindow
 from tests.ui.conftest import BIG_MAILBOX_SIZE, inbox_id, make_message
 
 

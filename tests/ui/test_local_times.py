@@ -13,8 +13,8 @@ from PySide6.QtCore import QDate, QDateTime, QLocale, QTime
 from pytestqt.qtbot import QtBot
 
 from mailapp.store import MailStore, open_store
-from mailapp.ui.message_list_model import Column, MessageListModel
-from mailapp.ui.reading_pane import ReadingPane
+from mailapp.ui.mailbox.message_list_model import Column, MessageListModel
+from mailapp.ui.reading.reading_pane import ReadingPane
 from tests.ui.conftest import ACCOUNT_EMAIL, demo_item
 
 

@@ -19,8 +19,8 @@ from pytestqt.qtbot import QtBot
 
 from mailapp.store import MailStore
 from mailapp.ui.mailto_compose import serve_requests
-from mailapp.ui.main_window import MainWindow
 from mailapp.ui.single_instance import instance_name, send_to_running
+from mailapp.ui.window.main_window import MainWindow
 from tests.ui.killed_app import REPO, START_TIMEOUT_S, AppProcess, make_profile
 
 pytestmark = pytest.mark.slow

@@ -13,7 +13,7 @@ import os
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication, QPushButton
-import mailapp.ui.main_window  # what the app imports before it shows anything
+import mailapp.ui.window.main_window  # what the app imports before it shows anything
 
 class Source(QObject):
     changed = Signal(object)

@@ -13,10 +13,10 @@ from pytestqt.qtbot import QtBot
 
 from mailapp.store import MailStore, views
 from mailapp.store.settings import load_settings
-from mailapp.ui.main_window import MainWindow
-from mailapp.ui.notifications import GROUP_MS, Notification
-from mailapp.ui.settings_dialog import SettingsDialog
-from mailapp.ui.tray import MailTray
+from mailapp.ui.window.main_window import MainWindow
+from mailapp.ui.window.notifications import GROUP_MS, Notification
+from mailapp.ui.window.settings_dialog import SettingsDialog
+from mailapp.ui.window.tray import MailTray
 from tests.ui.conftest import demo_item
 
 # Offscreen has neither a window manager nor a tray: what Qt says about that is no failure.

@@ -8,8 +8,8 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from mailapp.store import MailStore
-from mailapp.ui import theme
-from mailapp.ui.main_window import MainWindow
+from mailapp.ui.common import theme
+from mailapp.ui.window.main_window import MainWindow
 
 
 def _ink_lightness(window: MainWindow) -> int:

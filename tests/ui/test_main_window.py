@@ -6,9 +6,9 @@ from PySide6.QtCore import QModelIndex, Qt
 from pytestqt.qtbot import QtBot
 
 from mailapp.store import MailStore
-from mailapp.ui.mailbox_tree_model import MAILBOX_ID_ROLE, UNREAD_COLUMN
-from mailapp.ui.main_window import MainWindow
-from mailapp.ui.message_list_model import Column
+from mailapp.ui.mailbox.mailbox_tree_model import MAILBOX_ID_ROLE, UNREAD_COLUMN
+from mailapp.ui.mailbox.message_list_model import Column
+from mailapp.ui.window.main_window import MainWindow
 
 
 def _tree_lines(window: MainWindow) -> list[str]:

@@ -8,9 +8,9 @@ from PySide6.QtCore import QModelIndex, Qt
 from pytestqt.qtbot import QtBot
 
 from mailapp.store import MailStore, open_store
-from mailapp.ui.message_list_model import DEFAULT_PAGE_SIZE, Column, MessageListModel
-from mailapp.ui.message_list_view import MessageListView
-from mailapp.ui.store_bridge import StoreChanges
+from mailapp.ui.common.store_bridge import StoreChanges
+from mailapp.ui.mailbox.message_list_model import DEFAULT_PAGE_SIZE, Column, MessageListModel
+from mailapp.ui.mailbox.message_list_view import MessageListView
 from tests.ui.conftest import ACCOUNT_EMAIL, BIG_MAILBOX_SIZE, CountingStore, demo_item, inbox_id
 
 

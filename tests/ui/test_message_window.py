@@ -15,9 +15,9 @@ from pytestqt.qtbot import QtBot
 
 from mailapp.store import MailStore, open_store
 from mailapp.store.message_source import raw_source
-from mailapp.ui.main_window import MainWindow
-from mailapp.ui.message_source_dialog import SourceDialog
-from mailapp.ui.message_window import MessageWindow
+from mailapp.ui.reading.message_source_dialog import SourceDialog
+from mailapp.ui.window.main_window import MainWindow
+from mailapp.ui.window.message_window import MessageWindow
 from tests.server.conftest import RunningServer
 from tests.ui import test_e2e_sync as e2e
 from tests.ui.test_e2e_sync import WAIT_MS, DesktopFactory

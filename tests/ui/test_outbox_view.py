@@ -12,9 +12,9 @@ from pytestqt.qtbot import QtBot
 
 from mailapp.core.addresses import Address
 from mailapp.store import DraftInput, MailStore, OutboxState
-from mailapp.ui.composer import Composer
-from mailapp.ui.outbox_model import ATTEMPTS, DESCRIPTION, LAST_ERROR, NEXT_RETRY, STATE
-from mailapp.ui.outbox_view import OutboxView
+from mailapp.ui.composer.composer import Composer
+from mailapp.ui.outbox.outbox_model import ATTEMPTS, DESCRIPTION, LAST_ERROR, NEXT_RETRY, STATE
+from mailapp.ui.outbox.outbox_view import OutboxView
 from tests.ui.conftest import inbox_id
 
 

@@ -10,7 +10,7 @@ from pytestqt.qtbot import QtBot
 
 from mailapp.mime.parse import Attachment
 from mailapp.store import MailStore, open_store
-from mailapp.ui.reading_pane import ReadingPane
+from mailapp.ui.reading.reading_pane import ReadingPane
 from tests.ui.conftest import ACCOUNT_EMAIL, demo_item
 
 LOGO_CID = "logo.1@example.net"

@@ -10,7 +10,7 @@ from pytestqt.qtbot import QtBot
 from mailapp.core.addresses import Address
 from mailapp.store import open_store
 from mailapp.store.settings import AppSettings, RemoteContent, load_settings, save_settings
-from mailapp.ui.reading_pane import MessageView
+from mailapp.ui.reading.reading_pane import MessageView
 from tests.ui.conftest import ACCOUNT_EMAIL, demo_item
 
 BANNER = "https://news.example.com/banner.png"
@@ -55,8 +55,8 @@ def test_known_senders_policy_shows_their_images_and_still_blocks_strangers(
 def test_composer_gets_the_undo_delay_from_settings(qtbot: QtBot, tmp_path: Path) -> None:
     from PySide6.QtWidgets import QApplication
 
-    from mailapp.ui.composer import Composer
-    from mailapp.ui.main_window import MainWindow
+    from mailapp.ui.composer.composer import Composer
+    from mailapp.ui.window.main_window import MainWindow
 
     store = open_store(tmp_path / "mail.sqlite3")
     account_id = store.create_account(ACCOUNT_EMAIL)

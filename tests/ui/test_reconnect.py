@@ -14,7 +14,7 @@ from pytestqt.qtbot import QtBot
 from mailapp.server.config import Settings
 from mailapp.store import MailStore, open_store
 from mailapp.sync.account import add_account
-from mailapp.ui.sync_worker import SyncController
+from mailapp.ui.syncing.sync_worker import SyncController
 from tests.server.conftest import run_server
 
 pytestmark = pytest.mark.slow

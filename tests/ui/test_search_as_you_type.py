@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from mailapp.store import MailStore
-from mailapp.ui.main_window import MainWindow
+from mailapp.ui.window.main_window import MainWindow
 
 
 def _window(qtbot: QtBot, store: MailStore) -> MainWindow:

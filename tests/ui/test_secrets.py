@@ -19,10 +19,10 @@ from mailapp.core.addresses import Address
 from mailapp.server.config import Settings
 from mailapp.store import DraftInput, open_store
 from mailapp.sync import credentials
-from mailapp.ui.account_setup import AccountSetupDialog, SignedIn
+from mailapp.ui.account.account_setup import AccountSetupDialog, SignedIn
 from mailapp.ui.app import start_logging
-from mailapp.ui.main_window import MainWindow
-from mailapp.ui.window_sync import start_sync
+from mailapp.ui.window.main_window import MainWindow
+from mailapp.ui.window.window_sync import start_sync
 from tests.server.conftest import run_server
 from tests.sync.keyring_backend import FileKeyring
 

@@ -22,8 +22,9 @@ from mailapp.store.settings import (
     remote_content_allowed,
     save_settings,
 )
-from mailapp.ui.main_window import MainWindow
-from mailapp.ui.settings_dialog import SettingsDialog, add_settings_action, menu_titled
+from mailapp.ui.common.menus import menu_titled
+from mailapp.ui.window.main_window import MainWindow
+from mailapp.ui.window.settings_dialog import SettingsDialog, add_settings_action
 from tests.ui.conftest import ACCOUNT_EMAIL
 
 

@@ -9,10 +9,10 @@ from pytestqt.qtbot import QtBot
 
 from mailapp import __version__
 from mailapp.store import MailStore
-from mailapp.ui.about import AboutDialog
-from mailapp.ui.composer import Composer, open_composer
-from mailapp.ui.main_window import MainWindow
-from mailapp.ui.settings_dialog import SettingsDialog, add_settings_action
+from mailapp.ui.composer.composer import Composer, open_composer
+from mailapp.ui.window.about import AboutDialog
+from mailapp.ui.window.main_window import MainWindow
+from mailapp.ui.window.settings_dialog import SettingsDialog, add_settings_action
 
 
 def _window(qtbot: QtBot, store: MailStore) -> MainWindow:

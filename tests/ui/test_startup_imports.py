@@ -41,16 +41,16 @@ SLOW_AND_UNNEEDED = (
     "mailapp.store.migrate",
     "mailapp.core.addresses",  # email.utils
     "mailapp.core.html",  # nh3
-    "mailapp.ui.store_bridge",
-    "mailapp.ui.search_box",
-    "mailapp.ui.undo_commands",
-    "mailapp.ui.attachments",
-    "mailapp.ui.tray",
-    "mailapp.ui.composer",
-    "mailapp.ui.conflict_dialog",
-    "mailapp.ui.outbox_view",
-    "mailapp.ui.sync_worker",
-    "mailapp.ui.account_setup",
+    "mailapp.ui.common.store_bridge",
+    "mailapp.ui.mailbox.search_box",
+    "mailapp.ui.mailbox.undo_commands",
+    "mailapp.ui.reading.attachments",
+    "mailapp.ui.window.tray",
+    "mailapp.ui.composer.composer",
+    "mailapp.ui.outbox.conflict_dialog",
+    "mailapp.ui.outbox.outbox_view",
+    "mailapp.ui.syncing.sync_worker",
+    "mailapp.ui.account.account_setup",
 )
 
 _START_AND_LIST_MODULES = """

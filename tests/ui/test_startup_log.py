@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from mailapp.store import MailStore
-from mailapp.ui.crash_reporting import install_excepthook, log, setup_logging
+from mailapp.ui.common.crash_reporting import install_excepthook, log, setup_logging
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -17,9 +17,9 @@ from mailapp.cli import GuiOptions
 from mailapp.store import MailStore
 from mailapp.store.first_screen import FirstScreen, read_first_screen
 from mailapp.ui import app as desktop_app
-from mailapp.ui.mailbox_tree_model import OUTBOX_ID, UNREAD_COLUMN
-from mailapp.ui.main_window import MainWindow
-from mailapp.ui.message_list_model import DEFAULT_PAGE_SIZE
+from mailapp.ui.mailbox.mailbox_tree_model import OUTBOX_ID, UNREAD_COLUMN
+from mailapp.ui.mailbox.message_list_model import DEFAULT_PAGE_SIZE
+from mailapp.ui.window.main_window import MainWindow
 from tests.ui.conftest import inbox_id, make_message
 
 EXTRA_INBOX = 150  # with the fixture's 30: several pages

@@ -12,8 +12,8 @@ from PySide6.QtCore import QObject, Qt, Signal
 from pytestqt.qtbot import QtBot
 
 from mailapp.store import MailStore
-from mailapp.ui.main_window import MainWindow
-from mailapp.ui.status_bar import SyncStatus
+from mailapp.ui.window.main_window import MainWindow
+from mailapp.ui.window.status_bar import SyncStatus
 
 
 class FakeController(QObject):

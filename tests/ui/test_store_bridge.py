@@ -8,7 +8,7 @@ from PySide6.QtCore import QThread
 from pytestqt.qtbot import QtBot
 
 from mailapp.store import ChangeSet, MailStore
-from mailapp.ui.store_bridge import StoreChanges
+from mailapp.ui.common.store_bridge import StoreChanges
 from tests.ui.conftest import inbox_id
 
 

@@ -16,7 +16,7 @@ from mailapp.store import ChangeSet, MailStore, open_store
 from mailapp.sync.account import add_account
 from mailapp.sync.credentials import account_key, forget_token, load_token
 from mailapp.sync.scheduler import SchedulerSettings
-from mailapp.ui.sync_worker import SyncController
+from mailapp.ui.syncing.sync_worker import SyncController
 from tests.server.conftest import RunningServer, User, run_server
 from tests.support.faultproxy import Fault, FaultProxy
 
@@ -285,7 +285,7 @@ def test_a_network_change_reported_by_the_os_probes_the_server_at_once(
     """The OS's report (QNetworkInformation, through NetworkWatch) cannot be produced here, so
     the test gives the report itself; the probe that answers it is real, and asks the health
     check (no sign-in, so the server logs no refused request)."""
-    from mailapp.ui.network_watch import NetworkWatch
+    from mailapp.ui.syncing.network_watch import NetworkWatch
 
     app = make_app()
     qtbot.wait(500)  # settled: online and idle, nothing polls

@@ -21,7 +21,7 @@ from pytestqt.qtbot import QtBot
 
 from mailapp.store import MailStore
 from mailapp.ui import translations
-from mailapp.ui.main_window import MainWindow
+from mailapp.ui.window.main_window import MainWindow
 
 REPO = Path(__file__).resolve().parents[2]
 GERMAN = {"LANG": "de_DE.UTF-8", "LANGUAGE": "de_DE:de", "LC_ALL": "de_DE.UTF-8"}
@@ -78,7 +78,7 @@ _MENU_TITLES = """
 import json, sys
 from mailapp.store import open_store
 from mailapp.ui.app import _create_application
-from mailapp.ui.main_window import MainWindow
+from mailapp.ui.window.main_window import MainWindow
 app = _create_application([])
 window = MainWindow(open_store(sys.argv[1]))
 print(json.dumps([action.text() for action in window.menuBar().actions()]))

@@ -8,9 +8,9 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from mailapp.store import DraftInput, MailStore
-from mailapp.ui.mailbox_tree_model import OUTBOX_ID, UNREAD_COLUMN
-from mailapp.ui.main_window import MainWindow
-from mailapp.ui.message_list_model import Column
+from mailapp.ui.mailbox.mailbox_tree_model import OUTBOX_ID, UNREAD_COLUMN
+from mailapp.ui.mailbox.message_list_model import Column
+from mailapp.ui.window.main_window import MainWindow
 
 
 def _window(qtbot: QtBot, store: MailStore) -> MainWindow:

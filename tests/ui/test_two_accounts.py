@@ -16,10 +16,10 @@ from mailapp.server.config import Settings
 from mailapp.server.db import session_scope
 from mailapp.store import MailStore, open_store
 from mailapp.sync.account import add_account
-from mailapp.ui.account_setup import AccountSetupDialog
-from mailapp.ui.account_syncs import AccountSyncs
-from mailapp.ui.main_window import MainWindow
-from mailapp.ui.window_sync import setup_window_sync
+from mailapp.ui.account.account_setup import AccountSetupDialog
+from mailapp.ui.syncing.account_syncs import AccountSyncs
+from mailapp.ui.window.main_window import MainWindow
+from mailapp.ui.window.window_sync import setup_window_sync
 from tests.server.conftest import RunningServer, User, run_server
 
 pytestmark = pytest.mark.slow

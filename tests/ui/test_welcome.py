@@ -11,10 +11,10 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from mailapp.store import MailStore, open_store
-from mailapp.ui.account_setup import AccountSetupDialog
-from mailapp.ui.main_window import MainWindow
-from mailapp.ui.welcome import demo_command
-from mailapp.ui.window_sync import setup_window_sync
+from mailapp.ui.account.account_setup import AccountSetupDialog
+from mailapp.ui.account.welcome import demo_command
+from mailapp.ui.window.main_window import MainWindow
+from mailapp.ui.window.window_sync import setup_window_sync
 
 
 @pytest.fixture
@@ -75,7 +75,7 @@ def test_the_demo_button_starts_the_demo_program(
     # The command itself is proven above; here a stand-in shows the button starts it, detached.
     marker = tmp_path / "started"
     stand_in = (sys.executable, ["-c", f"open({str(marker)!r}, 'w').write('demo')"])
-    monkeypatch.setattr("mailapp.ui.welcome.demo_command", lambda: stand_in)
+    monkeypatch.setattr("mailapp.ui.account.welcome.demo_command", lambda: stand_in)
     window = MainWindow(empty_store)
     qtbot.addWidget(window)
     window.show()

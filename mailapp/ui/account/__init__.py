@@ -1,0 +1,1 @@
+"""Signing in, the first-run page, and each account's settings and identities."""

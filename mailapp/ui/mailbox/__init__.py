@@ -1,0 +1,1 @@
+"""The mailbox tree, the message list, search, and the actions on listed messages."""
