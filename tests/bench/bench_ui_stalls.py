@@ -34,6 +34,9 @@ sys.path.insert(0, str(ROOT))
 STALL_GOAL_MS = 50
 RSS_GOAL_MB = 120
 SAMPLE_OVER_MS = 30
+# Innermost Python functions of a thread that is blocked (socket, queue, event): not counted
+# among the threads competing with the UI thread.
+BLOCKED = {"readinto", "recv_into", "wait", "_worker", "select", "poll", "accept"}
 
 
 def rss_mb() -> float:
@@ -129,6 +132,8 @@ def child(profile: Path, count: int, top: int) -> None:
             # The UI thread mostly stalls outside Python, waiting for the GIL (its own CPU time
             # stays small): what the other threads run meanwhile is what holds it.
             for ident, other in frames.items():
+                if other.f_code.co_name in BLOCKED:
+                    continue  # waiting for the network or a queue: holding neither
                 if ident not in (ui_thread, threading.get_ident()):
                     others.append(
                         f"{names.get(ident, 'a Qt thread')}: {where_in(other, '(no mailapp)')}"
