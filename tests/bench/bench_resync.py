@@ -38,6 +38,7 @@ from mailapp.sync.engine import SyncEngine  # noqa: E402
 from tests.bench.bench_support import (  # noqa: E402
     PASSWORD,
     add_user,
+    children_cpu_seconds,
     fill_messages,
     new_name,
     serve,
@@ -102,6 +103,7 @@ def bench_size(url: str, database_url: str, work: Path, count: int, runs: int) -
             if not seen["body_requests"]:
                 break
         times, http, sql, asked = [], [], [], []
+        server_cpu, client_cpu = children_cpu_seconds(), time.process_time()
         for _ in range(runs):
             with counting(store, client) as seen:
                 started = time.perf_counter()
@@ -111,6 +113,9 @@ def bench_size(url: str, database_url: str, work: Path, count: int, runs: int) -
             http.append(seen["http_s"] * 1000)
             sql.append(seen["sql"])
             asked.append(seen["body_requests"])
+        # CPU per cycle, beside the wall time that on a shared machine is mostly waiting.
+        server_cpu = (children_cpu_seconds() - server_cpu) * 1000 / runs
+        client_cpu = (time.process_time() - client_cpu) * 1000 / runs
         client.close()
     median = statistics.median(times)
     local = statistics.median(t - h for t, h in zip(times, http, strict=True))
@@ -119,7 +124,8 @@ def bench_size(url: str, database_url: str, work: Path, count: int, runs: int) -
         f"{max(times):5.1f} ms (goal ≤ {GOAL_MS} ms, flat in N); of which HTTP "
         f"{statistics.median(http):4.1f} ms (the server's GET /v1/changes), the client's own "
         f"{local:4.1f} ms; {statistics.median(sql):.0f} SQL statements; "
-        f"{sum(asked) / runs:.1f} body requests per cycle "
+        f"{sum(asked) / runs:.1f} body requests per cycle; CPU per cycle: client "
+        f"{client_cpu:.1f} ms, server {server_cpu:.1f} ms "
         f"(initial sync {first:.1f} s, then {settle} cycle(s) until no body was asked for)"
     )
 

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Label, Row, inspect, select
 from sqlalchemy.orm import Session
 
-from mailapp.server.models import SYNCED_MODELS, Account, Synced
+from mailapp.server.models import SYNCED_MODELS, Account
 from mailapp.server.problems import ProblemError
-from mailapp.server.routes.records import record_model
+from mailapp.server.routes.records import RECORD_BUILDERS
 from mailapp.wire import Changes
+
+# The feed reads plain rows, not ORM objects: a page is read once and turned into wire records,
+# so the identity map, change tracking and instance states of the ORM were pure overhead (about
+# half of a 100-record page's server time). Each column is labelled with its attribute's name
+# (`from_`, not `from`), so the record builders read a row as they read an ORM object.
+_COLUMNS: dict[str, list[Label[Any]]] = {
+    kind: [getattr(model, attr.key).label(attr.key) for attr in inspect(model).column_attrs]
+    for kind, model in SYNCED_MODELS.items()
+}
 
 
 def cannot_calculate(since: int, detail: str) -> ProblemError:
@@ -58,10 +67,10 @@ def changes_since(session: Session, account_id: str, since: int, limit: int) -> 
         # queries are skipped; the answer costs this one primary-key read whatever the size.
         return Changes(old_state=str(since), new_state=str(top), has_more=False)
 
-    candidates: list[tuple[str, Synced]] = []
+    candidates: list[tuple[str, Row[Any]]] = []
     for kind, model in SYNCED_MODELS.items():
-        rows = session.scalars(
-            select(model)
+        rows = session.execute(
+            select(*_COLUMNS[kind])
             .where(
                 model.account_id == account_id,  # type: ignore[attr-defined]
                 model.updated_modseq > since,
@@ -94,25 +103,25 @@ def changes_since(session: Session, account_id: str, since: int, limit: int) -> 
     for kind, row in page:
         bucket: Any = getattr(changes, kind)
         if row.destroyed_modseq is not None:
-            bucket.destroyed.append(row.id)  # type: ignore[attr-defined]
+            bucket.destroyed.append(row.id)
         elif row.created_modseq > since:
-            bucket.created.append(record_model(row))
+            bucket.created.append(RECORD_BUILDERS[kind](row))
         else:
-            bucket.updated.append(record_model(row))
+            bucket.updated.append(RECORD_BUILDERS[kind](row))
     return changes
 
 
 def _rest_at(
-    session: Session, account_id: str, modseq: int, have: list[tuple[str, Synced]]
-) -> list[tuple[str, Synced]]:
-    seen = {(kind, row.id) for kind, row in have}  # type: ignore[attr-defined]
-    extra: list[tuple[str, Synced]] = []
+    session: Session, account_id: str, modseq: int, have: list[tuple[str, Row[Any]]]
+) -> list[tuple[str, Row[Any]]]:
+    seen = {(kind, row.id) for kind, row in have}
+    extra: list[tuple[str, Row[Any]]] = []
     for kind, model in SYNCED_MODELS.items():
-        rows = session.scalars(
-            select(model).where(
+        rows = session.execute(
+            select(*_COLUMNS[kind]).where(
                 model.account_id == account_id,  # type: ignore[attr-defined]
                 model.updated_modseq == modseq,
             )
         ).all()
-        extra.extend((kind, row) for row in rows if (kind, row.id) not in seen)  # type: ignore[attr-defined]
+        extra.extend((kind, row) for row in rows if (kind, row.id) not in seen)
     return extra

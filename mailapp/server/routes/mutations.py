@@ -12,13 +12,21 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from mailapp.server.config import Settings
 from mailapp.server.db import ModseqAllocator, is_busy_error
-from mailapp.server.models import ClientMutation, Draft, Email, Mailbox, Submission, Synced
+from mailapp.server.models import (
+    ACCOUNT_SCOPED,
+    ClientMutation,
+    Draft,
+    Email,
+    Mailbox,
+    Submission,
+    Synced,
+)
 from mailapp.server.routes.mutation_context import Context, Rejected, result
 from mailapp.server.routes.mutations_mail import (
     email_destroy,
@@ -61,6 +69,17 @@ _ID_ARGS: dict[str, type[Synced]] = {
 }
 
 
+_EMAIL_COLUMNS = (
+    Email.id,
+    Email.account_id,
+    Email.mailbox_id,
+    Email.keywords,
+    Email.created_modseq,
+    Email.updated_modseq,
+    Email.destroyed_modseq,
+)
+
+
 def _prefetch(session: Session, account_id: str, mutations: Sequence[Mutation]) -> list[Synced]:
     """Load every record of this account the batch names in one query per type (into the
     identity map).
@@ -77,11 +96,31 @@ def _prefetch(session: Session, account_id: str, mutations: Sequence[Mutation]) 
         id_list = sorted(ids)
         for start in range(0, len(id_list), 500):
             chunk = id_list[start : start + 500]
-            query = select(model).where(
-                model.account_id == account_id,  # type: ignore[attr-defined]
-                model.id.in_(chunk),  # type: ignore[attr-defined]
-            )
-            loaded.extend(session.scalars(query).all())
+            if model in ACCOUNT_SCOPED:
+                # Keyed by (account_id, id): both together are the primary key's lookup.
+                query = select(model).where(
+                    model.account_id == account_id,  # type: ignore[attr-defined]
+                    model.id.in_(chunk),  # type: ignore[attr-defined]
+                )
+                loaded.extend(session.scalars(query).all())
+            else:
+                # Emails are keyed by id alone. With `account_id = ?` beside `id IN (...)`,
+                # SQLite's planner picked ix_email_feed (account_id, ...) and read every email
+                # of the account to find the hundred named: the mailbox's size in every push.
+                # So the ids alone go to the database, and the account is checked here.
+                # Only the columns the handlers read: an email's ten JSON columns of addresses
+                # and attachments were decoded for every named email and never looked at (a
+                # conflict's record loads the rest when it needs them).
+                query = (
+                    select(Email)
+                    .options(load_only(*_EMAIL_COLUMNS))
+                    .where(Email.id.in_(chunk))
+                )
+                loaded.extend(
+                    row
+                    for row in session.scalars(query).all()
+                    if row.account_id == account_id  # type: ignore[attr-defined]
+                )
     return loaded
 
 
@@ -192,7 +231,7 @@ def apply_batch(
         if mutation.mutation_id not in stored and mutation.mutation_id not in pending:
             pending.add(mutation.mutation_id)
             todo.append(mutation)
-    new_rows: list[ClientMutation] = []
+    new_rows: list[dict[str, Any]] = []
     for start in range(0, len(todo), CHUNK):
         chunk = todo[start : start + CHUNK]
         contexts = [
@@ -203,15 +242,19 @@ def apply_batch(
             stored_result = outcome.model_dump(mode="json", by_alias=True, exclude_none=True)
             stored[outcome.mutation_id] = stored_result
             new_rows.append(
-                ClientMutation(
-                    account_id=account_id,
-                    client_id=client_id,
-                    mutation_id=outcome.mutation_id,
-                    result=stored_result,
-                )
+                {
+                    "account_id": account_id,
+                    "client_id": client_id,
+                    "mutation_id": outcome.mutation_id,
+                    "result": stored_result,
+                    "created_at": now,
+                }
             )
-    session.add_all(new_rows)
     session.flush()
+    if new_rows:
+        # One Core executemany: ORM objects would ask for every generated id back (INSERT ...
+        # RETURNING) and track each row, for rows nothing reads in this request.
+        session.execute(insert(ClientMutation), new_rows)
     modseqs.finish()
     del keep_alive
     return [stored[m.mutation_id] for m in mutations]
