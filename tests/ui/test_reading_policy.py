@@ -65,8 +65,12 @@ def test_composer_gets_the_undo_delay_from_settings(qtbot: QtBot, tmp_path: Path
     window = MainWindow(store)
     qtbot.addWidget(window)
     window.show()
+    # Composers of earlier tests in this process may still exist (closed, not yet deleted).
+    earlier = [w for w in QApplication.topLevelWidgets() if isinstance(w, Composer)]
     window.mail_actions._open_composer("new", None)
-    composers = [w for w in QApplication.topLevelWidgets() if isinstance(w, Composer)]
+    composers = [
+        w for w in QApplication.topLevelWidgets() if isinstance(w, Composer) and w not in earlier
+    ]
     assert len(composers) == 1
     assert composers[0]._undo_seconds == 3
     composers[0].close()
