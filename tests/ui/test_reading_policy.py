@@ -10,7 +10,7 @@ from pytestqt.qtbot import QtBot
 from mailapp.core.addresses import Address
 from mailapp.store import open_store
 from mailapp.store.settings import AppSettings, RemoteContent, load_settings, save_settings
-from mailapp.ui.reading.reading_pane import MessageView
+from mailapp.ui.reading.message_view import MessageView
 from tests.ui.conftest import ACCOUNT_EMAIL, demo_item
 
 BANNER = "https://news.example.com/banner.png"

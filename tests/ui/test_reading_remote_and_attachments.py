@@ -10,7 +10,7 @@ from pytestqt.qtbot import QtBot
 
 from mailapp.mime.parse import Attachment
 from mailapp.store import MailStore, open_store
-from mailapp.ui.reading.reading_pane import MessageView
+from mailapp.ui.reading.message_view import MessageView
 from tests.ui.conftest import ACCOUNT_EMAIL, demo_item
 
 BANNER = "https://news.example.com/banner.png"

@@ -44,7 +44,7 @@ from mailapp.ui.mailbox.mailbox_tree_model import (
 from mailapp.ui.mailbox.mailbox_tree_view import MailboxTreeView
 from mailapp.ui.mailbox.message_list_model import MessageListModel
 from mailapp.ui.mailbox.message_list_view import MessageListView
-from mailapp.ui.reading.reading_pane import MessageView
+from mailapp.ui.reading.message_view import MessageView
 from mailapp.ui.window.layout import PaneLayout
 from mailapp.ui.window.message_window import MainWindowMessages
 from mailapp.ui.window.notice_bar import NoticeBar

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QMainWindow, QMenu, QWidget
 
 from mailapp.ui.common import icons
 from mailapp.ui.reading.message_export import MessageExport
-from mailapp.ui.reading.reading_pane import MessageView
+from mailapp.ui.reading.message_view import MessageView
 
 if TYPE_CHECKING:
     from mailapp.store import MailStore
