@@ -33,6 +33,7 @@ from mailapp.sync.scheduler import (
 from mailapp.sync.server_events import ServerEventListener
 from mailapp.sync.urls import is_loopback
 from mailapp.ui.syncing.sync_downloads import Downloads
+from mailapp.ui.syncing.sync_events import ServerEvents
 from mailapp.ui.syncing.sync_factories import ClientFactory, Engine, EngineFactory, default_engine
 from mailapp.ui.syncing.sync_reporting import Reporting
 
@@ -46,7 +47,7 @@ PREFETCH_BATCH = 1000
 UPSTREAM_REFRESH_S = 60.0
 
 
-class SyncWorker(QObject, Reporting):
+class SyncWorker(QObject, Reporting, ServerEvents):
     """Runs on the sync thread; create it on the UI thread and let SyncController move it."""
 
     stateChanged = Signal(str, int)
@@ -380,40 +381,3 @@ class SyncWorker(QObject, Reporting):
             self._stop_listener()
             self._emit_state()
             self._reschedule(0)
-
-    # -- the server's event stream -------------------------------------------------------------
-
-    def _after_connectivity(self) -> None:
-        """Listen to server events while the server is up; stop while it is not."""
-        scheduler = self._scheduler
-        if scheduler is None or self._client is None:
-            return
-        up = scheduler.connectivity.state is Reachability.UP
-        wanted = up and not self.work_offline and scheduler.failure is not FailureKind.AUTH
-        if wanted and self._listener is None and self._use_server_events:
-            self._listener = ServerEventListener(
-                self._client.base_url,
-                self._client.token,
-                self._serverState.emit,
-                on_connected=self._streamUp.emit,
-            )
-            self._listener.start()
-        elif not wanted and self._listener is not None:
-            self._stop_listener()
-
-    def _stop_listener(self) -> None:
-        if self._listener is not None:
-            self._listener.stop(timeout=1.0)
-            self._listener = None
-
-    @Slot(str)
-    def _on_server_state(self, state: str) -> None:
-        if self._scheduler is None or self.work_offline or state == self._known_state:
-            return
-        self._scheduler.server_event()
-        self._reschedule(0)
-
-    @Slot(bool)
-    def _on_stream_up(self, _up: bool) -> None:
-        # Either way the network may have changed: a probe (not the stream itself) tells.
-        self.network_hint()
