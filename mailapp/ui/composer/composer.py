@@ -6,8 +6,8 @@ change, sooner when typing pauses, when the window loses focus and when it close
 store, so a crash leaves a trace that ``draft_recovery`` offers back at the next start. When the
 store cannot take the text (a full disk), the window says so, stays open, keeps retrying and
 offers to save the message as a file (``composer_unsaved``). The text and its format bar are
-``composer_rich``; the From chooser and signatures ``composer_identity``; checking and sending
-``composer_sending``.
+``composer_rich``; the From chooser and signatures ``composer_identity``; saving and closing
+``composer_saving``; checking and sending ``composer_sending``.
 """
 
 from __future__ import annotations
@@ -17,15 +17,12 @@ from typing import Any
 
 from PySide6.QtCore import (
     QCoreApplication,
-    QEvent,
-    QLocale,
     QSignalBlocker,
     Qt,
-    QTime,
     Signal,
     Slot,
 )
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
@@ -43,19 +40,15 @@ from mailapp.core.addresses import (
 from mailapp.store import DraftInput, MailStore
 from mailapp.store.codec import addresses_from_wire
 from mailapp.store.drafts import wire_fields
-from mailapp.store.errors import StoreError
 from mailapp.store.identities import Identity, identities
 from mailapp.store.outbox_admin import (
     account_address,
     known_addresses,
-    mark_composer_closed,
-    mark_composer_open,
 )
 from mailapp.store.settings import load_settings
 from mailapp.ui.common import theme
-from mailapp.ui.common.crash_reporting import log
 from mailapp.ui.composer.composer_attachments import ComposerAttachments
-from mailapp.ui.composer.composer_autosave import AUTOSAVE_DELAY_MS, AutosaveTimers, why_not_saved
+from mailapp.ui.composer.composer_autosave import AUTOSAVE_DELAY_MS, AutosaveTimers
 from mailapp.ui.composer.composer_base import DraftBase
 from mailapp.ui.composer.composer_content import (
     attachments_not_forwarded,
@@ -71,6 +64,7 @@ from mailapp.ui.composer.composer_identity import (
     with_signature,
 )
 from mailapp.ui.composer.composer_rich import RichTextEdit
+from mailapp.ui.composer.composer_saving import ComposerSaving
 from mailapp.ui.composer.composer_send import UndoSendNotice
 from mailapp.ui.composer.composer_sending import ComposerSending
 from mailapp.ui.composer.composer_unsaved import FileCopy, UnsavedBar
@@ -80,7 +74,7 @@ DEFAULT_UNDO_SECONDS = 10.0
 DEFAULT_MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
 
 
-class Composer(ComposerSending):
+class Composer(ComposerSaving, ComposerSending):
     draftSaved = Signal(str)
     sent = Signal(str)  # the submission id
 
@@ -271,89 +265,6 @@ class Composer(ComposerSending):
         )
         self._edited()
 
-    # -- saving ------------------------------------------------------------------------------
-
-    @Slot()
-    def _edited(self) -> None:
-        self._dirty = True
-        self._update_title()
-        self._autosave.edited()
-
-    @property
-    def unsaved(self) -> bool:
-        """True while the window holds text that is stored nowhere (not even in a file)."""
-        if not self._dirty:
-            return False
-        return not self.file_copy.holds(self._draft_input(strict=False))
-
-    @Slot()
-    def save(self) -> str | None:
-        """Save now if anything changed; returns the draft id (None while nothing is saved).
-
-        When the store refuses (a full disk), the window says so and retries on a timer."""
-        if not self._dirty:
-            self._autosave.saved()
-            return self.draft_id
-        try:
-            draft = self._draft_input(strict=False)
-            fields = wire_fields(draft)
-            draft_id = self._store.save_draft(draft, base=self.draft_base.base)
-        except StoreError as error:
-            log.warning("The draft could not be saved: %s", error.message)
-            self._autosave.failed()
-            self.unsaved_bar.show_reason(why_not_saved(error), closing=False)
-            self.save_status.setText(self.tr("Not saved"))
-            return None
-        self._autosave.saved()
-        self.draft_id = draft_id
-        self._dirty = False
-        self.draft_base.saved(fields)
-        self._mark_open()
-        self.unsaved_bar.hide()
-        self.save_status.setText(
-            self.tr("Draft saved at {time}").format(
-                time=QLocale().toString(QTime.currentTime(), QLocale.FormatType.ShortFormat)
-            )
-        )
-        self.draftSaved.emit(draft_id)
-        return draft_id
-
-    def _mark_open(self) -> None:
-        """Record the draft as open, for crash recovery; the draft itself is stored already."""
-        if self._marked_open or self.draft_id is None:
-            return
-        try:
-            mark_composer_open(self._store, self.draft_id)
-        except StoreError as error:  # tried again at the next save
-            log.warning("The draft could not be marked open: %s", error.message)
-        else:
-            self._marked_open = True
-
-    def changeEvent(self, event: QEvent) -> None:
-        # Another window (or program) takes the focus: what was typed is saved now.
-        deactivated = event.type() == QEvent.Type.ActivationChange and not self.isActiveWindow()
-        if deactivated and self._dirty and not self._finished:
-            self.save()
-        super().changeEvent(event)
-
-    def closeEvent(self, event: QCloseEvent) -> None:
-        if not self._finished:
-            self.save()
-            if self.unsaved:
-                # Closing now would throw the text away: keep the window, say why, retry.
-                event.ignore()
-                self.unsaved_bar.show_reason(self.unsaved_bar.reason, closing=True)
-                self.raise_()
-                return
-            self._finished = True
-            self._autosave.saved()
-            self.draft_base.close_feed()
-            if self._marked_open and self.draft_id is not None:
-                try:
-                    mark_composer_closed(self._store, self.draft_id)
-                except StoreError as error:  # the draft is stored; at worst it is offered back
-                    log.warning("The draft could not be marked closed: %s", error.message)
-        super().closeEvent(event)
 
 def _notice(name: str, tone: str) -> QLabel:
     label = QLabel()

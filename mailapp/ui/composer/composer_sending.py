@@ -48,7 +48,7 @@ class ComposerSending(QWidget):
     from_field: IdentityChooser
     attachments: ComposerAttachments
     undo_notice: UndoSendNotice | None
-    save: Callable[[], str | None]  # Composer.save
+    save: Callable[[], str | None]  # ComposerSaving.save
 
     def show_error(self, message: str) -> None:
         self.error_label.setText(message)
