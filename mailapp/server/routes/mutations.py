@@ -43,9 +43,10 @@ from mailapp.server.routes.mutations_sending import (
     submission_cancel,
     submission_create,
 )
-from mailapp.wire import MUTATION_ARGS, Mutation, MutationResult, WireModel
+from mailapp.wire import MUTATION_ARGS, NUL_FREE, Mutation, MutationResult, WireModel
 
 log = logging.getLogger(__name__)
+ARGS_CHECKED = {NUL_FREE: True}
 
 
 HANDLERS: dict[str, Callable[[Context, Any], MutationResult]] = {
@@ -155,7 +156,9 @@ def _validated(mutation: Mutation) -> WireModel | MutationResult:
             mutation_id=mutation.mutation_id, status="rejected", reason="unknownType"
         )
     try:
-        return args_model.model_validate(mutation.args)
+        # The request's validation walked every mutation's args for NULs already (Mutation is
+        # ClientInput); the per-type model checks types without walking them again.
+        return args_model.model_validate(mutation.args, context=ARGS_CHECKED)
     except ValidationError:
         return MutationResult(
             mutation_id=mutation.mutation_id, status="rejected", reason="invalidArguments"
@@ -215,7 +218,10 @@ def apply_batch(
 ) -> list[dict[str, Any]]:
     """Apply mutations in request order; a (clientId, mutationId) seen before (in an earlier
     request or earlier in this one) returns the stored result and changes nothing. Ids need
-    not be contiguous or ascending."""
+    not be contiguous or ascending.
+
+    `mutations` come validated (a SyncRequest's, or `Mutation.model_validate`): their args
+    were checked for NUL characters there and are not walked again."""
     if not mutations:
         return []
     settings = settings or Settings()

@@ -10,6 +10,7 @@ from mailapp.server.db import lock_account, session_scope
 from mailapp.server.problems import ProblemError
 from mailapp.server.routes.deps import AuthDep, EngineDep, SettingsDep
 from mailapp.server.routes.feed import changes_since, check_since, parse_state
+from mailapp.server.routes.mutation_context import SERVER_VALUES
 from mailapp.server.routes.mutations import apply_batch
 from mailapp.server.routes.responses import errors
 from mailapp.wire import Changes, MutationResult, SyncRequest, SyncResponse
@@ -67,7 +68,8 @@ def sync(
     with session_scope(engine, write=False) as session:
         changes = changes_since(session, auth.account_id, since, settings.max_changes_per_page)
     return SyncResponse(
-        results=[MutationResult.model_validate(r) for r in results],
+        # Results the server made (and stored): no NUL walk over them again.
+        results=[MutationResult.model_validate(r, context=SERVER_VALUES) for r in results],
         changes=changes,
         new_state=changes.new_state,
     )
