@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from mailapp.store import ChangeSet, MailStore, open_store
 from mailapp.sync.account import add_account
 from mailapp.sync.credentials import account_key, forget_token, load_token
 from mailapp.sync.scheduler import SchedulerSettings
+from mailapp.sync.threads import UI_SWITCH_INTERVAL_S
 from mailapp.ui.syncing.sync_worker import SyncController
 from tests.server.conftest import RunningServer, User, run_server
 from tests.support.faultproxy import Fault, FaultProxy
@@ -252,6 +254,20 @@ def test_without_a_saved_sign_in_it_asks_and_then_syncs(
     assert app.subjects() == []
     app.controller.set_token(server.login(app.user.name, app.user.password))
     qtbot.waitUntil(lambda: app.subjects() == ["Seeded 0"], timeout=WAIT_MS)
+
+
+def test_a_started_sync_thread_hands_the_gil_back_to_the_ui_thread_quickly(
+    qtbot: QtBot, make_app: AppFactory
+) -> None:
+    """CPython's default 5 ms switch interval let each of the UI thread's returns into Python
+    wait up to 5 ms while the sync thread applied a page (mailapp.sync.threads)."""
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(0.005)
+    try:
+        make_app()  # started and online: its thread has set up
+        assert sys.getswitchinterval() <= UI_SWITCH_INTERVAL_S
+    finally:
+        sys.setswitchinterval(before)
 
 
 def test_the_ui_thread_stays_responsive_during_a_sync(

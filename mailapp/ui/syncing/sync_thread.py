@@ -31,6 +31,7 @@ from mailapp.sync.scheduler import (
     classify,
 )
 from mailapp.sync.server_events import ServerEventListener
+from mailapp.sync.threads import share_gil_with_ui
 from mailapp.sync.urls import is_loopback
 from mailapp.ui.syncing.sync_downloads import Downloads
 from mailapp.ui.syncing.sync_events import ServerEvents
@@ -124,6 +125,7 @@ class SyncWorker(QObject, Reporting, ServerEvents):
         # allocations trigger it, the UI thread freezes that long. Objects alive now (modules,
         # caches, the window) live as long as the app, so move them out of the collector's way.
         gc.freeze()
+        share_gil_with_ui()  # see mailapp.sync.threads
         if self._store is not None:
             self._known_state = self._store.sync_state(self.account_id)[0]
         self._wake_timer.start()
