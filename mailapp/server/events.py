@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from mailapp.server.auth import token_is_live
-from mailapp.server.db import session_scope
+from mailapp.server.db import read_scope
 from mailapp.server.models import Account
 from mailapp.server.notify import BusClosed, ChangeBus, TooManyStreams
 from mailapp.server.problems import problem_response
@@ -48,7 +48,7 @@ def setting(settings: Any, key: str, env: str, default: float) -> float:
 
 
 def read_state(engine: Engine, account_id: str) -> int | None:
-    with session_scope(engine, write=False) as session:
+    with read_scope(engine) as session:
         value = session.execute(select(Account.modseq).where(Account.id == account_id)).scalar()
     return None if value is None else int(value)
 
@@ -56,7 +56,7 @@ def read_state(engine: Engine, account_id: str) -> int | None:
 def read_state_if_authorised(engine: Engine, account_id: str, token_id: str) -> int | None:
     """The account's state, or None once the stream's token is revoked or expired (or the
     account is gone): a stream lives no longer than the token that opened it."""
-    with session_scope(engine, write=False) as session:
+    with read_scope(engine) as session:
         if not token_is_live(session, token_id):
             return None
         value = session.execute(select(Account.modseq).where(Account.id == account_id)).scalar()

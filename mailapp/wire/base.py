@@ -202,7 +202,13 @@ class Address(ClientInput):
 
 
 def _shown(value: Any) -> Any:
-    return clean_header_text(value) if isinstance(value, str) else value
+    if not isinstance(value, str):
+        return value
+    if value.isprintable() and "=?" not in value:
+        # Nothing to clean (no control character, line break or encoded word): most names and
+        # addresses, checked in C instead of character by character on every record served.
+        return value
+    return clean_header_text(value)
 
 
 class RecordAddress(WireModel):

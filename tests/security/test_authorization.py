@@ -50,8 +50,13 @@ def api_routes(server: RunningServer) -> list[tuple[str, str]]:
         if isinstance(context.original_route, APIRoute)
         for method in sorted(context.methods or ())
     ]
-    # Logging out revokes the token in use: run it last.
-    return sorted(found, key=lambda item: item == ("DELETE", "/v1/session"))
+    # Logging out revokes the token in use: run it last. Before it, the sync: its mutations
+    # create the caller's own draft, which the other routes would then rightly list (the app
+    # matches POST /v1/sync first, so it is no longer last by chance).
+    return sorted(
+        found,
+        key=lambda item: (item == ("DELETE", "/v1/session"), item == ("POST", "/v1/sync")),
+    )
 
 
 def victim_ids(server: RunningServer, victim: User) -> dict[str, str]:

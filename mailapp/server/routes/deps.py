@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
 
+import anyio.to_thread
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
@@ -19,7 +20,7 @@ from mailapp.server.auth import (
     token_hash,
 )
 from mailapp.server.config import Settings
-from mailapp.server.db import session_scope
+from mailapp.server.db import read_scope, session_scope
 from mailapp.server.problems import ProblemError
 from mailapp.wire import ID_PATTERN
 
@@ -32,12 +33,17 @@ class Auth:
     token_id: str
 
 
-def get_engine(request: Request) -> Engine:
+# The dependencies are coroutines: FastAPI runs a plain function in the thread pool, a hop
+# to another thread and back for each of them on every request. Only a token this worker has
+# not checked lately costs a database read, in the pool.
+
+
+async def get_engine(request: Request) -> Engine:
     engine: Engine = request.app.state.engine
     return engine
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -52,23 +58,28 @@ def unauthorized(detail: str) -> ProblemError:
     )
 
 
-def current_auth(
+async def current_auth(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Auth:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise unauthorized("A bearer token is required.")
-    engine = get_engine(request)
-    settings = get_settings(request)
-    ttl = settings.token_ttl
+    settings: Settings = request.app.state.settings
     hashed = token_hash(credentials.credentials)
     # The common case: a token checked a moment ago by this worker costs no database session.
     cached = token_cache.lookup(hashed, settings.token_cache_seconds)
-    if cached is not None and cached.expires_at - datetime.now(UTC) >= ttl / 2:
+    if cached is not None and cached.expires_at - datetime.now(UTC) >= settings.token_ttl / 2:
         return Auth(account_id=cached.account_id, token_id=cached.token_id)
+    return await anyio.to_thread.run_sync(
+        _auth_from_database, request.app.state.engine, settings, credentials.credentials, hashed
+    )
+
+
+def _auth_from_database(engine: Engine, settings: Settings, secret: str, hashed: str) -> Auth:
+    ttl = settings.token_ttl
     seen = token_cache.generation()
-    with session_scope(engine, write=False) as session:
-        found = account_for_token(session, credentials.credentials)
+    with read_scope(engine) as session:
+        found = account_for_token(session, secret)
         if found is None:
             raise unauthorized("The token is unknown, expired or revoked.")
         account, token = found
