@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
+from sqlalchemy import Table, bindparam, event, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from mailapp.server.config import Settings
 from mailapp.server.db import ModseqAllocator
-from mailapp.server.models import Mailbox, Synced, identity
+from mailapp.server.models import Email, Mailbox, Synced, identity
 from mailapp.server.routes.records import record_dict, tombstone_dict
 from mailapp.wire import NUL_FREE, MutationResult
 
@@ -25,6 +27,8 @@ log = logging.getLogger(__name__)
 PROTECTED_ROLES = frozenset({"inbox", "drafts", "sent", "trash"})
 RowT = TypeVar("RowT", bound=Synced)
 SERVER_VALUES = {NUL_FREE: True}
+# Keyword writes waiting for their executemany: {email id: row}, in the session's info.
+_KEYWORD_WRITES = "mailapp_keyword_writes"
 
 
 class Rejected(Exception):
@@ -114,3 +118,47 @@ def live_mailbox(ctx: Context, mailbox_id: Any) -> Mailbox:
     if mailbox is None or mailbox.destroyed:
         raise Rejected("mailboxNotFound", f"No mailbox {mailbox_id!r}.")
     return mailbox
+
+
+# -- keyword writes in bulk ------------------------------------------------------------------
+# A flag push is hundreds of `email.keywords`; through the ORM each changed email was a dirty
+# object for the unit of work to diff and flush (a third of the push's server time). They are
+# written instead as one Core executemany per savepoint. The email object gets the same values
+# as already committed, so it reads right and the ORM never writes them itself; and the queue is
+# written before any ORM flush (below), so a later ORM change of the same email (a move, a
+# destroy) lands after it, as its higher modseq says.
+
+
+def queue_keywords(ctx: Context, email: Email, keywords: list[str]) -> int:
+    """Give `email` these keywords and the next modseq; written by `write_queued`."""
+    modseq = ctx.modseqs.next()
+    set_committed_value(email, "keywords", keywords)
+    set_committed_value(email, "updated_modseq", modseq)
+    writes: dict[str, dict[str, Any]] = ctx.session.info.setdefault(_KEYWORD_WRITES, {})
+    writes[email.id] = {"email_id": email.id, "keywords": keywords, "modseq": modseq}
+    return modseq
+
+
+def write_queued(session: Session) -> None:
+    """Write the queued keyword changes (before a savepoint ends, and before any flush)."""
+    writes: dict[str, dict[str, Any]] | None = session.info.pop(_KEYWORD_WRITES, None)
+    if not writes:
+        return
+    table = Email.__table__
+    assert isinstance(table, Table)
+    session.connection().execute(
+        update(table)
+        .where(table.c.id == bindparam("email_id"))
+        .values(keywords=bindparam("keywords"), updated_modseq=bindparam("modseq")),
+        list(writes.values()),
+    )
+
+
+def drop_queued(session: Session) -> None:
+    """A savepoint was rolled back: its queued writes go with it."""
+    session.info.pop(_KEYWORD_WRITES, None)
+
+
+@event.listens_for(Session, "before_flush")
+def _write_queued_first(session: Session, _context: Any, _instances: Any) -> None:
+    write_queued(session)

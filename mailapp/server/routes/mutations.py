@@ -27,7 +27,13 @@ from mailapp.server.models import (
     Submission,
     Synced,
 )
-from mailapp.server.routes.mutation_context import Context, Rejected, result
+from mailapp.server.routes.mutation_context import (
+    Context,
+    Rejected,
+    drop_queued,
+    result,
+    write_queued,
+)
 from mailapp.server.routes.mutations_mail import (
     email_destroy,
     email_import,
@@ -172,7 +178,9 @@ def apply_one(ctx: Context, mutation: Mutation) -> MutationResult:
         return args
     try:
         with ctx.session.begin_nested():
-            return HANDLERS[mutation.type](ctx, args)
+            outcome = HANDLERS[mutation.type](ctx, args)
+            write_queued(ctx.session)
+            return outcome
     except Rejected as exc:
         outcome = result(ctx, "rejected", reason=exc.reason, detail=exc.detail)
     except SQLAlchemyError as exc:
@@ -195,6 +203,7 @@ def _apply_chunk(contexts: Sequence[Context], chunk: Sequence[Mutation]) -> list
                     outcomes.append(args)
                 else:
                     outcomes.append(HANDLERS[mutation.type](ctx, args))
+            write_queued(session)
             session.flush()
             return outcomes
     except (Rejected, SQLAlchemyError):
@@ -205,6 +214,7 @@ def _apply_chunk(contexts: Sequence[Context], chunk: Sequence[Mutation]) -> list
 def _forget_rolled_back(session: Session, account_id: str, chunk: Sequence[Mutation]) -> None:
     """After a savepoint rollback, drop every ORM object: rows the rolled-back work created
     must not linger in the identity map looking persistent (seen with pysqlite)."""
+    drop_queued(session)
     session.expunge_all()
     session.info["mailapp_keep_alive"] = _prefetch(session, account_id, chunk)
 

@@ -16,6 +16,7 @@ from mailapp.server.routes.mutation_context import (
     Rejected,
     destroyed_conflict,
     live_mailbox,
+    queue_keywords,
     result,
 )
 from mailapp.server.upstream import imports as upstream_imports
@@ -43,8 +44,7 @@ def email_keywords(ctx: Context, args: EmailKeywordsArgs) -> MutationResult:
     after = merge.apply_keywords(before, args.add, args.remove)
     status = merge.keyword_status(before, after)
     if status == "applied":
-        email.keywords = sorted(after)
-        ctx.touch(email)
+        queue_keywords(ctx, email, sorted(after))
     return result(ctx, status, email)
 
 
