@@ -29,6 +29,8 @@ _MAX_DECODE_ROUNDS = 4
 # Unicode line and paragraph separators: str.splitlines() (which the stdlib's header folding
 # uses) breaks lines at them, like at CR and LF.
 _LINE_BREAKING = frozenset("\x1c\x1d\x1e\x85\u2028\u2029")
+# Unicode's Cc is exactly U+0000-001F and U+007F-009F; Zl is U+2028, Zp U+2029.
+_CC_ZL_ZP = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 @dataclass(frozen=True)
@@ -106,9 +108,8 @@ def clean_header_text(text: str) -> str:
     characters are decoded, and control characters and line breaks become spaces."""
     if "=?" in text and header_text_problem(text) is not None:
         text = decode_encoded_words(text)
-    cleaned = "".join(" " if ch in _LINE_BREAKING or unicodedata.category(ch) in ("Cc", "Zl",
-                                                                                   "Zp")
-                      else ch for ch in text)
+    # The characters of categories Cc, Zl and Zp (_LINE_BREAKING is among them), at once.
+    cleaned = _CC_ZL_ZP.sub(" ", text)
     return " ".join(cleaned.split()) if cleaned != text else text
 
 

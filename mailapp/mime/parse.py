@@ -24,6 +24,7 @@ from mailapp.mime import headers
 from mailapp.mime.addresses import Address
 from mailapp.mime.filenames import safe_filename
 from mailapp.mime.text import CONTROL, decode_best, html_to_text, normalise_newlines
+from mailapp.mime.tree import header_message, message_tree
 
 SNIPPET_LENGTH = 160
 # Real mail nests a few levels (a forward of a signed reply with inline images is about 6);
@@ -105,7 +106,13 @@ class _BoundedParser(BytesFeedParser):
 
 
 def parse_bounded(raw: bytes) -> EmailMessage:
-    """The stdlib's parse of ``raw``; raises _TooDeep past MAX_DEPTH levels of nesting."""
+    """The stdlib's parse of ``raw``; raises _TooDeep past MAX_DEPTH levels of nesting.
+
+    Plain messages get the same tree built without the stdlib's parser (tree.py), which is
+    about three times faster."""
+    tree = message_tree(raw)
+    if tree is not None:
+        return tree
     parser = _BoundedParser(policy=headers.PARSE_POLICY)
     parser.feed(raw)
     msg = parser.close()
@@ -363,7 +370,9 @@ def parse_header_block(raw: bytes) -> ParsedMessage:
     """The header fields of a message (or of its header block alone), as ``parse_message``
     reads them, without parsing any body; never raises."""
     try:
-        msg = BytesParser(policy=headers.PARSE_POLICY).parsebytes(raw, headersonly=True)
+        msg = header_message(raw)  # the stdlib's header-only parse, faster (tree.py)
+        if msg is None:
+            msg = BytesParser(policy=headers.PARSE_POLICY).parsebytes(raw, headersonly=True)
         return _read_headers(msg, raw)
     except Exception as exc:  # "never raises", as parse_message
         return _fallback_message(

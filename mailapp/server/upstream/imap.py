@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from imapclient import IMAPClient
-from imapclient.response_parser import parse_fetch_response
+
+from mailapp.server.upstream.fetch_parse import parse_fetch
 
 # IMAP system flags → JMAP keywords (RFC 8621 §4.1.1).
 FLAG_KEYWORDS = {
@@ -188,8 +189,7 @@ def _fetch_data(client: IMAPClient, tag: Any) -> list[Any]:
 
 
 def _parsed(data: list[Any]) -> dict[int, dict[bytes, Any]]:
-    parsed = parse_fetch_response(data, False, True)
-    return {int(uid): values for uid, values in parsed.items()}
+    return parse_fetch(data)  # imapclient's reading, faster (fetch_parse.py)
 
 
 def take_vanished(client: IMAPClient) -> list[int]:
