@@ -84,7 +84,32 @@ def clean_text(value: str, name: str, notes: list[str]) -> str:
     return " ".join(clean_header_text(value).split())
 
 
-def raw_header(msg: Message, name: str) -> str | None:
+class HeaderIndex:
+    """A message's header fields by name, each read as ``msg[name]`` and ``raw_header`` read
+    it (the first field of that name), without a scan of every field per look-up: reading
+    one message's fields looks up twelve names, several of them twice."""
+
+    def __init__(self, msg: Message) -> None:
+        self.policy = msg.policy
+        self._first: dict[str, tuple[str, Any]] = {}
+        for key, value in msg.raw_items():
+            self._first.setdefault(key.lower(), (key, value))
+
+    def __getitem__(self, name: str) -> Any:
+        found = self._first.get(name.lower())
+        return None if found is None else self.policy.header_fetch_parse(*found)
+
+    def raw(self, name: str) -> str | None:
+        found = self._first.get(name.lower())
+        return None if found is None else str(found[1])
+
+
+Fields = Message | HeaderIndex
+
+
+def raw_header(msg: Fields, name: str) -> str | None:
+    if isinstance(msg, HeaderIndex):
+        return msg.raw(name)
     for key, value in msg.raw_items():
         if key.lower() == name.lower():
             return str(value)
@@ -160,7 +185,7 @@ def _as_sent(name: str, value: str) -> str | None:
     return None
 
 
-def header(msg: Message, name: str, notes: list[str]) -> str | None:
+def header(msg: Fields, name: str, notes: list[str]) -> str | None:
     key = name.lower()
     if key in _UNSTRUCTURED or key == "message-id":
         value = raw_header(msg, name)
@@ -180,7 +205,7 @@ def header(msg: Message, name: str, notes: list[str]) -> str | None:
     return clean_text(str(value), name, notes)
 
 
-def addresses(msg: Message, name: str, notes: list[str]) -> list[Address]:
+def addresses(msg: Fields, name: str, notes: list[str]) -> list[Address]:
     try:
         value: Any = msg[name]  # an AddressHeader under the parse policy
         raw = raw_header(msg, name) if value is not None else None
@@ -220,7 +245,7 @@ def message_ids(value: str | None) -> list[str]:
     return [token for token in value.split() if "@" in token][:MAX_REFERENCES]
 
 
-def date(msg: Message, notes: list[str]) -> datetime | None:
+def date(msg: Fields, notes: list[str]) -> datetime | None:
     # What the parse policy's DateHeader does, without building one (it parses the date, then
     # formats it and parses that text again): parsedate_to_datetime of the unfolded value.
     raw = raw_header(msg, "date")

@@ -250,8 +250,9 @@ def _too_deep_message(raw: bytes) -> ParsedMessage:
     return parsed
 
 
-def _read_headers(msg: Message, raw: bytes) -> ParsedMessage:
+def _read_headers(message: Message, raw: bytes) -> ParsedMessage:
     notes: list[str] = []
+    msg = headers.HeaderIndex(message)
     senders = headers.addresses(msg, "From", notes)
     message_ids = headers.message_ids(headers.header(msg, "Message-ID", notes))
     in_reply_to = headers.message_ids(headers.header(msg, "In-Reply-To", notes))

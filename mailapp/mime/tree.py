@@ -40,6 +40,10 @@ _PLAIN = {
     "content-transfer-encoding": re.compile(r"[A-Za-z0-9-]+"),
 }
 _LINE_BREAKS = re.compile(r"[\r\n]")
+# A header block of fields and their continuation lines only; each field, its value as
+# EmailPolicy.header_source_parse makes it (before the line break is stripped).
+_BLOCK = re.compile(r"(?:[\041-\071\073-\176]+:[^\n]*\n(?:[ \t][^\n]*\n)*)*")
+_FIELDS = re.compile(r"^([\041-\071\073-\176]+):[ \t]*([^\n]*\n(?:[ \t][^\n]*\n)*)", re.M)
 MAX_DEPTH = 20  # deeper nesting goes to the parser (which bounds it itself)
 
 
@@ -84,6 +88,61 @@ class LightPolicy(CachingPolicy):
 
 
 LIGHT_POLICY = LightPolicy()
+
+
+class _TreeMessage(EmailMessage):
+    """An EmailMessage that finds a header field through an index by name instead of a scan
+    of every field, and works its content type out once: the body is looked for part by
+    part several times (get_body, the leaves, the attachments), each asking again. Changing
+    the fields (any way the stdlib does it) drops both."""
+
+    _index: tuple[list[tuple[str, Any]], int, dict[str, tuple[str, Any]]] | None = None
+    _type: str | None = None
+
+    def _first(self) -> dict[str, tuple[str, Any]]:
+        index = self._index
+        fields = self._headers  # type: ignore[attr-defined]
+        if index is None or index[0] is not fields or index[1] != len(fields):
+            first: dict[str, tuple[str, Any]] = {}
+            for key, value in fields:
+                first.setdefault(key.lower(), (key, value))
+            index = self._index = (fields, len(fields), first)
+            self._type = None
+        return index[2]
+
+    def get(self, name: str, failobj: Any = None) -> Any:
+        found = self._first().get(name.lower())
+        return failobj if found is None else self.policy.header_fetch_parse(*found)
+
+    def get_content_type(self) -> str:
+        self._first()  # drops the type when the fields changed
+        if self._type is None:
+            self._type = super().get_content_type()
+        return self._type
+
+    def _changed(self) -> None:
+        self._index = None
+        self._type = None
+
+    def __setitem__(self, name: str, val: Any) -> None:
+        self._changed()
+        super().__setitem__(name, val)
+
+    def __delitem__(self, name: str) -> None:
+        self._changed()
+        super().__delitem__(name)
+
+    def set_raw(self, name: str, value: Any) -> None:
+        self._changed()
+        super().set_raw(name, value)
+
+    def replace_header(self, _name: str, _value: Any) -> None:
+        self._changed()
+        super().replace_header(_name, _value)
+
+    def set_default_type(self, ctype: str) -> None:
+        self._changed()
+        super().set_default_type(ctype)
 
 
 class _Unusual(Exception):
@@ -144,9 +203,25 @@ class _Reader:
                 at = hit + 1
         return best
 
+    def blank_line(self, pos: int) -> int:
+        """Where the first empty line at or after `pos` starts, or -1."""
+        text = self.text
+        if text.startswith(("\r\n", "\n"), pos):
+            return pos
+        crlf, lf = text.find("\n\r\n", pos), text.find("\n\n", pos)
+        if crlf < 0 or 0 <= lf < crlf:
+            crlf = lf
+        return crlf + 1 if crlf >= 0 else -1
+
     def headers(self, pos: int, separators: list[str]) -> tuple[list[tuple[str, str]], int]:
         """The header fields from `pos` and where the body starts (after the blank line)."""
         text = self.text
+        blank = self.blank_line(pos)
+        if blank >= 0 and _BLOCK.fullmatch(text, pos, blank):
+            # Every line a field or a continuation (so no boundary line either), up to a
+            # blank line: the fields at once, as header_source_parse gives them.
+            found = _FIELDS.findall(text, pos, blank)
+            return [(name, value.rstrip("\r\n")) for name, value in found], self.line_end(blank)
         fields: list[tuple[str, str]] = []
         current: list[str] = []
         while True:
@@ -180,12 +255,12 @@ class _Reader:
             fields.append(_source(current))
         return fields, pos
 
-    def entity(self, pos: int, separators: list[str], depth: int) -> tuple[EmailMessage, int]:
+    def entity(self, pos: int, separators: list[str], depth: int) -> tuple[_TreeMessage, int]:
         """The message or part starting at `pos`, and where the line that ended it starts."""
         if depth > MAX_DEPTH:
             raise _Unusual
         fields, body = self.headers(pos, separators)
-        msg = EmailMessage(policy=LIGHT_POLICY)
+        msg = _TreeMessage(policy=LIGHT_POLICY)
         msg._headers = fields  # type: ignore[attr-defined]
         maintype = msg.get_content_maintype()
         if maintype == "message":
@@ -209,7 +284,7 @@ class _Reader:
         start, which, close = self.next_boundary(body, inner)
         if which != own or close:
             raise _Unusual  # no opening boundary: a defect
-        parts: list[EmailMessage] = []
+        parts: list[_TreeMessage] = []
         while True:
             pos = self.line_end(start)
             if self.boundary_at(pos, inner) is not None:
@@ -261,6 +336,6 @@ def header_message(raw: bytes) -> EmailMessage | None:
         fields, _body = _Reader(text, headers_only=True).headers(0, [])
     except _Unusual:
         return None
-    msg = EmailMessage(policy=LIGHT_POLICY)
+    msg = _TreeMessage(policy=LIGHT_POLICY)
     msg._headers = fields  # type: ignore[attr-defined]
     return msg

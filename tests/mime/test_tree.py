@@ -243,3 +243,24 @@ def test_light_values_answer_as_header_objects(name: str, value: str, payload: s
         msg._headers = [(name, value)]  # type: ignore[attr-defined]
         msg._payload = payload  # type: ignore[attr-defined]
     assert _answers(light) == _answers(full)
+
+
+def test_tree_messages_answer_after_changes_as_stdlib_messages() -> None:
+    raw = message(35)  # multipart with HTML and an attachment
+    built, stdlib = tree.message_tree(raw), _stdlib(raw)
+    assert built is not None
+    changes = [
+        lambda m: m.replace_header("Content-Type", "text/plain; charset=utf-8"),
+        lambda m: m.set_param("charset", "iso-8859-1"),
+        lambda m: m.set_type("text/html"),
+        lambda m: m.set_boundary("other"),
+        lambda m: m.__delitem__("content-type"),
+        lambda m: m.set_default_type("message/rfc822"),
+        lambda m: m.__setitem__("Content-Type", "multipart/mixed; boundary=x"),
+        lambda m: m.set_raw("Content-Disposition", "attachment"),
+    ]
+    for change in changes:
+        for msg in (built, stdlib):
+            change(msg)
+        assert _answers(built) == _answers(stdlib)
+        assert built.get("content-type") == stdlib.get("content-type")
