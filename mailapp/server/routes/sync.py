@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from mailapp.server.db import lock_account, session_scope
+from mailapp.server.db import lock_account, read_scope, session_scope
 from mailapp.server.problems import ProblemError
 from mailapp.server.routes.deps import AuthDep, EngineDep, SettingsDep
 from mailapp.server.routes.feed import changes_since, check_since, parse_state
@@ -27,7 +27,7 @@ def get_changes(
     limit: Annotated[int | None, Query(ge=1)] = None,
 ) -> Changes:
     page = min(limit or settings.max_changes_per_page, settings.max_changes_per_page)
-    with session_scope(engine, write=False) as session:
+    with read_scope(engine) as session:
         return changes_since(session, auth.account_id, parse_state(since), page)
 
 
@@ -51,7 +51,7 @@ def sync(
     if not body.mutations:
         # A pull (most syncs): read-only, like GET /v1/changes, so it neither takes the
         # account's lock nor waits behind another device's push of the same account.
-        with session_scope(engine, write=False) as session:
+        with read_scope(engine) as session:
             changes = changes_since(
                 session, auth.account_id, since, settings.max_changes_per_page
             )
@@ -65,7 +65,7 @@ def sync(
     # hold a thousand records) is read as a pull reads it, while other devices push. It holds
     # this push's changes and any committed since; their results are stored, so a retry after
     # a failure from here on changes nothing twice.
-    with session_scope(engine, write=False) as session:
+    with read_scope(engine) as session:
         changes = changes_since(session, auth.account_id, since, settings.max_changes_per_page)
     return SyncResponse(
         # Results the server made (and stored): no NUL walk over them again.
