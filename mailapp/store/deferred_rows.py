@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from mailapp.store.rows import MessageSummary
+from mailapp.store.list_rows import MessageSummary
 
 if TYPE_CHECKING:  # annotations only
     from mailapp.core.addresses import Address

@@ -17,7 +17,8 @@ from mailapp.store import codec
 from mailapp.store.rows import MailboxCounts, MessageSummary, OutboxState, PageCursor, SortOrder
 from mailapp.store.schema import attachments, drafts, messages, outbox
 from mailapp.store.sort_keys import sort_keys
-from mailapp.store.store import _SUMMARY_COLUMNS, MailStore, _summary, mailbox_counts_in
+from mailapp.store.store import MailStore
+from mailapp.store.store_reads import _SUMMARY_COLUMNS, _summary, mailbox_counts_in
 
 # "Not yet sent": what the Outbox badge and the status bar both count. A conflict is left out:
 # the server answered, and it now waits for the user (the conflicts badge shows it).
