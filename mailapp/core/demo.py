@@ -13,6 +13,7 @@ Search terms for benchmarks (none of them occurs in the general word pool):
 
 from __future__ import annotations
 
+import base64
 import random
 import struct
 import unicodedata
@@ -192,12 +193,16 @@ class _Generator:
     me: Address
     until: datetime
     with_raw: bool
+    realistic: bool = False
     rng: random.Random = field(init=False)
     people: list[Address] = field(init=False)
     threads: list[_Thread] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
+        # What realistic sizes add comes from a generator of its own, so the small messages
+        # (every draw of self.rng) stay exactly what they are without it.
+        self.extra = random.Random(f"mailapp-demo-realistic-{self.seed}")
         people_rng = random.Random(f"mailapp-demo-people-{self.seed}")
         seen: set[str] = set()
         self.people = []
@@ -394,6 +399,8 @@ class _Generator:
                                 for _ in range(rng.randint(3, 12))).encode()
                 attachments = [Attachment(f"figures-{index}.csv", "text/csv", len(csv), None,
                                           False, csv)]
+        if self.realistic:
+            text, html, attachments = self.grow(index, sender, text, html, attachments)
         parsed = ParsedMessage(
             message_id=message_id, subject=subject, sender=sender, to=to, cc=cc, date=date,
             in_reply_to=in_reply_to, references=references, text_body=text, html_body=html,
@@ -402,7 +409,72 @@ class _Generator:
         if self.with_raw:
             parsed.raw = compose_message(sender, to, cc, (), subject, text, html, attachments,
                                          in_reply_to, references, date, message_id)
+            if self.realistic:
+                parsed.raw = self.trace_headers(sender, date) + parsed.raw
         return parsed
+
+    # -- realistic sizes ----------------------------------------------------------------------
+
+    def grow(self, index: int, sender: Address, text: str, html: str | None,
+             attachments: list[Attachment]) -> tuple[str, str | None, list[Attachment]]:
+        """Longer text, more HTML (newsletters as mailing tools write them) and now and then a
+        large attachment: about 3.6 KB a message on average, as in the issue's 358 MB corpus."""
+        extra = self.extra
+        lines = text.split("\n\n")
+        more = [" ".join(_sentences(extra, 2 + int(extra.random() * 4)))
+                for _ in range(int(extra.random() * 4))]
+        # After the greeting and the first paragraph, before the signature and any quote.
+        signature_at = next(n for n, line in enumerate(lines) if line.startswith("— "))
+        lines[signature_at:signature_at] = more
+        text = "\n\n".join(lines)
+        if html is None and extra.random() < 0.3:
+            html = "<html><body>" + "".join(f"<p>{p}</p>" for p in lines) + "</body></html>"
+        if html is not None:
+            style = 'style="font-family:Arial,Helvetica,sans-serif;font-size:14px;color:#222222"'
+            html = html.replace("<p>", f"<div dir=\"ltr\" {style}>").replace("</p>", "</div>")
+            if sender.email.startswith("news@"):
+                cell = ('<tr><td style="padding:12px 24px;font-family:Georgia,serif;font-size:16px;'
+                        'line-height:24px;color:#333333">{}</td></tr>')
+                rows = "".join(cell.format(" ".join(_sentences(extra, 3 + int(extra.random() * 4))))
+                               for _ in range(6 + int(extra.random() * 10)))
+                html = html.replace("<body>", '<body><table role="presentation" width="100%" '
+                                    'cellpadding="0" cellspacing="0" border="0">' + rows
+                                    + "</table>")
+        if not attachments and extra.random() < 0.02:
+            # Compressed content (a scan, a photo): what makes mail large, and what no
+            # compression of the store can shrink.
+            size = int(min(400_000, 6_000 * extra.lognormvariate(1.1, 0.9)))
+            data = b"%PDF-1.4\n" + extra.randbytes(size)
+            attachments = [Attachment(f"scan-{index}.pdf", "application/pdf", len(data), None,
+                                      False, data)]
+        return text, html, attachments
+
+    def trace_headers(self, sender: Address, date: datetime) -> bytes:
+        """What servers on the way add above a message: Received lines, a DKIM signature and
+        authentication results (about 1.2 KB in real mail)."""
+        extra = self.extra
+        domain = sender.email.rpartition("@")[2]
+        stamp = date.strftime("%a, %d %b %Y %H:%M:%S +0000")
+        hops = [f"Received: from mx{n}.{domain} (mx{n}.{domain} [192.0.2.{extra.randrange(254)}])"
+                f"\r\n\tby mail.example.org with ESMTPS id {extra.getrandbits(48):012x}"
+                f"\r\n\tfor <{self.me.email}>; {stamp}\r\n" for n in range(1 + extra.randrange(2))]
+        signature = base64.b64encode(extra.randbytes(128)).decode()
+        body_hash = base64.b64encode(extra.randbytes(32)).decode()
+        dkim = (f"DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d={domain}; s=mail;\r\n"
+                f"\th=from:to:subject:date:message-id:mime-version:content-type;\r\n"
+                f"\tbh={body_hash};\r\n\tb={signature[:64]}\r\n\t {signature[64:]}\r\n")
+        results = (f"Authentication-Results: mail.example.org;\r\n\tdkim=pass header.d={domain};"
+                   f"\r\n\tspf=pass smtp.mailfrom={domain}; dmarc=pass header.from={domain}\r\n")
+        return ("".join(hops) + dkim + results).encode()
+
+
+def _sentences(rng: random.Random, count: int) -> list[str]:
+    result = []
+    for _ in range(count):
+        words = rng.choices(_WORDS, k=6 + int(rng.random() * 9))
+        words[0] = words[0].capitalize()
+        result.append(" ".join(words) + _ENDINGS[int(rng.random() * len(_ENDINGS))])
+    return result
 
 
 def _account_address(account_email: str) -> Address:
@@ -418,9 +490,16 @@ def generate_demo(
     account_email: str = "me@example.org",
     with_raw: bool = False,
     until: datetime = DEMO_UNTIL,
+    realistic: bool = False,
 ) -> Iterator[DemoMessage]:
-    """Yield ``n`` demo messages, oldest first; identical output for identical arguments."""
-    generator = _Generator(seed, _account_address(account_email), until, with_raw)
+    """Yield ``n`` demo messages, oldest first; identical output for identical arguments.
+
+    By default the messages are small (about 1.2 KB of MIME each), which is quick to generate
+    and import. ``realistic`` gives the same messages (same senders, subjects, threads,
+    folders) at the sizes of real mail, about 3.6 KB on average: longer text, more and larger
+    HTML, the trace headers servers add (with ``with_raw``) and a few large attachments.
+    """
+    generator = _Generator(seed, _account_address(account_email), until, with_raw, realistic)
     start = until - DEMO_SPAN
     step = DEMO_SPAN / max(n, 1)
     for index in range(n):

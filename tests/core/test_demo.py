@@ -166,3 +166,23 @@ def test_output_is_identical_across_processes_and_hash_seeds() -> None:
         digests.add(result.stdout.strip())
     assert len(digests) == 1
     assert len(digests.pop()) == 64
+
+
+def test_realistic_sizes_keep_the_same_mail_and_weigh_what_real_mail_does() -> None:
+    """`realistic` adds text, HTML, trace headers and a few large attachments to the same
+    messages (same senders, subjects, threads): about 3.6 KB each on average, as the issue's
+    corpus (358 MB for 100,000 messages), and still MIME that parses back to the message."""
+    small = list(generate_demo(1500, seed=6, with_raw=True))
+    large = list(generate_demo(1500, seed=6, with_raw=True, realistic=True))
+    assert [(m.mailbox_name, m.thread_key, m.message.subject) for m in small] == [
+        (m.mailbox_name, m.thread_key, m.message.subject) for m in large
+    ]
+    average = sum(len(m.message.raw or b"") for m in large) / len(large)
+    assert 3000 < average < 4500, average
+    assert sum(len(m.message.raw or b"") for m in small) / len(small) < 1500
+    assert any(len(a.data or b"") > 20_000 for m in large for a in m.message.attachments)
+    for item in large[:200]:
+        parsed = parse_message(item.message.raw or b"")
+        assert parsed.text_body == item.message.text_body
+        assert parsed.html_body == item.message.html_body
+        assert [a.data for a in parsed.attachments] == [a.data for a in item.message.attachments]
