@@ -11,6 +11,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from mailapp.core.addresses import Address
 from mailapp.store import codec
+from mailapp.store.raw_parts import find_part, parse_packed
 from mailapp.store.schema import accounts, attachments, drafts, message_bodies, messages, meta
 from mailapp.store.store import MailStore
 
@@ -81,15 +82,30 @@ def reply_source(store: MailStore, message_id: str) -> ParsedMessage | None:
         if row is None:
             return None
         body = conn.execute(
-            select(message_bodies.c.text_body, message_bodies.c.html_body).where(
-                message_bodies.c.message_num == row.num
-            )
+            select(
+                message_bodies.c.text_body, message_bodies.c.html_body, message_bodies.c.raw
+            ).where(message_bodies.c.message_num == row.num)
         ).first()
         parts = conn.execute(
             select(attachments)
-            .where(attachments.c.message_num == row.num, attachments.c.data.isnot(None))
+            .where(attachments.c.message_num == row.num)
             .order_by(attachments.c.position)
         ).all()
+    html = body.html_body if body else None
+    found: list[Attachment] = []
+    # Mail that keeps its raw bytes keeps its HTML and attachments only there (raw_parts.py).
+    parsed = parse_packed(body.raw) if body is not None and body.raw is not None else None
+    if parsed is not None and html is None:
+        html = parsed.html_body
+    for p in parts:
+        data = p.data
+        if data is None and parsed is not None:
+            part = find_part(parsed, p)
+            data = None if part is None else part.data
+        if data is not None:
+            found.append(
+                Attachment(p.filename, p.content_type, p.size, p.content_id, bool(p.inline), data)
+            )
     headers = codec.loads(row.headers)
     sender = Address(row.sender_name, row.sender_email) if row.sender_email is not None else None
     return ParsedMessage(
@@ -103,11 +119,8 @@ def reply_source(store: MailStore, message_id: str) -> ParsedMessage | None:
         in_reply_to=headers.get("inReplyTo"),
         references=list(headers.get("references") or []),
         text_body=body.text_body if body else None,
-        html_body=body.html_body if body else None,
-        attachments=[
-            Attachment(p.filename, p.content_type, p.size, p.content_id, bool(p.inline), p.data)
-            for p in parts
-        ],
+        html_body=html,
+        attachments=found,
     )
 
 

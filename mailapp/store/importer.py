@@ -283,13 +283,16 @@ def import_batch(conn: Connection, ctx: ImportContext, batch: list[ImportItem]) 
             }
         )
         searchable = search_text(message.text_body, message.html_body)
+        # With its raw bytes kept, a message's HTML and attachments are read from them when it
+        # is opened, not stored a second time (raw_parts.py, migration 0010).
+        kept = message.raw is not None
         body_rows.append(
             {
                 "message_num": num,
                 "text_body": message.text_body,
-                "html_body": message.html_body,
+                "html_body": None if kept else message.html_body,
                 "notes": codec.dumps(message.notes),
-                "raw": None if message.raw is None else codec.pack(message.raw),
+                "raw": codec.pack(message.raw) if kept else None,
                 "search_text": searchable,
             }
         )
@@ -314,7 +317,7 @@ def import_batch(conn: Connection, ctx: ImportContext, batch: list[ImportItem]) 
                     "size": part.size,
                     "content_id": part.content_id,
                     "inline": part.inline,
-                    "data": part.data,
+                    "data": None if kept else part.data,
                 }
             )
     # Plain executemany with tuples: at 100,000 rows SQLAlchemy's per-row parameter

@@ -107,6 +107,7 @@ message_bodies = Table(
     metadata,
     Column("message_num", ForeignKey("messages.num", ondelete="CASCADE"), primary_key=True),
     Column("text_body", Text),
+    # NULL when `raw` holds the HTML part (imported mail, migration 0010: store/raw_parts.py).
     Column("html_body", Text),
     Column("notes", Text, nullable=False),
     # The raw message compressed with zlib (codec.pack, migration 0008); NULL for synced mail.
@@ -139,7 +140,8 @@ attachments = Table(
     Column("size", Integer, nullable=False),
     Column("content_id", String),
     Column("inline", Boolean, nullable=False),
-    # Last so metadata reads never walk the blob's overflow pages; NULL until downloaded.
+    # Last so metadata reads never walk the blob's overflow pages; NULL until downloaded, and
+    # NULL when the message's raw bytes hold it (imported mail, 0010: store/raw_parts.py).
     Column("data", LargeBinary),
     Index("ix_attachments_message", "message_num"),
 )

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, func, insert, select, text, tuple_
 from sqlalchemy.exc import IntegrityError
 
 from mailapp.store import codec
+from mailapp.store.raw_parts import find_part, parse_packed
 from mailapp.store.rows import (
     AttachmentInfo,
     ChangeSet,
@@ -211,12 +212,16 @@ class StoreReads(StoreBase):
                 .order_by(attachments.c.position)
             ).all()
         headers = codec.loads(row.headers)
+        html = body.html_body if body else None
+        if body is not None and html is None and body.raw is not None:
+            # Mail that keeps its raw bytes keeps its HTML only there (raw_parts.py, 0010).
+            html = parse_packed(body.raw).html_body
         return MessageDetail(
             summary=_summary(row),
             to=codec.addresses_from_wire(headers["to"]),
             cc=codec.addresses_from_wire(headers["cc"]),
             text_body=body.text_body if body else None,
-            html_body=body.html_body if body else None,
+            html_body=html,
             attachments=[
                 AttachmentInfo(
                     p.id, p.filename, p.content_type, p.size, p.content_id, bool(p.inline)
@@ -228,10 +233,28 @@ class StoreReads(StoreBase):
         )
 
     def attachment_data(self, attachment_id: str) -> bytes | None:
+        """The attachment's bytes; None when this computer does not have them (yet)."""
         with self._read() as conn:
-            return conn.execute(
-                select(attachments.c.data).where(attachments.c.id == attachment_id)
-            ).scalar()
+            row = conn.execute(
+                select(
+                    attachments.c.data,
+                    attachments.c.position,
+                    attachments.c.filename,
+                    attachments.c.content_type,
+                    attachments.c.content_id,
+                    attachments.c.size,
+                    message_bodies.c.raw,
+                )
+                .outerjoin(
+                    message_bodies, message_bodies.c.message_num == attachments.c.message_num
+                )
+                .where(attachments.c.id == attachment_id)
+            ).first()
+        if row is None or row.data is not None or row.raw is None:
+            return None if row is None else row.data
+        # Mail that keeps its raw bytes keeps its attachments only there (raw_parts.py, 0010).
+        part = find_part(parse_packed(row.raw), row)
+        return None if part is None else part.data
 
     def blob(self, blob_id: str) -> bytes | None:
         """The bytes of a draft attachment (DraftAttachment.blob_id)."""

@@ -1,0 +1,43 @@
+"""What a message that keeps its raw bytes (imported mail) has only there: its HTML part and
+its attachments' bytes (store migration 0010).
+
+Keeping them in `message_bodies.html_body` and `attachments.data` as well stored them twice (a
+third of an imported store). The text part stays in `message_bodies.text_body`: search indexes
+it, and FTS5 needs it in SQL to take an entry out again. Reading the others costs one parse of
+the message when it is opened (about a millisecond), never when it is listed or searched.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from mailapp.store import codec
+
+if TYPE_CHECKING:
+    from mailapp.mime.parse import Attachment, ParsedMessage
+
+
+def parse_packed(packed: bytes) -> ParsedMessage:
+    """The body of a raw message as `codec.pack` keeps it (the header fields stay empty: the
+    store has them in `messages`)."""
+    # Imported here: the MIME parser is not needed to start the app (start-up time).
+    from mailapp.mime.parse import parse_message
+
+    return parse_message(codec.unpack(packed), read_headers=False)
+
+
+def find_part(parsed: ParsedMessage, row: Any) -> Attachment | None:
+    """The attachment of `parsed` that the attachments row describes (its position, checked by
+    name, type and Content-ID; else the first part that matches those and the size)."""
+
+    def same(part: Attachment) -> bool:
+        return (part.filename, part.content_type, part.content_id) == (
+            row.filename,
+            row.content_type,
+            row.content_id,
+        )
+
+    parts = parsed.attachments
+    if 0 <= row.position < len(parts) and same(parts[row.position]):
+        return parts[row.position]
+    return next((part for part in parts if same(part) and part.size == row.size), None)

@@ -1,0 +1,185 @@
+"""Mail that keeps its raw bytes keeps its HTML part and attachments only there (store
+migration 0010): stored once, and read back from the raw bytes when the message is opened."""
+
+from __future__ import annotations
+
+import sqlite3
+import zlib
+from pathlib import Path
+
+from alembic import command
+from sqlalchemy import create_engine
+
+from mailapp.core.addresses import Address
+from mailapp.core.demo import generate_demo
+from mailapp.mime.compose import compose_message
+from mailapp.mime.parse import Attachment, parse_message
+from mailapp.store import open_store
+from mailapp.store.composer_reads import reply_source
+from mailapp.store.fts import search_text
+from mailapp.store.migrate import alembic_config
+
+PDF = b"%PDF-1.4\n" + bytes(range(256)) * 40
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(200))
+
+
+def _index_is_sound(path: Path) -> None:
+    with sqlite3.connect(path) as conn:
+        conn.execute("INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)")
+
+
+def test_imported_mail_stores_html_and_attachments_once_and_reads_them_back(
+    tmp_path: Path,
+) -> None:
+    items = list(generate_demo(300, seed=4, with_raw=True, realistic=True))
+    by_message_id = {item.message.message_id: item.message for item in items}
+    path = tmp_path / "mail.sqlite3"
+    with open_store(path) as store:
+        account = store.create_account("me@example.org")
+        store.import_messages(account, items)
+        with sqlite3.connect(path) as conn:
+            assert conn.execute(
+                "SELECT count(*) FROM message_bodies WHERE html_body IS NOT NULL OR raw IS NULL"
+            ).fetchone() == (0,)
+            assert conn.execute(
+                "SELECT count(*) FROM attachments WHERE data IS NOT NULL"
+            ).fetchone() == (0,)
+            ids = conn.execute("SELECT id, message_id_header FROM messages").fetchall()
+        with_parts = 0
+        for message_id, header_id in ids:
+            original = by_message_id[header_id]
+            detail = store.message(message_id)
+            assert detail is not None
+            assert detail.html_body == original.html_body
+            assert detail.text_body == original.text_body
+            assert [store.attachment_data(a.id) for a in detail.attachments] == [
+                a.data for a in original.attachments
+            ]
+            if original.attachments:
+                with_parts += 1
+                source = reply_source(store, message_id)
+                assert source is not None and source.html_body == original.html_body
+                assert [a.data for a in source.attachments] == [
+                    a.data for a in original.attachments
+                ]
+        assert with_parts > 10
+    _index_is_sound(path)
+
+
+def _raw(subject: str, html: str, attachments: list[Attachment]) -> bytes:
+    return compose_message(
+        Address("Ann", "ann@example.org"),
+        [Address(None, "me@b.org")],
+        subject=subject,
+        text_body="",
+        html_body=html,
+        attachments=attachments,
+        message_id=f"<{subject.replace(' ', '.')}@example.org>",
+    )
+
+
+def _store_at_0009(path: Path) -> dict[int, bytes]:
+    """A store as revision 0009's code wrote it: imported mail with its raw bytes and, beside
+    them, the HTML and the attachments' bytes; message 3's HTML is not what its raw holds."""
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0009")
+    engine.dispose()
+    parts = [
+        Attachment("report.pdf", "application/pdf", len(PDF), None, False, PDF),
+        Attachment("logo.png", "image/png", len(PNG), "logo@x", True, PNG),
+    ]
+    raws = {
+        1: _raw("Zanzibar gazette", "<p>Fresh <b>marmalade</b> recipes</p>", parts),
+        2: _raw("Quarterly numbers", "<p>The zeppelin figures</p>", []),
+        3: _raw("Odd one", "<p>What the raw says</p>", parts[:1]),
+    }
+    with sqlite3.connect(path) as conn:
+        conn.execute("INSERT INTO accounts (id, email, created_at) VALUES ('a', 'me@b.org', 0)")
+        conn.execute(
+            "INSERT INTO mailboxes (id, account_id, name, role)"
+            " VALUES ('box', 'a', 'Inbox', 'inbox')"
+        )
+        for num, raw in raws.items():
+            parsed = parse_message(raw)
+            html = parsed.html_body if num != 3 else "<p>Something else</p>"
+            conn.execute(
+                "INSERT INTO messages (num, id, account_id, mailbox_id, subject, sender_name,"
+                " sender_email, date, is_read, is_flagged, keywords, has_attachments, snippet,"
+                " headers) VALUES (?, ?, 'a', 'box', ?, 'Ann', 'ann@example.org', ?, 0, 0, '[]',"
+                " 0, '', '{\"to\":[],\"cc\":[]}')",
+                (num, f"m{num}", parsed.subject, num),
+            )
+            text = parsed.text_body
+            conn.execute(
+                "INSERT INTO message_bodies (message_num, text_body, html_body, notes, raw,"
+                " search_text) VALUES (?, ?, ?, '[]', ?, ?)",
+                (num, text, html, zlib.compress(raw), search_text(text, html)),
+            )
+            conn.execute(
+                "INSERT INTO messages_fts (rowid, subject, sender, recipients, body)"
+                " SELECT num, subject, sender, recipients, body FROM messages_fts_source"
+                " WHERE num = ?",
+                (num,),
+            )
+            for position, part in enumerate(parsed.attachments):
+                conn.execute(
+                    "INSERT INTO attachments (id, message_num, position, filename, content_type,"
+                    " size, content_id, inline, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        f"p{num}.{position}",
+                        num,
+                        position,
+                        part.filename,
+                        part.content_type,
+                        part.size,
+                        part.content_id,
+                        part.inline,
+                        part.data,
+                    ),
+                )
+    return raws
+
+
+def test_upgrade_from_0009_drops_the_copies_the_raw_bytes_hold(store_path: Path) -> None:
+    _store_at_0009(store_path)
+    with open_store(store_path) as store:
+        with sqlite3.connect(store_path) as conn:
+            html = dict(conn.execute("SELECT message_num, html_body FROM message_bodies"))
+            data = dict(conn.execute("SELECT id, data IS NOT NULL FROM attachments"))
+        # Message 3's stored HTML is not what its raw bytes hold: it keeps it.
+        assert html == {1: None, 2: None, 3: "<p>Something else</p>"}
+        assert data == {"p1.0": 0, "p1.1": 0, "p3.0": 0}
+        first = store.message("m1")
+        assert first is not None and first.html_body == "<p>Fresh <b>marmalade</b> recipes</p>"
+        assert {a.filename: store.attachment_data(a.id) for a in first.attachments} == {
+            "report.pdf": PDF,
+            "logo.png": PNG,
+        }
+        odd = store.message("m3")
+        assert odd is not None and odd.html_body == "<p>Something else</p>"
+        assert [m.subject for m in store.search("zeppelin")] == ["Quarterly numbers"]
+        store.delete(["m2"])
+        store.delete(["m2"])
+        assert store.search("zeppelin") == []
+    _index_is_sound(store_path)
+
+
+def test_downgrade_to_0009_writes_the_copies_back(store_path: Path) -> None:
+    _store_at_0009(store_path)
+    open_store(store_path).close()
+    engine = create_engine(f"sqlite:///{store_path}")
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "0009")
+    engine.dispose()
+    with sqlite3.connect(store_path) as conn:
+        html = dict(conn.execute("SELECT message_num, html_body FROM message_bodies"))
+        data = dict(conn.execute("SELECT id, data FROM attachments"))
+    assert html == {
+        1: "<p>Fresh <b>marmalade</b> recipes</p>",
+        2: "<p>The zeppelin figures</p>",
+        3: "<p>Something else</p>",
+    }
+    # The parser lists the inline image (multipart/related) before the attachment.
+    assert data == {"p1.0": PNG, "p1.1": PDF, "p3.0": PDF}
+
