@@ -254,6 +254,23 @@ class Composer(ComposerSaving, ComposerSending):
             from_address=self.from_field.identity.address,
         )
 
+    def _reopener(self) -> Callable[[str], QWidget]:
+        # Captured now: the composer itself may be deleted on close before Undo is clicked.
+        store, account_id, parent = self._store, self._account_id, self.parentWidget()
+        undo_seconds, limit = self._undo_seconds, self.attachments.max_bytes
+
+        def reopen(draft_id: str) -> QWidget:
+            return open_composer(
+                store,
+                account_id,
+                draft_id=draft_id,
+                parent=parent,
+                undo_seconds=undo_seconds,
+                max_attachment_bytes=limit,
+            )
+
+        return reopen
+
     @Slot(object, object)
     def _identity_changed(self, old: Identity, new: Identity) -> None:
         swap_signature(
@@ -323,3 +340,13 @@ def open_composer(
             )
     composer.show()
     return composer
+
+
+def close_composers(owner: QWidget) -> bool:
+    """Close the composer windows ``owner`` opened (each saves as it closes); False when one
+    stays open because its text could not be stored, so that the owner stays open too."""
+    kept = False
+    for composer in owner.findChildren(Composer):
+        if composer.isVisible() and not composer.close():
+            kept = True
+    return not kept

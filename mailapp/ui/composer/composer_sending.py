@@ -49,6 +49,8 @@ class ComposerSending(QWidget):
     attachments: ComposerAttachments
     undo_notice: UndoSendNotice | None
     save: Callable[[], str | None]  # ComposerSaving.save
+    # Composer._reopener: it opens a composer again, which only composer.py can (it imports us)
+    _reopener: Callable[[], Callable[[str], QWidget]]
 
     def show_error(self, message: str) -> None:
         self.error_label.setText(message)
@@ -141,24 +143,3 @@ class ComposerSending(QWidget):
         self.sent.emit(submission_id)
         self.close()
         return submission_id
-
-    def _reopener(self) -> Callable[[str], QWidget]:
-        # Captured now: the composer itself may be deleted on close before Undo is clicked.
-        store, account_id, parent = self._store, self._account_id, self.parentWidget()
-        undo_seconds, limit = self._undo_seconds, self.attachments.max_bytes
-
-        def reopen(draft_id: str) -> QWidget:
-            from mailapp.ui.composer.composer import (
-                open_composer,  # the module that imports this one
-            )
-
-            return open_composer(
-                store,
-                account_id,
-                draft_id=draft_id,
-                parent=parent,
-                undo_seconds=undo_seconds,
-                max_attachment_bytes=limit,
-            )
-
-        return reopen

@@ -154,15 +154,3 @@ class FileCopy(QObject):
             self.tr("A copy of this message was saved as {file}.").format(file=path)
         )
         return True
-
-
-def close_composers(owner: QWidget) -> bool:
-    """Close the composer windows ``owner`` opened (each saves as it closes); False when one
-    stays open because its text could not be stored, so that the owner stays open too."""
-    from mailapp.ui.composer.composer import Composer  # composer imports this module
-
-    kept = False
-    for composer in owner.findChildren(Composer):
-        if composer.isVisible() and not composer.close():
-            kept = True
-    return not kept

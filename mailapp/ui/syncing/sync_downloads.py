@@ -8,17 +8,33 @@ is kept, in order, and fetched after the next good cycle.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from PySide6.QtCore import SignalInstance
+
+from mailapp.sync.abortable import AbortableSession
 from mailapp.sync.errors import PermanentError
 from mailapp.sync.scheduler import FailureKind, classify
+from mailapp.ui.syncing.sync_factories import Engine
 
-if TYPE_CHECKING:
-    from mailapp.ui.syncing.sync_thread import SyncWorker
+
+class DownloadingWorker(Protocol):
+    """What `Downloads` uses of its `SyncWorker` (sync_thread.py, which imports this module)."""
+
+    engine: Engine | None
+    work_offline: bool
+    session: AbortableSession
+    attachmentReady: SignalInstance
+    attachmentOffline: SignalInstance
+    attachmentFailed: SignalInstance
+    bodyOffline: SignalInstance
+    bodyFailed: SignalInstance
+
+    def network_hint(self) -> None: ...
 
 
 class Downloads:
-    def __init__(self, worker: SyncWorker) -> None:
+    def __init__(self, worker: DownloadingWorker) -> None:
         self._worker = worker
         self._wanted_attachments: list[str] = []  # asked for while offline, in order
         self._wanted_bodies: list[str] = []  # message ids, likewise

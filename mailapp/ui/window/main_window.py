@@ -377,7 +377,7 @@ class MainWindow(WindowMenus, WindowNavigation, QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.findChild(QWidget, "composer") is not None:  # imported only when one is open
-            from mailapp.ui.composer.composer_unsaved import close_composers
+            from mailapp.ui.composer.composer import close_composers
 
             if not close_composers(self):  # a composer's text is stored nowhere yet: it says so
                 event.ignore()
