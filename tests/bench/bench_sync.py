@@ -177,6 +177,7 @@ def bench_initial(url: str, database_url: str, work: Path, count: int) -> None:
         f"imported them with `mailapp-server import` in {elapsed:.1f} s "
         f"({count / elapsed:,.0f} msg/s)"
     )
+    server = server_pid()
     for mode in ("headers", "all"):
         child = [
             sys.executable,
@@ -187,6 +188,7 @@ def bench_initial(url: str, database_url: str, work: Path, count: int) -> None:
             str(work / f"initial-{mode}"),
             str(count),
             mode,
+            str(server),
         ]
         out = subprocess.run(
             child, check=True, capture_output=True, text=True, cwd=ROOT, timeout=7200
@@ -196,6 +198,31 @@ def bench_initial(url: str, database_url: str, work: Path, count: int) -> None:
         f"  (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs: the machine is "
         "shared, so these figures are noisy and on the low side)"
     )
+
+
+def server_pid() -> int:
+    """The pid of `mailapp-server serve` started by serve() (one worker: uvicorn serves in
+    that process itself)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+            if int(fields[1]) == os.getpid() and b"mailapp.server.cli" in argv and b"serve" in argv:
+                return int(entry.name)
+    raise SystemExit("the server process was not found")
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of `pid` so far (Linux /proc, 10 ms ticks)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def self_cpu_seconds() -> float:
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    return used.ru_utime + used.ru_stime
 
 
 def report_initial(mode: str, figures: dict[str, Any]) -> None:
@@ -221,6 +248,15 @@ def report_initial(mode: str, figures: dict[str, Any]) -> None:
         f"{figures['beats']} beats, {figures['change_signals']} changesApplied signals; "
         f"idle (no sync) longest gap {figures['idle_max_gap_ms']} ms, "
         f"load average {figures['load']} on {os.cpu_count()} CPUs"
+    )
+    messages = figures["messages"]
+    client_cpu, server_cpu = figures["client_cpu"], figures["server_cpu"]
+    print(
+        f"  CPU during the sync: client {client_cpu:.1f} s ({client_cpu / messages * 1e6:,.0f} µs "
+        f"per message), server {server_cpu:.1f} s ({server_cpu / messages * 1e6:,.0f} µs per "
+        f"message); {messages / max(client_cpu, server_cpu, 1e-9):,.0f} msg per CPU-second of "
+        f"the busier side, {messages / (client_cpu + server_cpu):,.0f} msg per CPU-second of "
+        "both (what 2 free cores would reach at best and worst, whatever the load now)"
     )
     if figures.get("sample"):
         print(
@@ -269,7 +305,7 @@ def compare_body_paths(store: Any, account_id: str, sample: int = 1000) -> dict[
     return {"sample": half, "one_by_one_per_s": one_by_one, "bulk_per_s": bulk}
 
 
-def child_initial(url: str, name: str, profile: str, count: int, mode: str) -> None:
+def child_initial(url: str, name: str, profile: str, count: int, mode: str, server: int) -> None:
     from PySide6.QtCore import QCoreApplication, QElapsedTimer, QTimer
 
     from mailapp.store.replica_bodies import ALL_MAIL
@@ -295,6 +331,7 @@ def child_initial(url: str, name: str, profile: str, count: int, mode: str) -> N
     heartbeat.timeout.connect(lambda: gaps.append(clock.restart()))
     finished: list[float] = []
     started = [0.0]
+    cpu: dict[str, float] = {}
 
     def on_changes(changes: object) -> None:
         # What a view does: re-read what changed (here: the inbox count).
@@ -304,6 +341,7 @@ def child_initial(url: str, name: str, profile: str, count: int, mode: str) -> N
     def on_state(state: str, _retry: int) -> None:
         if state == "syncing" and not started[0]:
             started[0] = time.perf_counter()
+            cpu["client"], cpu["server"] = self_cpu_seconds(), process_cpu_seconds(server)
         if (
             state == "online"
             and started[0]
@@ -312,6 +350,8 @@ def child_initial(url: str, name: str, profile: str, count: int, mode: str) -> N
             and bodies_here(store) >= wanted_bodies
         ):
             finished.append(time.perf_counter())
+            cpu["client"] = self_cpu_seconds() - cpu["client"]
+            cpu["server"] = process_cpu_seconds(server) - cpu["server"]
             app.quit()
 
     controller.changesApplied.connect(on_changes)
@@ -344,6 +384,8 @@ def child_initial(url: str, name: str, profile: str, count: int, mode: str) -> N
                 "messages": synced,
                 "bodies": bodies,
                 "seconds": (finished[0] if finished else time.perf_counter()) - started[0],
+                "client_cpu": cpu["client"] if finished else float("nan"),
+                "server_cpu": cpu["server"] if finished else float("nan"),
                 "peak_rss_mb": peak,
                 "rss_before_mb": before,
                 "max_gap_ms": ordered[-1],
@@ -366,11 +408,11 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.1)
     parser.add_argument("--skip-flush", action="store_true")
     parser.add_argument("--skip-initial", action="store_true")
-    parser.add_argument("--child-initial", nargs=5, help=argparse.SUPPRESS)
+    parser.add_argument("--child-initial", nargs=6, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_initial:
-        url, name, profile, count, mode = args.child_initial
-        child_initial(url, name, profile, int(count), mode)
+        url, name, profile, count, mode, server = args.child_initial
+        child_initial(url, name, profile, int(count), mode, int(server))
         return
     with tempfile.TemporaryDirectory(prefix="mailapp-bench-sync-") as tmp:
         work = Path(tmp)

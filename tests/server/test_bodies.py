@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 
 import httpx
+import pytest
 from sqlalchemy import update
 
 from mailapp.server.db import session_scope
-from mailapp.server.models import EmailBlob
+from mailapp.server.models import Email, EmailBlob
+from mailapp.server.routes import bodies as bodies_route
 from mailapp.wire import MAX_BODIES_PER_REQUEST, BodiesEnd, BodyRecord
 from tests.server.conftest import RunningServer, User
 from tests.server.mime_samples import BOUNCE_WITHOUT_BOUNDARY
@@ -89,3 +91,43 @@ def test_malformed_mime_still_has_a_body(server: RunningServer, user: User) -> N
     assert end.not_found == []
     # The text is all there is; it is the body, never a missing body or a 500.
     assert "permanent fatal errors" in (records[broken].text or "")
+
+
+def test_many_chunks_keep_the_order_asked_and_skip_tombstones(
+    server: RunningServer, user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Tiny query chunks and stream pieces: several of each in one answer.
+    monkeypatch.setattr(bodies_route, "CHUNK", 3)
+    monkeypatch.setattr(bodies_route, "PIECE_BYTES", 1)
+    ids = [server.deliver(user.account_id, subject=f"Many {n}") for n in range(8)]
+    gone, older = ids[2], ids[4]
+    with session_scope(server.engine) as session:
+        # A tombstone whose content is still stored: it is not the account's message anymore.
+        session.execute(update(Email).where(Email.id == gone).values(destroyed_modseq=10**9))
+        session.execute(
+            update(EmailBlob)
+            .where(EmailBlob.email_id == older)
+            .values(bodies_parsed=False, text_body=None, html_body=None)
+        )
+    asked = list(reversed(ids))
+
+    response = user.client.post("/v1/bodies", json={"ids": asked})
+
+    lines = [json.loads(line) for line in response.text.splitlines() if line]
+    assert [line["id"] for line in lines[:-1]] == [i for i in asked if i != gone]
+    assert "Body of Many 4" in lines[asked.index(older)]["text"]
+    assert lines[-1] == {"end": True, "notFound": [gone], "omitted": []}
+
+
+def test_an_answer_past_its_byte_budget_lists_the_rest_as_omitted(
+    server: RunningServer, user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bodies_route, "CHUNK", 2)
+    monkeypatch.setattr(bodies_route, "BODIES_RESPONSE_BYTES", 1)
+    ids = [server.deliver(user.account_id, subject=f"Budget {n}") for n in range(5)]
+
+    records, end = _lines(user.client.post("/v1/bodies", json={"ids": ids}))
+
+    # The first chunk always goes out (progress is guaranteed); the rest is for a next request.
+    assert list(records) == ids[:2]
+    assert end.omitted == ids[2:] and end.not_found == []
