@@ -112,6 +112,17 @@ def test_server_event_and_sync_now_start_a_cycle_at_once(online: SyncScheduler) 
     assert online.next_action() is Action.CYCLE
 
 
+def test_left_over_work_follows_within_a_few_frames(
+    online: SyncScheduler, clock: FakeClock
+) -> None:
+    online.server_event()
+    online.cycle_started()
+    online.cycle_succeeded()
+    online.more_work()  # bodies left to prefetch
+    assert online.next_action() is Action.NONE  # a short pause for the other threads first
+    assert run_until(online, clock, 0.1, probe_ok=True) is Action.CYCLE
+
+
 def test_periodic_timer_syncs_after_the_interval(online: SyncScheduler, clock: FakeClock) -> None:
     assert online.next_deadline() == pytest.approx(clock.now + 300.0)
     clock.now += 300.0
