@@ -1,4 +1,4 @@
-"""Engine, sessions, migrations and the per-account modification counter."""
+"""Engine, sessions, migrations and tombstone pruning (the modseq counter: modseq.py)."""
 
 from __future__ import annotations
 
@@ -13,17 +13,30 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, Table, create_engine, event, select, text, update
+from sqlalchemy import (
+    Engine,
+    create_engine,
+    event,
+    select,
+    text,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session
 
 from mailapp.server.models import Account
+
+# The per-account counter lives in modseq.py; importers keep saying `from mailapp.server.db`.
+from mailapp.server.modseq import (  # noqa: F401
+    ModseqAllocator,
+    bump_modseq,
+    current_modseq,
+    lock_account,
+)
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # Arbitrary constant shared by every worker: serialises concurrent start-up migrations on PG.
 MIGRATION_LOCK_KEY = 0x6D61696C  # "mail"
-_LOCKED_KEY = "mailapp_locked_accounts"
 
 log = logging.getLogger(__name__)
 
@@ -235,102 +248,6 @@ def migrate(engine: Engine, revision: str = "heads") -> None:
             if not is_sqlite(engine):
                 conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK_KEY})
                 conn.commit()
-
-
-def _root_transaction(session: Session) -> SessionTransaction | None:
-    trans = session.get_transaction()
-    while trans is not None and trans.parent is not None:
-        trans = trans.parent
-    return trans
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _forget_locks(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is None:
-        session.info.pop(_LOCKED_KEY, None)
-
-
-def lock_account(session: Session, account_id: str) -> Account:
-    """The account row, locked until commit (FOR UPDATE on PG; SQLite holds the write lock)."""
-    # Strong references: the identity map alone is weak and would re-select on every call.
-    locked: dict[str, Account] = session.info.setdefault(_LOCKED_KEY, {})
-    account = locked.get(account_id)
-    if account is not None and account in session:
-        return account
-    account = session.execute(
-        select(Account).where(Account.id == account_id).with_for_update()
-    ).scalar_one()
-    locked[account_id] = account
-    return account
-
-
-def bump_modseq(session: Session, account_id: str) -> int:
-    """Give the next change of this account its modseq, inside the caller's transaction.
-
-    `UPDATE … RETURNING` both increments and row-locks the account until commit, so commit
-    order == modseq order and a client that read state S can never miss a change <= S.
-    (The Account object of the session, if loaded, keeps its old `modseq`; read
-    `current_modseq` instead.)
-    """
-    table = Account.__table__
-    assert isinstance(table, Table)
-    # Core, not ORM: no autoflush and no ORM bookkeeping on this hot path.
-    new_modseq = int(
-        session.connection()
-        .execute(
-            update(table)
-            .where(table.c.id == account_id)
-            .values(modseq=table.c.modseq + 1)
-            .returning(table.c.modseq)
-        )
-        .scalar_one()
-    )
-    _notify(session, account_id, new_modseq)
-    return new_modseq
-
-
-class ModseqAllocator:
-    """Hands out an account's modseqs from memory for a batch of changes in one transaction.
-
-    The account row is locked first (so commit order == modseq order still holds) and
-    `finish()` stores the counter with one UPDATE and notifies once. Modseqs handed to a
-    savepoint that is rolled back are simply skipped. Nothing else may bump this account's
-    modseq in the same transaction until `finish()`.
-    """
-
-    def __init__(self, session: Session, account_id: str) -> None:
-        self.session = session
-        self.account_id = account_id
-        lock_account(session, account_id)
-        self.start = self.value = current_modseq(session, account_id)
-
-    def next(self) -> int:
-        self.value += 1
-        return self.value
-
-    def finish(self) -> int:
-        if self.value != self.start:
-            table = Account.__table__
-            assert isinstance(table, Table)
-            self.session.connection().execute(
-                update(table).where(table.c.id == self.account_id).values(modseq=self.value)
-            )
-            _notify(self.session, self.account_id, self.value)
-            self.start = self.value
-        return self.value
-
-
-def current_modseq(session: Session, account_id: str) -> int:
-    value = session.execute(select(Account.modseq).where(Account.id == account_id)).scalar_one()
-    return int(value)
-
-
-def _notify(session: Session, account_id: str, modseq: int) -> None:
-    try:
-        from mailapp.server.notify import notify_in_transaction
-    except ImportError:  # server-ops' module is optional until it lands
-        return
-    notify_in_transaction(session, account_id, modseq)
 
 
 def prune_tombstones(session: Session, account_id: str, older_than_modseq: int) -> int:
