@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC
 from itertools import islice
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, func, insert, select, text
@@ -340,9 +341,11 @@ def insert_many(
     columns = ", ".join(keys)
     marks = ", ".join("?" * len(keys))
     sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"
+    # One C call per row for its parameters (a generator per row cost more than some inserts).
+    values = itemgetter(*keys) if len(keys) > 1 else lambda row: (row[keys[0]],)
     conn.exec_driver_sql("SAVEPOINT insert_many")
     try:
-        conn.exec_driver_sql(sql, [tuple(row[key] for key in keys) for row in rows])
+        conn.exec_driver_sql(sql, [values(row) for row in rows])
     except Exception as exc:
         if not _is_unencodable_text(exc):
             raise
