@@ -40,6 +40,7 @@ _PLAIN = {
     "content-transfer-encoding": re.compile(r"[A-Za-z0-9-]+"),
 }
 _LINE_BREAKS = re.compile(r"[\r\n]")
+_LONE_CR = re.compile(r"\r(?!\n)")
 # A header block of fields and their continuation lines only; each field, its value as
 # EmailPolicy.header_source_parse makes it (before the line break is stripped).
 _BLOCK = re.compile(r"(?:[\041-\071\073-\176]+:[^\n]*\n(?:[ \t][^\n]*\n)*)*")
@@ -98,6 +99,7 @@ class _TreeMessage(EmailMessage):
 
     _index: tuple[list[tuple[str, Any]], int, dict[str, tuple[str, Any]]] | None = None
     _type: str | None = None
+    _params: dict[str, Any] | None = None
 
     def _first(self) -> dict[str, tuple[str, Any]]:
         index = self._index
@@ -107,12 +109,27 @@ class _TreeMessage(EmailMessage):
             for key, value in fields:
                 first.setdefault(key.lower(), (key, value))
             index = self._index = (fields, len(fields), first)
-            self._type = None
+            self._type = self._params = None
         return index[2]
 
     def get(self, name: str, failobj: Any = None) -> Any:
         found = self._first().get(name.lower())
         return failobj if found is None else self.policy.header_fetch_parse(*found)
+
+    def _get_params_preserve(self, failobj: Any, header: str) -> Any:
+        # Every parameter question (charset, boundary, name, filename) parses the whole
+        # header again; the answer for a header is kept with the content type.
+        self._first()
+        params = self._params
+        if params is None:
+            params = self._params = {}
+        key = header.lower()
+        if key not in params:
+            missing = object()
+            found = super()._get_params_preserve(missing, header)  # type: ignore[misc]
+            params[key] = None if found is missing else found
+        found = params[key]
+        return failobj if found is None else list(found)
 
     def get_content_type(self) -> str:
         self._first()  # drops the type when the fields changed
@@ -122,7 +139,7 @@ class _TreeMessage(EmailMessage):
 
     def _changed(self) -> None:
         self._index = None
-        self._type = None
+        self._type = self._params = None
 
     def __setitem__(self, name: str, val: Any) -> None:
         self._changed()
@@ -208,10 +225,11 @@ class _Reader:
         text = self.text
         if text.startswith(("\r\n", "\n"), pos):
             return pos
-        crlf, lf = text.find("\n\r\n", pos), text.find("\n\n", pos)
-        if crlf < 0 or 0 <= lf < crlf:
-            crlf = lf
-        return crlf + 1 if crlf >= 0 else -1
+        # A two-character search that finds nothing reads the whole text: bounded by the other.
+        crlf = text.find("\n\r\n", pos)
+        lf = text.find("\n\n", pos, self.end if crlf < 0 else crlf + 2)
+        found = lf if lf >= 0 else crlf
+        return found + 1 if found >= 0 else -1
 
     def headers(self, pos: int, separators: list[str]) -> tuple[list[tuple[str, str]], int]:
         """The header fields from `pos` and where the body starts (after the blank line)."""
@@ -309,7 +327,7 @@ class _Reader:
 
 def _text_of(raw: bytes) -> str | None:
     text = raw.decode("ascii", "surrogateescape")
-    if "\r" in text and text.count("\r") != text.count("\r\n"):
+    if "\r" in text and _LONE_CR.search(text):
         return None  # a lone CR ends a line for the parser: left to it
     return text
 

@@ -97,3 +97,16 @@ def test_generated_answers_read_the_same(data: list[Any]) -> None:
         assert isinstance(got, str)
     else:
         assert got == expected
+
+
+def test_pipelined_fetch_reads_what_single_fetches_read(mail_user: MailUser) -> None:
+    mail_user.append("INBOX", [message(i) for i in range(6)])
+    items = ("UID", "FLAGS", "BODY.PEEK[]")
+    with mail_user.connect() as client:
+        client.select_folder("INBOX", readonly=True)
+        level = client._imap.debug
+        piped = list(imap.pipelined_fetch(client, ["1:2", "3:4", "5:6"], items))
+        assert client._imap.debug == level  # imaplib's protocol logging is back as it was
+        single = [imap.uid_fetch(client, uids, items) for uids in ("1:2", "3:4", "5:6")]
+        assert piped == single
+        assert [sorted(answer) for answer in piped] == [[1, 2], [3, 4], [5, 6]]

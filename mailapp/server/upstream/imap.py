@@ -9,6 +9,7 @@ it; `uid_fetch` issues the same command and uses imapclient's own response parse
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -153,6 +154,22 @@ def pipelined_fetch(
     pipelines its FETCHes). The caller issues no other command until it is done."""
     if not uid_sets:
         return
+    imap = client._imap
+    # imapclient sets imaplib's debug level to 5 and logs through `logging` at DEBUG: with
+    # that off, imaplib still formats every line and every message's bytes (repr) for it.
+    quiet = not logging.getLogger("imapclient.imaplib").isEnabledFor(logging.DEBUG)
+    level = imap.debug
+    if quiet:
+        imap.debug = 0
+    try:
+        yield from _pipelined(client, uid_sets, items)
+    finally:
+        imap.debug = level
+
+
+def _pipelined(
+    client: IMAPClient, uid_sets: Sequence[str], items: Sequence[str]
+) -> Iterator[dict[int, dict[bytes, Any]]]:
     tag = _send_fetch(client, uid_sets[0], items)
     outstanding = True
     try:

@@ -130,6 +130,8 @@ def own_copies(
     waiting = {
         _header_key(bytes(row.raw)): row for row in _pending(engine, account_id, folder.mailbox_id)
     }
+    if not waiting:
+        return set()  # nothing pending (an initial import): no header hashed for nothing
     own: set[int] = set()
     for uid, header in sorted(headers.items()):
         row = waiting.pop(header_sha(_crlf(header)), None)
