@@ -9,6 +9,7 @@ the message when it is opened (about a millisecond), never when it is listed or 
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from mailapp.store import codec
@@ -24,6 +25,22 @@ def parse_packed(packed: bytes) -> ParsedMessage:
     from mailapp.mime.parse import parse_message
 
     return parse_message(codec.unpack(packed), read_headers=False)
+
+
+_HTML = re.compile(rb"text/html", re.IGNORECASE)
+
+
+def html_from_packed(packed: bytes) -> str | None:
+    """The HTML part of a raw message kept by `codec.pack`, None without one. Mail with no
+    HTML part anywhere in its bytes (most plain-text mail) is not parsed at all: a large
+    message's attachments would be decoded for nothing each time it is opened."""
+    raw = codec.unpack(packed)
+    if _HTML.search(raw) is None:
+        return None
+    # Imported here: the MIME parser is not needed to start the app (start-up time).
+    from mailapp.mime.parse import parse_message
+
+    return parse_message(raw, read_headers=False).html_body
 
 
 def find_part(parsed: ParsedMessage, row: Any) -> Attachment | None:

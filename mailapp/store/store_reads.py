@@ -11,7 +11,7 @@ from sqlalchemy import Connection, func, insert, select, text, tuple_
 from sqlalchemy.exc import IntegrityError
 
 from mailapp.store import codec
-from mailapp.store.raw_parts import find_part, parse_packed
+from mailapp.store.raw_parts import find_part, html_from_packed, parse_packed
 from mailapp.store.rows import (
     AttachmentInfo,
     ChangeSet,
@@ -215,7 +215,7 @@ class StoreReads(StoreBase):
         html = body.html_body if body else None
         if body is not None and html is None and body.raw is not None:
             # Mail that keeps its raw bytes keeps its HTML only there (raw_parts.py, 0010).
-            html = parse_packed(body.raw).html_body
+            html = html_from_packed(body.raw)
         return MessageDetail(
             summary=_summary(row),
             to=codec.addresses_from_wire(headers["to"]),

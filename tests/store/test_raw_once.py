@@ -7,6 +7,7 @@ import sqlite3
 import zlib
 from pathlib import Path
 
+import pytest
 from alembic import command
 from sqlalchemy import create_engine
 
@@ -183,3 +184,38 @@ def test_downgrade_to_0009_writes_the_copies_back(store_path: Path) -> None:
     # The parser lists the inline image (multipart/related) before the attachment.
     assert data == {"p1.0": PNG, "p1.1": PDF, "p3.0": PDF}
 
+
+def test_opening_plain_text_mail_parses_nothing(
+    store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only mail with an HTML part somewhere in its bytes is parsed when opened; the text of
+    plain mail is in the store (a large message's attachments are not decoded for nothing)."""
+    plain = parse_message(
+        compose_message(
+            Address("Ann", "ann@example.org"),
+            [Address(None, "me@b.org")],
+            subject="Plain",
+            text_body="Just text",
+            attachments=[Attachment("report.pdf", "application/pdf", len(PDF), None, False, PDF)],
+        )
+    )
+    with open_store(store_path) as store:
+        account = store.create_account("me@example.org")
+        inbox = store.mailbox_by_role(account, "inbox")
+        assert inbox is not None
+        store.import_messages(account, [(inbox.id, plain, frozenset())])
+        [summary] = store.page(inbox.id)
+        with sqlite3.connect(store_path) as conn:
+            kept = "SELECT raw IS NOT NULL, html_body IS NULL FROM message_bodies"
+            assert conn.execute(kept).fetchone() == (1, 1)
+
+        def no_parsing(*_args: object, **_kwargs: object) -> None:
+            raise AssertionError("parsed")
+
+        monkeypatch.setattr("mailapp.mime.parse.parse_message", no_parsing)
+        detail = store.message(summary.id)
+        assert detail is not None
+        assert detail.text_body == "Just text" and detail.html_body is None
+        assert [a.filename for a in detail.attachments] == ["report.pdf"]
+        monkeypatch.undo()
+        assert store.attachment_data(detail.attachments[0].id) == PDF
