@@ -34,15 +34,7 @@ PIECE_BYTES = 64 << 10
 MEDIA_TYPE = "application/x-ndjson"
 
 
-def stored_bodies(blob: EmailBlob) -> tuple[str | None, str | None]:
-    """(text, html) of a message: as worked out on arrival, or parsed now for older rows."""
-    if blob.bodies_parsed:
-        return blob.text_body, blob.html_body
-    parsed = parse_message(bytes(blob.raw))
-    return parsed.text_body, parsed.html_body
-
-
-def _chunk_rows(
+def body_rows(
     engine: Engine, account_id: str, ids: list[str]
 ) -> dict[str, tuple[str | None, str | None]]:
     """(text, html) of those of `ids` that are live messages of the account.
@@ -88,7 +80,7 @@ def _lines(engine: Engine, account_id: str, ids: list[str]) -> Iterator[bytes]:
     dumps = json.JSONEncoder(ensure_ascii=False).encode
     while answered < len(ids) and (answered == 0 or sent < BODIES_RESPONSE_BYTES):
         chunk = ids[answered : answered + CHUNK]
-        rows = _chunk_rows(engine, account_id, chunk)
+        rows = body_rows(engine, account_id, chunk)
         out: list[bytes] = []
         size = 0
         for email_id in chunk:

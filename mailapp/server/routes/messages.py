@@ -13,7 +13,7 @@ from mailapp.server import merge
 from mailapp.server.db import bump_modseq, session_scope
 from mailapp.server.models import Email, EmailBlob, Mailbox
 from mailapp.server.problems import ProblemError, not_found
-from mailapp.server.routes.bodies import stored_bodies
+from mailapp.server.routes.bodies import body_rows
 from mailapp.server.routes.common import not_modified, owned, require_if_match, with_etag
 from mailapp.server.routes.deps import AuthDep, EngineDep, PathId
 from mailapp.server.routes.records import email_model
@@ -108,14 +108,12 @@ def get_body(email_id: PathId, auth: AuthDep, engine: EngineDep) -> MessageBody:
     """The text and HTML bodies as sent; HTML is not sanitised here (the client does that).
 
     Worked out with the client's own parser (mailapp.mime) when the message arrived, so both
-    find the same text."""
-    with session_scope(engine, write=False) as session:
-        email = owned(session, Email, email_id, auth.account_id, "message")
-        blob = session.get(EmailBlob, email.id)
-        if blob is None:
-            raise not_found("message content")
-        text, html = stored_bodies(blob)
-    return MessageBody(text=text, html=html)
+    find the same text. Read as POST /v1/bodies reads them: one Core query by primary key for
+    the two bodies alone (not the ORM's email row and whole blob with its raw message)."""
+    found = body_rows(engine, auth.account_id, [email_id]).get(email_id)
+    if found is None:
+        raise not_found("message")  # none, another account's, deleted, or without content
+    return MessageBody(text=found[0], html=found[1])
 
 
 @router.get(
