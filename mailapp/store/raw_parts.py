@@ -18,13 +18,26 @@ if TYPE_CHECKING:
     from mailapp.mime.parse import Attachment, ParsedMessage
 
 
+# The last messages parsed, newest last: the reading pane asks for each inline image and the
+# saving of attachments for each one one call at a time, and one parse serves them all.
+_recent: list[tuple[bytes, ParsedMessage]] = []
+_KEEP = 2
+
+
 def parse_packed(packed: bytes) -> ParsedMessage:
     """The body of a raw message as `codec.pack` keeps it (the header fields stay empty: the
-    store has them in `messages`)."""
+    store has them in `messages`). Callers must not change what it returns (it is shared)."""
+    global _recent
+    for cached, parsed in reversed(_recent):
+        if cached == packed:
+            return parsed
     # Imported here: the MIME parser is not needed to start the app (start-up time).
     from mailapp.mime.parse import parse_message
 
-    return parse_message(codec.unpack(packed), read_headers=False)
+    parsed = parse_message(codec.unpack(packed), read_headers=False)
+    # Rebound, never changed in place: another thread's store may be reading the list.
+    _recent = [*_recent[-(_KEEP - 1) :], (packed, parsed)]
+    return parsed
 
 
 _HTML = re.compile(rb"text/html", re.IGNORECASE)
@@ -34,13 +47,9 @@ def html_from_packed(packed: bytes) -> str | None:
     """The HTML part of a raw message kept by `codec.pack`, None without one. Mail with no
     HTML part anywhere in its bytes (most plain-text mail) is not parsed at all: a large
     message's attachments would be decoded for nothing each time it is opened."""
-    raw = codec.unpack(packed)
-    if _HTML.search(raw) is None:
+    if _HTML.search(codec.unpack(packed)) is None:
         return None
-    # Imported here: the MIME parser is not needed to start the app (start-up time).
-    from mailapp.mime.parse import parse_message
-
-    return parse_message(raw, read_headers=False).html_body
+    return parse_packed(packed).html_body
 
 
 def find_part(parsed: ParsedMessage, row: Any) -> Attachment | None:

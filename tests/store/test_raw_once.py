@@ -219,3 +219,40 @@ def test_opening_plain_text_mail_parses_nothing(
         assert [a.filename for a in detail.attachments] == ["report.pdf"]
         monkeypatch.undo()
         assert store.attachment_data(detail.attachments[0].id) == PDF
+
+
+def test_one_parse_serves_every_part_of_an_opened_message(
+    store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reading pane asks for each inline image, saving for each attachment: the message's
+    raw bytes are parsed once for all of them."""
+    import mailapp.mime.parse as mime_parse
+
+    raw = _raw(
+        "Pictures",
+        '<p><img src="cid:logo@x"></p>',
+        [
+            Attachment("report.pdf", "application/pdf", len(PDF), None, False, PDF),
+            Attachment("logo.png", "image/png", len(PNG), "logo@x", True, PNG),
+        ],
+    )
+    calls: list[int] = []
+    real = mime_parse.parse_message
+
+    def counted(data: bytes, **kwargs: bool) -> object:
+        calls.append(len(data))
+        return real(data, **kwargs)
+
+    with open_store(store_path) as store:
+        account = store.create_account("me@example.org")
+        inbox = store.mailbox_by_role(account, "inbox")
+        assert inbox is not None
+        store.import_messages(account, [(inbox.id, parse_message(raw), frozenset())])
+        [summary] = store.page(inbox.id)
+        monkeypatch.setattr(mime_parse, "parse_message", counted)
+        detail = store.message(summary.id)
+        assert detail is not None and detail.html_body is not None
+        found = {a.filename: store.attachment_data(a.id) for a in detail.attachments}
+        found |= {a.filename: store.attachment_data(a.id) for a in detail.attachments}
+    assert found == {"report.pdf": PDF, "logo.png": PNG}
+    assert len(calls) == 1
