@@ -293,7 +293,7 @@ def import_batch(conn: Connection, ctx: ImportContext, batch: list[ImportItem]) 
                 "text_body": message.text_body,
                 "html_body": None if kept else message.html_body,
                 "notes": codec.dumps(message.notes),
-                "raw": codec.pack(message.raw) if kept else None,
+                "raw": None if message.raw is None else codec.pack(message.raw),
                 "search_text": searchable,
             }
         )

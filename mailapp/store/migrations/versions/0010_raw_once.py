@@ -19,6 +19,7 @@ space freed is given back by the VACUUM after an upgrade (migrate.py).
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -70,7 +71,7 @@ def _messages_with_raw(conn: sa.Connection, condition: str) -> Any:
         last = rows[-1][0]
 
 
-def _attachments(conn: sa.Connection, num: int, with_data: bool) -> list[Any]:
+def _attachments(conn: sa.Connection, num: int, with_data: bool) -> Sequence[Any]:
     return conn.exec_driver_sql(
         "SELECT id, position, filename, content_type, content_id, size, data FROM attachments"
         f" WHERE message_num = ? AND data IS {'NOT ' if with_data else ''}NULL",
