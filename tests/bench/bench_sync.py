@@ -11,7 +11,10 @@
    through the real Qt sync worker, each run in a fresh child process so its peak RSS is the
    sync's own: once headers-only (bodies when opened) and once with "All mail" kept offline
    (every body, through POST /v1/bodies). Messages per second next to the goals of issue 11,
-   peak RSS, and the longest stall of the UI event loop (a 10 ms heartbeat QTimer).
+   peak RSS, and the longest stall of the UI event loop (a 10 ms heartbeat QTimer). Beside the
+   wall rates, the CPU time of the client process (getrusage in the child: every thread, the
+   UI thread's heartbeat too) and of the server process (/proc) over the same interval, per
+   message: on a loaded machine the wall rate falls, the CPU per message barely moves.
 
 The server is `mailapp-server serve` (SQLite) in a subprocess on 127.0.0.1.
 """
