@@ -102,7 +102,7 @@ def bench_size(url: str, database_url: str, work: Path, count: int, runs: int) -
                 engine.run_cycle()
             if not seen["body_requests"]:
                 break
-        times, http, sql, asked = [], [], [], []
+        times, http, sql, asked, requests = [], [], [], [], []
         server_cpu, client_cpu = children_cpu_seconds(), time.process_time()
         for _ in range(runs):
             with counting(store, client) as seen:
@@ -113,6 +113,7 @@ def bench_size(url: str, database_url: str, work: Path, count: int, runs: int) -
             http.append(seen["http_s"] * 1000)
             sql.append(seen["sql"])
             asked.append(seen["body_requests"])
+            requests.append(seen["requests"])
         # CPU per cycle, beside the wall time that on a shared machine is mostly waiting.
         server_cpu = (children_cpu_seconds() - server_cpu) * 1000 / runs
         client_cpu = (time.process_time() - client_cpu) * 1000 / runs
@@ -122,7 +123,8 @@ def bench_size(url: str, database_url: str, work: Path, count: int, runs: int) -
     print(
         f"{count:>6,} messages: no-change cycle median {median:5.1f} ms, worst "
         f"{max(times):5.1f} ms (goal ≤ {GOAL_MS} ms, flat in N); of which HTTP "
-        f"{statistics.median(http):4.1f} ms (the server's GET /v1/changes), the client's own "
+        f"{statistics.median(http):4.1f} ms ({statistics.median(requests):.0f} request(s)), the "
+        f"client's own "
         f"{local:4.1f} ms; {statistics.median(sql):.0f} SQL statements; "
         f"{sum(asked) / runs:.1f} body requests per cycle; CPU per cycle: client "
         f"{client_cpu:.1f} ms, server {server_cpu:.1f} ms "
