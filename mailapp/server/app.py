@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 import importlib
 import logging
 from collections.abc import AsyncIterator
@@ -48,10 +47,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if delivery is not None:
             await _maybe_await(delivery.start_background(app))
         await upstream_worker.start_background(app)
-        # What start-up built (routes, mappers, pydantic schemas, the pool) lives as long as the
-        # worker: the cyclic garbage collector need not walk it again in every full collection.
-        gc.collect()
-        gc.freeze()
         try:
             yield
         finally:
