@@ -166,3 +166,26 @@ def test_an_unreachable_server_gets_its_own_state(engine: Engine, mail_user: Mai
     assert sync_link(engine, linked.key, linked.upstream_id) is None
     row = linked.link_row()
     assert row.state == "unreachable" and "refused the connection" in (row.last_error or "")
+
+
+def test_an_all_digit_keyword_is_kept_as_text(
+    engine: Engine, mail_user: MailUser, extensions: str
+) -> None:
+    """imapclient reads an atom of digits as a number, in FLAGS too: the keyword `2024` (a
+    label some clients file by year) must arrive as the keyword "2024", not stop the sync."""
+    uids = mail_user.append("INBOX", messages(2))
+    with mail_user.connect() as client:
+        client.select_folder("INBOX")
+        client.add_flags([uids[0]], [b"2024", b"\\Seen"])
+    linked = link_user(engine, mail_user)
+    assert sync_link(engine, linked.key, linked.upstream_id) is not None
+
+    with mail_user.connect() as client:
+        client.select_folder("INBOX")
+        client.add_flags([uids[1]], [b"7"])
+    stats = sync_link(engine, linked.key, linked.upstream_id)
+
+    assert stats is not None
+    by_subject = {e.subject: e for e in linked.emails("inbox")}
+    assert by_subject["m message 0: status report ✓"].keywords == ["$seen", "2024"]
+    assert by_subject["m message 1: status report ✓"].keywords == ["7"]

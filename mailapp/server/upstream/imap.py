@@ -60,10 +60,15 @@ class RemoteFolder:
     selectable: bool
 
 
-def keywords_of(flags: Iterable[bytes | str]) -> list[str]:
-    """JMAP keywords for IMAP flags: system flags mapped, others kept (lower case) when valid."""
+def keywords_of(flags: Iterable[bytes | str | int]) -> list[str]:
+    """JMAP keywords for IMAP flags: system flags mapped, others kept (lower case) when valid.
+
+    imapclient reads an atom of digits as a number, in FLAGS too: the keyword 2024 comes as int.
+    """
     found = set()
     for flag in flags:
+        if isinstance(flag, int):
+            flag = str(flag)
         raw = flag if isinstance(flag, bytes) else flag.encode("utf-8", "replace")
         lowered = raw.lower()
         if lowered in FLAG_KEYWORDS:
