@@ -70,8 +70,8 @@ def lock_account(session: Session, account_id: str) -> Account:
         return account
     account = session.execute(_LOCK, {"account_id": account_id}).scalar_one()
     locked[account_id] = account
-    # Read under the lock just taken: current until this transaction changes it.
-    session.info.setdefault(_MODSEQ_KEY, {})[account_id] = int(account.modseq)
+    # Not remembered as the counter: an Account already in the identity map keeps the modseq it
+    # was loaded with (the SELECT ... FOR UPDATE does not refresh it), so current_modseq reads.
     return account
 
 

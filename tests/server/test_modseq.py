@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 
 from mailapp.server.auth import create_user
 from mailapp.server.db import (
@@ -18,6 +18,7 @@ from mailapp.server.db import (
     migrate,
     session_scope,
 )
+from mailapp.server.models import Account
 
 
 @pytest.fixture
@@ -58,23 +59,17 @@ def test_a_savepoint_rolled_back_undoes_its_bump_and_the_counter_is_read_again(
         assert current_modseq(session, account_id) == start + 2
 
 
-def test_the_locked_counter_costs_no_read(engine: Engine) -> None:
+def test_an_account_loaded_before_the_lock_does_not_stale_the_counter(engine: Engine) -> None:
     account_id, start = _account(engine)
-    statements: list[str] = []
-
-    def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
-        with session_scope(engine) as session:
-            lock_account(session, account_id)
-            allocator = ModseqAllocator(session, account_id)  # no SELECT of the counter again
-            allocator.next()
-            allocator.finish()
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
-    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
-    assert len(reads) == 1, statements  # the lock's own SELECT ... FOR UPDATE
     with session_scope(engine) as session:
-        assert current_modseq(session, account_id) == start + 1
+        loaded = session.get(Account, account_id)  # in the identity map with modseq `start`
+        assert loaded is not None and loaded.modseq == start
+        assert bump_modseq(session, account_id) == start + 1  # Core: the object keeps `start`
+        with session.begin_nested():
+            pass  # a savepoint's end forgets the remembered counter
+        lock_account(session, account_id)
+        allocator = ModseqAllocator(session, account_id)
+        assert allocator.next() == start + 2  # not start + 1 a second time
+        assert allocator.finish() == start + 2
+    with session_scope(engine) as session:
+        assert current_modseq(session, account_id) == start + 2
