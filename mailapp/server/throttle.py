@@ -80,25 +80,37 @@ def _aware(value: datetime) -> datetime:
 
 
 def _locked_rows(session: Session, keys: list[str]) -> dict[str, LoginThrottle]:
-    """The rows of `keys` (created when missing), locked until the transaction ends."""
+    """The rows of `keys` (created when missing), locked until the transaction ends.
+
+    Housekeeping may delete a quiet row between its insert and the lock (a row a success left
+    at the epoch is quiet at once): the lock then finds it gone, so it is made again, a bounded
+    number of times (each round trip leaves the rows just made, which cannot all be quiet again
+    before the next statement).
+    """
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    session.execute(
-        insert(LoginThrottle)
-        .values([{"key": key, "failures": 0, "next_allowed_at": _EPOCH} for key in keys])
-        .on_conflict_do_nothing(index_elements=["key"])
-    )
-    rows = session.execute(
-        select(LoginThrottle)
-        .where(LoginThrottle.key.in_(keys))
-        .order_by(LoginThrottle.key)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalars()
-    return {row.key: row for row in rows}
+    rows: dict[str, LoginThrottle] = {}
+    for _attempt in range(5):
+        missing = [key for key in keys if key not in rows]
+        session.execute(
+            insert(LoginThrottle)
+            .values([{"key": key, "failures": 0, "next_allowed_at": _EPOCH} for key in missing])
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+        found = session.execute(
+            select(LoginThrottle)
+            .where(LoginThrottle.key.in_(keys))
+            .order_by(LoginThrottle.key)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).scalars()
+        rows = {row.key: row for row in found}
+        if len(rows) == len(keys):
+            return rows
+    raise RuntimeError("the login throttle's rows kept disappearing under their lock")
 
 
 def _lock(
@@ -146,7 +158,17 @@ def forgive(session: Session, throttle: Throttle, *, name: str, address: str) ->
 
 
 def prune_throttle(session: Session, older_than: float) -> int:
-    """Drop keys whose wait ended more than `older_than` seconds ago (they are forgotten)."""
+    """Drop keys whose wait ended more than `older_than` seconds ago (they are forgotten).
+
+    Rows a login holds locked are skipped, not waited for: deleting in scan order while logins
+    lock in key order deadlocked them on PostgreSQL (a login then answered 503). Skipped rows go
+    the next time round. SQLite has one writer at a time and no row locks to skip.
+    """
     cutoff = datetime.now(UTC) - timedelta(seconds=older_than)
-    result = session.execute(delete(LoginThrottle).where(LoginThrottle.next_allowed_at < cutoff))
+    quiet = (
+        select(LoginThrottle.key)
+        .where(LoginThrottle.next_allowed_at < cutoff)
+        .with_for_update(skip_locked=True)
+    )
+    result = session.execute(delete(LoginThrottle).where(LoginThrottle.key.in_(quiet)))
     return int(getattr(result, "rowcount", 0) or 0)
