@@ -13,7 +13,6 @@ Search terms for benchmarks (none of them occurs in the general word pool):
 
 from __future__ import annotations
 
-import base64
 import random
 import struct
 import unicodedata
@@ -23,6 +22,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from mailapp.core.addresses import Address
+from mailapp.core.demo_realistic import grow, trace_headers
+from mailapp.core.demo_words import (
+    DOMAINS,
+    ENDINGS,
+    FIRST_NAMES,
+    LAST_NAMES,
+    NEWSLETTERS,
+    SHOPS,
+    SPAM,
+    SUBJECT_FORMS,
+    TOPICS,
+    WEEKDAYS,
+    WORDS,
+)
 from mailapp.mime.compose import compose_message
 from mailapp.mime.parse import Attachment, ParsedMessage
 from mailapp.mime.reply import reply_subject
@@ -45,83 +58,6 @@ class DemoMessage:
     message: ParsedMessage  # built directly (fast); raw=None unless with_raw
     thread_key: str
 
-
-# (display, ascii) pairs so that e-mail addresses stay ASCII while names need not be.
-_FIRST_NAMES = [
-    ("Anna", "anna"), ("Ben", "ben"), ("Chloé", "chloe"), ("David", "david"), ("Elif", "elif"),
-    ("Farid", "farid"), ("Grace", "grace"), ("Hannah", "hannah"), ("Ivan", "ivan"),
-    ("José", "jose"), ("Katarzyna", "katarzyna"), ("Liam", "liam"), ("María", "maria"),
-    ("Noah", "noah"), ("Olga", "olga"), ("Pierre", "pierre"), ("Quinn", "quinn"),
-    ("Rahul", "rahul"), ("Søren", "soren"), ("Tomás", "tomas"), ("Uma", "uma"),
-    ("Valentina", "valentina"), ("Wei", "wei"), ("Xavier", "xavier"), ("Yuki", "yuki"),
-    ("Zoë", "zoe"), ("Łukasz", "lukasz"), ("Ingrid", "ingrid"), ("Amara", "amara"),
-    ("Jürgen", "jurgen"), ("Fatima", "fatima"), ("Mateo", "mateo"), ("Aiko", "aiko"),
-    ("Oliver", "oliver"), ("Nadia", "nadia"), ("Björn", "bjorn"), ("Siobhán", "siobhan"),
-    ("Ольга", "olga"), ("太郎", "taro"), ("Αλέξης", "alexis"),
-]
-_LAST_NAMES = [
-    ("Smith", "smith"), ("Müller", "mueller"), ("García", "garcia"), ("Nguyen", "nguyen"),
-    ("Kowalski", "kowalski"), ("Rossi", "rossi"), ("Dubois", "dubois"), ("Johansson", "johansson"),
-    ("Okafor", "okafor"), ("Tanaka", "tanaka"), ("Silva", "silva"), ("Novak", "novak"),
-    ("O'Brien", "obrien"), ("Hernández", "hernandez"), ("Petrov", "petrov"), ("Kim", "kim"),
-    ("Andersen", "andersen"), ("Brown", "brown"), ("Yılmaz", "yilmaz"), ("Chen", "chen"),
-    ("Fernández", "fernandez"), ("Østergaard", "ostergaard"), ("Patel", "patel"),
-    ("Schröder", "schroeder"), ("Dvořák", "dvorak"), ("Lefèvre", "lefevre"), ("Wright", "wright"),
-    ("Иванова", "ivanova"), ("山田", "yamada"), ("Παπαδόπουλος", "papadopoulos"),
-]
-_DOMAINS = [
-    "example.com", "example.net", "example.org", "acme.example", "globex.example",
-    "initech.example", "university.example", "studio.example", "family.example",
-    "consulting.example",
-]
-_WORD_TEXT = """
-about above account action actually address after again agenda agree ahead almost already also
-although always amount analysis another answer anyone anything appreciate approach april around
-arrange attached august available back background balance based before begin behind believe below
-benefit best better between board book both brief budget build business call calendar campaign
-can change check choose clear client close colleague comment community company complete concern
-confirm consider contact content context continue contract copy corner cost could course cover
-create current customer data date deadline decide decision deliver department design detail
-develop different direction discuss document draft during early easy edit either email end
-enough ensure entire estimate evening event every example expect experience explain feature
-feedback figure file final find finish first focus follow forward friday further future general
-goal good great group guess happy hear help hope idea important improve include information
-instead issue item just keep kind know last late later latest launch leave less let letter level
-light likely list little local look lunch main make manage many market maybe mean measure mention
-message might minor minute model monday month morning move much need never next nice note notice
-number offer office often open option order organise original other outline over page paper part
-partner people perhaps period person phone picture place plan please point possible post prepare
-present price print priority probably problem process produce product progress project proposal
-provide public purpose question quick quite ready real reason receive recent record reference
-regard related release remember reply report request require research resource response result
-review right room round run sample saturday schedule second section send sense september service
-session share short should show side sign similar simple since slide small soon sort sound space
-speak specific staff stage start status step still story suggest summary sunday supply support
-sure system table talk team test thank thing think thought thursday ticket time today together
-tomorrow topic track travel tuesday understand update upon usual value version video visit wait
-want week weekend welcome while whole wonder work would write year yesterday
-"""
-_WORDS = _WORD_TEXT.split()
-_TOPICS = [
-    "budget", "roadmap", "offsite", "hiring plan", "design review", "release notes",
-    "quarterly report", "conference trip", "customer feedback", "onboarding", "team dinner",
-    "server migration", "contract renewal", "grant proposal", "holiday schedule", "user study",
-    "press release", "security audit", "marketing plan", "board slides", "workshop",
-    "Café ☕ catch-up", "Grüße aus München", "résumé review", "日程の確認", "Отчёт за месяц",
-]
-_SUBJECT_FORMS = [
-    "{topic}", "Question about the {topic}", "{topic}: next steps", "Draft {topic} attached",
-    "Re-scheduling the {topic}", "Quick update on the {topic}", "Thoughts on the {topic}?",
-    "{topic} — feedback welcome", "Reminder: {topic} on {weekday}", "FYI: {topic}",
-]
-_ENDINGS = ".........?!"
-_WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
-_SHOPS = ["Bookshop Example", "Rail Example", "Coffee Example", "Hardware Example", "Cloud Example"]
-_SPAM = [
-    "You have WON a prize!!!", "Cheap watches — 90% off", "URGENT: verify your account",
-    "Re: invoice overdue (action required)", "Make money from home", "Your parcel is waiting",
-]
-_NEWSLETTERS = ["Weekly Digest", "Product News", "The Friday Letter", "Community Update"]
 
 # (role, display name, share of non-reply messages)
 _FOLDERS: list[tuple[str | None, str, float]] = [
@@ -207,9 +143,9 @@ class _Generator:
         seen: set[str] = set()
         self.people = []
         while len(self.people) < PEOPLE_COUNT:
-            first, first_ascii = people_rng.choice(_FIRST_NAMES)
-            last, last_ascii = people_rng.choice(_LAST_NAMES)
-            domain = people_rng.choice(_DOMAINS)
+            first, first_ascii = people_rng.choice(FIRST_NAMES)
+            last, last_ascii = people_rng.choice(LAST_NAMES)
+            domain = people_rng.choice(DOMAINS)
             email = f"{first_ascii}.{last_ascii}@{domain}"
             if email in seen or email == self.me.email:
                 continue
@@ -229,14 +165,14 @@ class _Generator:
         # text is most of the generation time, and 100,000 messages must stay fast.
         random = self.rng.random
         lengths = [6 + int(random() * 9) for _ in range(count)]
-        words = self.rng.choices(_WORDS, k=sum(lengths))
+        words = self.rng.choices(WORDS, k=sum(lengths))
         result = []
         start = 0
         for length in lengths:
             chunk = words[start:start + length]
             start += length
             chunk[0] = chunk[0].capitalize()
-            result.append(" ".join(chunk) + _ENDINGS[int(random() * len(_ENDINGS))])
+            result.append(" ".join(chunk) + ENDINGS[int(random() * len(ENDINGS))])
         return result
 
     def paragraphs(self, index: int) -> list[str]:
@@ -260,8 +196,8 @@ class _Generator:
         return paragraphs
 
     def subject(self) -> str:
-        form = self.rng.choice(_SUBJECT_FORMS)
-        subject = form.format(topic=self.rng.choice(_TOPICS), weekday=self.rng.choice(_WEEKDAYS))
+        form = self.rng.choice(SUBJECT_FORMS)
+        subject = form.format(topic=self.rng.choice(TOPICS), weekday=self.rng.choice(WEEKDAYS))
         return subject[0].upper() + subject[1:]
 
     # -- one message --------------------------------------------------------------------------
@@ -289,13 +225,13 @@ class _Generator:
         reply_to: list[Address] = []
         attachments: list[Attachment] = []
         if folder == "Newsletters":
-            name = rng.choice(_NEWSLETTERS)
+            name = rng.choice(NEWSLETTERS)
             sender = Address(name, f"news@{other.email.rpartition('@')[2]}")
             reply_to = [Address(None, f"no-reply@{other.email.rpartition('@')[2]}")]
             subject = f"{name}: {self.sentence()[:60].rstrip(' .?!')}"
             html_share = 1.0
         elif folder == "Receipts":
-            shop = rng.choice(_SHOPS)
+            shop = rng.choice(SHOPS)
             sender = Address(shop, f"receipts@shop{rng.randrange(5)}.example")
             number = rng.randrange(100000, 999999)
             subject = f"Your receipt from {shop} #{number}"
@@ -304,7 +240,7 @@ class _Generator:
                     self.pdf_attachment(f"Receipt {number}", f"receipt-{number}.pdf"))
         elif folder == "Junk":
             sender = Address(None, f"promo{rng.randrange(1000)}@spam{rng.randrange(50)}.example")
-            subject = rng.choice(_SPAM)
+            subject = rng.choice(SPAM)
             html_share = 0.6
         else:
             sender = self.me if from_me else other
@@ -395,12 +331,12 @@ class _Generator:
                 attachments = [Attachment(f"screenshot {index}.png", "image/png", len(png), None,
                                           False, png)]
             else:
-                csv = "\n".join(f"{rng.choice(_WORDS)},{rng.randrange(1, 999)}"
+                csv = "\n".join(f"{rng.choice(WORDS)},{rng.randrange(1, 999)}"
                                 for _ in range(rng.randint(3, 12))).encode()
                 attachments = [Attachment(f"figures-{index}.csv", "text/csv", len(csv), None,
                                           False, csv)]
         if self.realistic:
-            text, html, attachments = self.grow(index, sender, text, html, attachments)
+            text, html, attachments = grow(self.extra, index, sender, text, html, attachments)
         parsed = ParsedMessage(
             message_id=message_id, subject=subject, sender=sender, to=to, cc=cc, date=date,
             in_reply_to=in_reply_to, references=references, text_body=text, html_body=html,
@@ -410,71 +346,8 @@ class _Generator:
             parsed.raw = compose_message(sender, to, cc, (), subject, text, html, attachments,
                                          in_reply_to, references, date, message_id)
             if self.realistic:
-                parsed.raw = self.trace_headers(sender, date) + parsed.raw
+                parsed.raw = trace_headers(self.extra, self.me, sender, date) + parsed.raw
         return parsed
-
-    # -- realistic sizes ----------------------------------------------------------------------
-
-    def grow(self, index: int, sender: Address, text: str, html: str | None,
-             attachments: list[Attachment]) -> tuple[str, str | None, list[Attachment]]:
-        """Longer text, more HTML (newsletters as mailing tools write them) and now and then a
-        large attachment: about 3.6 KB a message on average, as in the issue's 358 MB corpus."""
-        extra = self.extra
-        lines = text.split("\n\n")
-        more = [" ".join(_sentences(extra, 2 + int(extra.random() * 4)))
-                for _ in range(int(extra.random() * 4))]
-        # After the greeting and the first paragraph, before the signature and any quote.
-        signature_at = next(n for n, line in enumerate(lines) if line.startswith("— "))
-        lines[signature_at:signature_at] = more
-        text = "\n\n".join(lines)
-        if html is None and extra.random() < 0.3:
-            html = "<html><body>" + "".join(f"<p>{p}</p>" for p in lines) + "</body></html>"
-        if html is not None:
-            style = 'style="font-family:Arial,Helvetica,sans-serif;font-size:14px;color:#222222"'
-            html = html.replace("<p>", f"<div dir=\"ltr\" {style}>").replace("</p>", "</div>")
-            if sender.email.startswith("news@"):
-                cell = ('<tr><td style="padding:12px 24px;font-family:Georgia,serif;font-size:16px;'
-                        'line-height:24px;color:#333333">{}</td></tr>')
-                rows = "".join(cell.format(" ".join(_sentences(extra, 3 + int(extra.random() * 4))))
-                               for _ in range(6 + int(extra.random() * 10)))
-                html = html.replace("<body>", '<body><table role="presentation" width="100%" '
-                                    'cellpadding="0" cellspacing="0" border="0">' + rows
-                                    + "</table>")
-        if not attachments and extra.random() < 0.02:
-            # Compressed content (a scan, a photo): what makes mail large, and what no
-            # compression of the store can shrink.
-            size = int(min(400_000, 6_000 * extra.lognormvariate(1.1, 0.9)))
-            data = b"%PDF-1.4\n" + extra.randbytes(size)
-            attachments = [Attachment(f"scan-{index}.pdf", "application/pdf", len(data), None,
-                                      False, data)]
-        return text, html, attachments
-
-    def trace_headers(self, sender: Address, date: datetime) -> bytes:
-        """What servers on the way add above a message: Received lines, a DKIM signature and
-        authentication results (about 1.2 KB in real mail)."""
-        extra = self.extra
-        domain = sender.email.rpartition("@")[2]
-        stamp = date.strftime("%a, %d %b %Y %H:%M:%S +0000")
-        hops = [f"Received: from mx{n}.{domain} (mx{n}.{domain} [192.0.2.{extra.randrange(254)}])"
-                f"\r\n\tby mail.example.org with ESMTPS id {extra.getrandbits(48):012x}"
-                f"\r\n\tfor <{self.me.email}>; {stamp}\r\n" for n in range(1 + extra.randrange(2))]
-        signature = base64.b64encode(extra.randbytes(128)).decode()
-        body_hash = base64.b64encode(extra.randbytes(32)).decode()
-        dkim = (f"DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d={domain}; s=mail;\r\n"
-                f"\th=from:to:subject:date:message-id:mime-version:content-type;\r\n"
-                f"\tbh={body_hash};\r\n\tb={signature[:64]}\r\n\t {signature[64:]}\r\n")
-        results = (f"Authentication-Results: mail.example.org;\r\n\tdkim=pass header.d={domain};"
-                   f"\r\n\tspf=pass smtp.mailfrom={domain}; dmarc=pass header.from={domain}\r\n")
-        return ("".join(hops) + dkim + results).encode()
-
-
-def _sentences(rng: random.Random, count: int) -> list[str]:
-    result = []
-    for _ in range(count):
-        words = rng.choices(_WORDS, k=6 + int(rng.random() * 9))
-        words[0] = words[0].capitalize()
-        result.append(" ".join(words) + _ENDINGS[int(rng.random() * len(_ENDINGS))])
-    return result
 
 
 def _account_address(account_email: str) -> Address:
