@@ -2,7 +2,7 @@
 
 For `mailapp sync --once` with nothing changed (mailapp.sync.quiet): importing SQLAlchemy, on
 which `MailStore` is built, takes longer than such a whole cycle. Besides pulling, a cycle
-(`SyncEngine.run_cycle`) pushes queued changes (`replica_outbox.take_batch`), fetches the
+(`SyncEngine.run_cycle`) pushes queued changes (`replica_take.take_batch`), fetches the
 attachments of drafts (`replica_blobs.missing_draft_blobs`) and the bodies of mail in the
 prefetch window (`replica_bodies.missing_bodies`). The queries below mirror those for the schema
 revision `first_screen.SCHEMA_REVISION`; tests/sync/test_quiet.py compares them with the store's
@@ -22,7 +22,7 @@ from urllib.parse import quote
 from mailapp.store.first_screen import SCHEMA_REVISION
 
 BUSY_TIMEOUT_S = 0.05  # a writer holding the store: not worth waiting for, take the full path
-# Mirror replica_outbox._UNFINISHED (what take_batch sends) and replica_bodies.ALL_MAIL.
+# Mirror replica_take._UNFINISHED (what take_batch sends) and replica_bodies.ALL_MAIL.
 _UNFINISHED = ("pending", "in_flight")
 _ALL_MAIL = -1
 _DAY_MICROS = 86_400_000_000

@@ -11,7 +11,8 @@ import dataclasses
 
 from mailapp import wire
 from mailapp.store import imports, replica_blobs
-from mailapp.store.replica_outbox import apply_push, settle_views, take_batch
+from mailapp.store.replica_outbox import apply_push, settle_views
+from mailapp.store.replica_take import take_batch
 from mailapp.store.rows import OutboxRow, OutboxState
 from mailapp.sync.cycle import MAX_ROUND_TRIPS, CycleReport, EngineParts, record_count
 from mailapp.sync.errors import PermanentError, ResyncRequired

@@ -10,7 +10,7 @@ from sqlalchemy import create_engine
 
 from mailapp.store import open_store
 from mailapp.store.migrate import alembic_config
-from mailapp.store.replica_outbox import take_batch
+from mailapp.store.replica_take import take_batch
 
 
 def test_mutations_queued_before_the_upgrade_are_never_folded(store_path: Path) -> None:

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from mailapp.store import DraftInput, OutboxState
 from mailapp.store.fold import Queued, plan_fold
-from mailapp.store.replica_outbox import take_batch
+from mailapp.store.replica_take import take_batch
 from mailapp.sync.errors import OfflineError
 from tests.server.conftest import RunningServer
 from tests.support.faultproxy import Fault, FaultProxy
