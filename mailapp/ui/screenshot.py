@@ -1,10 +1,11 @@
 """`mailapp --screenshot FILE.png`: the window(s) as the user would see them, as a PNG.
 
 What the user sees is the window after its first sync: the picture is taken once the message
-list has painted and every account's sync thread has settled (its first sync finished, or it
-found the server away, the sign-in refused, ...), or 30 s after the paint, whichever comes
-first (a large first sync is shown under way). With several windows (`--demo
---second-device`) they are drawn side by side, as the demo places them on the screen.
+list has painted, every account's sync thread has settled (its first sync finished, or it
+found the server away, the sign-in refused, ...) and no cycle is under way (the bodies' follow-up
+cycle), or 30 s after the paint, whichever comes first (a large first sync is shown under
+way). With several windows (`--demo --second-device`) they are drawn side by side, as the demo
+places them on the screen.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtCore import QDeadlineTimer, QObject, Qt, QTimer
 from PySide6.QtGui import QPainter, QPixmap
 
 if TYPE_CHECKING:
@@ -25,6 +26,9 @@ SETTLE_MS = 200
 # A first sync of a large mailbox takes longer than anyone waits for a picture: after this long
 # the window is taken as it is ("Syncing 2,000 of 50,000" is what the user would see too).
 SYNC_WAIT_MS = 30_000
+# Once settled, a cycle may still be under way: the first one leaves the bodies to a follow-up
+# cycle that starts 50 ms later. The picture waits for it, looking again this often.
+IDLE_POLL_MS = 50
 
 
 def compose(windows: list[MainWindow]) -> QPixmap:
@@ -64,6 +68,7 @@ class ScreenshotWhenReady(QObject):
         self._take = take
         self._painted = False
         self._done = False
+        self._deadline = QDeadlineTimer(SYNC_WAIT_MS)
         for window in windows:
             syncs = _syncs_of(window)
             if syncs is not None:
@@ -71,6 +76,7 @@ class ScreenshotWhenReady(QObject):
 
     def painted(self) -> None:
         self._painted = True
+        self._deadline = QDeadlineTimer(SYNC_WAIT_MS)
         QTimer.singleShot(SYNC_WAIT_MS, lambda: self._maybe_take(waited=True))
         self._maybe_take()
 
@@ -80,13 +86,23 @@ class ScreenshotWhenReady(QObject):
         if not waited and not all(_settled(window) for window in self._windows):
             return
         self._done = True
-        QTimer.singleShot(SETTLE_MS, lambda: self._take(self._windows))
+        QTimer.singleShot(SETTLE_MS, self._take_when_idle)
+
+    def _take_when_idle(self) -> None:
+        if self._deadline.hasExpired() or not any(_syncing(w) for w in self._windows):
+            self._take(self._windows)
+        else:
+            QTimer.singleShot(IDLE_POLL_MS, self._take_when_idle)
 
 
 def _syncs_of(window: MainWindow) -> QObject | None:
     from mailapp.ui.syncing.account_syncs import AccountSyncs
 
     return window.findChild(AccountSyncs)
+
+
+def _syncing(window: MainWindow) -> bool:
+    return window.sync_status.state == "syncing"
 
 
 def _settled(window: MainWindow) -> bool:
