@@ -16,20 +16,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import errors
-from email.feedparser import BytesFeedParser
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 
 from mailapp.mime import headers
 from mailapp.mime.addresses import Address
+from mailapp.mime.bounded import MAX_DEPTH, TooDeep, parse_bounded
 from mailapp.mime.filenames import safe_filename
 from mailapp.mime.text import CONTROL, decode_best, html_to_text, normalise_newlines
-from mailapp.mime.tree import header_message, message_tree
+from mailapp.mime.tree import header_message
 
 SNIPPET_LENGTH = 160
-# Real mail nests a few levels (a forward of a signed reply with inline images is about 6);
-# hundreds only come from hostile or broken mail, and the stdlib's parser recurses per level.
-MAX_DEPTH = 50
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 
 
@@ -86,38 +83,6 @@ class ParsedMessage:
         # that size, and a first word longer than that has no space to cut at.
         head = folded[: length - 1]
         return (head.rsplit(" ", 1)[0] if " " in head else head) + "…"
-
-
-class _TooDeep(Exception):
-    """The message nests deeper than MAX_DEPTH."""
-
-
-class _BoundedParser(BytesFeedParser):
-    """The stdlib's feed parser, stopped as soon as the nesting passes MAX_DEPTH.
-
-    The stdlib recurses once per level while parsing (and again in walk()), so 5,000 levels end
-    in RecursionError after seconds of work; here they stop at level MAX_DEPTH at once.
-    """
-
-    def _new_message(self) -> None:
-        if len(self._msgstack) >= MAX_DEPTH:  # type: ignore[attr-defined]
-            raise _TooDeep
-        super()._new_message()  # type: ignore[misc]
-
-
-def parse_bounded(raw: bytes) -> EmailMessage:
-    """The stdlib's parse of ``raw``; raises _TooDeep past MAX_DEPTH levels of nesting.
-
-    Plain messages get the same tree built without the stdlib's parser (tree.py), which is
-    about three times faster."""
-    tree = message_tree(raw)
-    if tree is not None:
-        return tree
-    parser = _BoundedParser(policy=headers.PARSE_POLICY)
-    parser.feed(raw)
-    msg = parser.close()
-    assert isinstance(msg, EmailMessage)  # the parse policy's message factory
-    return msg
 
 
 def _payload_bytes(part: Message) -> bytes:
@@ -355,7 +320,7 @@ def parse_message(raw: bytes, *, read_headers: bool = True) -> ParsedMessage:
                              notes=["The message is empty."], raw=raw)
     try:
         return _parse(raw, read_headers)
-    except _TooDeep:
+    except TooDeep:
         try:
             return _too_deep_message(raw)
         except Exception:
@@ -390,7 +355,7 @@ def attachment_at(raw: bytes, part_id: str) -> Attachment | None:
     try:
         wanted = int(part_id)
         msg = parse_bounded(raw)
-    except (ValueError, _TooDeep):
+    except (ValueError, TooDeep):
         return None
     for index, part in enumerate(msg.walk()):
         if index == wanted:

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from mailapp.mime import parse as parse_module
+from mailapp.mime import bounded as bounded_module
 from mailapp.mime import tree
 from mailapp.mime.headers import PARSE_POLICY
 from mailapp.mime.parse import parse_header_block, parse_message
@@ -53,7 +53,7 @@ def _same_tree(raw: bytes) -> bool:
 def _parsed(raw: bytes, *, slow: bool, monkeypatch: pytest.MonkeyPatch) -> Any:
     with monkeypatch.context() as patch:
         if slow:
-            patch.setattr(parse_module, "message_tree", lambda _raw: None)
+            patch.setattr(bounded_module, "message_tree", lambda _raw: None)
         parsed = parse_message(raw)
     return (
         {k: v for k, v in vars(parsed).items() if k != "attachments"},
