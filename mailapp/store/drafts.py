@@ -9,20 +9,10 @@ from typing import Any
 
 from mailapp.store import codec
 from mailapp.store.rows import DraftAttachment, DraftInput, DraftRow
+from mailapp.wire import DRAFT_FIELDS
 
-# Order of the draft.upsert fields in docs/protocol.md.
-FIELDS = (
-    "subject",
-    "to",
-    "cc",
-    "bcc",
-    "body",
-    "htmlBody",
-    "inReplyTo",
-    "references",
-    "attachments",
-    "from",
-)
+# Order of the draft.upsert fields in docs/protocol.md: the wire's own list.
+FIELDS = DRAFT_FIELDS
 
 
 # Local blob ids are UUIDs derived from the content: the same bytes keep the same id, so
