@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -38,6 +39,15 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # old head, which is why that test exists.
 HEAD_REVISION = "0010"
 
+# What an upgrade reports while it runs: (step, done, total), total 0 when it cannot be known.
+# Steps: BACKUP (the copy before anything changes), MIGRATE (the revisions; a long one reports
+# its batches through `report`), COMPACT (the VACUUM after). An upgrade of a large store takes
+# tens of seconds; the caller shows it, so that start-up does not look hung.
+Progress = Callable[[str, int, int], None]
+BACKUP, MIGRATE, COMPACT = "backup", "migrate", "compact"
+# Pages copied per step of the backup: small enough to report often, large enough to be cheap.
+_BACKUP_PAGES = 4096
+
 
 def __getattr__(name: str) -> Any:
     # `migrate.command` (alembic.command) stays reachable for tests that patch it, without
@@ -49,13 +59,48 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def alembic_config(connection: Connection | None = None) -> Config:
+def alembic_config(
+    connection: Connection | None = None, progress: Progress | None = None
+) -> Config:
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["connection"] = connection
+    config.attributes["progress"] = progress
     return config
+
+
+def report(done: int, total: int) -> None:
+    """For a migration script that works through many rows: how far it is, for the caller's
+    progress display. Does nothing when the upgrade was started without one."""
+    from alembic import op
+
+    config = op.get_context().config
+    progress = config.attributes.get("progress") if config is not None else None
+    if progress is not None:
+        progress(MIGRATE, done, total)
+
+
+def upgrade_pending(path: Path) -> bool:
+    """True if the store at `path` exists at an older revision this code can upgrade, i.e.
+    opening it will run migrations: worth a progress display. Reads without locking and never
+    raises: whatever is wrong with the file, open_store() says so."""
+    try:
+        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=0.2)
+    except (sqlite3.Error, ValueError):
+        return False
+    try:
+        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    except sqlite3.Error:
+        return False
+    finally:
+        conn.close()
+    revision = row[0] if row else None
+    if revision is None or revision == HEAD_REVISION:
+        return False
+    revisions, head = known_revisions()
+    return revision != head and revision in revisions
 
 
 @cache
@@ -93,14 +138,21 @@ def backup_path(path: Path, revision: str) -> Path:
     return candidate
 
 
-def backup(path: Path, revision: str) -> Path:
+def backup(path: Path, revision: str, progress: Progress | None = None) -> Path:
     target = backup_path(path, revision)
     source = sqlite3.connect(path)
     try:
         dest = sqlite3.connect(target)
         make_private(target)  # it holds the same mail: 0600 before anything is written to it
         try:
-            source.backup(dest)
+            if progress is None:
+                source.backup(dest)
+            else:
+                source.backup(
+                    dest,
+                    pages=_BACKUP_PAGES,
+                    progress=lambda _status, left, total: progress(BACKUP, total - left, total),
+                )
         finally:
             dest.close()
     finally:
@@ -108,8 +160,9 @@ def backup(path: Path, revision: str) -> Path:
     return target
 
 
-def upgrade(engine: Engine, path: Path) -> Path | None:
-    """Migrate the store to head; returns the backup made, if any. Raises StoreError subtypes."""
+def upgrade(engine: Engine, path: Path, progress: Progress | None = None) -> Path | None:
+    """Migrate the store to head; returns the backup made, if any. Raises StoreError subtypes.
+    `progress`, if given, is called (from this thread) as the work goes on."""
     with engine.connect() as conn:
         # Cheap check first: the common case (already current) needs no write lock, no Alembic.
         revision = current_revision(conn)
@@ -135,14 +188,16 @@ def upgrade(engine: Engine, path: Path) -> Path | None:
         elif revision not in revisions:
             raise StoreTooNewError(path, revision)
         else:
-            made = backup(path, revision)
-        command.upgrade(alembic_config(conn), "head")
+            made = backup(path, revision, progress)
+        if progress is not None:
+            progress(MIGRATE, 0, 0)
+        command.upgrade(alembic_config(conn, progress), "head")
     if made is not None:
-        give_back_space(engine)
+        give_back_space(engine, progress)
     return made
 
 
-def give_back_space(engine: Engine) -> None:
+def give_back_space(engine: Engine, progress: Progress | None = None) -> None:
     """VACUUM when an upgrade left much of the file free (0008 drops the search index's copy
     of every text and compresses raw messages). Outside the upgrade's transaction, as VACUUM
     must be; if it fails (it needs room for a copy) the store works as is, only larger."""
@@ -151,6 +206,8 @@ def give_back_space(engine: Engine) -> None:
             free = conn.exec_driver_sql("PRAGMA freelist_count").scalar_one()
             pages = conn.exec_driver_sql("PRAGMA page_count").scalar_one()
             if free * 4 > pages:
+                if progress is not None:
+                    progress(COMPACT, 0, 0)
                 conn.exec_driver_sql("VACUUM")
     except DBAPIError:
         log.warning("could not compact the store after upgrading it", exc_info=True)

@@ -14,7 +14,7 @@ from mailapp.store.diagnose import set_aside_if_empty
 from mailapp.store.engine import make_engine, probe
 from mailapp.store.errors import StoreDiskFullError, StoreTooNewError
 from mailapp.store.files import discard_new, make_private, make_private_dir
-from mailapp.store.migrate import is_known_revision, upgrade
+from mailapp.store.migrate import Progress, is_known_revision, upgrade
 from mailapp.store.store_actions import StoreActions
 from mailapp.store.store_base import AnyRow, Subscriber
 from mailapp.store.store_drafts import StoreDrafts
@@ -38,8 +38,9 @@ __all__ = [
 ]
 
 
-def open_store(path: Path) -> MailStore:
-    """Create or open the store at ``path``, migrating it (after a backup) if it is older.
+def open_store(path: Path, progress: Progress | None = None) -> MailStore:
+    """Create or open the store at ``path``, migrating it (after a backup) if it is older,
+    reporting to ``progress`` as the upgrade goes (see migrate.Progress).
 
     Raises a StoreError subtype (disk full, I/O, read-only, locked, not a database, damaged,
     too new) with a message for the user; never resets or overwrites an existing database. A
@@ -60,7 +61,7 @@ def open_store(path: Path) -> MailStore:
         raise StoreTooNewError(path, revision)
     engine = make_engine(path)
     try:
-        upgrade(engine, path)
+        upgrade(engine, path, progress)
         store = MailStore(path, engine)
     except BaseException as error:
         engine.dispose()

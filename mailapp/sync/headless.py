@@ -60,8 +60,16 @@ def _exit_code(error: SyncError) -> int:
 
 def _open(profile: Path) -> MailStore:
     from mailapp.store import open_store
+    from mailapp.store.migrate import upgrade_pending
 
-    store = open_store(paths.store_path(profile))
+    path = paths.store_path(profile)
+    if upgrade_pending(path):  # tens of seconds for a large mailbox: say so, or it looks hung
+        print(
+            "mailapp: updating the mail store for this version (once; a copy is kept first)…",
+            file=sys.stderr,
+            flush=True,
+        )
+    store = open_store(path)
     for notice in store.notices:  # e.g. an empty database file was set aside
         print(f"mailapp: {notice}", file=sys.stderr)
     return store

@@ -95,8 +95,16 @@ def _open_profile(options: GuiOptions, cleanup: ExitStack) -> MailStore:
             ).format(folder=profile, reason=error.strerror or error)
         ) from error
     from mailapp.store import open_store  # with the collector paused, see run()
+    from mailapp.store.migrate import upgrade_pending
 
-    store = open_store(paths.store_path(profile))
+    path = paths.store_path(profile)
+    if upgrade_pending(path):
+        # Tens of seconds for a large mailbox: shown, and off the UI thread.
+        from mailapp.ui.window.store_upgrade import run_with_progress
+
+        store = run_with_progress(lambda progress: open_store(path, progress))
+    else:
+        store = open_store(path)
     cleanup.callback(store.close)
     for notice in store.notices:  # e.g. an empty database file was set aside
         log.warning("%s", notice)

@@ -1918,6 +1918,37 @@
     </message>
 </context>
 <context>
+    <name>StoreUpgrade</name>
+    <message>
+        <source>Updating your mail</source>
+        <translation>Ihre E-Mails werden aktualisiert</translation>
+    </message>
+    <message>
+        <source>Preparing the update…</source>
+        <translation>Die Aktualisierung wird vorbereitet…</translation>
+    </message>
+    <message>
+        <source>This version of Mail keeps your mail in a new way. Updating happens once, and takes a minute or two for a large mailbox. A copy of your mail is kept first, and if the update stops, nothing is changed.</source>
+        <translation>Diese Version von Mail speichert Ihre E-Mails auf neue Weise. Die Aktualisierung geschieht einmal und dauert bei einem großen Postfach ein bis zwei Minuten. Zuvor wird eine Kopie Ihrer E-Mails angelegt; bricht die Aktualisierung ab, bleibt alles unverändert.</translation>
+    </message>
+    <message>
+        <source>Making a copy of your mail…</source>
+        <translation>Eine Kopie Ihrer E-Mails wird angelegt…</translation>
+    </message>
+    <message>
+        <source>Giving back unused disk space…</source>
+        <translation>Ungenutzter Speicherplatz wird freigegeben…</translation>
+    </message>
+    <message>
+        <source>Updating your mail: {done} of {total} messages…</source>
+        <translation>Ihre E-Mails werden aktualisiert: {done} von {total} Nachrichten…</translation>
+    </message>
+    <message>
+        <source>Updating your mail…</source>
+        <translation>Ihre E-Mails werden aktualisiert…</translation>
+    </message>
+</context>
+<context>
     <name>SyncStatus</name>
     <message>
         <source>Connection</source>

@@ -56,7 +56,15 @@ def _find(parsed: Any, row: Any) -> Any:
 
 
 def _messages_with_raw(conn: sa.Connection, condition: str) -> Any:
-    """(message_num, raw, html_body) of messages with raw bytes and `condition`, in batches."""
+    """(message_num, raw, html_body) of messages with raw bytes and `condition`, in batches,
+    reporting how far it is (a large store takes tens of seconds: start-up shows it)."""
+    from mailapp.store.migrate import report
+
+    total = conn.exec_driver_sql(
+        f"SELECT count(*) FROM message_bodies AS b WHERE b.raw IS NOT NULL AND ({condition})"
+    ).scalar_one()
+    done = 0
+    report(done, total)
     last = -(2**63)
     while True:
         rows = conn.exec_driver_sql(
@@ -69,6 +77,8 @@ def _messages_with_raw(conn: sa.Connection, condition: str) -> Any:
             return
         yield rows
         last = rows[-1][0]
+        done += len(rows)
+        report(done, total)
 
 
 def _attachments(conn: sa.Connection, num: int, with_data: bool) -> Sequence[Any]:
