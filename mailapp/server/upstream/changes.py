@@ -3,33 +3,40 @@
 Changed flags are merged at once (`merge_upstream_flags`). Vanished messages go into the pass's
 move pool (moves.py): the pass decides at its end whether each was moved to another folder
 (then its email follows) or expunged (then its email goes).
+
+The work follows what changed, not the folder's size, where the server allows it:
+- QRESYNC: `UID FETCH 1:n (FLAGS) (CHANGEDSINCE m VANISHED)` answers the changed flags and the
+  expunged UIDs; only those UIDs are looked up here.
+- CONDSTORE without QRESYNC: CHANGEDSINCE answers the changed flags. Expunges are not reported,
+  so the folder's message count (EXISTS) is compared with the rows known here plus the new UIDs:
+  only when they differ are all UIDs searched and compared (as mbsync does).
+- Neither: every message's flags are fetched and compared (nothing else can tell a change).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from mailapp.server.db import ModseqAllocator, session_scope
-from mailapp.server.upstream import imap
+from mailapp.server.upstream import drafts, imap
 from mailapp.server.upstream.models import UpstreamFolder, UpstreamMessage
 from mailapp.server.upstream.remap import emails_by_id, merge_upstream_flags
 
 if TYPE_CHECKING:
     from mailapp.server.upstream.syncer import AccountSync
 
+CHUNK = 5000  # UIDs per IN (...) lookup
 
-def folder_changes(sync: AccountSync, folder: UpstreamFolder) -> None:
-    """CHANGEDSINCE/VANISHED with QRESYNC, a UID search with CONDSTORE, a full flags diff
-    otherwise; the folder is selected."""
+
+def folder_changes(sync: AccountSync, folder: UpstreamFolder, selected: dict[bytes, Any]) -> None:
+    """The folder is selected; `selected` is its SELECT answer."""
     if folder.uidnext <= 1:
-        return
-    known = sync._known(folder.id)
-    if not known:
         return
     client = sync.client
     span = f"1:{folder.uidnext - 1}"
+    known: dict[int, str]
     if sync.condstore and folder.highestmodseq is not None:
         modifiers = [f"CHANGEDSINCE {folder.highestmodseq}"]
         if sync.qresync:
@@ -37,10 +44,18 @@ def folder_changes(sync: AccountSync, folder: UpstreamFolder) -> None:
             imap.take_vanished(client)  # drop stale ones
         changed = imap.uid_fetch(client, span, ["FLAGS"], modifiers)
         if sync.qresync:
-            gone = set(imap.take_vanished(client))
+            gone = set(imap.take_vanished(client, below=folder.uidnext))
+            known = rows_of(sync, folder, set(changed) | gone)
+        elif none_vanished(sync, folder, selected):
+            gone = set()
+            known = rows_of(sync, folder, set(changed))
         else:
+            known = sync._known(folder.id)
             gone = set(known) - set(imap.search_uids(client, folder.uidnext))
     else:
+        known = sync._known(folder.id)
+        if not known:
+            return
         changed = imap.uid_fetch(client, span, ["FLAGS"])
         gone = set(known) - set(changed)
     gone &= set(known)
@@ -55,15 +70,18 @@ def folder_changes(sync: AccountSync, folder: UpstreamFolder) -> None:
     with session_scope(sync.engine) as session:
         alloc = ModseqAllocator(session, sync.account_id)
         emails = emails_by_id(session, {known[uid] for uid in flags})
-        rows = {
-            row.uid: row
-            for row in session.scalars(
-                select(UpstreamMessage).where(
-                    UpstreamMessage.folder_id == folder.id,
-                    UpstreamMessage.uid.in_(sorted(flags)),
+        rows: dict[int, UpstreamMessage] = {}
+        ordered = sorted(flags)
+        for start in range(0, len(ordered), CHUNK):
+            rows.update(
+                (row.uid, row)
+                for row in session.scalars(
+                    select(UpstreamMessage).where(
+                        UpstreamMessage.folder_id == folder.id,
+                        UpstreamMessage.uid.in_(ordered[start : start + CHUNK]),
+                    )
                 )
             )
-        }
         for uid, keywords in flags.items():
             email, row = emails.get(known[uid]), rows.get(uid)
             if email is None or row is None:
@@ -72,3 +90,54 @@ def folder_changes(sync: AccountSync, folder: UpstreamFolder) -> None:
                 sync.stats.flag_changes += 1
         alloc.finish()
     sync._batch_done("changes", len(flags))
+
+
+def rows_of(sync: AccountSync, folder: UpstreamFolder, uids: set[int]) -> dict[int, str]:
+    """UID → email id of the folder's rows among `uids` (the changed ones, not all)."""
+    found: dict[int, str] = {}
+    ordered = sorted(uids)
+    if not ordered:
+        return found
+    with session_scope(sync.engine, write=False) as session:
+        for start in range(0, len(ordered), CHUNK):
+            found.update(
+                (int(uid), email_id)
+                for uid, email_id in session.execute(
+                    select(UpstreamMessage.uid, UpstreamMessage.email_id).where(
+                        UpstreamMessage.folder_id == folder.id,
+                        UpstreamMessage.uid.in_(ordered[start : start + CHUNK]),
+                    )
+                )
+            )
+    return found
+
+
+def none_vanished(sync: AccountSync, folder: UpstreamFolder, selected: dict[bytes, Any]) -> bool:
+    """True when the count of messages upstream (EXISTS at SELECT) is the count of rows known
+    here plus the new UIDs: then nothing was expunged, and no UID search of the whole folder is
+    needed. Copies of drafts written here have no row (drafts.py): the Drafts folder is always
+    compared in full."""
+    exists = selected.get(b"EXISTS")
+    if exists is None or drafts.drafts_folder(sync) is folder:
+        return False
+    with session_scope(sync.engine, write=False) as session:
+        count = session.scalar(
+            select(func.count())
+            .select_from(UpstreamMessage)
+            .where(UpstreamMessage.folder_id == folder.id)
+        )
+        above = set(
+            session.scalars(
+                select(UpstreamMessage.uid).where(
+                    UpstreamMessage.folder_id == folder.id,
+                    UpstreamMessage.uid >= folder.uidnext,
+                )
+            )
+        )
+    new = 0
+    remote_next = selected.get(b"UIDNEXT")
+    if remote_next is None or int(remote_next) > folder.uidnext:
+        found = sync.client.search(["UID", f"{folder.uidnext}:*"])
+        # `N:*` always matches the highest UID, even when it is below N.
+        new = len({int(u) for u in found if int(u) >= folder.uidnext} - above)
+    return int(exists) == int(count or 0) + new

@@ -133,14 +133,15 @@ def uid_set(uids: Sequence[int]) -> str:
     return ",".join(parts)
 
 
-def parse_uid_set(text: str) -> list[int]:
+def parse_uid_set(text: str, below: int | None = None) -> list[int]:
     uids: list[int] = []
     for part in text.split(","):
         low, _, high = part.strip().partition(":")
         if not low:
             continue
         a, b = int(low), int(high or low)
-        uids.extend(range(min(a, b), max(a, b) + 1))
+        top = max(a, b) + 1 if below is None else min(max(a, b) + 1, below)
+        uids.extend(range(min(a, b), top))
     return uids
 
 
@@ -214,14 +215,16 @@ def _parsed(data: list[Any]) -> dict[int, dict[bytes, Any]]:
     return parse_fetch(data)  # imapclient's reading, faster (fetch_parse.py)
 
 
-def take_vanished(client: IMAPClient) -> list[int]:
-    """UIDs of VANISHED responses received since the last call (QRESYNC)."""
+def take_vanished(client: IMAPClient, below: int | None = None) -> list[int]:
+    """UIDs of VANISHED responses received since the last call (QRESYNC), those below
+    `below` when given: a server may report ranges wider than what existed (RFC 7162 §3.6),
+    and a range such as 1:4294967295 must not become a list of four billion."""
     found: list[int] = []
     for line in client._imap.untagged_responses.pop("VANISHED", []):
         text = line.decode("ascii", "replace") if isinstance(line, bytes) else str(line)
         if text.upper().startswith("(EARLIER)"):
             text = text[len("(EARLIER)") :]
-        found.extend(parse_uid_set(text.strip()))
+        found.extend(parse_uid_set(text.strip(), below))
     return found
 
 

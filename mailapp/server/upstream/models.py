@@ -75,6 +75,9 @@ class UpstreamAccount(Base):
     lease_owner: Mapped[str | None] = mapped_column(String(64), default=None)
     lease_until: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Every email with a change not yet written upstream has updated_modseq above this
+    # (revision 0020, upstream/pending.py): the write-back looks only there.
+    pushed_modseq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class UpstreamFolder(Base):

@@ -13,6 +13,7 @@ from imapclient import IMAPClient
 from mailapp.server.upstream import blocked, drafts
 from mailapp.server.upstream.blocked import WriteBlocked
 from mailapp.server.upstream.models import LinkState, UpstreamFolder
+from mailapp.server.upstream.pending import changed_since
 from mailapp.server.upstream.writeback import push_deletes, push_keywords, push_moves
 
 if TYPE_CHECKING:
@@ -25,16 +26,23 @@ def push_folder(sync: AccountSync, folder: UpstreamFolder, highest: int | None) 
     """Write the folder's pending changes; merged up to `highest` (UNCHANGEDSINCE)."""
 
     def work() -> None:
+        floor = sync.pending
+        if floor is not None and folder.id not in floor.folders:
+            return  # nothing changed here in its mail since the floor (pending.py)
+        since = changed_since(sync.account_id, floor.floor) if floor is not None else None
         by_mailbox = {f.mailbox_id: f for f in sync.folders}
         # Vanished upstream in this pass (moved by another client, or expunged): nothing is
         # written to those UIDs; a moved one takes its pending change along (moves.py).
         skip = sync.moves.pooled(folder.id)
-        sync.stats.moved += push_moves(
-            sync.engine, sync.client, folder, by_mailbox, sync.account_id, skip
+        moved = push_moves(
+            sync.engine, sync.client, folder, by_mailbox, sync.account_id, skip, since
         )
-        sync.stats.deleted += push_deletes(sync.engine, sync.client, folder, skip)
+        if moved and floor is not None:  # rows moved with their pending keywords
+            floor.folders.update(f.id for f in sync.folders)
+        sync.stats.moved += moved
+        sync.stats.deleted += push_deletes(sync.engine, sync.client, folder, skip, since)
         written, refused = push_keywords(
-            sync.engine, sync.client, folder, highest if sync.condstore else None, skip
+            sync.engine, sync.client, folder, highest if sync.condstore else None, skip, since
         )
         sync.stats.written_back += written
         sync.stats.refused_writes += refused

@@ -84,6 +84,11 @@ def remap_folder(sync: AccountSync, folder: UpstreamFolder, uidvalidity: int) ->
             if not candidates:
                 continue  # imported by _new_messages after this
             match = candidates.pop()
+            email = emails.get(match.email_id)
+            if email is not None:
+                records.set_keywords(alloc, email, keywords)
+            # Both sides agree now: the row says so, the write-back has nothing to find here
+            # (it looks only at emails changed since its floor: pending.py).
             session.add(
                 UpstreamMessage(
                     folder_id=folder.id,
@@ -92,11 +97,10 @@ def remap_folder(sync: AccountSync, folder: UpstreamFolder, uidvalidity: int) ->
                     header_sha=sha,
                     has_body=match.has_body,
                     size=match.size,
+                    keywords=sorted(keywords),
+                    synced_modseq=email.updated_modseq if email is not None else 0,
                 )
             )
-            email = emails.get(match.email_id)
-            if email is not None:
-                records.set_keywords(alloc, email, keywords)
             sync.stats.remapped += 1
         for rows in by_sha.values():
             for row in rows:

@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 
 from mailapp.server.db import ModseqAllocator, session_scope
 from mailapp.server.models import Email
-from mailapp.server.upstream import drafts, folder_writeback, imap, imports, records
+from mailapp.server.upstream import drafts, folder_writeback, imap, imports, pending, records
 from mailapp.server.upstream.blocked import RETRY_SECONDS
 from mailapp.server.upstream.changes import folder_changes
 from mailapp.server.upstream.folders import map_folders
@@ -101,6 +101,7 @@ class AccountSync:
         self.stats = SyncStats()
         self.folders: list[UpstreamFolder] = []
         self.moves = MovePool()
+        self.pending: pending.Pending | None = None  # set by run(); None: look everywhere
         capabilities = {c.upper() for c in client.capabilities()}
         self.condstore = b"CONDSTORE" in capabilities
         self.qresync = b"QRESYNC" in capabilities
@@ -111,6 +112,7 @@ class AccountSync:
     # -- the whole run ---------------------------------------------------------------------
 
     def run(self) -> SyncStats:
+        self.pending = pending.begin(self.engine, self.account_id, self.upstream_id)
         remote = folder_writeback.push_folders(self, imap.list_folders(self.client))
         with session_scope(self.engine) as session:
             alloc = ModseqAllocator(session, self.account_id)
@@ -121,16 +123,19 @@ class AccountSync:
         # Every folder's vanished messages first, then every folder's new ones: a message
         # another client moved is recognised in its new folder (moves.py), whichever comes first.
         changed = [(folder, step) for folder in folders if (step := self.sync_changes(folder))]
-        for folder, _step in changed:
-            self.client.select_folder(folder.name, readonly=True)
-            self._new_messages(folder)
+        for folder, (_highest, selected_next) in changed:
+            # UIDNEXT as selected not above ours: no new message, no SELECT and SEARCH for it.
+            if selected_next is None or folder.uidnext < selected_next:
+                self.client.select_folder(folder.name, readonly=True)
+                self._new_messages(folder)
         remove_leftover(self, self.moves)
         # Only now: an interrupted pass must see the same VANISHED again.
         for folder, (highest, selected_next) in changed:
-            uidnext = max(folder.uidnext, selected_next)
+            uidnext = max(folder.uidnext, selected_next or 0)
             self._set_folder(folder, highestmodseq=highest, uidnext=uidnext)
         push_drafts_guarded(self)
         imports.push_imports(self)
+        pending.finish(self.engine, self.account_id, self.upstream_id, self.pending)
         for folder in folders:
             self.fetch_bodies(folder)
         return self.stats
@@ -145,14 +150,14 @@ class AccountSync:
 
     # -- headers, flags and expunges of one folder ---------------------------------------------
 
-    def sync_changes(self, folder: UpstreamFolder) -> tuple[int | None, int] | None:
+    def sync_changes(self, folder: UpstreamFolder) -> tuple[int | None, int | None] | None:
         """Changed flags and vanished messages, then the folder's writes; None when STATUS
         says nothing moved, else (HIGHESTMODSEQ, UIDNEXT) as selected, stored at the end of
         the pass, after its new messages."""
         status = self._status(folder)
         uidvalidity = int(status[b"UIDVALIDITY"])
         remote_next = int(status[b"UIDNEXT"])
-        highest = int(status[b"HIGHESTMODSEQ"]) if b"HIGHESTMODSEQ" in status else None
+        highest = _modseq(status)
         unchanged = (
             folder.uidvalidity == uidvalidity
             and folder.uidnext >= remote_next
@@ -165,18 +170,19 @@ class AccountSync:
             return None
         selected = self.client.select_folder(folder.name, readonly=True)
         uidvalidity = int(selected[b"UIDVALIDITY"])
-        highest = int(selected[b"HIGHESTMODSEQ"]) if b"HIGHESTMODSEQ" in selected else None
+        highest = _modseq(selected)
         if folder.uidvalidity is None:
             self._set_folder(folder, uidvalidity=uidvalidity)
         elif folder.uidvalidity != uidvalidity:
             remap_folder(self, folder, uidvalidity)
         else:
-            folder_changes(self, folder)
+            folder_changes(self, folder, selected)
             # Merged up to `highest`: anything changed upstream after that is refused.
             self._push(folder, highest)
         # Every UID below the UIDNEXT seen at SELECT is considered (imported or gone) by the
-        # end of the pass.
-        return highest, int(selected.get(b"UIDNEXT") or folder.uidnext)
+        # end of the pass; None (not announced): the new messages are searched.
+        selected_next = selected.get(b"UIDNEXT")
+        return highest, int(selected_next) if selected_next else None
 
     def _moved_here(
         self, folder: UpstreamFolder, fetched: dict[int, Any], headers: dict[int, bytes]
@@ -204,17 +210,18 @@ class AccountSync:
         for name, value in values.items():
             setattr(folder, name, value)
 
-    def _known(self, folder_id: int) -> dict[int, str]:
+    def _known(self, folder_id: int, from_uid: int = 0) -> dict[int, str]:
         with session_scope(self.engine, write=False) as session:
             rows = session.execute(
                 select(UpstreamMessage.uid, UpstreamMessage.email_id).where(
-                    UpstreamMessage.folder_id == folder_id
+                    UpstreamMessage.folder_id == folder_id, UpstreamMessage.uid >= from_uid
                 )
             ).all()
         return {int(uid): email_id for uid, email_id in rows}
 
     def _new_messages(self, folder: UpstreamFolder) -> None:
-        known = self._known(folder.id)
+        # Rows at or above UIDNEXT: moved here by this server (COPYUID), not new mail.
+        known = self._known(folder.id, folder.uidnext)
         found = self.client.search(["UID", f"{folder.uidnext}:*"])
         # `N:*` always matches the highest UID, even when it is below N.
         pending = sorted(int(u) for u in found if int(u) >= folder.uidnext and int(u) not in known)
@@ -364,3 +371,11 @@ class AccountSync:
                     )
                 alloc.finish()
             self._batch_done("bodies", len(fetched))
+
+
+def _modseq(answer: dict[bytes, Any]) -> int | None:
+    """HIGHESTMODSEQ of a STATUS or SELECT answer; None without one, and for 0: a mailbox
+    without persistent mod-sequences reports 0 in STATUS (RFC 7162 §3.1.2.1, NOMODSEQ at
+    SELECT), and 0 == 0 must not make such a folder look unchanged (its flags may have)."""
+    value = answer.get(b"HIGHESTMODSEQ")
+    return int(value) or None if value is not None else None

@@ -19,7 +19,7 @@ from collections.abc import Collection, Iterable
 from typing import Any
 
 from imapclient import IMAPClient
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.engine import Engine
 
 from mailapp.server.db import ModseqAllocator, session_scope
@@ -76,9 +76,11 @@ def push_keywords(
     folder: UpstreamFolder,
     unchangedsince: int | None,
     skip: Collection[int] = (),
+    since: ColumnElement[bool] | None = None,
 ) -> tuple[int, int]:
     """Write pending keyword changes of one folder upstream; (written, refused as MODIFIED).
-    `skip`: UIDs that vanished upstream in this pass (moves.py)."""
+    `skip`: UIDs that vanished upstream in this pass (moves.py); `since`: only emails
+    changed since the pass's floor (pending.py)."""
     with session_scope(engine, write=False) as session:
         rows = session.execute(
             select(
@@ -95,6 +97,7 @@ def push_keywords(
                 Email.destroyed_modseq.is_(None),
                 # Moved or deleted here: not written back yet (see docs/architecture.md).
                 Email.mailbox_id == folder.mailbox_id,
+                *_since(since),
             )
         ).all()
     rows = [row for row in rows if int(row[1]) not in skip]
@@ -130,6 +133,10 @@ def push_keywords(
     return len(done), len(refused)
 
 
+def _since(since: ColumnElement[bool] | None) -> list[ColumnElement[bool]]:
+    return [] if since is None else [since]
+
+
 def _copyuid(client: IMAPClient) -> dict[int, int]:
     """Source UID → new UID from the COPYUID response codes (UIDPLUS) since the last call."""
     mapping: dict[int, int] = {}
@@ -149,6 +156,7 @@ def push_moves(
     folders_by_mailbox: dict[str, UpstreamFolder],
     account_id: str,
     skip: Collection[int] = (),
+    since: ColumnElement[bool] | None = None,
 ) -> int:
     """Move upstream what was moved here to a mailbox that has a folder; how many moved.
 
@@ -168,6 +176,7 @@ def push_moves(
                 Email.updated_modseq > UpstreamMessage.synced_modseq,
                 Email.destroyed_modseq.is_(None),
                 Email.mailbox_id != folder.mailbox_id,
+                *_since(since),
             )
         ).all()
     by_target: dict[int, list[tuple[int, int]]] = defaultdict(list)
@@ -218,7 +227,11 @@ def push_moves(
 
 
 def push_deletes(
-    engine: Engine, client: IMAPClient, folder: UpstreamFolder, skip: Collection[int] = ()
+    engine: Engine,
+    client: IMAPClient,
+    folder: UpstreamFolder,
+    skip: Collection[int] = (),
+    since: ColumnElement[bool] | None = None,
 ) -> int:
     """Expunge upstream what was deleted here for good (a client destroys mail from Trash).
 
@@ -231,7 +244,11 @@ def push_deletes(
         rows = session.execute(
             select(UpstreamMessage.id, UpstreamMessage.uid)
             .join(Email, Email.id == UpstreamMessage.email_id)
-            .where(UpstreamMessage.folder_id == folder.id, Email.destroyed_modseq.is_not(None))
+            .where(
+                UpstreamMessage.folder_id == folder.id,
+                Email.destroyed_modseq.is_not(None),
+                *_since(since),
+            )
         ).all()
     rows = [row for row in rows if int(row[1]) not in skip]
     if not rows:
