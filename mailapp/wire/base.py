@@ -201,7 +201,8 @@ class Address(ClientInput):
     email: HeaderEmail
 
 
-def _shown(value: Any) -> Any:
+def shown_text(value: Any) -> Any:
+    """A received name or address as a record shows it (the server's feed applies it too)."""
     if not isinstance(value, str):
         return value
     if value.isprintable() and "=?" not in value:
@@ -216,8 +217,8 @@ class RecordAddress(WireModel):
     refused: control characters and line breaks (also inside encoded words) become spaces, and
     a reply built from it cannot carry a sender's header injection."""
 
-    name: Annotated[str | None, BeforeValidator(_shown)] = None
-    email: Annotated[str, BeforeValidator(_shown)]
+    name: Annotated[str | None, BeforeValidator(shown_text)] = None
+    email: Annotated[str, BeforeValidator(shown_text)]
 
 
 class AttachmentRef(ClientInput):

@@ -2,24 +2,51 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Label, Row, inspect, select
+from pydantic_core import to_json
 from sqlalchemy.orm import Session
 
-from mailapp.server.models import SYNCED_MODELS, Account
 from mailapp.server.problems import ProblemError
-from mailapp.server.routes.records import RECORD_BUILDERS
-from mailapp.wire import Changes
+from mailapp.server.routes.feed_rows import (
+    ACCOUNT_STATE,
+    CREATED,
+    DESTROYED,
+    ID,
+    READERS,
+    UPDATED,
+    Decoded,
+    Row,
+)
 
-# The feed reads plain rows, not ORM objects: a page is read once and turned into wire records,
-# so the identity map, change tracking and instance states of the ORM were pure overhead (about
-# half of a 100-record page's server time). Each column is labelled with its attribute's name
-# (`from_`, not `from`), so the record builders read a row as they read an ORM object.
-_COLUMNS: dict[str, list[Label[Any]]] = {
-    kind: [getattr(model, attr.key).label(attr.key) for attr in inspect(model).column_attrs]
-    for kind, model in SYNCED_MODELS.items()
-}
+
+@dataclass
+class FeedPage:
+    """A page of the change feed in wire form: `wire` is the JSON-ready dict of the `Changes`
+    model (what `Changes.model_dump(mode="json", by_alias=True)` gives), built straight from
+    the rows; `json()` serialises it once."""
+
+    old_state: str
+    new_state: str
+    has_more: bool
+    kinds: dict[str, dict[str, list[Any]]] = field(
+        default_factory=lambda: {
+            kind: {"created": [], "updated": [], "destroyed": []} for kind in READERS
+        }
+    )
+
+    @property
+    def wire(self) -> dict[str, Any]:
+        return {
+            "oldState": self.old_state,
+            "newState": self.new_state,
+            "hasMore": self.has_more,
+            **self.kinds,
+        }
+
+    def json(self) -> bytes:
+        return to_json(self.wire)
 
 
 def cannot_calculate(since: int, detail: str) -> ProblemError:
@@ -51,77 +78,65 @@ def parse_state(value: str | None) -> int:
     return int(value)
 
 
-def changes_since(session: Session, account_id: str, since: int, limit: int) -> Changes:
+def changes_since(session: Session, account_id: str, since: int, limit: int) -> FeedPage:
     """Changes after `since`, at most `limit` records (more when one modseq spans the cut).
 
     The account's modseq is read first and rows are bounded by it: a write committing meanwhile
     has a higher modseq (commit order == modseq order), so the page never skips one.
     """
-    account = session.execute(
-        select(Account.modseq, Account.pruned_modseq).where(Account.id == account_id)
-    ).one()
-    top = int(account.modseq)
-    check_since(since, top, int(account.pruned_modseq))
+    conn = session.connection()
+    top, pruned = ACCOUNT_STATE.rows(conn, account=account_id)[0]
+    top = int(top)
+    check_since(since, top, int(pruned))
     if since == top:
         # Nothing changed (most syncs): no record can lie in (since, top], so the per-type
         # queries are skipped; the answer costs this one primary-key read whatever the size.
-        return Changes(old_state=str(since), new_state=str(top), has_more=False)
+        return FeedPage(old_state=str(since), new_state=str(top), has_more=False)
 
-    candidates: list[tuple[str, Row[Any]]] = []
-    for kind, model in SYNCED_MODELS.items():
-        rows = session.execute(
-            select(*_COLUMNS[kind])
-            .where(
-                model.account_id == account_id,  # type: ignore[attr-defined]
-                model.updated_modseq > since,
-                model.updated_modseq <= top,
-            )
-            .order_by(model.updated_modseq)
-            .limit(limit + 1)
-        ).all()
+    candidates: list[tuple[str, Row]] = []
+    for kind, reader in READERS.items():
+        rows = reader.page.rows(conn, account=account_id, since=since, top=top, limit=limit + 1)
         candidates.extend((kind, row) for row in rows)
-    candidates.sort(key=lambda item: item[1].updated_modseq)
+    candidates.sort(key=lambda item: item[1][UPDATED])
 
     has_more = len(candidates) > limit
     if has_more:
-        boundary = candidates[limit - 1][1].updated_modseq
-        if candidates[limit][1].updated_modseq != boundary:
+        boundary = candidates[limit - 1][1][UPDATED]
+        if candidates[limit][1][UPDATED] != boundary:
             page = candidates[:limit]
         else:
             # Never split one modseq across pages: cut before it, or when it alone fills the
             # page, take every record carrying it.
-            page = [c for c in candidates if c[1].updated_modseq < boundary]
+            page = [c for c in candidates if c[1][UPDATED] < boundary]
             if not page:
-                page = [c for c in candidates if c[1].updated_modseq == boundary]
+                page = [c for c in candidates if c[1][UPDATED] == boundary]
                 page.extend(_rest_at(session, account_id, boundary, page))
-        new_state = max(c[1].updated_modseq for c in page)
+        new_state = max(c[1][UPDATED] for c in page)
     else:
         page = candidates
         new_state = top
 
-    changes = Changes(old_state=str(since), new_state=str(new_state), has_more=has_more)
+    changes = FeedPage(old_state=str(since), new_state=str(new_state), has_more=has_more)
+    dialect = conn.dialect
+    decoded = Decoded()
     for kind, row in page:
-        bucket: Any = getattr(changes, kind)
-        if row.destroyed_modseq is not None:
-            bucket.destroyed.append(row.id)
-        elif row.created_modseq > since:
-            bucket.created.append(RECORD_BUILDERS[kind](row))
+        bucket = changes.kinds[kind]
+        if row[DESTROYED] is not None:
+            bucket["destroyed"].append(row[ID])
+        elif row[CREATED] > since:
+            bucket["created"].append(READERS[kind].wire(row, dialect, decoded))
         else:
-            bucket.updated.append(RECORD_BUILDERS[kind](row))
+            bucket["updated"].append(READERS[kind].wire(row, dialect, decoded))
     return changes
 
 
 def _rest_at(
-    session: Session, account_id: str, modseq: int, have: list[tuple[str, Row[Any]]]
-) -> list[tuple[str, Row[Any]]]:
-    seen = {(kind, row.id) for kind, row in have}
-    extra: list[tuple[str, Row[Any]]] = []
-    for kind, model in SYNCED_MODELS.items():
-        rows = session.execute(
-            select(*_COLUMNS[kind]).where(
-                model.account_id == account_id,  # type: ignore[attr-defined]
-                model.updated_modseq == modseq,
-            )
-        ).all()
-        extra.extend((kind, row) for row in rows if (kind, row.id) not in seen)
+    session: Session, account_id: str, modseq: int, have: list[tuple[str, Row]]
+) -> list[tuple[str, Row]]:
+    seen = {(kind, row[ID]) for kind, row in have}
+    conn = session.connection()
+    extra: list[tuple[str, Row]] = []
+    for kind, reader in READERS.items():
+        rows = reader.at.rows(conn, account=account_id, modseq=modseq)
+        extra.extend((kind, row) for row in rows if (kind, row[ID]) not in seen)
     return extra

@@ -19,7 +19,7 @@ from mailapp.wire import (
 # Records are built from what the database holds, which holds no NUL (every client input is
 # checked for one when it arrives, and the MIME parser drops control characters from what it
 # stores): the per-record walk looking for NULs is skipped, most of building an email record.
-_TRUSTED = {NUL_FREE: True}
+TRUSTED = {NUL_FREE: True}
 
 # Draft wire field name -> column attribute.
 DRAFT_COLUMNS: dict[str, str] = {
@@ -82,7 +82,7 @@ def email_model(row: Email) -> EmailRecord:
             "createdModseq": row.created_modseq,
             "updatedModseq": row.updated_modseq,
         },
-        context=_TRUSTED,
+        context=TRUSTED,
     )
 
 
@@ -99,7 +99,7 @@ def draft_model(row: Draft) -> DraftRecord:
             "updatedModseq": row.updated_modseq,
             **draft_wire_values(row),
         },
-        context=_TRUSTED,
+        context=TRUSTED,
     )
 
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
+from pydantic_core import to_json
 
 from mailapp.server.db import lock_account, read_scope, session_scope
 from mailapp.server.problems import ProblemError
 from mailapp.server.routes.deps import AuthDep, EngineDep, SettingsDep
-from mailapp.server.routes.feed import changes_since, check_since, parse_state
+from mailapp.server.routes.feed import FeedPage, changes_since, check_since, parse_state
 from mailapp.server.routes.mutation_context import SERVER_VALUES
 from mailapp.server.routes.mutations import apply_batch
 from mailapp.server.routes.responses import errors
@@ -18,23 +19,35 @@ from mailapp.wire import Changes, MutationResult, SyncRequest, SyncResponse
 router = APIRouter(prefix="/v1", tags=["sync"])
 
 
-@router.get("/changes", responses=errors(400, 401, 410, 422))
+# The answers are built as JSON bytes from the rows (routes/feed.py) and returned as they are:
+# no second thread-pool hop for FastAPI's validation of a model the server itself just built,
+# and no model between the rows and the bytes. `response_model` still tells the OpenAPI
+# document what they are (tests/server/test_feed_bytes.py holds them to the models).
+JSON = "application/json"
+
+
+@router.get("/changes", response_model=Changes, responses=errors(400, 401, 410, 422))
 def get_changes(
     auth: AuthDep,
     engine: EngineDep,
     settings: SettingsDep,
     since: Annotated[str, Query(pattern=r"^[0-9]{1,18}$")] = "0",
     limit: Annotated[int | None, Query(ge=1)] = None,
-) -> Changes:
+) -> Response:
     page = min(limit or settings.max_changes_per_page, settings.max_changes_per_page)
     with read_scope(engine) as session:
-        return changes_since(session, auth.account_id, parse_state(since), page)
+        changes = changes_since(session, auth.account_id, parse_state(since), page)
+    return Response(changes.json(), media_type=JSON)
 
 
-@router.post("/sync", responses=errors(400, 401, 410, 413, 422))
-def sync(
-    body: SyncRequest, auth: AuthDep, engine: EngineDep, settings: SettingsDep
-) -> SyncResponse:
+def sync_answer(results: list[dict[str, Any]], changes: FeedPage) -> Response:
+    """SyncResponse's JSON: results (in MutationResult's JSON form), the page, its state."""
+    wire = {"results": results, "changes": changes.wire, "newState": changes.new_state}
+    return Response(to_json(wire), media_type=JSON)
+
+
+@router.post("/sync", response_model=SyncResponse, responses=errors(400, 401, 410, 413, 422))
+def sync(body: SyncRequest, auth: AuthDep, engine: EngineDep, settings: SettingsDep) -> Response:
     if len(body.mutations) > settings.max_mutations_per_sync:
         raise ProblemError(
             413,
@@ -52,10 +65,8 @@ def sync(
         # A pull (most syncs): read-only, like GET /v1/changes, so it neither takes the
         # account's lock nor waits behind another device's push of the same account.
         with read_scope(engine) as session:
-            changes = changes_since(
-                session, auth.account_id, since, settings.max_changes_per_page
-            )
-        return SyncResponse(results=[], changes=changes, new_state=changes.new_state)
+            changes = changes_since(session, auth.account_id, since, settings.max_changes_per_page)
+        return sync_answer([], changes)
     with session_scope(engine) as session:
         account = lock_account(session, auth.account_id)
         # Checked before anything is applied: a client that must resync keeps its queue.
@@ -67,9 +78,6 @@ def sync(
     # a failure from here on changes nothing twice.
     with read_scope(engine) as session:
         changes = changes_since(session, auth.account_id, since, settings.max_changes_per_page)
-    return SyncResponse(
-        # Results the server made (and stored): no NUL walk over them again.
-        results=[MutationResult.model_validate(r, context=SERVER_VALUES) for r in results],
-        changes=changes,
-        new_state=changes.new_state,
-    )
+    # Results the server made (and stored): no NUL walk over them again.
+    answers = [MutationResult.model_validate(r, context=SERVER_VALUES) for r in results]
+    return sync_answer([a.model_dump(mode="json", by_alias=True) for a in answers], changes)
