@@ -8,13 +8,13 @@ arrived (`EmailBlob.text_body/html_body`); only rows from before that parse thei
 
 from __future__ import annotations
 
-import json
 import zlib
 from collections.abc import Iterator
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
-from sqlalchemy import Engine, select
+from pydantic_core import to_json
+from sqlalchemy import Engine, bindparam, select
 
 from mailapp.mime.parse import parse_message
 from mailapp.server.db import statement_engine
@@ -34,6 +34,24 @@ PIECE_BYTES = 64 << 10
 MEDIA_TYPE = "application/x-ndjson"
 
 
+# Built once: the per-request cost is then the rows', not the statements' construction.
+_BODIES = (
+    select(
+        EmailBlob.email_id,
+        Email.account_id,
+        Email.destroyed_modseq,
+        EmailBlob.bodies_parsed,
+        EmailBlob.text_body,
+        EmailBlob.html_body,
+    )
+    .join(Email, Email.id == EmailBlob.email_id)
+    .where(EmailBlob.email_id.in_(bindparam("ids", expanding=True)))
+)
+_RAWS = select(EmailBlob.email_id, EmailBlob.raw).where(
+    EmailBlob.email_id.in_(bindparam("ids", expanding=True))
+)
+
+
 def body_rows(
     engine: Engine, account_id: str, ids: list[str]
 ) -> dict[str, tuple[str | None, str | None]]:
@@ -43,18 +61,10 @@ def body_rows(
     and the tombstone are checked here, not in SQL: with `account_id` in the WHERE clause SQLite
     may walk ix_email_feed (every message of the account) instead of looking the ids up.
     """
-    query = select(
-        EmailBlob.email_id,
-        Email.account_id,
-        Email.destroyed_modseq,
-        EmailBlob.bodies_parsed,
-        EmailBlob.text_body,
-        EmailBlob.html_body,
-    ).join(Email, Email.id == EmailBlob.email_id)
     found: dict[str, tuple[str | None, str | None]] = {}
     unparsed: list[str] = []
     with statement_engine(engine).connect() as conn:
-        for row in conn.execute(query.where(EmailBlob.email_id.in_(ids))):
+        for row in conn.execute(_BODIES, {"ids": ids}):
             if row.account_id != account_id or row.destroyed_modseq is not None:
                 continue
             if row.bodies_parsed:
@@ -63,10 +73,7 @@ def body_rows(
                 unparsed.append(row.email_id)
         if unparsed:
             # Rows stored before bodies were worked out on arrival (migration 0009).
-            raws = conn.execute(
-                select(EmailBlob.email_id, EmailBlob.raw).where(EmailBlob.email_id.in_(unparsed))
-            )
-            for email_id, raw in raws:
+            for email_id, raw in conn.execute(_RAWS, {"ids": unparsed}):
                 parsed = parse_message(bytes(raw))
                 found[email_id] = (parsed.text_body, parsed.html_body)
     return found
@@ -77,7 +84,6 @@ def _lines(engine: Engine, account_id: str, ids: list[str]) -> Iterator[bytes]:
     not_found: list[str] = []
     sent = 0
     answered = 0
-    dumps = json.JSONEncoder(ensure_ascii=False).encode
     while answered < len(ids) and (answered == 0 or sent < BODIES_RESPONSE_BYTES):
         chunk = ids[answered : answered + CHUNK]
         rows = body_rows(engine, account_id, chunk)
@@ -88,7 +94,8 @@ def _lines(engine: Engine, account_id: str, ids: list[str]) -> Iterator[bytes]:
             if bodies is None:
                 not_found.append(email_id)
                 continue
-            line = dumps({"id": email_id, "text": bodies[0], "html": bodies[1]}).encode()
+            # pydantic-core's encoder: about 2.5x faster than json's on long texts, and bytes.
+            line = to_json({"id": email_id, "text": bodies[0], "html": bodies[1]})
             out.append(line + b"\n")
             size += len(line) + 1
             if size >= PIECE_BYTES:
@@ -100,7 +107,7 @@ def _lines(engine: Engine, account_id: str, ids: list[str]) -> Iterator[bytes]:
         sent += size
         yield b"".join(out)
     end = {"end": True, "notFound": not_found, "omitted": ids[answered:]}
-    yield json.dumps(end).encode() + b"\n"
+    yield to_json(end) + b"\n"
 
 
 def _gzipped(pieces: Iterator[bytes]) -> Iterator[bytes]:

@@ -105,12 +105,15 @@ def login(
     return LoginResponse(token=secret, **info.model_dump())
 
 
-@router.get("", responses=AUTH_ERRORS)
-def describe(auth: AuthDep, engine: EngineDep, settings: SettingsDep) -> SessionInfo:
+@router.get("", response_model=SessionInfo, responses=AUTH_ERRORS)
+def describe(auth: AuthDep, engine: EngineDep, settings: SettingsDep) -> Response:
     with session_scope(engine, write=False) as session:
         account = session.get(Account, auth.account_id)
         assert account is not None
-        return session_info(session, account, settings)
+        info = session_info(session, account, settings)
+    # Serialised here, as FastAPI would: returning the model cost a second thread-pool hop
+    # for its validation of what the server itself just built.
+    return Response(info.model_dump_json(by_alias=True), media_type="application/json")
 
 
 @router.delete("", status_code=204, responses=AUTH_ERRORS)
