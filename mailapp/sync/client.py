@@ -9,7 +9,6 @@ The client never retries: the scheduler owns retrying and backoff.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
@@ -228,14 +227,14 @@ class ApiClient:
         )
 
     def _parse(self, model: type[ModelT], body: bytes) -> ModelT:
+        context = {wire.NUL_FREE: True} if wire.json_is_nul_free(body) else None
         try:
-            data = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            raise ProtocolError("The server's answer is not valid JSON.") from None
-        try:
-            context = {wire.NUL_FREE: True} if wire.json_is_nul_free(body) else None
-            return model.model_validate(data, context=context)
+            # pydantic's own JSON parser, validating as it reads: no tree of dicts from
+            # json.loads to build and walk again (about a third of the CPU of a feed page).
+            return model.model_validate_json(body, context=context)
         except ValidationError as exc:
+            if exc.error_count() == 1 and exc.errors()[0]["type"] == "json_invalid":
+                raise ProtocolError("The server's answer is not valid JSON.") from None
             log.warning("invalid %s from server: %s", model.__name__, exc.error_count())
             raise ProtocolError(
                 f"The server's answer does not match the protocol ({model.__name__})."
