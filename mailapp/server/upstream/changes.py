@@ -5,8 +5,8 @@ move pool (moves.py): the pass decides at its end whether each was moved to anot
 (then its email follows) or expunged (then its email goes).
 
 The work follows what changed, not the folder's size, where the server allows it:
-- QRESYNC: `UID FETCH 1:n (FLAGS) (CHANGEDSINCE m VANISHED)` answers the changed flags and the
-  expunged UIDs; only those UIDs are looked up here.
+- QRESYNC: the SELECT itself (`EXAMINE f (QRESYNC (uidvalidity m 1:n))`, imap.select_qresync)
+  answers the changed flags and the expunged UIDs; only those UIDs are looked up here.
 - CONDSTORE without QRESYNC: CHANGEDSINCE answers the changed flags. Expunges are not reported,
   so the folder's message count (EXISTS) is compared with the rows known here plus the new UIDs:
   only when they differ are all UIDs searched and compared (as mbsync does).
@@ -30,14 +30,24 @@ if TYPE_CHECKING:
 CHUNK = 5000  # UIDs per IN (...) lookup
 
 
-def folder_changes(sync: AccountSync, folder: UpstreamFolder, selected: dict[bytes, Any]) -> None:
-    """The folder is selected; `selected` is its SELECT answer."""
+def folder_changes(
+    sync: AccountSync,
+    folder: UpstreamFolder,
+    selected: dict[bytes, Any],
+    prefetched: tuple[dict[int, dict[bytes, Any]], list[int]] | None = None,
+) -> None:
+    """The folder is selected; `selected` is its SELECT answer, `prefetched` the changed flags
+    and vanished UIDs that came with a QRESYNC SELECT."""
     if folder.uidnext <= 1:
         return
     client = sync.client
     span = f"1:{folder.uidnext - 1}"
     known: dict[int, str]
-    if sync.condstore and folder.highestmodseq is not None:
+    if prefetched is not None:
+        changed, vanished = prefetched
+        gone = set(vanished)
+        known = rows_of(sync, folder, set(changed) | gone)
+    elif sync.condstore and folder.highestmodseq is not None:
         modifiers = [f"CHANGEDSINCE {folder.highestmodseq}"]
         if sync.qresync:
             modifiers.append("VANISHED")

@@ -233,3 +233,72 @@ def search_uids(client: IMAPClient, below: int) -> list[int]:
     if below <= 1:
         return []
     return sorted(int(uid) for uid in client.search(["UID", f"1:{below - 1}"]))
+
+
+def pipelined_status(
+    client: IMAPClient, names: Sequence[str], items: Sequence[bytes]
+) -> dict[str, dict[bytes, Any]]:
+    """`STATUS` of every folder, all commands sent before the first answer is read: one round
+    trip for the account instead of one per folder (a provider 50 ms away with 30 folders:
+    1.5 s of every pass). Folder name → the items, as `folder_status` gives them; a folder
+    whose answer cannot be matched by name is left out (the caller asks it alone)."""
+    from imapclient.imap_utf7 import decode as decode_utf7
+    from imapclient.response_parser import parse_response
+    from imapclient.util import to_unicode
+
+    if not names:
+        return {}
+    imap = client._imap  # imapclient sends one command at a time; see the module docstring
+    what = "(" + " ".join(item.decode("ascii") for item in items) + ")"
+    imap.untagged_responses.pop("STATUS", None)
+    tags = [imap._command("STATUS", client._normalise_folder(name), what) for name in names]
+    answers: list[tuple[str, list[Any]]] = []
+    failure: BaseException | None = None
+    for tag in tags:  # every answer is read, so the connection stays usable after a refusal
+        try:
+            answers.append(imap._command_complete("STATUS", tag))
+        except Exception as exc:
+            failure = failure or exc
+    if failure is not None:
+        raise failure
+    for typ, data in answers:
+        client._checkok("status", typ, data)  # a refusal raises as folder_status would
+    found: dict[str, dict[bytes, Any]] = {}
+    parsed = list(parse_response(list(imap.untagged_responses.pop("STATUS", []))))
+    for at in range(0, len(parsed) - 1, 2):
+        mailbox, values = parsed[at], parsed[at + 1]
+        if not isinstance(values, tuple):
+            return found  # not the usual shape: the rest are asked one by one
+        if isinstance(mailbox, bytes):
+            name = decode_utf7(mailbox) if client.folder_encode else to_unicode(mailbox)
+        else:
+            name = str(mailbox)  # a name of digits is read as a number
+        found[name] = {values[i]: values[i + 1] for i in range(0, len(values) - 1, 2)}
+    return found
+
+
+def select_qresync(
+    client: IMAPClient, name: str, uidvalidity: int, modseq: int, uidnext: int
+) -> tuple[dict[bytes, Any], dict[int, dict[bytes, Any]], list[int]]:
+    """`EXAMINE name (QRESYNC (uidvalidity modseq 1:uidnext-1))` (RFC 7162 §3.2.5): the
+    SELECT answer, the flags changed since `modseq` (UID → FETCH data) and the UIDs expunged
+    since (VANISHED (EARLIER)), in the one round trip of the SELECT. A UIDVALIDITY that no
+    longer matches makes the server ignore the parameter (no FETCH, no VANISHED)."""
+    imap = client._imap  # imapclient's select_folder takes no SELECT parameters
+    known = f" 1:{uidnext - 1}" if uidnext > 1 else ""
+    mailbox = client._normalise_folder(name)
+    if isinstance(mailbox, str):
+        mailbox = mailbox.encode("utf-8")
+    typ, data = imap.select(mailbox + f" (QRESYNC ({uidvalidity} {modseq}{known}))".encode(), True)
+    client._checkok("select", typ, data)
+    fetched = parse_fetch(list(imap.untagged_responses.pop("FETCH", [])))
+    vanished = take_vanished(client, below=uidnext)
+    return client._process_select_response(imap.untagged_responses), fetched, vanished
+
+
+def modseq_of(answer: dict[bytes, Any]) -> int | None:
+    """HIGHESTMODSEQ of a STATUS or SELECT answer; None without one, and for 0: a mailbox
+    without persistent mod-sequences reports 0 in STATUS (RFC 7162 §3.1.2.1, NOMODSEQ at
+    SELECT), and 0 == 0 must not make such a folder look unchanged (its flags may have)."""
+    value = answer.get(b"HIGHESTMODSEQ")
+    return int(value) or None if value is not None else None

@@ -67,7 +67,9 @@ def begin(engine: Engine, account_id: str, upstream_id: str) -> Pending:
 
 def finish(engine: Engine, account_id: str, upstream_id: str, pending: Pending) -> None:
     """Raise the floor to `start`, or below the oldest change still pending."""
-    with session_scope(engine) as session:
+    if pending.start <= pending.floor:
+        return  # nothing changed in the account since the floor: no statement at all
+    with session_scope(engine, write=False) as session:
         oldest = session.scalar(
             select(Email.updated_modseq)
             .join(UpstreamMessage, UpstreamMessage.email_id == Email.id)
@@ -81,8 +83,9 @@ def finish(engine: Engine, account_id: str, upstream_id: str, pending: Pending) 
             .order_by(Email.updated_modseq)
             .limit(1)
         )
-        floor = pending.start if oldest is None else min(pending.start, int(oldest) - 1)
-        if floor > pending.floor:
+    floor = pending.start if oldest is None else min(pending.start, int(oldest) - 1)
+    if floor > pending.floor:
+        with session_scope(engine) as session:
             session.execute(
                 update(UpstreamAccount)
                 .where(UpstreamAccount.id == upstream_id)

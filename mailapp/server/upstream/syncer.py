@@ -20,12 +20,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from imapclient import IMAPClient
-from sqlalchemy import bindparam, case, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
 
 from mailapp.server.db import ModseqAllocator, session_scope
-from mailapp.server.models import Email
-from mailapp.server.upstream import drafts, folder_writeback, imap, imports, pending, records
+from mailapp.server.upstream import (
+    bodies,
+    drafts,
+    folder_writeback,
+    imap,
+    imports,
+    pending,
+    records,
+)
 from mailapp.server.upstream.blocked import RETRY_SECONDS
 from mailapp.server.upstream.changes import folder_changes
 from mailapp.server.upstream.folders import map_folders
@@ -102,6 +109,7 @@ class AccountSync:
         self.folders: list[UpstreamFolder] = []
         self.moves = MovePool()
         self.pending: pending.Pending | None = None  # set by run(); None: look everywhere
+        self._statuses: dict[str, dict[bytes, Any]] = {}  # this pass's STATUS, by folder
         capabilities = {c.upper() for c in client.capabilities()}
         self.condstore = b"CONDSTORE" in capabilities
         self.qresync = b"QRESYNC" in capabilities
@@ -122,6 +130,10 @@ class AccountSync:
         self.folders = folders
         # Every folder's vanished messages first, then every folder's new ones: a message
         # another client moved is recognised in its new folder (moves.py), whichever comes first.
+        # Every folder's STATUS in one round trip; each folder then decides from its own.
+        self._statuses = imap.pipelined_status(
+            self.client, [folder.name for folder in folders], self._status_items()
+        )
         changed = [(folder, step) for folder in folders if (step := self.sync_changes(folder))]
         for folder, (_highest, selected_next) in changed:
             # UIDNEXT as selected not above ours: no new message, no SELECT and SEARCH for it.
@@ -136,17 +148,24 @@ class AccountSync:
         push_drafts_guarded(self)
         imports.push_imports(self)
         pending.finish(self.engine, self.account_id, self.upstream_id, self.pending)
+        waiting = bodies.folders_waiting(self, folders)  # one query, not one per folder
         for folder in folders:
-            self.fetch_bodies(folder)
+            if folder.id in waiting:
+                bodies.fetch_bodies(self, folder)
         return self.stats
 
     def _batch_done(self, phase: str, count: int) -> None:
         if self.after_batch is not None:
             self.after_batch(phase, count)
 
+    def _status_items(self) -> list[bytes]:
+        return [*STATUS_ITEMS, b"HIGHESTMODSEQ"] if self.condstore else list(STATUS_ITEMS)
+
     def _status(self, folder: UpstreamFolder) -> dict[bytes, Any]:
-        items = [*STATUS_ITEMS, b"HIGHESTMODSEQ"] if self.condstore else list(STATUS_ITEMS)
-        return self.client.folder_status(folder.name, items)
+        found = self._statuses.pop(folder.name, None)
+        if found is not None:
+            return found
+        return self.client.folder_status(folder.name, self._status_items())
 
     # -- headers, flags and expunges of one folder ---------------------------------------------
 
@@ -157,7 +176,7 @@ class AccountSync:
         status = self._status(folder)
         uidvalidity = int(status[b"UIDVALIDITY"])
         remote_next = int(status[b"UIDNEXT"])
-        highest = _modseq(status)
+        highest = imap.modseq_of(status)
         unchanged = (
             folder.uidvalidity == uidvalidity
             and folder.uidnext >= remote_next
@@ -168,15 +187,23 @@ class AccountSync:
             self.stats.skipped_folders += 1
             self._push(folder, highest)
             return None
-        selected = self.client.select_folder(folder.name, readonly=True)
+        prefetched = None
+        if self.qresync and folder.uidvalidity is not None and folder.highestmodseq is not None:
+            # The changed flags and expunged UIDs come with the SELECT itself.
+            selected, *answers = imap.select_qresync(
+                self.client, folder.name, folder.uidvalidity, folder.highestmodseq, folder.uidnext
+            )
+            prefetched = (answers[0], answers[1])
+        else:
+            selected = self.client.select_folder(folder.name, readonly=True)
         uidvalidity = int(selected[b"UIDVALIDITY"])
-        highest = _modseq(selected)
+        highest = imap.modseq_of(selected)
         if folder.uidvalidity is None:
             self._set_folder(folder, uidvalidity=uidvalidity)
         elif folder.uidvalidity != uidvalidity:
             remap_folder(self, folder, uidvalidity)
         else:
-            folder_changes(self, folder, selected)
+            folder_changes(self, folder, selected, prefetched)
             # Merged up to `highest`: anything changed upstream after that is refused.
             self._push(folder, highest)
         # Every UID below the UIDNEXT seen at SELECT is considered (imported or gone) by the
@@ -288,94 +315,3 @@ class AccountSync:
                 alloc.finish()
             folder.uidnext = batch[-1] + 1
             self._batch_done("headers", len(fetched))
-
-    # -- bodies ----------------------------------------------------------------------------
-
-    def fetch_bodies(self, folder: UpstreamFolder) -> None:
-        # The folder's missing bodies are listed once, not per batch: a query per batch sorts
-        # every pending row again (quadratic in the folder's size).
-        with session_scope(self.engine, write=False) as session:
-            pending = session.execute(
-                select(UpstreamMessage.uid, UpstreamMessage.email_id, UpstreamMessage.size)
-                .where(
-                    UpstreamMessage.folder_id == folder.id,
-                    UpstreamMessage.has_body.is_(False),
-                    UpstreamMessage.size <= self.limits.max_message_bytes,
-                )
-                .order_by(UpstreamMessage.uid.desc())
-            ).all()
-        if not pending:
-            return
-        self.client.select_folder(folder.name, readonly=True)
-        batches: list[list[tuple[int, str]]] = []
-        at = 0
-        while at < len(pending):
-            batch: list[tuple[int, str]] = []
-            total = 0
-            while at < len(pending) and len(batch) < self.limits.body_batch:
-                uid, email_id, size = pending[at]
-                if batch and total + size > self.limits.body_batch_bytes:
-                    break
-                batch.append((int(uid), email_id))
-                total += size
-                at += 1
-            batches.append(batch)
-        answers = imap.pipelined_fetch(
-            self.client,
-            [imap.uid_set([uid for uid, _ in batch]) for batch in batches],
-            ["UID", "BODY.PEEK[]"],
-        )
-        for batch, fetched in zip(batches, answers, strict=True):
-            self.stats.bodies += len(fetched)
-            parsed = {
-                email_id: records.body_row(email_id, bytes(fetched[uid][b"BODY[]"]))
-                for uid, email_id in batch
-                if fetched.get(uid) and fetched[uid].get(b"BODY[]") is not None
-            }
-            with session_scope(self.engine) as session:
-                alloc = ModseqAllocator(session, self.account_id)
-                done: list[dict[str, Any]] = []
-                live = dict(
-                    session.execute(
-                        select(Email.id, Email.updated_modseq).where(
-                            Email.id.in_([email_id for _, email_id in batch]),
-                            Email.destroyed_modseq.is_(None),
-                        )
-                    ).all()
-                )
-                updates: list[dict[str, Any]] = []
-                raws: dict[str, bytes] = {}
-                for uid, email_id in batch:
-                    if email_id not in parsed or email_id not in live:
-                        continue
-                    updates.append(parsed[email_id])
-                    raws[email_id] = bytes(fetched[uid][b"BODY[]"])
-                    done.append({"b_uid": uid, "b_was": live[email_id], "email_id": email_id})
-                records.store_bodies(alloc, updates, raws)
-                for item in done:
-                    item["b_now"] = parsed[item.pop("email_id")]["updated_modseq"]
-                if done:
-                    # A keyword change made here meanwhile stays pending for write-back.
-                    table = UpstreamMessage.__table__
-                    session.connection().execute(
-                        update(table)
-                        .where(table.c.folder_id == folder.id, table.c.uid == bindparam("b_uid"))
-                        .values(
-                            has_body=True,
-                            synced_modseq=case(
-                                (table.c.synced_modseq == bindparam("b_was"), bindparam("b_now")),
-                                else_=table.c.synced_modseq,
-                            ),
-                        ),
-                        done,
-                    )
-                alloc.finish()
-            self._batch_done("bodies", len(fetched))
-
-
-def _modseq(answer: dict[bytes, Any]) -> int | None:
-    """HIGHESTMODSEQ of a STATUS or SELECT answer; None without one, and for 0: a mailbox
-    without persistent mod-sequences reports 0 in STATUS (RFC 7162 §3.1.2.1, NOMODSEQ at
-    SELECT), and 0 == 0 must not make such a folder look unchanged (its flags may have)."""
-    value = answer.get(b"HIGHESTMODSEQ")
-    return int(value) or None if value is not None else None
