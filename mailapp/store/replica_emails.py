@@ -153,7 +153,11 @@ def update_emails(
     for start in range(0, len(ids), CHUNK):
         for row in conn.execute(
             select(
-                messages.c.id, messages.c.server_version, messages.c.mailbox_id, messages.c.base
+                messages.c.id,
+                messages.c.server_version,
+                messages.c.mailbox_id,
+                messages.c.is_read,
+                messages.c.base,
             ).where(messages.c.id.in_(ids[start : start + CHUNK]))
         ):
             current[row.id] = row
@@ -163,6 +167,10 @@ def update_emails(
         conn.execute(select(mailboxes.c.id).where(mailboxes.c.account_id == account_id)).scalars()
     )
     updates: list[tuple[Any, ...]] = []
+    # Most updates change only keywords: those leave mailbox_id and is_read out of the SET, so
+    # SQLite rewrites none of the four mailbox indexes and runs no count trigger (a 100-flag
+    # page: 2.3 ms of SQLite's time, 0.56 ms without them).
+    flags_only: list[tuple[Any, ...]] = []
     for record in records:
         found = current.get(record.id)
         if found is None or (found.server_version or 0) > record.updated_modseq:
@@ -180,17 +188,17 @@ def update_emails(
         if view["mailboxId"] not in known_boxes:
             view["mailboxId"] = base["mailboxId"]
         keywords = view["keywords"]
-        updates.append(
-            (
-                view["mailboxId"],
-                "$seen" in keywords,
-                "$flagged" in keywords,
-                codec.dumps(keywords),
-                codec.dumps(base),
-                record.updated_modseq,
-                record.id,
-            )
+        values = (
+            "$flagged" in keywords,
+            codec.dumps(keywords),
+            codec.dumps(base),
+            record.updated_modseq,
+            record.id,
         )
+        if view["mailboxId"] == found.mailbox_id and ("$seen" in keywords) == found.is_read:
+            flags_only.append(values)
+        else:
+            updates.append((view["mailboxId"], "$seen" in keywords, *values))
         touched.messages.add(record.id)
         touched.mailboxes.update((found.mailbox_id, view["mailboxId"]))
     mark_rebased(conn, rebased)
@@ -199,6 +207,12 @@ def update_emails(
             "UPDATE messages SET mailbox_id = ?, is_read = ?, is_flagged = ?, keywords = ?, "
             "base = ?, server_version = ? WHERE id = ?",
             updates,
+        )
+    if flags_only:
+        conn.exec_driver_sql(
+            "UPDATE messages SET is_flagged = ?, keywords = ?, base = ?, server_version = ? "
+            "WHERE id = ?",
+            flags_only,
         )
 
 
