@@ -10,6 +10,7 @@ from sqlalchemy import Connection, delete, select, update
 from mailapp.store import codec
 from mailapp.store.fold import Queued, plan_fold, record_key
 from mailapp.store.imports import held_back
+from mailapp.store.outbox import outbox_row
 from mailapp.store.replica_views import unfinished
 from mailapp.store.rows import ChangeSet, OutboxRow, OutboxState
 from mailapp.store.schema import drafts, outbox
@@ -31,19 +32,18 @@ def take_batch(store: MailStore, account_id: str, limit: int) -> list[OutboxRow]
     """
     changed = False
     with store._write() as conn:
-        queue = unfinished(conn, account_id)
-        if not queue:
+        # One read of the queue serves the fold and, when nothing folds (a batch taken once, or
+        # mutations that do not fold), the batch too: each row's JSON payload is parsed once.
+        rows = conn.execute(
+            select(outbox)
+            .where(outbox.c.account_id == account_id, outbox.c.state.in_(_UNFINISHED))
+            .order_by(outbox.c.mutation_id)
+        ).all()
+        if not rows:
             return []  # the common cycle: nothing queued
+        queue = [outbox_row(row) for row in rows]
+        rebased = {row.mutation_id for row in rows if row.rebased}
         pending = [r for r in queue if r.state == OutboxState.PENDING]
-        rebased = set(
-            conn.execute(
-                select(outbox.c.mutation_id).where(
-                    outbox.c.account_id == account_id,
-                    outbox.c.state.in_(_UNFINISHED),
-                    outbox.c.rebased.is_(True),
-                )
-            ).scalars()
-        )
         waiting = {
             record_key(r.type, r.args)
             for r in queue
@@ -60,6 +60,7 @@ def take_batch(store: MailStore, account_id: str, limit: int) -> list[OutboxRow]
                 for r in pending
             ]
         )
+        taken = queue[:limit]
         if not plan.empty:
             types = {r.mutation_id: r.type for r in pending}
             for mutation_id, args in plan.rewrite.items():
@@ -73,7 +74,8 @@ def take_batch(store: MailStore, account_id: str, limit: int) -> list[OutboxRow]
                 chunk = dropped[start : start + CHUNK]
                 conn.execute(delete(outbox).where(outbox.c.mutation_id.in_(chunk)))
             changed = True
-        batch = held_back(conn, account_id, unfinished(conn, account_id, limit))
+            taken = unfinished(conn, account_id, limit)
+        batch = held_back(conn, account_id, taken)
         batch = _with_server_nulls(conn, batch)
         fresh = [r.mutation_id for r in batch if r.state == OutboxState.PENDING]
         for start in range(0, len(fresh), CHUNK):

@@ -48,6 +48,8 @@ class EngineParts:
     account_id: str
     batch_size: int
     page_size: int
+    _fed: bool  # a push answer brought the change feed up to date this cycle
+    _sent_since: str | None  # the state the last push was sent with
 
     def _state(self) -> str | None:
         return self.store.sync_state(self.account_id)[0]

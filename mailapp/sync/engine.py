@@ -47,6 +47,9 @@ class SyncEngine(PushMixin, PullMixin):
         self.batch_size = batch_size
         self.page_size = page_size
         self._identities_at: float | None = None
+        # Whether a push answer brought the change feed up to date this cycle (mailapp.sync.push).
+        self._fed = False
+        self._sent_since: str | None = None
 
     # -- public -----------------------------------------------------------------------------
 
@@ -58,13 +61,11 @@ class SyncEngine(PushMixin, PullMixin):
         """
         report = CycleReport()
         try:
-            self._push(report)
-            self._pull(report, progress)
+            self._push_then_pull(report, progress)
         except ResyncRequired:
             log.info("the server cannot compute changes since our state; resyncing")
             self._resync(report, progress)
-            self._push(report)
-            self._pull(report, progress)
+            self._push_then_pull(report, progress)
         report.state = self._state()
         self._refresh_identities()
         try:
@@ -76,6 +77,20 @@ class SyncEngine(PushMixin, PullMixin):
             # or when the user opens the message.
             log.info("prefetch stopped: %s", exc.user_message)
         return report
+
+    def _push_then_pull(self, report: CycleReport, progress: Progress | None) -> None:
+        """Push, then pull what the push's answers did not bring.
+
+        Each push answer carries the change feed from the state it was sent with (the
+        server's state after the push, other devices' changes included), and the push pulls
+        any further pages itself: after a push the feed has caught up, and asking again at
+        once costs a round trip and a write that find nothing (a third of a 100-flag push's
+        client CPU).
+        """
+        self._fed = False
+        self._push(report)
+        if not self._fed:
+            self._pull(report, progress)
 
     def _refresh_identities(self) -> None:
         """The account's From addresses can change upstream (an IMAP account linked after this
