@@ -12,6 +12,8 @@ from mailapp.server.models import Account
 from mailapp.server.notify import CHANNEL, notify_in_transaction
 
 _LOCKED_KEY = "mailapp_locked_accounts"
+# account ids whose row lock_counter locked in this transaction (no ORM object).
+_COUNTERS_KEY = "mailapp_locked_counters"
 # account id -> its modseq as this transaction knows it while it holds the row's lock.
 _MODSEQ_KEY = "mailapp_locked_modseqs"
 
@@ -27,6 +29,7 @@ def _root_transaction(session: Session) -> SessionTransaction | None:
 def _forget_locks(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
         session.info.pop(_LOCKED_KEY, None)
+        session.info.pop(_COUNTERS_KEY, None)
     # A savepoint rolled back may have undone a bump: read the counter again after any.
     session.info.pop(_MODSEQ_KEY, None)
 
@@ -36,6 +39,11 @@ def _forget_locks(session: Session, transaction: SessionTransaction) -> None:
 _ACCOUNT = Account.__table__
 assert isinstance(_ACCOUNT, Table)
 _LOCK = select(Account).where(Account.id == bindparam("account_id")).with_for_update()
+_LOCK_COUNTER = (
+    select(_ACCOUNT.c.modseq, _ACCOUNT.c.pruned_modseq)
+    .where(_ACCOUNT.c.id == bindparam("account_id"))
+    .with_for_update()
+)
 _READ_MODSEQ = select(_ACCOUNT.c.modseq).where(_ACCOUNT.c.id == bindparam("account_id"))
 _BUMP = (
     update(_ACCOUNT)
@@ -73,6 +81,17 @@ def lock_account(session: Session, account_id: str) -> Account:
     # Not remembered as the counter: an Account already in the identity map keeps the modseq it
     # was loaded with (the SELECT ... FOR UPDATE does not refresh it), so current_modseq reads.
     return account
+
+
+def lock_counter(session: Session, account_id: str) -> tuple[int, int]:
+    """Lock the account row as lock_account does and read (modseq, pruned_modseq): one Core
+    statement, no ORM object, and the counter known for the transaction (a push's
+    ModseqAllocator then neither locks nor reads again)."""
+    row = session.connection().execute(_LOCK_COUNTER, {"account_id": account_id}).one()
+    modseq = int(row[0])
+    session.info.setdefault(_MODSEQ_KEY, {})[account_id] = modseq
+    session.info.setdefault(_COUNTERS_KEY, set()).add(account_id)
+    return modseq, int(row[1])
 
 
 def _is_postgresql(session: Session) -> bool:
@@ -113,7 +132,8 @@ class ModseqAllocator:
     def __init__(self, session: Session, account_id: str) -> None:
         self.session = session
         self.account_id = account_id
-        lock_account(session, account_id)
+        if account_id not in session.info.get(_COUNTERS_KEY, ()):
+            lock_account(session, account_id)
         self.start = self.value = current_modseq(session, account_id)
 
     def next(self) -> int:

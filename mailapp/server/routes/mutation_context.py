@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
+from pydantic import ValidationError
 from sqlalchemy import Table, bindparam, event, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -20,13 +21,14 @@ from mailapp.server.config import Settings
 from mailapp.server.db import ModseqAllocator
 from mailapp.server.models import Email, Mailbox, Synced, identity
 from mailapp.server.routes.records import record_dict, tombstone_dict
-from mailapp.wire import NUL_FREE, MutationResult
+from mailapp.wire import MUTATION_ARGS, NUL_FREE, Mutation, MutationResult, WireModel
 
 log = logging.getLogger(__name__)
 # Mailboxes the server itself files into; the client may not destroy them.
 PROTECTED_ROLES = frozenset({"inbox", "drafts", "sent", "trash"})
 RowT = TypeVar("RowT", bound=Synced)
 SERVER_VALUES = {NUL_FREE: True}
+ARGS_CHECKED = {NUL_FREE: True}
 # Keyword writes waiting for their executemany: {email id: row}, in the session's info.
 _KEYWORD_WRITES = "mailapp_keyword_writes"
 
@@ -102,6 +104,23 @@ def result(
     )
 
 
+def validated_args(mutation: Mutation) -> WireModel | MutationResult:
+    """The mutation's args as its type's model, or the rejection to answer instead."""
+    args_model: type[WireModel] | None = MUTATION_ARGS.get(mutation.type)
+    if args_model is None:
+        return MutationResult(
+            mutation_id=mutation.mutation_id, status="rejected", reason="unknownType"
+        )
+    try:
+        # The request's validation walked every mutation's args for NULs already (Mutation is
+        # ClientInput); the per-type model checks types without walking them again.
+        return args_model.model_validate(mutation.args, context=ARGS_CHECKED)
+    except ValidationError:
+        return MutationResult(
+            mutation_id=mutation.mutation_id, status="rejected", reason="invalidArguments"
+        )
+
+
 def destroyed_conflict(ctx: Context, row: Synced, fields: Sequence[str]) -> MutationResult:
     """An update to a destroyed record: shown to the user, never applied or dropped silently."""
     return result(
@@ -139,19 +158,22 @@ def queue_keywords(ctx: Context, email: Email, keywords: list[str]) -> int:
     return modseq
 
 
+_EMAIL = Email.__table__
+assert isinstance(_EMAIL, Table)
+# Built once: building an update costs more Python than executing a cached one.
+WRITE_KEYWORDS = (
+    update(_EMAIL)
+    .where(_EMAIL.c.id == bindparam("email_id"))
+    .values(keywords=bindparam("keywords"), updated_modseq=bindparam("modseq"))
+)
+
+
 def write_queued(session: Session) -> None:
     """Write the queued keyword changes (before a savepoint ends, and before any flush)."""
     writes: dict[str, dict[str, Any]] | None = session.info.pop(_KEYWORD_WRITES, None)
     if not writes:
         return
-    table = Email.__table__
-    assert isinstance(table, Table)
-    session.connection().execute(
-        update(table)
-        .where(table.c.id == bindparam("email_id"))
-        .values(keywords=bindparam("keywords"), updated_modseq=bindparam("modseq")),
-        list(writes.values()),
-    )
+    session.connection().execute(WRITE_KEYWORDS, list(writes.values()))
 
 
 def drop_queued(session: Session) -> None:

@@ -11,8 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import ValidationError
-from sqlalchemy import insert, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, load_only
 
@@ -32,8 +31,10 @@ from mailapp.server.routes.mutation_context import (
     Rejected,
     drop_queued,
     result,
+    validated_args,
     write_queued,
 )
+from mailapp.server.routes.mutations_flags import apply_flags, only_flags
 from mailapp.server.routes.mutations_mail import (
     email_destroy,
     email_import,
@@ -49,10 +50,9 @@ from mailapp.server.routes.mutations_sending import (
     submission_cancel,
     submission_create,
 )
-from mailapp.wire import MUTATION_ARGS, NUL_FREE, Mutation, MutationResult, WireModel
+from mailapp.wire import Mutation, MutationResult
 
 log = logging.getLogger(__name__)
-ARGS_CHECKED = {NUL_FREE: True}
 
 
 HANDLERS: dict[str, Callable[[Context, Any], MutationResult]] = {
@@ -131,20 +131,28 @@ def _prefetch(session: Session, account_id: str, mutations: Sequence[Mutation]) 
     return loaded
 
 
+_CLIENT_MUTATION = ClientMutation.__table__
+assert isinstance(_CLIENT_MUTATION, Table)
+# Built once (building a select costs more Python than executing a cached one); Core rows.
+_STORED = select(_CLIENT_MUTATION.c.mutation_id, _CLIENT_MUTATION.c.result).where(
+    _CLIENT_MUTATION.c.account_id == bindparam("account_id"),
+    _CLIENT_MUTATION.c.client_id == bindparam("client_id"),
+    _CLIENT_MUTATION.c.mutation_id.in_(bindparam("ids", expanding=True)),
+)
+# One Core executemany: ORM objects would ask for every generated id back (INSERT ...
+# RETURNING) and track each row, for rows nothing reads in this request.
+_STORE = insert(_CLIENT_MUTATION)
+
+
 def _stored_results(
     session: Session, account_id: str, client_id: str, ids: Sequence[int]
 ) -> dict[int, dict[str, Any]]:
+    connection = session.connection()
     stored: dict[int, dict[str, Any]] = {}
     unique = sorted(set(ids))
     for start in range(0, len(unique), 500):
-        chunk = unique[start : start + 500]
-        rows = session.execute(
-            select(ClientMutation.mutation_id, ClientMutation.result).where(
-                ClientMutation.account_id == account_id,
-                ClientMutation.client_id == client_id,
-                ClientMutation.mutation_id.in_(chunk),
-            )
-        )
+        params = {"account_id": account_id, "client_id": client_id}
+        rows = connection.execute(_STORED, {**params, "ids": unique[start : start + 500]})
         stored.update({int(mid): res for mid, res in rows})
     return stored
 
@@ -155,25 +163,9 @@ def _stored_results(
 CHUNK = 64
 
 
-def _validated(mutation: Mutation) -> WireModel | MutationResult:
-    args_model: type[WireModel] | None = MUTATION_ARGS.get(mutation.type)
-    if args_model is None:
-        return MutationResult(
-            mutation_id=mutation.mutation_id, status="rejected", reason="unknownType"
-        )
-    try:
-        # The request's validation walked every mutation's args for NULs already (Mutation is
-        # ClientInput); the per-type model checks types without walking them again.
-        return args_model.model_validate(mutation.args, context=ARGS_CHECKED)
-    except ValidationError:
-        return MutationResult(
-            mutation_id=mutation.mutation_id, status="rejected", reason="invalidArguments"
-        )
-
-
 def apply_one(ctx: Context, mutation: Mutation) -> MutationResult:
     """One mutation in its own savepoint: whatever goes wrong stays inside it."""
-    args = _validated(mutation)
+    args = validated_args(mutation)
     if isinstance(args, MutationResult):
         return args
     try:
@@ -198,7 +190,7 @@ def _apply_chunk(contexts: Sequence[Context], chunk: Sequence[Mutation]) -> list
         with session.begin_nested():
             outcomes = []
             for ctx, mutation in zip(contexts, chunk, strict=True):
-                args = _validated(mutation)
+                args = validated_args(mutation)
                 if isinstance(args, MutationResult):
                     outcomes.append(args)
                 else:
@@ -239,7 +231,6 @@ def apply_batch(
     # the original sees its stored results instead of applying twice.
     modseqs = ModseqAllocator(session, account_id)
     stored = _stored_results(session, account_id, client_id, [m.mutation_id for m in mutations])
-    keep_alive = _prefetch(session, account_id, mutations)
     now = datetime.now(UTC)
     todo: list[Mutation] = []
     pending: set[int] = set()
@@ -247,30 +238,51 @@ def apply_batch(
         if mutation.mutation_id not in stored and mutation.mutation_id not in pending:
             pending.add(mutation.mutation_id)
             todo.append(mutation)
+    if only_flags(todo):
+        outcomes = apply_flags(session, account_id, todo, modseqs)
+    else:
+        outcomes = _apply_general(session, account_id, client_id, todo, now, modseqs, settings)
     new_rows: list[dict[str, Any]] = []
+    for outcome in outcomes:
+        stored[outcome["mutationId"]] = outcome
+        new_rows.append(
+            {
+                "account_id": account_id,
+                "client_id": client_id,
+                "mutation_id": outcome["mutationId"],
+                "result": outcome,
+                "created_at": now,
+            }
+        )
+    if new_rows:
+        session.connection().execute(_STORE, new_rows)
+    modseqs.finish()
+    return [stored[m.mutation_id] for m in mutations]
+
+
+def _apply_general(
+    session: Session,
+    account_id: str,
+    client_id: str,
+    todo: Sequence[Mutation],
+    now: datetime,
+    modseqs: ModseqAllocator,
+    settings: Settings,
+) -> list[dict[str, Any]]:
+    """Any mix of mutations: ORM handlers, chunks under savepoints; results in stored form."""
+    keep_alive = _prefetch(session, account_id, todo)
+    outcomes: list[dict[str, Any]] = []
     for start in range(0, len(todo), CHUNK):
         chunk = todo[start : start + CHUNK]
         contexts = [
             Context(session, account_id, client_id, m.mutation_id, now, modseqs, settings)
             for m in chunk
         ]
-        for outcome in _apply_chunk(contexts, chunk):
-            stored_result = outcome.model_dump(mode="json", by_alias=True, exclude_none=True)
-            stored[outcome.mutation_id] = stored_result
-            new_rows.append(
-                {
-                    "account_id": account_id,
-                    "client_id": client_id,
-                    "mutation_id": outcome.mutation_id,
-                    "result": stored_result,
-                    "created_at": now,
-                }
-            )
+        outcomes.extend(
+            outcome.model_dump(mode="json", by_alias=True, exclude_none=True)
+            for outcome in _apply_chunk(contexts, chunk)
+        )
+    # Everything the handlers changed is written before the results that acknowledge it.
     session.flush()
-    if new_rows:
-        # One Core executemany: ORM objects would ask for every generated id back (INSERT ...
-        # RETURNING) and track each row, for rows nothing reads in this request.
-        session.execute(insert(ClientMutation), new_rows)
-    modseqs.finish()
     del keep_alive
-    return [stored[m.mutation_id] for m in mutations]
+    return outcomes

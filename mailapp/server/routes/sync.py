@@ -7,14 +7,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 from pydantic_core import to_json
 
-from mailapp.server.db import lock_account, read_scope, session_scope
+from mailapp.server.db import read_scope, session_scope
+from mailapp.server.modseq import lock_counter
 from mailapp.server.problems import ProblemError
 from mailapp.server.routes.deps import AuthDep, EngineDep, SettingsDep
 from mailapp.server.routes.feed import FeedPage, changes_since, check_since, parse_state
-from mailapp.server.routes.mutation_context import SERVER_VALUES
 from mailapp.server.routes.mutations import apply_batch
 from mailapp.server.routes.responses import errors
-from mailapp.wire import Changes, MutationResult, SyncRequest, SyncResponse
+from mailapp.wire import Changes, SyncRequest, SyncResponse
 
 router = APIRouter(prefix="/v1", tags=["sync"])
 
@@ -68,9 +68,9 @@ def sync(body: SyncRequest, auth: AuthDep, engine: EngineDep, settings: Settings
             changes = changes_since(session, auth.account_id, since, settings.max_changes_per_page)
         return sync_answer([], changes)
     with session_scope(engine) as session:
-        account = lock_account(session, auth.account_id)
+        modseq, pruned_modseq = lock_counter(session, auth.account_id)
         # Checked before anything is applied: a client that must resync keeps its queue.
-        check_since(since, account.modseq, account.pruned_modseq)
+        check_since(since, modseq, pruned_modseq)
         results = apply_batch(session, auth.account_id, body.client_id, body.mutations, settings)
     # Committed, so the account's lock is free again: the answer's page of changes (which may
     # hold a thousand records) is read as a pull reads it, while other devices push. It holds
@@ -78,6 +78,5 @@ def sync(body: SyncRequest, auth: AuthDep, engine: EngineDep, settings: Settings
     # a failure from here on changes nothing twice.
     with read_scope(engine) as session:
         changes = changes_since(session, auth.account_id, since, settings.max_changes_per_page)
-    # Results the server made (and stored): no NUL walk over them again.
-    answers = [MutationResult.model_validate(r, context=SERVER_VALUES) for r in results]
-    return sync_answer([a.model_dump(mode="json", by_alias=True) for a in answers], changes)
+    # The results are in MutationResult's JSON form already, as stored (mutations.py).
+    return sync_answer(results, changes)
