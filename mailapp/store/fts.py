@@ -1,9 +1,14 @@
 """The full-text index: what text goes in, and turning what a user types into an FTS5 query.
 
-The index indexes what the view messages_fts_source shows, the subject, sender and recipients
-of `messages` and the body text of `message_bodies`, and stores no copy of it (store migration
-0008). New mail is indexed in bulk by whoever inserts it (`index_row`); triggers follow every
-later change (migration 0009).
+Two indexes, neither storing a copy of the text (store migrations 0008, 0011):
+`messages_fts` indexes what the view messages_fts_source shows for every message that has a
+body, its subject, sender, recipients (`messages`) and body text (`message_bodies`);
+`headers_fts` indexes what headers_fts_source shows, the subject, sender and recipients of
+messages that arrived without their body (synced mail, `messages.headers_first`). A synced
+message is indexed once by its headers when they arrive (`headers_row`) and once in full when
+its body does (`index_row`), never taken out and in again: search returns what either index
+matches with every word (`store_reads.search`), and the headers entry is a subset of the full
+one. New mail is indexed in bulk by whoever inserts it; triggers follow every later change.
 """
 
 from __future__ import annotations
@@ -39,6 +44,23 @@ def html_text(markup: str) -> str:
     return html.unescape(nh3.clean(markup, tags=set()))
 
 
+def headers_row(
+    num: int,
+    subject: str,
+    sender_name: str | None,
+    sender_email: str | None,
+    recipients: Iterable[Address],
+) -> dict[str, Any]:
+    """The headers_fts row (rowid, subject, sender, recipients) of a message that arrives
+    without its body, in bulk by whoever inserts it (migration 0011). It must give the tokens
+    the view headers_fts_source gives, since later changes delete the entry with the view's
+    values: "Name email" pairs, the email alone without a name; tests run FTS5's
+    integrity-check, which compares the two."""
+    sender = f"{sender_name} {sender_email or ''}" if sender_name else sender_email or ""
+    listed = " ".join(f"{a.name} {a.email}" if a.name else a.email for a in recipients)
+    return {"rowid": num, "subject": subject, "sender": sender, "recipients": listed}
+
+
 def index_row(
     num: int,
     subject: str,
@@ -47,14 +69,23 @@ def index_row(
     recipients: Iterable[Address],
     body: str,
 ) -> dict[str, Any]:
-    """The messages_fts row (rowid, subject, sender, recipients, body) of a new entry, in bulk
-    by whoever inserts the message (migration 0009). It must give the tokens the view
-    messages_fts_source gives, since later changes delete the entry with the view's values:
-    "Name email" pairs, the email alone without a name; tests/store/test_store_size.py runs
-    FTS5's integrity-check, which compares the two."""
-    sender = f"{sender_name} {sender_email or ''}" if sender_name else sender_email or ""
-    listed = " ".join(f"{a.name} {a.email}" if a.name else a.email for a in recipients)
-    return {"rowid": num, "subject": subject, "sender": sender, "recipients": listed, "body": body}
+    """The messages_fts row (rowid, subject, sender, recipients, body) of a message whose body
+    is stored, in bulk by whoever stores the body (migrations 0009, 0011), with the tokens the
+    view messages_fts_source gives (see `headers_row`)."""
+    return {**headers_row(num, subject, sender_name, sender_email, recipients), "body": body}
+
+
+def integrity_check(conn: Any) -> None:
+    """FTS5's integrity-check of both indexes against their views (raises when an entry is
+    missing, stale or there twice), for tests. ``conn`` is sqlite3's or
+    SQLAlchemy's connection."""
+    run = conn.exec_driver_sql if hasattr(conn, "exec_driver_sql") else conn.execute
+    for table in INDEXES:
+        run(f"INSERT INTO {table} ({table}, rank) VALUES ('integrity-check', 1)")
+
+
+# The full-text indexes (migration 0011): search matches either.
+INDEXES = ("messages_fts", "headers_fts")
 
 
 def search_text(text: str | None, html: str | None) -> str | None:

@@ -32,7 +32,7 @@ def store_body(store: MailStore, email_id: str, body: wire.MessageBody) -> bool:
 
 
 def store_bodies(store: MailStore, bodies: dict[str, wire.MessageBody]) -> set[str]:
-    """Keep many fetched bodies and index them for search (triggers), in ONE transaction.
+    """Keep many fetched bodies and index them for search, in ONE transaction.
 
     Returns the ids kept (messages deleted here meanwhile are skipped). The caller bounds the
     batch (a few hundred), so the UI thread's reads wait for one short transaction at most.
@@ -83,20 +83,8 @@ def store_bodies(store: MailStore, bodies: dict[str, wire.MessageBody]) -> set[s
                 for row in fresh
             ],
         )
-        # Each entry was indexed without a body when its headers arrived: out, and in again
-        # with the body (FTS5 removes an entry given the values it was indexed with).
-        entries = [(row, _recipients(row.headers)) for row in fresh]
-        insert_many(
-            conn,
-            "messages_fts",
-            [
-                {
-                    "messages_fts": "delete",
-                    **index_row(r.num, r.subject, r.sender_name, r.sender_email, to, ""),
-                }
-                for r, to in entries
-            ],
-        )
+        # The message was indexed by its headers when they arrived (headers_fts); with its
+        # body it goes into messages_fts, once, and the headers entry stays (fts.py, 0011).
         insert_many(
             conn,
             "messages_fts",
@@ -106,10 +94,10 @@ def store_bodies(store: MailStore, bodies: dict[str, wire.MessageBody]) -> set[s
                     r.subject,
                     r.sender_name,
                     r.sender_email,
-                    to,
+                    _recipients(r.headers),
                     bodies[r.id].text or searchable[r.id] or "",
                 )
-                for r, to in entries
+                for r in fresh
             ],
         )
     store._notify(

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, delete, select
 from mailapp import wire
 from mailapp.core.addresses import Address
 from mailapp.store import codec
-from mailapp.store.fts import index_row
+from mailapp.store.fts import headers_row
 from mailapp.store.importer import (
     ImportContext,
     allocate_nums,
@@ -63,6 +63,8 @@ def _email_row(
         "keywords": codec.dumps(keywords),
         "has_attachments": record.has_attachment,
         "snippet": record.preview,
+        # Indexed by its headers now, in full when its body arrives (fts.py, migration 0011).
+        "headers_first": True,
         "headers": codec.dumps(
             {
                 "to": codec.addresses_to_wire(to),
@@ -129,8 +131,8 @@ def insert_emails(
         part_rows.extend(parts)
         recipients = _address_list([*record.to, *record.cc])
         fts_rows.append(
-            index_row(
-                num, record.subject, message["sender_name"], message["sender_email"], recipients, ""
+            headers_row(
+                num, record.subject, message["sender_name"], message["sender_email"], recipients
             )
         )
         touched.messages.add(record.id)
@@ -139,7 +141,7 @@ def insert_emails(
     insert_many(conn, messages.name, message_rows)
     insert_many(conn, attachments.name, part_rows)
     if fts_rows:
-        insert_many(conn, "messages_fts", fts_rows)
+        insert_many(conn, "headers_fts", fts_rows)
 
 
 def update_emails(

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 
 metadata = MetaData()
@@ -95,6 +96,8 @@ messages = Table(
     # Normalised sort keys (mailapp.store.sort_keys, migration 0005).
     Column("sender_key", Text, nullable=False, server_default=""),
     Column("subject_key", Text, nullable=False, server_default=""),
+    # Arrived without its body (sync): its headers are indexed in headers_fts (0011, fts.py).
+    Column("headers_first", Boolean, nullable=False, server_default=false()),
     Index("ix_messages_mailbox_date", "mailbox_id", "date", "id"),
     Index("ix_messages_mailbox_sender", "mailbox_id", "sender_key", "date", "id"),  # 0005
     Index("ix_messages_mailbox_subject", "mailbox_id", "subject_key", "date", "id"),  # 0005

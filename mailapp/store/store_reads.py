@@ -273,16 +273,27 @@ class StoreReads(StoreBase):
         """
         # Imported here, not at the top: search and import need the MIME parser and the demo
         # generator, ~30 ms that a start-up which only lists mail should not pay for.
-        from mailapp.store.fts import match_expression
+        from mailapp.store.fts import INDEXES, match_expression
 
         expression = match_expression(query)
         if expression is None:
             return []
         columns = ", ".join(f"m.{c.name}" for c in _SUMMARY_COLUMNS)
-        where = "messages_fts MATCH :q" + (" AND m.mailbox_id = :mb" if mailbox_id else "")
+        # Two indexes (fts.py, migration 0011): messages with a body in messages_fts, those
+        # that arrived without one in headers_fts (a subset of their full entry once the body
+        # is here). A message matches when either index has every word. Each side walks its
+        # index newest first and the UNION merges the two, so LIMIT stops both early.
+        box = (
+            " JOIN messages AS m ON m.num = {0}.rowid AND m.mailbox_id = :mb" if mailbox_id else ""
+        )
+        sides = " UNION ".join(
+            f"SELECT {table}.rowid AS num FROM {table}{box.format(table)} WHERE {table} MATCH :q"
+            for table in INDEXES
+        )
         sql = text(
-            f"SELECT {columns} FROM messages_fts JOIN messages AS m ON m.num = messages_fts.rowid "
-            f"WHERE {where} ORDER BY messages_fts.rowid DESC LIMIT :limit"
+            f"SELECT {columns} FROM messages AS m"
+            f" WHERE m.num IN (SELECT num FROM ({sides} ORDER BY num DESC LIMIT :limit))"
+            " ORDER BY m.num DESC"
         )
         with self._read() as conn:
             result = conn.execute(sql, {"q": expression, "mb": mailbox_id, "limit": max(0, limit)})

@@ -17,7 +17,7 @@ from mailapp.mime.compose import compose_message
 from mailapp.mime.parse import Attachment, parse_message
 from mailapp.store import open_store
 from mailapp.store.composer_reads import reply_source
-from mailapp.store.fts import search_text
+from mailapp.store.fts import integrity_check, search_text
 from mailapp.store.migrate import alembic_config
 
 PDF = b"%PDF-1.4\n" + bytes(range(256)) * 40
@@ -26,7 +26,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(200))
 
 def _index_is_sound(path: Path) -> None:
     with sqlite3.connect(path) as conn:
-        conn.execute("INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)")
+        integrity_check(conn)
 
 
 def test_imported_mail_stores_html_and_attachments_once_and_reads_them_back(
