@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic_core import to_json
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Engine
 
+from mailapp.server.db import is_sqlite, statement_engine
 from mailapp.server.problems import ProblemError
 from mailapp.server.routes.feed_rows import (
     ACCOUNT_STATE,
@@ -78,13 +81,24 @@ def parse_state(value: str | None) -> int:
     return int(value)
 
 
-def changes_since(session: Session, account_id: str, since: int, limit: int) -> FeedPage:
+@contextlib.contextmanager
+def read_connection(engine: Engine) -> Iterator[Connection]:
+    """`db.read_scope` on a bare connection: the feed reads no ORM objects, so it skips the
+    Session (one deferred read transaction on SQLite, autocommit statements on PostgreSQL)."""
+    with statement_engine(engine).connect() as conn:
+        if is_sqlite(engine):
+            with conn.begin():
+                yield conn
+        else:
+            yield conn
+
+
+def changes_since(conn: Connection, account_id: str, since: int, limit: int) -> FeedPage:
     """Changes after `since`, at most `limit` records (more when one modseq spans the cut).
 
     The account's modseq is read first and rows are bounded by it: a write committing meanwhile
     has a higher modseq (commit order == modseq order), so the page never skips one.
     """
-    conn = session.connection()
     top, pruned = ACCOUNT_STATE.rows(conn, account=account_id)[0]
     top = int(top)
     check_since(since, top, int(pruned))
@@ -110,7 +124,7 @@ def changes_since(session: Session, account_id: str, since: int, limit: int) -> 
             page = [c for c in candidates if c[1][UPDATED] < boundary]
             if not page:
                 page = [c for c in candidates if c[1][UPDATED] == boundary]
-                page.extend(_rest_at(session, account_id, boundary, page))
+                page.extend(_rest_at(conn, account_id, boundary, page))
         new_state = max(c[1][UPDATED] for c in page)
     else:
         page = candidates
@@ -131,10 +145,9 @@ def changes_since(session: Session, account_id: str, since: int, limit: int) -> 
 
 
 def _rest_at(
-    session: Session, account_id: str, modseq: int, have: list[tuple[str, Row]]
+    conn: Connection, account_id: str, modseq: int, have: list[tuple[str, Row]]
 ) -> list[tuple[str, Row]]:
     seen = {(kind, row[ID]) for kind, row in have}
-    conn = session.connection()
     extra: list[tuple[str, Row]] = []
     for kind, reader in READERS.items():
         rows = reader.at.rows(conn, account=account_id, modseq=modseq)

@@ -7,11 +7,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 from pydantic_core import to_json
 
-from mailapp.server.db import read_scope, session_scope
+from mailapp.server.db import session_scope
 from mailapp.server.modseq import lock_counter
 from mailapp.server.problems import ProblemError
 from mailapp.server.routes.deps import AuthDep, EngineDep, SettingsDep
-from mailapp.server.routes.feed import FeedPage, changes_since, check_since, parse_state
+from mailapp.server.routes.feed import (
+    FeedPage,
+    changes_since,
+    check_since,
+    parse_state,
+    read_connection,
+)
 from mailapp.server.routes.mutations import apply_batch
 from mailapp.server.routes.responses import errors
 from mailapp.wire import Changes, SyncRequest, SyncResponse
@@ -35,8 +41,8 @@ def get_changes(
     limit: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
     page = min(limit or settings.max_changes_per_page, settings.max_changes_per_page)
-    with read_scope(engine) as session:
-        changes = changes_since(session, auth.account_id, parse_state(since), page)
+    with read_connection(engine) as conn:
+        changes = changes_since(conn, auth.account_id, parse_state(since), page)
     return Response(changes.json(), media_type=JSON)
 
 
@@ -64,8 +70,8 @@ def sync(body: SyncRequest, auth: AuthDep, engine: EngineDep, settings: Settings
     if not body.mutations:
         # A pull (most syncs): read-only, like GET /v1/changes, so it neither takes the
         # account's lock nor waits behind another device's push of the same account.
-        with read_scope(engine) as session:
-            changes = changes_since(session, auth.account_id, since, settings.max_changes_per_page)
+        with read_connection(engine) as conn:
+            changes = changes_since(conn, auth.account_id, since, settings.max_changes_per_page)
         return sync_answer([], changes)
     with session_scope(engine) as session:
         modseq, pruned_modseq = lock_counter(session, auth.account_id)
@@ -76,7 +82,7 @@ def sync(body: SyncRequest, auth: AuthDep, engine: EngineDep, settings: Settings
     # hold a thousand records) is read as a pull reads it, while other devices push. It holds
     # this push's changes and any committed since; their results are stored, so a retry after
     # a failure from here on changes nothing twice.
-    with read_scope(engine) as session:
-        changes = changes_since(session, auth.account_id, since, settings.max_changes_per_page)
+    with read_connection(engine) as conn:
+        changes = changes_since(conn, auth.account_id, since, settings.max_changes_per_page)
     # The results are in MutationResult's JSON form already, as stored (mutations.py).
     return sync_answer(results, changes)
