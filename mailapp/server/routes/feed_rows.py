@@ -46,18 +46,18 @@ class Prepared:
     SQLite, JSON columns read through CAST(... AS TEXT) are their stored text everywhere.
     """
 
-    def __init__(self, statement: Select[Any]) -> None:
+    def __init__(self, statement: Select[*tuple[Any, ...]]) -> None:
         self.statement = statement
         self._by_dialect: dict[str, tuple[str, tuple[str, ...] | None, dict[str, Any]]] = {}
 
     def _compiled(self, dialect: Dialect) -> tuple[str, tuple[str, ...] | None, dict[str, Any]]:
-        found = self._by_dialect.get(dialect.name)
+        found = self._by_dialect.get(key := f"{dialect.name}+{dialect.driver}")
         if found is None:
             compiled = self.statement.compile(dialect=dialect)
             order = tuple(compiled.positiontup or ()) if compiled.positional else None
             # Parameters the compiler added itself (SQLite's OFFSET 0 beside a LIMIT).
             fixed = {k: v for k, v in compiled.params.items() if v is not None}
-            found = self._by_dialect[dialect.name] = (compiled.string, order, fixed)
+            found = self._by_dialect[key] = (compiled.string, order, fixed)
         return found
 
     def rows(self, conn: Connection, **params: Any) -> list[Row]:
