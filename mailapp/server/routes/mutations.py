@@ -6,12 +6,14 @@ mutation_context.py; this module dispatches a batch to them in chunks.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy import BigInteger, DateTime, Table, any_, bindparam, insert, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, load_only
 
@@ -142,19 +144,66 @@ _STORED = select(_CLIENT_MUTATION.c.mutation_id, _CLIENT_MUTATION.c.result).wher
 # One Core executemany: ORM objects would ask for every generated id back (INSERT ...
 # RETURNING) and track each row, for rows nothing reads in this request.
 _STORE = insert(_CLIENT_MUTATION)
+# PostgreSQL: the ids, and the new results, travel as arrays in statements whose text is the
+# same whatever their number (psycopg parses it once; see mutations_flags.py).
+_STORED_PG = select(_CLIENT_MUTATION.c.mutation_id, _CLIENT_MUTATION.c.result).where(
+    _CLIENT_MUTATION.c.account_id == bindparam("account_id"),
+    _CLIENT_MUTATION.c.client_id == bindparam("client_id"),
+    _CLIENT_MUTATION.c.mutation_id == any_(bindparam("ids", type_=ARRAY(BigInteger))),
+)
+# The results travel as one JSON array (not a text[]: psycopg escapes each element by regex).
+_STORE_PG = text(
+    "INSERT INTO client_mutation (account_id, client_id, mutation_id, result, created_at)"
+    " SELECT :account_id, :client_id, CAST(r ->> 'mutationId' AS bigint), r, :created_at"
+    " FROM json_array_elements(CAST(:results AS json)) AS r"
+).bindparams(bindparam("created_at", type_=DateTime(timezone=True)))
 
 
 def _stored_results(
     session: Session, account_id: str, client_id: str, ids: Sequence[int]
 ) -> dict[int, dict[str, Any]]:
     connection = session.connection()
-    stored: dict[int, dict[str, Any]] = {}
+    params: dict[str, Any] = {"account_id": account_id, "client_id": client_id}
     unique = sorted(set(ids))
+    if connection.dialect.name == "postgresql":
+        rows = connection.execute(_STORED_PG, {**params, "ids": unique})
+        return {int(mid): res for mid, res in rows}
+    stored: dict[int, dict[str, Any]] = {}
     for start in range(0, len(unique), 500):
-        params = {"account_id": account_id, "client_id": client_id}
         rows = connection.execute(_STORED, {**params, "ids": unique[start : start + 500]})
         stored.update({int(mid): res for mid, res in rows})
     return stored
+
+
+def _store(
+    session: Session,
+    account_id: str,
+    client_id: str,
+    results: Sequence[dict[str, Any]],
+    now: datetime,
+) -> None:
+    """Store the new results, in the transaction that made them: acknowledged once committed."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        params = {
+            "account_id": account_id,
+            "client_id": client_id,
+            "created_at": now,
+            "results": json.dumps(list(results)),
+        }
+        connection.execute(_STORE_PG, params)
+        return
+    rows = [
+        {
+            "account_id": account_id,
+            "client_id": client_id,
+            "mutation_id": outcome["mutationId"],
+            "result": outcome,
+            "created_at": now,
+        }
+        for outcome in results
+    ]
+    connection.execute(_STORE, rows)
 
 
 # Mutations run in chunks under one savepoint; when anything in a chunk fails, the chunk is
@@ -242,20 +291,10 @@ def apply_batch(
         outcomes = apply_flags(session, account_id, todo, modseqs)
     else:
         outcomes = _apply_general(session, account_id, client_id, todo, now, modseqs, settings)
-    new_rows: list[dict[str, Any]] = []
     for outcome in outcomes:
         stored[outcome["mutationId"]] = outcome
-        new_rows.append(
-            {
-                "account_id": account_id,
-                "client_id": client_id,
-                "mutation_id": outcome["mutationId"],
-                "result": outcome,
-                "created_at": now,
-            }
-        )
-    if new_rows:
-        session.connection().execute(_STORE, new_rows)
+    if outcomes:
+        _store(session, account_id, client_id, outcomes, now)
     modseqs.finish()
     return [stored[m.mutation_id] for m in mutations]
 

@@ -11,10 +11,12 @@ the same batches through both).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import String, Table, any_, bindparam, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from mailapp.server import merge
@@ -35,6 +37,21 @@ _LOAD = select(
     _EMAIL.c.id, _EMAIL.c.account_id, _EMAIL.c.keywords, _EMAIL.c.destroyed_modseq
 ).where(_EMAIL.c.id.in_(bindparam("ids", expanding=True)))
 _LOAD_CHUNK = 500
+# On PostgreSQL the ids travel as one array: the statement's text is the same whatever their
+# number, so psycopg parses it once (an IN list of 100 placeholders was parsed anew every
+# time, a third of a 100-flag push), and there is no chunking.
+_LOAD_PG = select(
+    _EMAIL.c.id, _EMAIL.c.account_id, _EMAIL.c.keywords, _EMAIL.c.destroyed_modseq
+).where(_EMAIL.c.id == any_(bindparam("ids", type_=ARRAY(String))))
+# And the changed emails are written by one statement, not an executemany of one UPDATE per
+# email: the writes travel as one JSON text (a text[] of JSON texts cost psycopg a regex
+# escape per element, more than the rest of the push).
+_WRITE_PG = text(
+    "UPDATE email SET keywords = v.keywords, updated_modseq = v.modseq"
+    " FROM json_to_recordset(CAST(:writes AS json))"
+    " AS v(email_id text, keywords json, modseq bigint)"
+    " WHERE email.id = v.email_id"
+)
 
 
 def only_flags(mutations: Sequence[Mutation]) -> bool:
@@ -46,12 +63,26 @@ def _emails(session: Session, account_id: str, ids: set[str]) -> dict[str, froze
     connection = session.connection()
     found: dict[str, frozenset[str] | None] = {}
     wanted = sorted(ids)
-    for start in range(0, len(wanted), _LOAD_CHUNK):
-        rows = connection.execute(_LOAD, {"ids": wanted[start : start + _LOAD_CHUNK]})
+    if connection.dialect.name == "postgresql":
+        chunks = [connection.execute(_LOAD_PG, {"ids": wanted})]
+    else:
+        chunks = [
+            connection.execute(_LOAD, {"ids": wanted[start : start + _LOAD_CHUNK]})
+            for start in range(0, len(wanted), _LOAD_CHUNK)
+        ]
+    for rows in chunks:
         for email_id, owner, keywords, destroyed_modseq in rows:
             if owner == account_id:
                 found[email_id] = None if destroyed_modseq is not None else frozenset(keywords)
     return found
+
+
+def _write(session: Session, writes: list[dict[str, Any]]) -> None:
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        connection.execute(WRITE_KEYWORDS, writes)
+        return
+    connection.execute(_WRITE_PG, {"writes": json.dumps(writes)})
 
 
 def apply_flags(
@@ -101,5 +132,5 @@ def apply_flags(
             }
         results.append({"mutationId": mutation_id, "status": status})
     if writes:
-        session.connection().execute(WRITE_KEYWORDS, list(writes.values()))
+        _write(session, list(writes.values()))
     return results
