@@ -19,6 +19,11 @@ From here there are two indexes:
   messages either index matches with every word (store_reads.search), finds the same
   messages whether the body is here or not, and nothing is ever taken out on arrival.
 
+Both indexes merge their segments 8 at a time instead of FTS5's default 4 (``automerge``):
+each entry is rewritten by fewer merges as the index grows, a quarter less CPU per insert
+(callgrind), for at most twice the segments a search reads, which search latency does not
+show (tests/bench/bench_store.py).
+
 Rows without a body leave ``messages_fts`` (their entries, indexed with an empty body) and go
 into ``headers_fts``; messages with a body are not re-indexed, so this is quick even for a
 large store. Triggers keep both indexes equal to their views on every later change.
@@ -115,6 +120,8 @@ _BODY_DELETE_INDEX = (
     " SELECT num, subject, sender, recipients, body FROM messages_fts_source"
     " WHERE num = old.message_num; END"
 )
+# Segments merged at a time (FTS5's default is 4).
+AUTOMERGE = 8
 _NO_BODY = "NOT EXISTS (SELECT 1 FROM message_bodies AS b WHERE b.message_num = messages.num)"
 
 
@@ -142,6 +149,8 @@ def upgrade() -> None:
         "content = 'headers_fts_source', content_rowid = 'num', columnsize = 0, "
         "tokenize = 'unicode61 remove_diacritics 2')"
     )
+    for table in ("messages_fts", "headers_fts"):
+        op.execute(f"INSERT INTO {table} ({table}, rank) VALUES ('automerge', {AUTOMERGE})")
     op.execute("INSERT INTO headers_fts (headers_fts) VALUES ('rebuild')")
     for name, body in HEADERS_TRIGGERS.items():
         op.execute(f"CREATE TRIGGER {name} {body}")
@@ -153,6 +162,7 @@ def downgrade() -> None:
     for name in HEADERS_TRIGGERS:
         op.execute(f"DROP TRIGGER {name}")
     op.execute("DROP TABLE headers_fts")
+    op.execute("INSERT INTO messages_fts (messages_fts, rank) VALUES ('automerge', 4)")
     op.execute("DROP VIEW headers_fts_source")
     op.execute("DROP VIEW messages_fts_source")
     op.execute(_messages_view("LEFT"))
