@@ -17,12 +17,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, update
 
 from mailapp.server.db import ModseqAllocator, session_scope
+from mailapp.server.models import Email
 from mailapp.server.upstream import drafts, imap
 from mailapp.server.upstream.models import UpstreamFolder, UpstreamMessage
-from mailapp.server.upstream.remap import emails_by_id, merge_upstream_flags
+from mailapp.server.upstream.writeback import merge_keywords
 
 if TYPE_CHECKING:
     from mailapp.server.upstream.syncer import AccountSync
@@ -75,31 +76,83 @@ def folder_changes(
         if uid in known and uid not in gone and b"FLAGS" in data
     }
     sync.moves.add(sync.engine, folder.id, gone)
-    if not flags:
-        return
+    if flags:
+        merge_flags(sync, folder, known, flags)
+        sync._batch_done("changes", len(flags))
+
+
+def merge_flags(
+    sync: AccountSync, folder: UpstreamFolder, known: dict[int, str], flags: dict[int, list[str]]
+) -> None:
+    """`merge_upstream_flags` (remap.py) for many messages in Core statements: one SELECT of
+    the emails and one of the rows per 5,000, one UPDATE executemany each; ORM objects cost
+    about a millisecond per changed message."""
+    emails_t, rows_t = Email.__table__, UpstreamMessage.__table__
     with session_scope(sync.engine) as session:
         alloc = ModseqAllocator(session, sync.account_id)
-        emails = emails_by_id(session, {known[uid] for uid in flags})
-        rows: dict[int, UpstreamMessage] = {}
-        ordered = sorted(flags)
-        for start in range(0, len(ordered), CHUNK):
+        connection = session.connection()
+        emails: dict[str, Any] = {}
+        rows: dict[int, Any] = {}
+        ids, uids = sorted({known[uid] for uid in flags}), sorted(flags)
+        for at in range(0, max(len(ids), len(uids)), CHUNK):
+            emails.update(
+                (email.id, email)
+                for email in connection.execute(
+                    select(
+                        emails_t.c.id,
+                        emails_t.c.keywords,
+                        emails_t.c.updated_modseq,
+                        emails_t.c.destroyed_modseq,
+                        emails_t.c.mailbox_id,
+                    ).where(emails_t.c.id.in_(ids[at : at + CHUNK]))
+                )
+            )
             rows.update(
-                (row.uid, row)
-                for row in session.scalars(
-                    select(UpstreamMessage).where(
-                        UpstreamMessage.folder_id == folder.id,
-                        UpstreamMessage.uid.in_(ordered[start : start + CHUNK]),
+                (int(row.uid), row)
+                for row in connection.execute(
+                    select(
+                        rows_t.c.id, rows_t.c.uid, rows_t.c.keywords, rows_t.c.synced_modseq
+                    ).where(
+                        rows_t.c.folder_id == folder.id, rows_t.c.uid.in_(uids[at : at + CHUNK])
                     )
                 )
             )
-        for uid, keywords in flags.items():
+        email_writes: list[dict[str, Any]] = []
+        row_writes: list[dict[str, Any]] = []
+        for uid, upstream in flags.items():
             email, row = emails.get(known[uid]), rows.get(uid)
             if email is None or row is None:
                 continue
-            if merge_upstream_flags(alloc, email, row, keywords, folder.mailbox_id):
+            upstream = sorted(upstream)
+            # A change made here not yet written back is merged with upstream's (three-way).
+            if email.updated_modseq > row.synced_modseq:
+                merged = sorted(merge_keywords(row.keywords or [], email.keywords or [], upstream))
+            else:
+                merged = upstream
+            modseq = email.updated_modseq
+            if email.destroyed_modseq is None and sorted(email.keywords or []) != merged:
+                modseq = alloc.next()
+                email_writes.append({"e_id": email.id, "e_kw": merged, "e_ms": modseq})
                 sync.stats.flag_changes += 1
+            agreed = merged == upstream and email.mailbox_id == folder.mailbox_id
+            row_writes.append(
+                {"r_id": row.id, "r_kw": upstream, "r_ms": modseq if agreed else row.synced_modseq}
+            )
+        if email_writes:
+            connection.execute(
+                update(emails_t)
+                .where(emails_t.c.id == bindparam("e_id"))
+                .values(keywords=bindparam("e_kw"), updated_modseq=bindparam("e_ms")),
+                email_writes,
+            )
+        if row_writes:
+            connection.execute(
+                update(rows_t)
+                .where(rows_t.c.id == bindparam("r_id"))
+                .values(keywords=bindparam("r_kw"), synced_modseq=bindparam("r_ms")),
+                row_writes,
+            )
         alloc.finish()
-    sync._batch_done("changes", len(flags))
 
 
 def rows_of(sync: AccountSync, folder: UpstreamFolder, uids: set[int]) -> dict[int, str]:
