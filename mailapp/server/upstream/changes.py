@@ -44,11 +44,14 @@ def folder_changes(
     client = sync.client
     span = f"1:{folder.uidnext - 1}"
     known: dict[int, str]
-    if prefetched is not None:
+    # A mailbox that no longer keeps mod-sequences (NOMODSEQ at SELECT) answers no changes
+    # since one: its flags are compared in full.
+    modseqs = imap.modseq_of(selected) is not None
+    if prefetched is not None and modseqs:
         changed, vanished = prefetched
         gone = set(vanished)
         known = rows_of(sync, folder, set(changed) | gone)
-    elif sync.condstore and folder.highestmodseq is not None:
+    elif sync.condstore and folder.highestmodseq is not None and modseqs:
         modifiers = [f"CHANGEDSINCE {folder.highestmodseq}"]
         if sync.qresync:
             modifiers.append("VANISHED")
