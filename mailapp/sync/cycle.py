@@ -50,6 +50,7 @@ class EngineParts:
     page_size: int
     _fed: bool  # a push answer brought the change feed up to date this cycle
     _sent_since: str | None  # the state the last push was sent with
+    _applied_state: str | None  # the state this cycle's last page or push answer stored
 
     def _state(self) -> str | None:
         return self.store.sync_state(self.account_id)[0]

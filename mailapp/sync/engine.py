@@ -50,6 +50,8 @@ class SyncEngine(PushMixin, PullMixin):
         # Whether a push answer brought the change feed up to date this cycle (mailapp.sync.push).
         self._fed = False
         self._sent_since: str | None = None
+        self._applied_state: str | None = None  # what this cycle's last apply stored
+        self._draft_blobs_checked = False  # every draft attachment was here (or not on the server)
 
     # -- public -----------------------------------------------------------------------------
 
@@ -60,16 +62,25 @@ class SyncEngine(PushMixin, PullMixin):
         Raises SyncError subtypes; what was applied before the error stays applied.
         """
         report = CycleReport()
+        self._applied_state = None
         try:
             self._push_then_pull(report, progress)
         except ResyncRequired:
             log.info("the server cannot compute changes since our state; resyncing")
             self._resync(report, progress)
             self._push_then_pull(report, progress)
-        report.state = self._state()
+        # The state the last page or push answer stored (each stores its newState): read
+        # again only if neither ran.
+        report.state = self._applied_state if self._applied_state is not None else self._state()
         self._refresh_identities()
         try:
-            self.fetch_draft_blobs()
+            # A draft's attachments can only be missing after a draft came from the server
+            # (a pull, a push answer or a rebuild), or when fetching them failed: not read
+            # again every cycle (it parses every draft's fields).
+            if report.pulled or report.resynced or not self._draft_blobs_checked:
+                self._draft_blobs_checked = False
+                self.fetch_draft_blobs()
+                self._draft_blobs_checked = True
             if prefetch:
                 report.bodies_fetched = self.prefetch_bodies()
         except SyncError as exc:

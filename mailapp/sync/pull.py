@@ -63,6 +63,7 @@ class PullMixin(EngineParts):
         with contextlib.closing(self._feed(since)) as pages:
             for changes in pages:
                 replica.apply_changes(self.store, self.account_id, changes, announce=announce)
+                self._applied_state = changes.new_state
                 report.pulled += record_count(changes)
                 if progress is not None and target:
                     progress(min(int(changes.new_state), target), target)
@@ -81,6 +82,7 @@ class PullMixin(EngineParts):
                     seen[name].difference_update(kind.destroyed)
                 # A rebuild re-reads every message: nothing of it is announced as new.
                 replica.apply_changes(self.store, self.account_id, changes, announce=False)
+                self._applied_state = changes.new_state
                 report.pulled += record_count(changes)
                 if progress is not None and target:
                     progress(min(int(changes.new_state), target), target)

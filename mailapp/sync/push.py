@@ -144,6 +144,7 @@ class PushMixin(EngineParts):
         pull_pages: bool = True,
     ) -> None:
         outcome = apply_push(self.store, self.account_id, batch, answer)
+        self._applied_state = answer.new_state
         # The answer's page is the feed from the state sent (a first sync, from no state, is
         # left to the pull, which shows progress).
         self._fed = self._fed or self._sent_since is not None

@@ -100,4 +100,4 @@ def test_a_cycle_with_nothing_changed_runs_as_many_statements_at_10000_messages_
     small = _no_change_statements(sync_server, device_factory, 1_000)
     large = _no_change_statements(sync_server, device_factory, 10_000)
     assert large == small
-    assert len(small) <= 25
+    assert len(small) <= 17
