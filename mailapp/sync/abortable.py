@@ -14,8 +14,12 @@ likes.
 from __future__ import annotations
 
 import contextlib
+import heapq
+import itertools
+import os
 import socket
 import threading
+import time
 import weakref
 from collections.abc import Iterator
 from typing import Any
@@ -30,16 +34,63 @@ class AbortedError(requests.exceptions.ConnectionError):
     """The request was cut off on purpose (shutdown or "work offline")."""
 
 
+class _Deadlines:
+    """One thread for the whole process that cuts requests whose deadline has passed.
+
+    A `threading.Timer` per request started and ended a thread for every request: about 0.2 ms
+    of CPU each, 4% of a sync cycle with nothing changed. Stopped watches stay in the heap until
+    their deadline comes round (a few thousand small entries at most).
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._heap: list[tuple[float, int, Watch]] = []
+        self._order = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def add(self, watch: Watch) -> None:
+        with self._cond:
+            entry = (time.monotonic() + watch.seconds, next(self._order), watch)
+            heapq.heappush(self._heap, entry)
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="mailapp-deadlines", daemon=True
+                )
+                self._thread.start()
+            if self._heap[0] is entry:  # sooner than what the thread waits for
+                self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while True:
+                    while self._heap and self._heap[0][2].stopped:
+                        heapq.heappop(self._heap)
+                    if not self._heap:
+                        self._cond.wait()
+                        continue
+                    wait = self._heap[0][0] - time.monotonic()
+                    if wait <= 0:
+                        watch = heapq.heappop(self._heap)[2]
+                        break
+                    self._cond.wait(wait)
+            watch.expire()
+
+
+_deadlines = _Deadlines()
+# A forked child has no deadline thread and may hold a copy of the lock taken: start afresh.
+os.register_at_fork(after_in_child=_deadlines.__init__)
+
+
 class Watch:
     """One request's deadline: once it passes, the connections the request uses are cut."""
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self.expired = False
+        self.stopped = False
         self._lock = threading.Lock()
         self._connections: list[HTTPConnection] = []
-        self._timer = threading.Timer(seconds, self._expire)
-        self._timer.daemon = True
 
     def attach(self, connection: HTTPConnection) -> None:
         with self._lock:
@@ -49,18 +100,21 @@ class Watch:
             raise AbortedError("the request ran out of time")
 
     def start(self) -> None:
-        self._timer.start()
+        _deadlines.add(self)
 
     def stop(self) -> None:
-        self._timer.cancel()
+        with self._lock:
+            self.stopped = True
 
     def check(self, connection: HTTPConnection) -> None:
         """After a connect that the deadline overtook: cut it at once."""
         if self.expired and connection.sock is not None:
             _cut(connection.sock)
 
-    def _expire(self) -> None:
+    def expire(self) -> None:
         with self._lock:
+            if self.stopped:
+                return  # the request ended while its deadline came
             self.expired = True
             connections = list(self._connections)
         for connection in connections:
