@@ -19,7 +19,7 @@ from mailapp.store.store import MailStore
 # The prefetch window (sync_state.prefetch_days) that keeps every body offline.
 ALL_MAIL = -1
 # A body the server said it does not have is asked for again after an hour, then after twice
-# as long each time, at most weekly (sooner when the message changes on the server).
+# as long each time, at most weekly (sooner when its content reaches the server: migration 0012).
 RETRY_FIRST = 3600 * 1_000_000
 RETRY_MAX = 7 * 24 * 3600 * 1_000_000
 # Keep IN (...) lists well under SQLite's bound-parameter limit.
@@ -153,7 +153,8 @@ def retry_delay_micros(attempts: int) -> int:
 
 def defer_bodies(store: MailStore, email_ids: Iterable[str]) -> None:
     """The server has no body for these messages: ask again only after a growing delay, or
-    once a newer version of the message arrives (a trigger clears the delay then)."""
+    once a newer version of the message arrives with the same flags and mailbox, i.e. its
+    content changed on the server (a trigger clears the delay then, migration 0012)."""
     ids = list(email_ids)
     if not ids:
         return

@@ -126,7 +126,8 @@ body_queue = Table(
     metadata,
     Column("message_num", ForeignKey("messages.num", ondelete="CASCADE"), primary_key=True),
     Column("account_id", String, nullable=False),
-    # NULL: fetch when inside the prefetch window. Set: the server had no body; ask after this.
+    # NULL: fetch when inside the prefetch window. Set: the server had no body; ask after this
+    # (cleared by a newer server version with the same `messages.base`, migration 0012).
     Column("retry_at", BigInteger),
     Column("attempts", Integer, nullable=False, server_default="0"),
     Index("ix_body_queue_due", "account_id", "retry_at"),

@@ -8,10 +8,12 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, event, insert, select
+from sqlalchemy import delete, event, select
 
 from mailapp.server.db import session_scope
 from mailapp.server.models import EmailBlob
+from mailapp.server.modseq import ModseqAllocator
+from mailapp.server.upstream import records
 from mailapp.store import codec
 from mailapp.store.replica_bodies import RETRY_FIRST
 from mailapp.store.store import MailStore
@@ -80,6 +82,17 @@ def _drop_server_body(sync_server: RunningServer, email_id: str) -> dict[str, An
     return kept
 
 
+def _body_arrives(sync_server: RunningServer, account_id: str, kept: dict[str, Any]) -> None:
+    """Store a dropped body again the way an upstream import's body pass does
+    (upstream/bodies.py): the message gets a new version, its keywords and mailbox unchanged."""
+    raw = bytes(kept["raw"])
+    row = records.body_row(kept["email_id"], raw)
+    with session_scope(sync_server.engine) as session:
+        alloc = ModseqAllocator(session, account_id)
+        records.store_bodies(alloc, [row], {kept["email_id"]: raw})
+        alloc.finish()
+
+
 def test_bodies_the_server_lacks_are_asked_for_again_only_after_a_change_or_a_delay(
     sync_server: RunningServer,
     device_factory: DeviceFactory,
@@ -91,7 +104,7 @@ def test_bodies_the_server_lacks_are_asked_for_again_only_after_a_change_or_a_de
     later, never = ids[1], ids[2]
     kept = _drop_server_body(sync_server, later)
     _drop_server_body(sync_server, never)
-    laptop, phone = device_factory(alice, "laptop"), device_factory(alice, "phone")
+    laptop = device_factory(alice, "laptop")
 
     assert laptop.sync().bodies_fetched == 1
     before = len(proxy.stats.paths)
@@ -100,13 +113,9 @@ def test_bodies_the_server_lacks_are_asked_for_again_only_after_a_change_or_a_de
     # The server said it has neither body: no cycle asks again for them.
     assert "/v1/bodies" not in proxy.stats.paths[before:]
 
-    # The body reaches the server and the message changes there (upstream, or another
-    # device flags it): the next cycle asks for that one and gets it; the other stays waiting.
-    with session_scope(sync_server.engine) as session:
-        session.execute(insert(EmailBlob), [kept])
-    phone.sync()
-    phone.store.set_flagged([later])
-    phone.sync()
+    # The body reaches the server (a new version, keywords and mailbox unchanged): the next
+    # cycle asks for that one and gets it; the other stays waiting.
+    _body_arrives(sync_server, alice.account_id, kept)
     asked: list[list[str]] = []
     original = laptop.client.message_bodies
 
@@ -129,3 +138,46 @@ def test_bodies_the_server_lacks_are_asked_for_again_only_after_a_change_or_a_de
     assert asked == [[never]]
     missing = laptop.store.message(never)
     assert missing is not None and not missing.body_available
+
+
+def test_flag_changes_and_moves_keep_a_lacking_body_deferred(
+    sync_server: RunningServer, device_factory: DeviceFactory, proxy: FaultProxy
+) -> None:
+    """Another device flags, reads and files the messages whose bodies the server lacks: this
+    device pulls those changes without asking the server for the bodies again (store 0012;
+    before it, every new version of a message asked again)."""
+    bob = sync_server.new_user("bob")
+    ids = [sync_server.deliver(bob.account_id, subject=f"Note {n}") for n in range(4)]
+    lacking = ids[1:]
+    kept = {email_id: _drop_server_body(sync_server, email_id) for email_id in lacking}
+    laptop, phone = device_factory(bob, "laptop"), device_factory(bob, "phone")
+    assert laptop.sync().bodies_fetched == 1
+    phone.sync()
+
+    asked: list[list[str]] = []
+    original = laptop.client.message_bodies
+
+    def recording(message_ids: list[str]) -> Any:
+        asked.append(list(message_ids))
+        return original(message_ids)
+
+    laptop.client.message_bodies = recording  # type: ignore[method-assign]
+    before = len(proxy.stats.paths)
+    phone.store.set_flagged(lacking)
+    phone.store.mark_read(lacking[:2])
+    phone.store.move([lacking[2]], phone.mailbox("archive"))
+    phone.sync()
+    report = laptop.sync()
+    assert report.pulled >= len(lacking) and report.bodies_fetched == 0
+    flagged = laptop.store.message(lacking[0])
+    assert flagged is not None and flagged.summary.is_flagged and not flagged.body_available
+    assert laptop.sync().bodies_fetched == 0
+    assert asked == []
+    assert "/v1/bodies" not in proxy.stats.paths[before:]
+
+    # One body reaches the server: only that message is asked for, and it arrives.
+    _body_arrives(sync_server, bob.account_id, kept[lacking[0]])
+    assert laptop.sync().bodies_fetched == 1
+    assert asked == [[lacking[0]]]
+    detail = laptop.store.message(lacking[0])
+    assert detail is not None and detail.body_available and detail.text_body == "Body of Note 1"
