@@ -4,11 +4,12 @@ transaction (keywords, move, delete)."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import Any
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, bindparam, delete, select, update
 
 from mailapp.store import codec
-from mailapp.store.outbox import queue_mutation
+from mailapp.store.outbox import Mutation, queue_mutations
 from mailapp.store.rows import ChangeSet
 from mailapp.store.schema import mailboxes, messages
 from mailapp.store.store_base import AnyRow, StoreBase
@@ -52,6 +53,8 @@ class StoreActions(StoreBase):
     ) -> None:
         touched: set[str] = set()
         boxes: set[str] = set()
+        changes: list[dict[str, Any]] = []
+        mutations: list[Mutation] = []
         with self._write() as conn:
             for row in self._load(conn, message_ids):
                 if bool(getattr(row, column)) == value:
@@ -61,24 +64,31 @@ class StoreActions(StoreBase):
                     keywords.add(keyword)
                 else:
                     keywords.discard(keyword)
-                conn.execute(
-                    update(messages)
-                    .where(messages.c.num == row.num)
-                    .values({column: value, "keywords": codec.dumps(sorted(keywords))})
-                )
-                queue_mutation(
-                    conn,
-                    row.account_id,
-                    "email.keywords",
-                    {
-                        "emailId": row.server_id or row.id,
-                        "add": [keyword] if value else [],
-                        "remove": [] if value else [keyword],
-                    },
-                    email_id=row.id,
+                changes.append({"b_num": row.num, "b_keywords": codec.dumps(sorted(keywords))})
+                mutations.append(
+                    Mutation(
+                        row.account_id,
+                        "email.keywords",
+                        {
+                            "emailId": row.server_id or row.id,
+                            "add": [keyword] if value else [],
+                            "remove": [] if value else [keyword],
+                        },
+                        row.id,
+                    )
                 )
                 touched.add(row.id)
                 boxes.add(row.mailbox_id)
+            # One executemany for the changes and two statements for their mutations, however
+            # many messages are selected: this runs on the UI thread (issue 11).
+            if changes:
+                conn.execute(
+                    update(messages)
+                    .where(messages.c.num == bindparam("b_num"))
+                    .values({column: value, "keywords": bindparam("b_keywords")}),
+                    changes,
+                )
+            queue_mutations(conn, mutations)
         if touched:
             self._notify(
                 ChangeSet(messages=frozenset(touched), mailboxes=frozenset(boxes), outbox=True)
@@ -90,24 +100,33 @@ class StoreActions(StoreBase):
     def set_flagged(self, message_ids: Sequence[str], flagged: bool = True) -> None:
         self._set_keyword(message_ids, "$flagged", "is_flagged", flagged)
 
-    def _move_row(self, conn: Connection, row: AnyRow, mailbox_id: str) -> None:
-        conn.execute(
-            update(messages).where(messages.c.num == row.num).values(mailbox_id=mailbox_id)
-        )
-        queue_mutation(
-            conn,
+    @staticmethod
+    def _move_mutation(row: AnyRow, mailbox_id: str) -> Mutation:
+        return Mutation(
             row.account_id,
             "email.move",
             {
                 "emailId": row.server_id or row.id,
                 "mailboxId": {"old": row.mailbox_id, "new": mailbox_id},
             },
-            email_id=row.id,
+            row.id,
         )
+
+    @staticmethod
+    def _move_rows(conn: Connection, moves: list[dict[str, Any]]) -> None:
+        if moves:
+            conn.execute(
+                update(messages)
+                .where(messages.c.num == bindparam("b_num"))
+                .values(mailbox_id=bindparam("b_mailbox")),
+                moves,
+            )
 
     def move(self, message_ids: Sequence[str], mailbox_id: str) -> None:
         touched: set[str] = set()
         boxes: set[str] = set()
+        moves: list[dict[str, Any]] = []
+        mutations: list[Mutation] = []
         with self._write() as conn:
             target_account = conn.execute(
                 select(mailboxes.c.account_id).where(mailboxes.c.id == mailbox_id)
@@ -119,9 +138,12 @@ class StoreActions(StoreBase):
                     continue
                 if row.account_id != target_account:
                     raise ValueError("messages can only be moved within their own account")
-                self._move_row(conn, row, mailbox_id)
+                moves.append({"b_num": row.num, "b_mailbox": mailbox_id})
+                mutations.append(self._move_mutation(row, mailbox_id))
                 touched.add(row.id)
                 boxes.update((row.mailbox_id, mailbox_id))
+            self._move_rows(conn, moves)
+            queue_mutations(conn, mutations)
         if touched:
             self._notify(
                 ChangeSet(messages=frozenset(touched), mailboxes=frozenset(boxes), outbox=True)
@@ -131,6 +153,9 @@ class StoreActions(StoreBase):
         """Move to the account's Trash; messages already in Trash are destroyed."""
         touched: set[str] = set()
         boxes: set[str] = set()
+        moves: list[dict[str, Any]] = []
+        destroyed: list[dict[str, Any]] = []
+        mutations: list[Mutation] = []
         with self._write() as conn:
             trash_by_account: dict[str, str | None] = {}
             for row in self._load(conn, message_ids):
@@ -142,19 +167,29 @@ class StoreActions(StoreBase):
                     ).scalar()
                 trash = trash_by_account[row.account_id]
                 if trash is not None and row.mailbox_id != trash:
-                    self._move_row(conn, row, trash)
+                    moves.append({"b_num": row.num, "b_mailbox": trash})
+                    mutations.append(self._move_mutation(row, trash))
                     boxes.add(trash)
                 else:
-                    conn.execute(delete(messages).where(messages.c.num == row.num))
-                    queue_mutation(
-                        conn,
-                        row.account_id,
-                        "email.destroy",
-                        {"emailId": row.server_id or row.id},
-                        email_id=row.id,
+                    destroyed.append({"b_num": row.num})
+                    mutations.append(
+                        Mutation(
+                            row.account_id,
+                            "email.destroy",
+                            {"emailId": row.server_id or row.id},
+                            row.id,
+                        )
                     )
                 touched.add(row.id)
                 boxes.add(row.mailbox_id)
+            # Each message is moved or destroyed, never both: the order of the two does not
+            # matter; the mutations keep the user's order.
+            self._move_rows(conn, moves)
+            if destroyed:
+                conn.execute(
+                    delete(messages).where(messages.c.num == bindparam("b_num")), destroyed
+                )
+            queue_mutations(conn, mutations)
         if touched:
             self._notify(
                 ChangeSet(messages=frozenset(touched), mailboxes=frozenset(boxes), outbox=True)
