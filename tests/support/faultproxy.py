@@ -47,6 +47,8 @@ class FaultProxy:
     def __init__(self, upstream_port: int, upstream_host: str = "127.0.0.1") -> None:
         self.upstream = (upstream_host, upstream_port)
         self.latency = 0.0
+        # Latency only for requests whose path starts with this (None: every request).
+        self.latency_path: str | None = None
         self.retry_after = 1
         self.cut_after_bytes = 16384
         self.stats = ProxyStats()
@@ -80,6 +82,7 @@ class FaultProxy:
     def clear(self) -> None:
         self.set_fault(Fault.NONE)
         self.latency = 0.0
+        self.latency_path = None
 
     def start(self) -> FaultProxy:
         self._thread.start()
@@ -174,7 +177,9 @@ class FaultProxy:
                     writer.write(self._canned(fault))
                     await writer.drain()
                     continue
-                if self.latency:
+                if self.latency and (
+                    self.latency_path is None or path.startswith(self.latency_path)
+                ):
                     await asyncio.sleep(self.latency)
                 if upstream is None:
                     upstream = await asyncio.open_connection(*self.upstream)

@@ -185,7 +185,11 @@ def test_shutdown_joins_within_the_timeout_while_the_server_hangs(
 ) -> None:
     app = make_app(seed=1)
     qtbot.waitUntil(lambda: len(app.subjects()) == 1, timeout=WAIT_MS)
-    proxy.latency = 3.0  # every round trip now hangs longer than the shutdown timeout
+    # The sync request now hangs longer than the shutdown timeout. Only it: a health probe
+    # that hung too would tell the scheduler the server is down, and if one was due at this
+    # moment (under load it often is) the cycle never started and the state went "offline".
+    proxy.latency_path = "/v1/sync"
+    proxy.latency = 3.0
     (message,) = app.store.page(app.inbox(), limit=1)
     app.store.mark_read([message.id])
     app.controller.sync_now()
@@ -195,7 +199,7 @@ def test_shutdown_joins_within_the_timeout_while_the_server_hangs(
     assert time.monotonic() - started < 2.0
     # The mutation was not lost: it waits in the outbox for the next start.
     assert [row.type for row in app.store.pending_mutations()] == ["email.keywords"]
-    proxy.latency = 0.0
+    proxy.latency, proxy.latency_path = 0.0, None
     qtbot.wait(3000)  # let the proxy finish the delayed request it still holds
 
 
