@@ -229,6 +229,9 @@ def test_files_dropped_on_a_synced_mailbox_show_at_once_and_reach_the_other_devi
     phone = desktop(user)
     phone.wait_for_inbox(qtbot, [SUBJECT])
     phone.window.select_mailbox(phone.mailbox("inbox"))
+    # wait_for_inbox reads the store: the sync thread tells the window a moment later (a
+    # queued, coalesced change), and a row not listed yet cannot be selected.
+    qtbot.waitUntil(lambda: phone.window.message_model.rowCount() == 1, timeout=WAIT_MS)
     phone.window.select_message_row(0)
     qtbot.waitUntil(
         lambda: "algebraic patterns" in phone.window.reading_pane.toPlainText(), timeout=WAIT_MS
