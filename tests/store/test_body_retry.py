@@ -88,3 +88,27 @@ def test_after_0012_only_a_version_with_the_same_flags_and_mailbox_asks_again(
             "SELECT message_num FROM body_queue WHERE retry_at IS NULL ORDER BY message_num"
         ).fetchall()
     assert due == [(10,), (20,)]
+
+
+def test_after_0013_a_version_that_brings_the_preview_asks_again_whatever_its_flags(
+    store_path: Path,
+) -> None:
+    """Store 0013: the body pass and a flag change pulled as one version still ask again,
+    since the version fills in the preview (store/replica_emails.update_emails writes it)."""
+    _store_at_0011(store_path)
+    _defer_all(store_path)
+
+    with sqlite3.connect(store_path) as conn:
+        # One version: flagged elsewhere and the body's preview and paperclip filled in.
+        conn.execute("UPDATE messages SET snippet = 'Hello', has_attachments = 1 WHERE num = 10")
+    _new_version(store_path, "m10", 2, FLAGGED)
+    _new_version(store_path, "m20", 2, FLAGGED)  # flagged only: stays deferred
+    assert _due(store_path) == ["m10"]
+
+    # Downgraded to 0012, a filled-in preview alone no longer asks again.
+    _defer_all(store_path)
+    _migrate(store_path, "0012", down=True)
+    with sqlite3.connect(store_path) as conn:
+        conn.execute("UPDATE messages SET snippet = 'Hi there' WHERE num = 20")
+        due = conn.execute("SELECT message_num FROM body_queue WHERE retry_at IS NULL").fetchall()
+    assert due == []

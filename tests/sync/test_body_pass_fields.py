@@ -4,6 +4,7 @@ headers first) shows its preview and paperclip in the list once the body pass fi
 from __future__ import annotations
 
 from email.message import EmailMessage
+from typing import Any
 
 from sqlalchemy import update
 
@@ -71,3 +72,36 @@ def test_the_list_shows_the_preview_and_paperclip_once_the_server_has_the_body(
     assert row.snippet.startswith("Body of Quarterly report")
     detail = laptop.store.message(email_id)
     assert detail is not None and len(detail.attachments) == 1
+
+
+def test_a_body_that_reached_the_server_comes_even_if_the_message_was_flagged_meanwhile(
+    sync_server: RunningServer, device_factory: DeviceFactory
+) -> None:
+    """The body pass and a flag change land between two pulls: this device sees one version
+    with new flags, which alone keeps a lacking body deferred (store 0012); the preview that
+    version brings says the server has the body now, so it is fetched (store 0013)."""
+    dave = sync_server.new_user("dave")
+    email_id = sync_server.deliver(dave.account_id, _with_attachment("Flagged report"))
+    kept = _headers_only(sync_server, email_id)
+    laptop, phone = device_factory(dave, "laptop"), device_factory(dave, "phone")
+    assert laptop.sync().bodies_fetched == 0  # the server has no body: deferred
+    phone.sync()
+
+    _body_arrives(sync_server, dave.account_id, kept)
+    phone.store.set_flagged([email_id])
+    phone.sync()
+
+    asked: list[list[str]] = []
+    original = laptop.client.message_bodies
+
+    def recording(message_ids: list[str]) -> Any:
+        asked.append(list(message_ids))
+        return original(message_ids)
+
+    laptop.client.message_bodies = recording  # type: ignore[method-assign]
+    report = laptop.sync()
+    assert report.pulled >= 1 and report.bodies_fetched == 1
+    assert asked == [[email_id]]
+    detail = laptop.store.message(email_id)
+    assert detail is not None and detail.body_available and detail.summary.is_flagged
+    assert detail.text_body.startswith("Body of Flagged report")
