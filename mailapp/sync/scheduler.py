@@ -242,6 +242,12 @@ class SyncScheduler:
         """The last cycle left work behind (e.g. bodies to prefetch): another one shortly."""
         self._request(self._clock() + self.settings.more_work_delay)
 
+    def download_failed(self, delay: float) -> None:
+        """A download the user asked for hit a timeout or a cut connection while the server
+        may well be up (slow for that one request): a cycle, which fetches what is still
+        wanted, in `delay` seconds. A probe (hint) meanwhile finds out whether it is gone."""
+        self._request(self._clock() + delay)
+
     def cycle_cancelled(self) -> None:
         """The cycle was cut off on purpose (work offline, shutdown): run it again later."""
         self.syncing = False

@@ -356,6 +356,10 @@
         <translation>Diese Nachricht ist offline nicht verfügbar — sie wird heruntergeladen, sobald Sie wieder online sind.</translation>
     </message>
     <message>
+        <source>This message could not be downloaded yet (%1) — trying again shortly.</source>
+        <translation>Diese Nachricht konnte noch nicht heruntergeladen werden (%1) — es wird gleich erneut versucht.</translation>
+    </message>
+    <message>
         <source>Could not download this message: %1</source>
         <translation>Diese Nachricht konnte nicht heruntergeladen werden: %1</translation>
     </message>

@@ -3,10 +3,15 @@ through the sync thread, against the real server through the fault proxy (offlin
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from pytestqt.qtbot import QtBot
 
+from mailapp.store import MailStore
+from mailapp.sync.client import ApiClient
 from mailapp.sync.credentials import account_key, load_token
+from mailapp.ui.syncing import sync_factories
 from tests.server.conftest import RunningServer
 from tests.support.faultproxy import Fault, FaultProxy
 from tests.ui import test_e2e_sync as e2e
@@ -116,3 +121,38 @@ def test_a_refused_sign_in_says_why_instead_of_the_text(
     )
     qtbot.waitUntil(lambda: refused in _pane_text(me), timeout=WAIT_MS)
     assert TEXT not in _pane_text(me)
+
+
+def test_a_timed_out_download_says_it_retries_and_shows_the_text_without_a_click(
+    qtbot: QtBot,
+    server: RunningServer,
+    proxy: FaultProxy,
+    desktop: DesktopFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real_client_for = sync_factories.client_for
+
+    def impatient(store: MailStore, account_id: str, **kwargs: Any) -> ApiClient:
+        # Requests give up after two seconds (the real ones wait minutes), so one can time out.
+        client = real_client_for(store, account_id, **kwargs)
+        client.total_timeout = client.transfer_timeout = 2.0
+        return client
+
+    monkeypatch.setattr(sync_factories, "client_for", impatient)
+    user = server.new_user("patient")
+    server.deliver(user.account_id, _old_message("Minutes slow"))
+    me = desktop(user)
+    _synced_without_body(qtbot, me, "Minutes slow")
+    # The server is up and answers everything but this message's body, for a while.
+    proxy.latency_path, proxy.latency = "/v1/messages/", 5.0
+
+    me.window.select_message_row(0)
+    retrying = (
+        f"This message could not be downloaded yet ({proxy.url} did not finish answering "
+        "within 2 s) — trying again shortly."
+    )
+    qtbot.waitUntil(lambda: retrying in _pane_text(me), timeout=WAIT_MS)
+    assert "back online" not in _pane_text(me)
+    proxy.latency, proxy.latency_path = 0.0, None
+    qtbot.waitUntil(lambda: TEXT in _pane_text(me), timeout=10_000)
+    qtbot.wait(4000)  # let the proxy finish the delayed request it still holds

@@ -14,10 +14,13 @@ from pytestqt.qtbot import QtBot
 
 from mailapp.server.config import Settings
 from mailapp.store import ChangeSet, MailStore, open_store
+from mailapp.sync.abortable import AbortableSession
 from mailapp.sync.account import add_account
+from mailapp.sync.client import ApiClient
 from mailapp.sync.credentials import account_key, forget_token, load_token
 from mailapp.sync.scheduler import SchedulerSettings
 from mailapp.sync.threads import UI_SWITCH_INTERVAL_S
+from mailapp.ui.syncing.sync_factories import ClientFactory, default_client
 from mailapp.ui.syncing.sync_worker import SyncController
 from tests.server.conftest import RunningServer, User, run_server
 from tests.support.faultproxy import Fault, FaultProxy
@@ -71,7 +74,13 @@ def make_app(
 ) -> Iterator[AppFactory]:
     made: list[App] = []
 
-    def make(*, seed: int = 0, start: bool = True, **settings: object) -> App:
+    def make(
+        *,
+        seed: int = 0,
+        start: bool = True,
+        client_factory: ClientFactory = default_client,
+        **settings: object,
+    ) -> App:
         user = server.new_user("worker")
         for index in range(seed):
             server.deliver(user.account_id, subject=f"Seeded {index}")
@@ -81,6 +90,7 @@ def make_app(
             store.path,
             signed.account_id,
             ui_store=store,
+            client_factory=client_factory,
             settings=SchedulerSettings(**settings),  # type: ignore[arg-type]
         )
         app = App(store, signed.account_id, user, controller, [], [], [], [])
@@ -246,6 +256,47 @@ def test_recent_bodies_are_prefetched_and_old_ones_fetched_when_opened(
     qtbot.waitUntil(
         lambda: any(by_subject["Old"] in c.messages for c in app.changes), timeout=WAIT_MS
     )
+
+
+def _impatient_client(
+    store: MailStore, account_id: str, session: AbortableSession, token: str | None
+) -> ApiClient:
+    """Requests give up after two seconds (the real ones wait minutes) so a test can time out."""
+    client = default_client(store, account_id, session, token)
+    client.total_timeout = client.transfer_timeout = 2.0
+    return client
+
+
+def test_a_body_download_that_timed_out_while_online_is_retried_soon(
+    qtbot: QtBot, make_app: AppFactory, server: RunningServer, proxy: FaultProxy
+) -> None:
+    app = make_app(start=False, client_factory=_impatient_client)
+    server.deliver(app.user.account_id, subject="Old", date="Mon, 06 Jan 2020 10:00:00 +0000")
+    app.controller.start()
+    qtbot.waitUntil(lambda: app.subjects() == ["Old"], timeout=WAIT_MS)
+    wait_synced(qtbot, app)
+    (old,) = app.store.page(app.inbox(), limit=1)
+    offline: list[str] = []
+    retrying: list[tuple[str, str]] = []
+    app.controller.bodyOffline.connect(offline.append)
+    app.controller.bodyRetrying.connect(lambda *answer: retrying.append(answer))
+    # Only the body request hangs: the server is reachable (health, sync) but slow for it.
+    proxy.latency_path, proxy.latency = "/v1/messages/", 5.0
+    app.controller.fetch_body(old.id)
+    qtbot.waitUntil(lambda: bool(retrying), timeout=WAIT_MS)
+    assert retrying[0] == (old.id, f"{proxy.url} did not finish answering within 2 s.")
+    assert offline == []  # the app is online: "when you're back online" would be untrue
+    proxy.latency, proxy.latency_path = 0.0, None
+
+    # Nothing else happens (no new mail, no user action, the periodic sync is minutes away),
+    # yet the body arrives once the server answers it again.
+    def available() -> bool:
+        detail = app.store.message(old.id)
+        return detail is not None and detail.body_available
+
+    qtbot.waitUntil(available, timeout=10_000)
+    assert app.controller.state == "online"
+    qtbot.wait(4000)  # let the proxy finish the delayed request it still holds
 
 
 def test_without_a_saved_sign_in_it_asks_and_then_syncs(

@@ -3,7 +3,8 @@
 The reading pane never touches the network. When it shows a message without its body, this asks
 the sync controller for it once per message, and says what is going on instead of the text:
 downloading, waiting for the connection (the sync thread keeps the wish and fetches it after
-reconnecting), or why it failed. The body arrives as a store change for that message.
+reconnecting), trying again (the server did not answer in time; it retries within seconds), or
+why it failed. The body arrives as a store change for that message.
 """
 
 from __future__ import annotations
@@ -28,10 +29,11 @@ class BodyDownloads(QObject):
         self._failed: dict[str, str] = {}
 
     def attach(self, controller: object) -> None:
-        """``controller`` (a SyncController): its fetch_body slot is asked; bodyOffline and
-        bodyFailed answer, the body itself arrives as a store change."""
+        """``controller`` (a SyncController): its fetch_body slot is asked; bodyOffline,
+        bodyRetrying and bodyFailed answer, the body itself arrives as a store change."""
         self.requested.connect(controller.fetch_body)  # type: ignore[attr-defined]
         controller.bodyOffline.connect(self._offline)  # type: ignore[attr-defined]
+        controller.bodyRetrying.connect(self._retrying)  # type: ignore[attr-defined]
         controller.bodyFailed.connect(self._failed_with)  # type: ignore[attr-defined]
         self.active = True
 
@@ -66,6 +68,15 @@ class BodyDownloads(QObject):
         self._pending[message_id] = self.tr(
             "This message is not available offline — it will download when you're back online."
         )
+        self.noteChanged.emit(message_id)
+
+    @Slot(str, str)
+    def _retrying(self, message_id: str, why: str) -> None:
+        if message_id not in self._pending:
+            return
+        self._pending[message_id] = self.tr(
+            "This message could not be downloaded yet (%1) — trying again shortly."
+        ).replace("%1", why.rstrip("."))
         self.noteChanged.emit(message_id)
 
     @Slot(str, str)

@@ -42,6 +42,7 @@ FORWARDED = (
     "attachmentOffline",
     "attachmentFailed",
     "bodyOffline",
+    "bodyRetrying",
     "bodyFailed",
 )
 
@@ -76,6 +77,7 @@ class AccountSyncs(QObject):
     attachmentOffline = Signal(str)
     attachmentFailed = Signal(str, str)
     bodyOffline = Signal(str)
+    bodyRetrying = Signal(str, str)
     bodyFailed = Signal(str, str)
     upstreamChanged = Signal(str, object)  # account id, wire.UpstreamLink | None
     settled = Signal()  # every account's first sync is over (see SyncController.settled)

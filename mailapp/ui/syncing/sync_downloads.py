@@ -1,9 +1,14 @@
 """What the user opens before it is stored: bodies and attachments, fetched by the sync thread.
 
 `Downloads` lives on the sync thread beside its `SyncWorker` and answers through the worker's
-signals: a body arrives as a store change (bodyOffline / bodyFailed otherwise), an attachment as
-attachmentReady (attachmentOffline / attachmentFailed otherwise). What is asked for while offline
-is kept, in order, and fetched after the next good cycle.
+signals: a body arrives as a store change (bodyOffline / bodyRetrying / bodyFailed otherwise), an
+attachment as attachmentReady (attachmentOffline / attachmentFailed otherwise). What is asked for
+while offline is kept, in order, and fetched after the next good cycle.
+
+A request that fails for the network while the app is online (it timed out on a slow or hung
+server, the connection broke) is kept likewise, and a cycle is asked for within seconds, backing
+off while it keeps failing: waiting for the next periodic cycle (minutes) or for a reconnect that
+never comes (the server stays reachable) would leave the message unreadable for no reason.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from typing import Protocol
 from PySide6.QtCore import SignalInstance
 
 from mailapp.sync.abortable import AbortableSession
+from mailapp.sync.backoff import Backoff, RetryCounter
 from mailapp.sync.errors import PermanentError
 from mailapp.sync.scheduler import FailureKind, classify
 from mailapp.ui.syncing.sync_factories import Engine
@@ -28,9 +34,12 @@ class DownloadingWorker(Protocol):
     attachmentOffline: SignalInstance
     attachmentFailed: SignalInstance
     bodyOffline: SignalInstance
+    bodyRetrying: SignalInstance
     bodyFailed: SignalInstance
 
     def network_hint(self) -> None: ...
+    def seems_online(self) -> bool: ...
+    def retry_downloads_in(self, seconds: float) -> None: ...
 
 
 class Downloads:
@@ -38,6 +47,13 @@ class Downloads:
         self._worker = worker
         self._wanted_attachments: list[str] = []  # asked for while offline, in order
         self._wanted_bodies: list[str] = []  # message ids, likewise
+        # Network failures of downloads in a row: the retry cycle backs off (2 s, 4 s, ... 1 min).
+        self._failures = RetryCounter(Backoff(base=2.0, cap=60.0))
+
+    def _network_failed(self) -> None:
+        """A download failed for the network; the wish is kept: probe, and cycle soon."""
+        self._worker.network_hint()
+        self._worker.retry_downloads_in(self._failures.failed())
 
     def _can_fetch(self) -> bool:
         return self._worker.engine is not None and not self._worker.work_offline
@@ -66,14 +82,20 @@ class Downloads:
         except Exception as exc:
             failure = classify(exc)
             if failure.kind is FailureKind.OFFLINE and not worker.session.aborted:
-                self._want_body_later(message_id)
-                worker.network_hint()
+                if worker.seems_online():  # say so: "when you're back online" would be untrue
+                    if message_id not in self._wanted_bodies:
+                        self._wanted_bodies.append(message_id)
+                    worker.bodyRetrying.emit(message_id, failure.message)
+                else:
+                    self._want_body_later(message_id)
+                self._network_failed()
                 return False
             if worker.session.aborted:  # work offline or shutdown cut it: keep the wish
                 self._want_body_later(message_id)
                 return False
             worker.bodyFailed.emit(message_id, failure.message)
             return True
+        self._failures.reset()
         if not found:
             worker.bodyFailed.emit(message_id, "The server no longer has this message.")
         return True
@@ -101,7 +123,7 @@ class Downloads:
             failure = classify(exc)
             if failure.kind is FailureKind.OFFLINE and not worker.session.aborted:
                 self._want_attachment_later(attachment_id)
-                worker.network_hint()
+                self._network_failed()
                 return False
             if worker.session.aborted:  # work offline or shutdown cut it: keep the wish
                 self._want_attachment_later(attachment_id)
@@ -112,6 +134,7 @@ class Downloads:
                 message = failure.message
             worker.attachmentFailed.emit(attachment_id, message)
             return True
+        self._failures.reset()
         if data is None:
             worker.attachmentFailed.emit(
                 attachment_id, "This attachment was never synced, so it cannot be downloaded."

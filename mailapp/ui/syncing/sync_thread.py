@@ -28,6 +28,7 @@ from mailapp.sync.scheduler import (
     FailureKind,
     SchedulerSettings,
     SyncScheduler,
+    SyncState,
     classify,
 )
 from mailapp.sync.server_events import ServerEventListener
@@ -62,6 +63,9 @@ class SyncWorker(QObject, Reporting, ServerEvents):
     attachmentOffline = Signal(str)  # kept wanted: it downloads after the next good cycle
     attachmentFailed = Signal(str, str)  # (attachment id, why), not retried by itself
     bodyOffline = Signal(str)  # a message's body, kept wanted: it downloads after a good cycle
+    # (message id, why) its download failed for the network while online (a timeout): kept
+    # wanted, and a cycle that fetches it again comes within seconds
+    bodyRetrying = Signal(str, str)
     bodyFailed = Signal(str, str)  # (message id, why), not retried by itself
     upstreamChanged = Signal(object)  # wire.UpstreamLink, or None from a server without it
     stopped = Signal()
@@ -263,6 +267,16 @@ class SyncWorker(QObject, Reporting, ServerEvents):
         self._scheduler.set_os_online(None if self._loopback and online is False else online)
         if not self.work_offline:
             self._reschedule(0)
+
+    def seems_online(self) -> bool:
+        """The last probe and cycle went well (a failing request may still be just slow)."""
+        return self._scheduler is not None and self._scheduler.state is SyncState.ONLINE
+
+    def retry_downloads_in(self, seconds: float) -> None:
+        """An on-demand download failed for the network: a cycle (then what is wanted) soon."""
+        if self._scheduler is not None:
+            self._scheduler.download_failed(seconds)
+            self._reschedule()
 
     @Slot()
     def network_hint(self) -> None:

@@ -47,6 +47,7 @@ class SyncController(QObject):
     attachmentOffline = Signal(str)
     attachmentFailed = Signal(str, str)
     bodyOffline = Signal(str)
+    bodyRetrying = Signal(str, str)
     bodyFailed = Signal(str, str)
     upstreamChanged = Signal(object)  # wire.UpstreamLink | None (see SyncWorker)
     # Once: the first sync finished, or the account settled into a state a sync cannot get
@@ -108,6 +109,7 @@ class SyncController(QObject):
             "attachmentOffline",
             "attachmentFailed",
             "bodyOffline",
+            "bodyRetrying",
             "bodyFailed",
             "upstreamChanged",
         ):
