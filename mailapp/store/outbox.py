@@ -11,11 +11,6 @@ from mailapp.store import codec
 from mailapp.store.rows import OutboxRow, OutboxState
 from mailapp.store.schema import outbox
 
-_NEXT_MUTATION_ID = text(
-    "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'next_mutation_id' "
-    "RETURNING CAST(value AS INTEGER) - 1"
-)
-
 _RESERVE_MUTATION_IDS = text(
     "UPDATE meta SET value = CAST(value AS INTEGER) + :count WHERE key = 'next_mutation_id' "
     "RETURNING CAST(value AS INTEGER) - :count"
@@ -27,6 +22,7 @@ class Mutation(NamedTuple):
     type: str
     args: dict[str, Any]
     email_id: str | None = None
+    draft_id: str | None = None
 
 
 def queue_mutations(conn: Connection, mutations: Sequence[Mutation]) -> list[int]:
@@ -49,7 +45,7 @@ def queue_mutations(conn: Connection, mutations: Sequence[Mutation]) -> list[int
                 "type": mutation.type,
                 "payload": codec.dumps({"type": mutation.type, "args": mutation.args}),
                 "email_id": mutation.email_id,
-                "draft_id": None,
+                "draft_id": mutation.draft_id,
                 "state": OutboxState.PENDING.value,
                 "attempts": 0,
                 "created_at": now,
@@ -70,21 +66,10 @@ def queue_mutation(
     draft_id: str | None = None,
 ) -> int:
     """Append one pending mutation; returns its mutation id (sequential per store, from 1)."""
-    mutation_id = conn.execute(_NEXT_MUTATION_ID).scalar_one()
-    conn.execute(
-        insert(outbox).values(
-            mutation_id=mutation_id,
-            account_id=account_id,
-            type=type_,
-            payload=codec.dumps({"type": type_, "args": args}),
-            email_id=email_id,
-            draft_id=draft_id,
-            state=OutboxState.PENDING.value,
-            attempts=0,
-            created_at=codec.now_micros(),
-        )
+    (mutation_id,) = queue_mutations(
+        conn, [Mutation(account_id, type_, args, email_id=email_id, draft_id=draft_id)]
     )
-    return int(mutation_id)
+    return mutation_id
 
 
 def outbox_row(row: Row[*tuple[Any, ...]]) -> OutboxRow:
