@@ -12,6 +12,10 @@ A probe measures the UI thread meanwhile:
 - a sampling thread that, whenever the UI thread has not beaten for over 30 ms, records where the
   UI thread is (sys._current_frames()); the stalls over 50 ms are grouped by the deepest mailapp
   frame, so the cause of the longest stall is named, not guessed;
+- the same sampler as a GIL probe: how late it gets the GIL back after each 5 ms tick (minus
+  its own wait for a CPU) is how long another thread held it; the holder's stack as it lets go
+  names what held it, and its schedstat CPU time says whether it ran meanwhile or was itself
+  preempted while holding the GIL (the machine's load, not the code); full garbage collections;
 - the process's RSS (VmRSS) every 100 ms: the peak while syncing and at the end, store attached.
 Goals (issue 11): longest UI stall <= 50 ms; RSS with a 100k mailbox open and syncing <= 120 MB.
 """
@@ -34,6 +38,8 @@ sys.path.insert(0, str(ROOT))
 STALL_GOAL_MS = 50
 RSS_GOAL_MB = 120
 SAMPLE_OVER_MS = 30
+TICK_S = 0.005  # the sampler's period
+GIL_HOLD_MS = 15  # a GIL wait of the sampler over this names the holder
 # Innermost Python functions of a thread that is blocked (socket, queue, event): not counted
 # among the threads competing with the UI thread.
 BLOCKED = {"readinto", "recv_into", "wait", "_worker", "select", "poll", "accept"}
@@ -49,6 +55,7 @@ def rss_mb() -> float:
 
 def child(profile: Path, count: int, top: int) -> None:
     import faulthandler
+    import gc
     import signal
     import threading
     from collections import Counter
@@ -85,16 +92,28 @@ def child(profile: Path, count: int, top: int) -> None:
         schedstat.seek(0)
         return int(schedstat.read().split()[1]) / 1e6
 
-    last_queue = [run_delay()]
+    # Times the UI thread went to sleep by itself: between two beats mostly waits for the GIL
+    # (each return from Qt's C++ into Python that finds the GIL taken waits on it), so a stall
+    # with many is one of many short GIL waits, not one long hold.
+    status = open(f"/proc/self/task/{threading.get_native_id()}/status", "rb", 0)  # noqa: SIM115
+
+    def sleeps() -> int:
+        status.seek(0)
+        line = next(x for x in status.read().splitlines() if x.startswith(b"voluntary_ctxt"))
+        return int(line.split()[1])
+
+    last_queue, last_sleeps = [run_delay()], [sleeps()]
     own_gaps: list[float] = []  # each gap minus the CPU queue wait in it
+    gap_sleeps: list[tuple[float, int]] = []  # (own gap, the UI thread's sleeps in it)
 
     def beat() -> None:
-        now, cpu, queue = time.perf_counter(), time.thread_time(), run_delay()
+        now, cpu, queue, slept = time.perf_counter(), time.thread_time(), run_delay(), sleeps()
         gap = (now - last_beat[0]) * 1000
         gaps.append(gap)
         cpu_gaps.append((cpu - last_cpu[0]) * 1000)
         own_gaps.append(gap - (queue - last_queue[0]))
-        last_beat[0], last_cpu[0], last_queue[0] = now, cpu, queue
+        gap_sleeps.append((own_gaps[-1], slept - last_sleeps[0]))
+        last_beat[0], last_cpu[0], last_queue[0], last_sleeps[0] = now, cpu, queue, slept
 
     others: list[str] = []  # where the other threads were during stalls
 
@@ -112,19 +131,63 @@ def child(profile: Path, count: int, top: int) -> None:
         return f"{where or outside} [in {Path(file).name}:{name}]"
 
     names: dict[int, str] = {}
+    natives: dict[int, int] = {}
+    # The sampler is a GIL probe too: it wakes every TICK_S, and how late it gets the GIL back
+    # (minus its own wait for a CPU) is how long another thread held it. At that moment the
+    # holder has just let go, so its stack names what held the GIL (a long C call returns to
+    # the line that made it); its schedstat says whether it ran on a CPU all that while or was
+    # itself preempted holding the GIL (the machine's load, not the code).
+    threads_stat: dict[int, Any] = {}  # native id -> its schedstat file
+    holds: list[tuple[float, str, float]] = []  # (GIL wait ms, holder's site, holder's CPU ms)
+
+    def stat_of(native: int) -> tuple[float, float]:
+        """(CPU ms, run-queue wait ms) of a thread of this process, 0s once it is gone."""
+        try:
+            if native not in threads_stat:
+                threads_stat[native] = open(f"/proc/self/task/{native}/schedstat", "rb", 0)  # noqa: SIM115
+            threads_stat[native].seek(0)
+            cpu, queue = threads_stat[native].read().split()[:2]
+        except (OSError, ValueError):
+            return 0.0, 0.0
+        return int(cpu) / 1e6, int(queue) / 1e6
+
+    def gc_timer(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            gc_started[0] = time.perf_counter()
+        elif info["generation"] == 2:
+            gc_full.append((time.perf_counter() - gc_started[0]) * 1000)
+
+    gc_started = [0.0]
+    gc_full: list[float] = []  # ms of each full collection (all threads)
+    gc.callbacks.append(gc_timer)
 
     def sampler() -> None:
         next_rss = 0.0
-        while not stop.wait(0.005):
-            now = time.perf_counter()
+        me = threading.get_native_id()
+        woke, my_queue = time.perf_counter(), stat_of(me)[1]
+        before: dict[int, tuple[float, float]] = {}
+        while not stop.wait(TICK_S):
+            now, queue = time.perf_counter(), stat_of(me)[1]
+            gil_wait = (now - woke - TICK_S) * 1000 - (queue - my_queue)
+            if len(names) != threading.active_count():
+                names.update((t.ident or 0, t.name) for t in threading.enumerate())
+                natives.update((t.ident or 0, t.native_id or 0) for t in threading.enumerate())
+            frames = sys._current_frames()
+            after = {ident: stat_of(natives.get(ident, 0)) for ident in frames}
+            if gil_wait > GIL_HOLD_MS:
+                for ident, other in frames.items():
+                    ran = after[ident][0] - before.get(ident, after[ident])[0]
+                    if ident != threading.get_ident() and other.f_code.co_name not in BLOCKED:
+                        site = (
+                            f"{names.get(ident, 'a Qt thread')}: {where_in(other, '(no mailapp)')}"
+                        )
+                        holds.append((gil_wait, site, ran))
+            before, woke, my_queue = after, now, queue
             if now >= next_rss:
                 rss.append(rss_mb())
                 next_rss = now + 0.1
             if (now - last_beat[0]) * 1000 < SAMPLE_OVER_MS:
                 continue
-            if len(names) != threading.active_count():
-                names.update((t.ident or 0, t.name) for t in threading.enumerate())
-            frames = sys._current_frames()
             frame = frames.get(ui_thread)
             if frame is None:
                 continue
@@ -165,7 +228,7 @@ def child(profile: Path, count: int, top: int) -> None:
         poll.timeout.connect(check)
         threading.Thread(target=sampler, daemon=True).start()
         last_beat[0], last_cpu[0] = time.perf_counter(), time.thread_time()
-        last_queue[0] = run_delay()
+        last_queue[0], last_sleeps[0] = run_delay(), sleeps()
         heartbeat.start()
         poll.start()
         setup_window_sync(window, store, cleanup)
@@ -180,6 +243,16 @@ def child(profile: Path, count: int, top: int) -> None:
     own_ordered = sorted(own_gaps[1:]) or [0.0]
     # A 5 ms sample per stalled moment: the counts weigh the sites by time spent stalled.
     long_sites = Counter(where for _taken, where in samples)
+    gc.callbacks.remove(gc_timer)
+    # Per holder site: how often, the longest wait, and the share of the waits it ran on a CPU.
+    hold_sites: dict[str, list[float]] = {}
+    for waited, site, ran in holds:
+        entry = hold_sites.setdefault(site, [0, 0.0, 0.0, 0.0])
+        entry[0] += 1
+        entry[1] = max(entry[1], waited)
+        entry[2] += waited
+        entry[3] += min(ran, waited)
+    hold_list = sorted(hold_sites.items(), key=lambda item: -item[1][2])[:top]
     print(
         json.dumps(
             {
@@ -199,6 +272,15 @@ def child(profile: Path, count: int, top: int) -> None:
                 "sites": long_sites.most_common(top),
                 "other_sites": Counter(others).most_common(top),
                 "load": round(os.getloadavg()[0], 1),
+                "gil_waits": len({round(w, 3) for w, _s, _r in holds}),
+                "gil_max_ms": round(max((w for w, _s, _r in holds), default=0.0), 1),
+                "gil_sites": [
+                    (site, n, round(most, 1), round(ran / total * 100) if total else 0)
+                    for site, (n, most, total, ran) in hold_list
+                ],
+                "longest_own": [(round(g, 1), n) for g, n in sorted(gap_sleeps[1:])[-8:]],
+                "gc_full": len(gc_full),
+                "gc_full_max_ms": round(max(gc_full, default=0.0), 1),
             }
         )
     )
@@ -274,6 +356,16 @@ def main() -> None:
     print("  and where the other threads were meanwhile (what held the GIL or a CPU):")
     for where, hits in figures["other_sites"]:
         print(f"    {hits:5d} x {where}")
+    print(
+        f"GIL probe: {figures['gil_waits']} waits over {GIL_HOLD_MS} ms for the GIL (without CPU "
+        f"waits), longest {figures['gil_max_ms']} ms; full garbage collections "
+        f"{figures['gc_full']}, longest {figures['gc_full_max_ms']} ms. Where the holder was as it "
+        f"let go (times, longest wait, % of the waits it ran on a CPU; the rest it was preempted):"
+    )
+    shown = ", ".join(f"{gap} ms ({n})" for gap, n in reversed(figures["longest_own"]))
+    print(f"  the longest stalls without CPU waits (times the UI thread slept in each): {shown}")
+    for site, hits, most, ran in figures["gil_sites"]:
+        print(f"    {hits:5d} x {most:6.1f} ms {ran:3d}% {site}")
 
 
 if __name__ == "__main__":
