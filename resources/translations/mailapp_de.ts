@@ -259,6 +259,10 @@
         <translation>%1 ist offline nicht verfügbar — es wird heruntergeladen, sobald Sie wieder online sind.</translation>
     </message>
     <message>
+        <source>%1 could not be downloaded yet (%2) — trying again shortly.</source>
+        <translation>%1 konnte noch nicht heruntergeladen werden (%2) — es wird gleich erneut versucht.</translation>
+    </message>
+    <message>
         <source>Could not download %1: %2</source>
         <translation>%1 konnte nicht heruntergeladen werden: %2</translation>
     </message>

@@ -7,14 +7,18 @@ import sqlite3
 from dataclasses import replace
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
+from mailapp.store import MailStore
+from mailapp.sync.client import ApiClient
 from mailapp.sync.credentials import account_key, load_token
 from mailapp.ui.composer.composer import Composer
 from mailapp.ui.reading.attachments import AttachmentBar
+from mailapp.ui.syncing import sync_factories
 from tests.server.conftest import RunningServer
 from tests.support.faultproxy import Fault, FaultProxy
 from tests.ui import test_e2e_sync as e2e
@@ -169,3 +173,47 @@ def test_a_part_the_server_does_not_have_and_a_revoked_sign_in_each_say_why(
     )
     qtbot.waitUntil(lambda: refused in notices, timeout=WAIT_MS)
     assert list(folder.iterdir()) == []
+
+
+def test_a_timed_out_download_says_it_retries_and_saves_the_file_without_a_click(
+    qtbot: QtBot,
+    server: RunningServer,
+    proxy: FaultProxy,
+    desktop: DesktopFactory,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real_client_for = sync_factories.client_for
+
+    def impatient(store: MailStore, account_id: str, **kwargs: Any) -> ApiClient:
+        # Requests give up after two seconds (the real ones wait minutes), so one can time out.
+        client = real_client_for(store, account_id, **kwargs)
+        client.total_timeout = client.transfer_timeout = 2.0
+        return client
+
+    monkeypatch.setattr(sync_factories, "client_for", impatient)
+    user = server.new_user("hurried")
+    server.deliver(user.account_id, _with_attachment("Figures slow"))
+    me = desktop(user)
+    bar = _reading(qtbot, me, "Figures slow")
+    folder = tmp_path / "Downloads"
+    folder.mkdir()
+    bar.choose_folder = lambda: folder
+    notices: list[str] = []
+    bar.notice.connect(notices.append)
+    # The server is up and answers everything but this attachment, for a while.
+    proxy.latency_path, proxy.latency = "/v1/messages/", 5.0
+
+    bar.save_all_button.click()
+    retrying = (
+        f"report.csv could not be downloaded yet ({proxy.url} did not finish answering "
+        "within 2 s) — trying again shortly."
+    )
+    qtbot.waitUntil(lambda: retrying in notices, timeout=WAIT_MS)
+    assert bar.status_label.text() == retrying
+    assert not any("back online" in notice for notice in notices)
+    proxy.latency, proxy.latency_path = 0.0, None
+    qtbot.waitUntil(lambda: (folder / "report.csv").exists(), timeout=10_000)
+    assert (folder / "report.csv").read_bytes() == REPORT
+    assert notices[-1] == f"Saved 1 file in {folder}"
+    qtbot.wait(4000)  # let the proxy finish the delayed request it still holds

@@ -157,10 +157,11 @@ class AttachmentBar(QWidget):
 
     def attach_downloads(self, downloader: object) -> None:
         """Let ``downloader`` (a SyncController) fetch missing bytes: its fetch_attachment slot
-        is asked, its attachmentReady/Offline/Failed signals answer."""
+        is asked, its attachmentReady/Offline/Retrying/Failed signals answer."""
         self.downloadRequested.connect(downloader.fetch_attachment)  # type: ignore[attr-defined]
         downloader.attachmentReady.connect(self.attachment_ready)  # type: ignore[attr-defined]
         downloader.attachmentOffline.connect(self.attachment_offline)  # type: ignore[attr-defined]
+        downloader.attachmentRetrying.connect(self.attachment_retrying)  # type: ignore[attr-defined]
         downloader.attachmentFailed.connect(self.attachment_failed)  # type: ignore[attr-defined]
         self._can_download = True
 
@@ -202,6 +203,20 @@ class AttachmentBar(QWidget):
         text = self.tr(
             "%1 is not available offline — it will download when you're back online."
         ).replace("%1", waiting[0].filename)
+        self._show_status(text)
+        self.notice.emit(text)
+
+    @Slot(str, str)
+    def attachment_retrying(self, attachment_id: str, why: str) -> None:
+        """Online, but the server did not answer in time: the sync thread tries again shortly."""
+        waiting = self._waiting.get(attachment_id)
+        if waiting is None:
+            return
+        text = (
+            self.tr("%1 could not be downloaded yet (%2) — trying again shortly.")
+            .replace("%1", waiting[0].filename)
+            .replace("%2", why.rstrip("."))
+        )
         self._show_status(text)
         self.notice.emit(text)
 

@@ -40,6 +40,7 @@ FORWARDED = (
     "pendingChanged",
     "attachmentReady",
     "attachmentOffline",
+    "attachmentRetrying",
     "attachmentFailed",
     "bodyOffline",
     "bodyRetrying",
@@ -75,6 +76,7 @@ class AccountSyncs(QObject):
     errorRaised = Signal(str)
     attachmentReady = Signal(str)
     attachmentOffline = Signal(str)
+    attachmentRetrying = Signal(str, str)
     attachmentFailed = Signal(str, str)
     bodyOffline = Signal(str)
     bodyRetrying = Signal(str, str)

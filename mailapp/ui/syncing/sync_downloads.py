@@ -2,8 +2,9 @@
 
 `Downloads` lives on the sync thread beside its `SyncWorker` and answers through the worker's
 signals: a body arrives as a store change (bodyOffline / bodyRetrying / bodyFailed otherwise), an
-attachment as attachmentReady (attachmentOffline / attachmentFailed otherwise). What is asked for
-while offline is kept, in order, and fetched after the next good cycle.
+attachment as attachmentReady (attachmentOffline / attachmentRetrying / attachmentFailed
+otherwise). What is asked for while offline is kept, in order, and fetched after the next good
+cycle.
 
 A request that fails for the network while the app is online (it timed out on a slow or hung
 server, the connection broke) is kept likewise, and a cycle is asked for within seconds, backing
@@ -32,6 +33,7 @@ class DownloadingWorker(Protocol):
     session: AbortableSession
     attachmentReady: SignalInstance
     attachmentOffline: SignalInstance
+    attachmentRetrying: SignalInstance
     attachmentFailed: SignalInstance
     bodyOffline: SignalInstance
     bodyRetrying: SignalInstance
@@ -122,7 +124,12 @@ class Downloads:
         except Exception as exc:
             failure = classify(exc)
             if failure.kind is FailureKind.OFFLINE and not worker.session.aborted:
-                self._want_attachment_later(attachment_id)
+                if worker.seems_online():  # say so: "when you're back online" would be untrue
+                    if attachment_id not in self._wanted_attachments:
+                        self._wanted_attachments.append(attachment_id)
+                    worker.attachmentRetrying.emit(attachment_id, failure.message)
+                else:
+                    self._want_attachment_later(attachment_id)
                 self._network_failed()
                 return False
             if worker.session.aborted:  # work offline or shutdown cut it: keep the wish

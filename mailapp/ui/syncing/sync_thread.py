@@ -61,10 +61,10 @@ class SyncWorker(QObject, Reporting, ServerEvents):
     errorRaised = Signal(str)
     attachmentReady = Signal(str)  # its bytes are in the store now
     attachmentOffline = Signal(str)  # kept wanted: it downloads after the next good cycle
+    attachmentRetrying = Signal(str, str)  # as bodyRetrying, for an attachment
     attachmentFailed = Signal(str, str)  # (attachment id, why), not retried by itself
     bodyOffline = Signal(str)  # a message's body, kept wanted: it downloads after a good cycle
-    # (message id, why) its download failed for the network while online (a timeout): kept
-    # wanted, and a cycle that fetches it again comes within seconds
+    # (message id, why) failed for the network while online (a timeout): kept, retried in seconds
     bodyRetrying = Signal(str, str)
     bodyFailed = Signal(str, str)  # (message id, why), not retried by itself
     upstreamChanged = Signal(object)  # wire.UpstreamLink, or None from a server without it
@@ -240,7 +240,7 @@ class SyncWorker(QObject, Reporting, ServerEvents):
     @Slot(str)
     def fetch_attachment(self, attachment_id: str) -> None:
         """Download one attachment the user opened or saved; answers with attachmentReady,
-        attachmentOffline (kept, fetched once a cycle succeeds) or attachmentFailed."""
+        attachmentOffline / attachmentRetrying (kept, fetched again) or attachmentFailed."""
         self._downloads.fetch_attachment(attachment_id)
 
     @Slot()

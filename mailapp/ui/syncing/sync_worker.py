@@ -45,6 +45,7 @@ class SyncController(QObject):
     errorRaised = Signal(str)
     attachmentReady = Signal(str)
     attachmentOffline = Signal(str)
+    attachmentRetrying = Signal(str, str)
     attachmentFailed = Signal(str, str)
     bodyOffline = Signal(str)
     bodyRetrying = Signal(str, str)
@@ -107,6 +108,7 @@ class SyncController(QObject):
             "errorRaised",
             "attachmentReady",
             "attachmentOffline",
+            "attachmentRetrying",
             "attachmentFailed",
             "bodyOffline",
             "bodyRetrying",
