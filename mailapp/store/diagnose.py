@@ -9,7 +9,6 @@ the user is told to move anything.
 
 from __future__ import annotations
 
-import errno
 import os
 import shutil
 import sqlite3
@@ -53,19 +52,21 @@ def free_bytes(folder: Path) -> int | None:
 
 def not_writable(path: Path) -> str | None:
     """Why the database (or its -wal/-shm files, or its folder) cannot be written, if so."""
+    # Asked without opening the files: closing any descriptor of a file drops every POSIX lock
+    # this process holds on it, SQLite's included. With a store already open here (the
+    # window's, when the sync thread opens its own), another process writing the file (the
+    # feed child, `mailapp sync`) then took itself for its only user and deleted the WAL
+    # under the window, whose next write failed ("disk I/O error").
     for suffix in ("", "-wal", "-shm"):
         candidate = Path(f"{path}{suffix}")
         try:
-            handle = os.open(candidate, os.O_RDWR)
-        except FileNotFoundError:
-            continue
-        except OSError as error:
-            if error.errno == errno.EROFS:
-                return "the file system it is on is mounted read-only"
-            if error.errno in (errno.EACCES, errno.EPERM):
-                return f"{candidate.name} is read-only for your user ({_owner_and_mode(candidate)})"
-            continue  # anything else is for SQLite to report
-        os.close(handle)
+            read_only_mount = os.statvfs(candidate).f_flag & os.ST_RDONLY
+        except OSError:
+            continue  # absent, or for SQLite to report
+        if read_only_mount:
+            return "the file system it is on is mounted read-only"
+        if not os.access(candidate, os.W_OK, effective_ids=os.access in os.supports_effective_ids):
+            return f"{candidate.name} is read-only for your user ({_owner_and_mode(candidate)})"
     folder = path.parent
     if folder.is_dir() and not os.access(folder, os.W_OK):
         return f"its folder {folder} is read-only for your user ({_owner_and_mode(folder)})"

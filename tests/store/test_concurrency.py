@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -105,3 +107,46 @@ def test_sync_bookkeeping_survives_reopen(store_path: Path) -> None:
         )
         resolve_conflict(store, conflict)
         assert store.open_conflicts() == []
+
+
+def test_opening_the_store_again_keeps_the_first_ones_locks_for_another_process(
+    store_path: Path,
+) -> None:
+    """The sync thread opens its own store while the window's is open; another process (the
+    feed child, `mailapp sync`) then writes and closes. Opening must not open and close the
+    database file itself: closing any descriptor of a file drops every POSIX lock this process
+    holds on it (SQLite's too), and the other process, finding no other user of the file,
+    then deleted the WAL and its index under the window ("database disk image is malformed")."""
+    window = open_store(store_path)
+    account = window.create_account("me@example.org")
+    inbox = mailbox_id(window, account, "inbox")
+    add_messages(window, account, 2)
+    with window._read() as conn:  # the window's connection, as a list read leaves it
+        conn.exec_driver_sql("SELECT count(*) FROM messages").scalar()
+    sync = open_store(store_path)
+    try:
+        other = subprocess.run(
+            [sys.executable, "-c", _WRITE_AND_CLOSE, str(store_path)], check=False, timeout=60
+        )
+        assert other.returncode == 0
+        assert {s.subject for s in window.page(inbox)} == {"written by another process"}
+        # What the window writes next reaches the file (not a WAL deleted under it).
+        window.create_account("second@example.org")
+        fresh = sqlite3.connect(store_path)
+        try:
+            names = {row[0] for row in fresh.execute("SELECT email FROM accounts")}
+        finally:
+            fresh.close()
+        assert names == {"me@example.org", "second@example.org"}
+    finally:
+        sync.close()
+        window.close()
+
+
+# Another process changes a subject and closes, as the last user of the file if it thinks so.
+_WRITE_AND_CLOSE = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("UPDATE messages SET subject = 'written by another process'")
+conn.close()
+"""
