@@ -78,6 +78,11 @@ class ApiClient:
         self._session = session or AbortableSession()
         self._owns_session = session is None
 
+    @property
+    def aborted(self) -> bool:
+        """Whether the session was cut off on purpose (work offline, shutdown)."""
+        return bool(getattr(self._session, "aborted", False))
+
     def __repr__(self) -> str:  # never show the token
         return f"ApiClient({self.base_url!r})"
 

@@ -48,6 +48,7 @@ class EngineParts:
     account_id: str
     batch_size: int
     page_size: int
+    feed_in_child: bool  # a big first sync's feed runs in a child process (feed_process.py)
     _fed: bool  # a push answer brought the change feed up to date this cycle
     _sent_since: str | None  # the state the last push was sent with
     _applied_state: str | None  # the state this cycle's last page or push answer stored

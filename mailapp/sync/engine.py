@@ -40,12 +40,15 @@ class SyncEngine(PushMixin, PullMixin):
         *,
         batch_size: int = 1000,
         page_size: int = 500,
+        feed_in_child: bool = False,
     ) -> None:
         self.store = store
         self.client = client
         self.account_id = account_id
         self.batch_size = batch_size
         self.page_size = page_size
+        # Beside a window: a big first sync applies in a process of its own (feed_process.py).
+        self.feed_in_child = feed_in_child
         self._identities_at: float | None = None
         # Whether a push answer brought the change feed up to date this cycle (mailapp.sync.push).
         self._fed = False

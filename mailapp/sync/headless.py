@@ -184,6 +184,11 @@ def add_subcommands(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
     sync_parser.add_argument("--allow-insecure-http", action="store_true")
     # For tests and tuning: mutations per request.
     sync_parser.add_argument("--batch-size", type=int, default=1000, help=argparse.SUPPRESS)
+    # A window's big first sync, run as its child (mailapp.sync.feed_process): the account,
+    # its store file and the feed's page size.
+    sync_parser.add_argument("--feed-child", metavar="ACCOUNT", help=argparse.SUPPRESS)
+    sync_parser.add_argument("--store", type=Path, help=argparse.SUPPRESS)
+    sync_parser.add_argument("--page-size", type=int, default=200, help=argparse.SUPPRESS)
 
 
 def main(argv: Sequence[str]) -> int:
@@ -211,6 +216,10 @@ def _run(args: argparse.Namespace) -> int:
             password_stdin=args.password_stdin,
             insecure=args.allow_insecure_http,
         )
+    if args.feed_child:
+        from mailapp.sync.feed_process import child_main
+
+        return child_main(args.store, args.feed_child, max(1, args.page_size))
     return sync(
         args.profile,
         once=args.once,

@@ -13,6 +13,7 @@ from mailapp import wire
 from mailapp.store import replica
 from mailapp.sync.cycle import MAX_ROUND_TRIPS, CycleReport, EngineParts, Progress, record_count
 from mailapp.sync.errors import PermanentError
+from mailapp.sync.feed_process import CHILD_OVER, pull_in_child
 
 
 class PullMixin(EngineParts):
@@ -52,18 +53,30 @@ class PullMixin(EngineParts):
                 ahead.cancel()
         raise PermanentError("The server kept sending changes; try again later.")
 
+    def applied_pages(
+        self, since: str | None, *, announce: bool
+    ) -> Generator[wire.Changes, None, None]:
+        """Each page of the feed from ``since``, applied to the store (one transaction, its
+        newState stored with it) before it is yielded."""
+        with contextlib.closing(self._feed(since)) as pages:
+            for changes in pages:
+                replica.apply_changes(self.store, self.account_id, changes, announce=announce)
+                self._applied_state = changes.new_state
+                yield changes
+
     def _pull(self, report: CycleReport, progress: Progress | None) -> None:
         target: int | None = None
         since = self._state()
         if progress is not None and since is None:
             # Only the first sync is long enough to be worth a progress bar.
             target = int(self.client.session_info().state)
+            # A big one in a process of its own (see mailapp.sync.feed_process).
+            big = self.feed_in_child and target > CHILD_OVER
+            if big and pull_in_child(self, report, progress, target):
+                return
         # An account's first sync brings its whole mailbox: none of it is announced as new.
-        announce = since is not None
-        with contextlib.closing(self._feed(since)) as pages:
+        with contextlib.closing(self.applied_pages(since, announce=since is not None)) as pages:
             for changes in pages:
-                replica.apply_changes(self.store, self.account_id, changes, announce=announce)
-                self._applied_state = changes.new_state
                 report.pulled += record_count(changes)
                 if progress is not None and target:
                     progress(min(int(changes.new_state), target), target)

@@ -1,0 +1,241 @@
+"""A big first sync's change feed, pulled and applied in a child process (issue 11: no UI stall).
+
+In the window's process the sync thread and the UI thread share one GIL. Measured with
+tests/bench/bench_ui_stalls.py's GIL probe, the long UI stalls while a first sync applies a big
+mailbox are not long C calls (a 200-record page validates in ~2 ms, between Python callbacks
+that let the GIL go): they are the sync thread preempted by the kernel while it holds the GIL
+(it ran 2-11 % of those waits on a machine at load 40), and the UI thread waits until the
+kernel runs it again. No switch interval or priority fixes that in one process; a process of
+its own (Mailspring's mailsync model) has its own GIL. So a first sync with more than
+CHILD_OVER changes on the server runs the feed in `mailapp sync --feed-child`; the sync thread
+only waits on its pipe (no GIL held), and passes each page's change set and progress on.
+
+The protocol is JSON lines on the child's stdout: one per applied page
+(`{"state", "pulled", "changes"}`), then `{"done": true}`, or `{"error", "message", ...}`.
+The token comes on stdin (never the command line, which `ps` shows); the child exits when
+stdin closes, so it never outlives the window, and the sync thread kills it on abort.
+Smaller first syncs and every later cycle stay in the thread: a child's start-up (imports,
+store open) is ~0.5 s of CPU, more than a small pull's stalls are worth.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import selectors
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mailapp.store import ChangeSet
+from mailapp.sync.cycle import CycleReport, Progress, record_count
+from mailapp.sync.errors import (
+    AuthError,
+    OfflineError,
+    PermanentError,
+    ProtocolError,
+    ResyncRequired,
+    SyncError,
+    TlsError,
+    TransientError,
+)
+
+if TYPE_CHECKING:
+    from mailapp.sync.engine import SyncEngine
+
+log = logging.getLogger(__name__)
+
+# Changes on the server (its state) from which a first sync runs in a child process.
+CHILD_OVER = 5000
+CHILD_NICENESS = 10
+POLL_S = 0.2  # how often the waiting sync thread looks whether the sync was aborted
+ERRORS: dict[str, type[SyncError]] = {
+    kind.__name__: kind
+    for kind in (AuthError, OfflineError, ProtocolError, TlsError, TransientError, SyncError)
+}
+
+
+def child_command(store_path: Path, account_id: str, page_size: int) -> list[str]:
+    """`mailapp sync --feed-child …`, from the frozen app or from this Python."""
+    program = (
+        [sys.executable] if getattr(sys, "frozen", False) else [sys.executable, "-m", "mailapp"]
+    )
+    return [
+        *program,
+        "sync",
+        "--profile",
+        str(store_path.parent),
+        "--feed-child",
+        account_id,
+        "--store",
+        str(store_path),
+        "--page-size",
+        str(page_size),
+    ]
+
+
+def pull_in_child(
+    engine: SyncEngine, report: CycleReport, progress: Progress | None, target: int
+) -> bool:
+    """The first sync's feed from state 0, applied by a child process; this thread relays its
+    change sets to the store's subscribers and its progress, and raises its errors. False
+    when no child could be started (the caller pulls in its thread)."""
+    command = child_command(engine.store.path, engine.account_id, engine.page_size)
+    env = dict(os.environ)
+    if not getattr(sys, "frozen", False):  # `-m mailapp` finds this very package
+        here = str(Path(__file__).resolve().parents[2])
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [here, env.get("PYTHONPATH")]))
+    try:
+        started = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+    except OSError as exc:
+        log.warning("the sync process could not start (%s); syncing in this thread", exc)
+        return False
+    with started as child:
+        assert child.stdin is not None and child.stdout is not None
+        try:
+            child.stdin.write(f"{engine.client.base_url}\n{engine.client.token or ''}\n".encode())
+            child.stdin.flush()
+            last = _relay(engine, child.stdout.fileno(), report, progress, target)
+        finally:
+            if child.poll() is None:
+                child.kill()  # aborted, or this thread failed: the child must not go on
+            child.wait()
+    if "error" in last:
+        kind = str(last["error"])
+        message = str(last.get("message") or "The sync failed.")
+        if kind in ("ResyncRequired", "PermanentError"):
+            error = ResyncRequired if kind == "ResyncRequired" else PermanentError
+            raise error(message, int(last.get("status") or 400))
+        raise ERRORS.get(kind, SyncError)(message)
+    if not last.get("done"):
+        raise TransientError("The sync process ended before the sync did; it is tried again.")
+    return True
+
+
+def _relay(
+    engine: SyncEngine, fd: int, report: CycleReport, progress: Progress | None, target: int
+) -> dict[str, Any]:
+    """Read the child's lines until it closes its stdout; the last line read."""
+    last: dict[str, Any] = {}
+    pending = b""
+    with selectors.DefaultSelector() as selector:
+        selector.register(fd, selectors.EVENT_READ)
+        while True:
+            if engine.client.aborted:
+                raise OfflineError("The sync was stopped.")
+            if not selector.select(POLL_S):
+                continue
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                return last
+            *lines, pending = (pending + chunk).split(b"\n")
+            for line in lines:
+                try:
+                    last = json.loads(line)
+                except ValueError:
+                    continue  # not ours (a library printing): the end says how it went
+                if "state" in last:
+                    _page_applied(engine, last, report, progress, target)
+
+
+def _page_applied(
+    engine: SyncEngine,
+    page: dict[str, Any],
+    report: CycleReport,
+    progress: Progress | None,
+    target: int,
+) -> None:
+    changes = page.get("changes")
+    if changes:
+        # The child wrote through its own store; the views listen to this process's.
+        engine.store._notify(
+            ChangeSet(
+                messages=frozenset(changes["messages"]),
+                mailboxes=frozenset(changes["mailboxes"]),
+                drafts=frozenset(changes["drafts"]),
+                outbox=bool(changes["outbox"]),
+            )
+        )
+    engine._applied_state = str(page["state"])
+    report.pulled += int(page["pulled"])
+    if progress is not None and target:
+        progress(min(int(page["state"]), target), target)
+
+
+# -- the child -------------------------------------------------------------------------------
+
+
+def child_main(store_path: Path, account_id: str, page_size: int) -> int:
+    """`mailapp sync --feed-child`: pull the feed from state 0 into the store, say so per page."""
+    from mailapp.store import open_store
+    from mailapp.sync.client import ApiClient
+    from mailapp.sync.engine import SyncEngine
+
+    if hasattr(os, "nice"):
+        # Work in the background: when the machine is busy the window's thread gets a CPU first
+        # (in a thread of the window's process a lower priority made things worse: it was
+        # preempted holding the GIL; a process of its own holds nothing the window needs).
+        os.nice(CHILD_NICENESS)
+    base_url = sys.stdin.readline().strip()
+    token = sys.stdin.readline().strip()
+    # The window closed or died: stdin reaches its end, and nothing here must go on writing.
+    threading.Thread(target=_exit_at_end_of_stdin, daemon=True).start()
+
+    def say(line: dict[str, Any]) -> None:
+        sys.stdout.write(json.dumps(line) + "\n")
+        sys.stdout.flush()
+
+    try:
+        with open_store(store_path) as store:
+            seen: list[ChangeSet] = []
+            store.subscribe(seen.append)
+            # The URL was checked by the window's client (plain http only where allowed).
+            with ApiClient(base_url, token=token, allow_insecure_http=True) as client:
+                engine = SyncEngine(store, client, account_id, page_size=page_size)
+                # An account's first sync brings its whole mailbox: none of it is announced.
+                for changes in engine.applied_pages(None, announce=False):
+                    touched = ChangeSet()
+                    for changeset in seen:
+                        touched = _merged(touched, changeset)
+                    seen.clear()
+                    pulled = record_count(changes)
+                    say({"state": changes.new_state, "pulled": pulled, "changes": _wire(touched)})
+    except SyncError as exc:
+        say({"error": type(exc).__name__, "message": exc.user_message, **_status(exc)})
+        return 1
+    except Exception as exc:  # the store's errors (disk full, ...) carry a sentence too
+        message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+        say({"error": "SyncError", "message": f"The sync process failed: {message}"})
+        return 1
+    say({"done": True})
+    return 0
+
+
+def _exit_at_end_of_stdin() -> None:
+    sys.stdin.read()
+    os._exit(0)
+
+
+def _status(exc: SyncError) -> dict[str, Any]:
+    return {"status": exc.status} if isinstance(exc, PermanentError) else {}
+
+
+def _merged(a: ChangeSet, b: ChangeSet) -> ChangeSet:
+    return ChangeSet(
+        messages=a.messages | b.messages,
+        mailboxes=a.mailboxes | b.mailboxes,
+        outbox=a.outbox or b.outbox,
+        drafts=a.drafts | b.drafts,
+    )
+
+
+def _wire(changes: ChangeSet) -> dict[str, Any]:
+    return {
+        "messages": sorted(changes.messages),
+        "mailboxes": sorted(changes.mailboxes),
+        "drafts": sorted(changes.drafts),
+        "outbox": changes.outbox,
+    }
