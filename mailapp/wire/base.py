@@ -217,8 +217,21 @@ class RecordAddress(WireModel):
     refused: control characters and line breaks (also inside encoded words) become spaces, and
     a reply built from it cannot carry a sender's header injection."""
 
-    name: Annotated[str | None, BeforeValidator(shown_text)] = None
-    email: Annotated[str, BeforeValidator(shown_text)]
+    name: str | None = None
+    email: str
+
+    @model_validator(mode="after")
+    def _no_nul_characters(self) -> Self:
+        # Replaces WireModel's check (same name): the cleaning turns every control character,
+        # NUL too, into a space, so there is nothing left to refuse. One Python call per
+        # address instead of three (a validator per field and the NUL walk): a change-feed
+        # page holds about 1,700 addresses.
+        name, email = self.name, self.email
+        if name is not None and (shown := shown_text(name)) is not name:
+            self.name = shown
+        if (shown := shown_text(email)) is not email:
+            self.email = shown
+        return self
 
 
 class AttachmentRef(ClientInput):
