@@ -72,5 +72,17 @@ def dumps(value: Any) -> str:
     return _ENCODER.encode(value)
 
 
+# The same text as `dumps` for a value whose every dict already has its keys in sorted order
+# (written so by the caller, as the sync path's rows are): sorting each dict's items again was
+# two thirds of encoding a message's headers, and a sync page encodes three documents a message.
+# Columns compared as text (messages.base in a trigger, store migration 0012) need the same
+# bytes, so a dict built in any other order must go through `dumps`.
+_ENCODER_AS_BUILT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def dumps_presorted(value: Any) -> str:
+    return _ENCODER_AS_BUILT.encode(value)
+
+
 def loads(value: str | None) -> Any:
     return None if value is None else json.loads(value)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import nh3
 
@@ -44,12 +44,23 @@ def html_text(markup: str) -> str:
     return html.unescape(nh3.clean(markup, tags=set()))
 
 
+class Named(Protocol):
+    """An address as the index reads it: an Address, or a wire record's (the sync path's,
+    without a copy of each address)."""
+
+    @property
+    def name(self) -> str | None: ...
+
+    @property
+    def email(self) -> str: ...
+
+
 def headers_row(
     num: int,
     subject: str,
     sender_name: str | None,
     sender_email: str | None,
-    recipients: Iterable[Address],
+    recipients: Iterable[Named],
 ) -> dict[str, Any]:
     """The headers_fts row (rowid, subject, sender, recipients) of a message that arrives
     without its body, in bulk by whoever inserts it (migration 0011). It must give the tokens

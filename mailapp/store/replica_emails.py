@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import Connection, delete, select
 
 from mailapp import wire
-from mailapp.core.addresses import Address
 from mailapp.store import codec
 from mailapp.store.fts import headers_row
 from mailapp.store.importer import (
@@ -28,55 +27,81 @@ from mailapp.store.replica_views import (
 )
 from mailapp.store.rows import OutboxRow
 from mailapp.store.schema import attachments, mailboxes, messages
-from mailapp.store.sort_keys import sort_keys
+from mailapp.store.sort_keys import sender_key, subject_key
 
 
-def _address_list(items: Sequence[wire.RecordAddress]) -> list[Address]:
-    return [Address(item.name, item.email) for item in items]
+def _wire_addresses(items: Sequence[wire.RecordAddress]) -> list[dict[str, str | None]]:
+    # codec.addresses_to_wire of the same addresses, without an Address object in between;
+    # keys in sorted order for codec.dumps_presorted.
+    return [{"email": item.email, "name": item.name or None} for item in items]
+
+
+def _encoded(memo: dict[Any, str], key: Any, value: Any) -> str:
+    """codec.dumps_presorted(value), once per `key`: a page's messages share a handful of
+    keyword sets and mailboxes, and each encoding costs about as much as a message's index."""
+    text = memo.get(key)
+    if text is None:
+        text = memo[key] = codec.dumps_presorted(value)
+    return text
 
 
 def _email_row(
-    ctx: ImportContext, record: wire.EmailRecord, view: dict[str, Any], num: int, thread: str
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """(messages row, attachments rows) for a new headers-only message."""
-    senders = record.from_ or record.sender
+    ctx: ImportContext,
+    record: wire.EmailRecord,
+    view: dict[str, Any],
+    base: str,
+    memo: dict[Any, str],
+    num: int,
+    date: int,
+    thread: str,
+) -> dict[str, Any]:
+    """The messages row of a new headers-only message (`base`: its JSON, already encoded)."""
+    # The validated fields read from the model's __dict__: a pydantic attribute read goes
+    # through BaseModel.__getattr__'s slot, several times the cost of a dict lookup.
+    fields = record.__dict__
+    senders = fields["from_"] or fields["sender"]
     sender = senders[0] if senders else None
-    to, cc = _address_list(record.to), _address_list(record.cc)
+    sender_name, sender_email = (sender.name, sender.email) if sender else (None, None)
     keywords = view["keywords"]
-    message = {
+    subject = fields["subject"]
+    in_reply_to = fields["in_reply_to"]
+    # Booleans as 0/1: sqlite3 binds exact ints directly, a bool goes through its adapter
+    # lookup first (SQLite stores the same integer either way).
+    return {
         "num": num,
         "id": record.id,
         "account_id": ctx.account_id,
         "mailbox_id": view["mailboxId"],
         "server_id": record.id,
-        "server_version": record.updated_modseq,
-        "base": codec.dumps({"keywords": sorted(record.keywords), "mailboxId": record.mailbox_id}),
-        "message_id_header": record.message_id,
+        "server_version": fields["updated_modseq"],
+        "base": base,
+        "message_id_header": fields["message_id"],
         "thread_id": thread,
-        "subject": record.subject,
-        "sender_name": sender.name if sender else None,
-        "sender_email": sender.email if sender else None,
-        **sort_keys(record.subject, *((sender.name, sender.email) if sender else (None, None))),
-        "date": codec.to_micros(record.sent_at),
-        "is_read": "$seen" in keywords,
-        "is_flagged": "$flagged" in keywords,
-        "keywords": codec.dumps(keywords),
-        "has_attachments": record.has_attachment,
-        "snippet": record.preview,
+        "subject": subject,
+        "sender_name": sender_name,
+        "sender_email": sender_email,
+        "sender_key": sender_key(sender_name, sender_email),
+        "subject_key": subject_key(subject),
+        "date": date,
+        "is_read": int("$seen" in keywords),
+        "is_flagged": int("$flagged" in keywords),
+        "keywords": _encoded(memo, tuple(keywords), keywords),
+        "has_attachments": int(fields["has_attachment"]),
+        "snippet": fields["preview"],
         # Indexed by its headers now, in full when its body arrives (fts.py, migration 0011).
-        "headers_first": True,
-        "headers": codec.dumps(
+        "headers_first": 1,
+        # Keys in sorted order: codec.dumps_presorted writes them as they are.
+        "headers": codec.dumps_presorted(
             {
-                "to": codec.addresses_to_wire(to),
-                "cc": codec.addresses_to_wire(cc),
-                "bcc": codec.addresses_to_wire(_address_list(record.bcc)),
-                "replyTo": codec.addresses_to_wire(_address_list(record.reply_to)),
-                "inReplyTo": record.in_reply_to[0] if record.in_reply_to else None,
-                "references": record.references,
+                "bcc": _wire_addresses(fields["bcc"]),
+                "cc": _wire_addresses(fields["cc"]),
+                "inReplyTo": in_reply_to[0] if in_reply_to else None,
+                "references": fields["references"],
+                "replyTo": _wire_addresses(fields["reply_to"]),
+                "to": _wire_addresses(fields["to"]),
             }
         ),
     }
-    return message, _part_rows(record, num)
 
 
 def _part_rows(record: wire.EmailRecord, num: int) -> list[dict[str, Any]]:
@@ -89,7 +114,7 @@ def _part_rows(record: wire.EmailRecord, num: int) -> list[dict[str, Any]]:
             "content_type": part.content_type,
             "size": part.size,
             "content_id": None,
-            "inline": part.inline,
+            "inline": int(part.inline),
             "data": None,
         }
         for position, part in enumerate(record.attachments)
@@ -110,7 +135,8 @@ def insert_emails(
         .scalars()
         .all()
     )
-    chosen: list[tuple[wire.EmailRecord, dict[str, Any]]] = []
+    chosen: list[tuple[wire.EmailRecord, dict[str, Any], str]] = []
+    memo: dict[Any, str] = {}
     for record in records:
         base = {"keywords": sorted(record.keywords), "mailboxId": record.mailbox_id}
         view = email_view(base, pending.get(record.id, []))
@@ -118,24 +144,33 @@ def insert_emails(
             continue  # destroyed here, not yet pushed
         if view["mailboxId"] not in known_boxes:
             view["mailboxId"] = base["mailboxId"]
-        chosen.append((record, view))
-    nums = allocate_nums(conn, [codec.to_micros(record.sent_at) for record, _view in chosen])
-    related = [[*record.references, *record.in_reply_to] for record, _view in chosen]
+        # Never equal to a keywords key (a tuple of strings): this one holds a tuple.
+        key = (record.mailbox_id, tuple(base["keywords"]))
+        chosen.append((record, view, _encoded(memo, key, base)))
+    dates = [codec.to_micros(record.sent_at) for record, _view, _base in chosen]
+    nums = allocate_nums(conn, dates)
+    related = [[*record.references, *record.in_reply_to] for record, _view, _base in chosen]
     look_up_threads(conn, ctx, (ref for refs in related for ref in refs))
     message_rows: list[dict[str, Any]] = []
     part_rows: list[dict[str, Any]] = []
     fts_rows: list[dict[str, Any]] = []
-    for (record, view), num, refs in zip(chosen, nums, related, strict=True):
+    for (record, view, base_json), num, date, refs in zip(
+        chosen, nums, dates, related, strict=True
+    ):
         thread = thread_for(ctx, refs, record.message_id or record.id)
         if record.message_id:
             ctx.threads.setdefault(record.message_id, thread)
-        message, parts = _email_row(ctx, record, view, num, thread)
+        message = _email_row(ctx, record, view, base_json, memo, num, date, thread)
         message_rows.append(message)
-        part_rows.extend(parts)
-        recipients = _address_list([*record.to, *record.cc])
+        if record.attachments:
+            part_rows.extend(_part_rows(record, num))
         fts_rows.append(
             headers_row(
-                num, record.subject, message["sender_name"], message["sender_email"], recipients
+                num,
+                message["subject"],
+                message["sender_name"],
+                message["sender_email"],
+                [*record.to, *record.cc],
             )
         )
         touched.messages.add(record.id)
@@ -202,8 +237,8 @@ def update_emails(
         keywords = view["keywords"]
         values = (
             "$flagged" in keywords,
-            codec.dumps(keywords),
-            codec.dumps(base),
+            codec.dumps_presorted(keywords),
+            codec.dumps_presorted(base),
             record.updated_modseq,
             record.id,
         )

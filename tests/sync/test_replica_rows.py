@@ -1,0 +1,139 @@
+"""What a change-feed page stores for a new message: the same rows and text as before the sync
+path's shortcuts (documents encoded without re-sorting, 0/1 for booleans, addresses cleaned
+by one validator), so triggers that compare text and readers that parse it see no difference."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+from mailapp import wire
+from mailapp.store import codec, open_store
+from mailapp.store.replica import apply_changes
+from tests.support.accounts import synced_account
+
+WHEN = datetime(2026, 3, 1, 9, 30, tzinfo=UTC).isoformat()
+
+
+def _page(emails: list[dict[str, object]]) -> bytes:
+    return json.dumps(
+        {
+            "oldState": "1",
+            "newState": "2",
+            "hasMore": False,
+            "emails": {"created": emails, "updated": [], "destroyed": []},
+        }
+    ).encode()
+
+
+def _email(email_id: str, **fields: object) -> dict[str, object]:
+    return {
+        "id": email_id,
+        "createdModseq": 2,
+        "updatedModseq": 2,
+        "mailboxId": "inbox-1",
+        "sentAt": WHEN,
+        "receivedAt": WHEN,
+        **fields,
+    }
+
+
+def _parse(body: bytes) -> wire.Changes:
+    # As the sync client reads a page (sync/client.py _parse).
+    context = {wire.NUL_FREE: True} if wire.json_is_nul_free(body) else None
+    return wire.Changes.model_validate_json(body, context=context)
+
+
+def test_a_synced_message_is_stored_as_any_writer_would_store_it(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "mail.sqlite3")
+    account = synced_account(store)
+    page = _page(
+        [
+            _email(
+                "e1",
+                subject="Quarterly numbers",
+                keywords=["$seen", "Work", "$flagged"],
+                messageId="<q@example.org>",
+                inReplyTo=["<p@example.org>"],
+                references=["<o@example.org>", "<p@example.org>"],
+                **{"from": [{"name": "Jürgen Ä", "email": "j@example.org"}]},
+                to=[{"name": None, "email": "alice@example.org"}, {"email": "b@example.org"}],
+                cc=[{"name": "Carol", "email": "c@example.org"}],
+                bcc=[{"name": "", "email": "d@example.org"}],
+                replyTo=[{"name": "Lists", "email": "l@example.org"}],
+                preview="Numbers attached",
+                hasAttachment=True,
+                attachments=[
+                    {"partId": "2", "name": "q.pdf", "contentType": "application/pdf", "size": 9}
+                ],
+            ),
+            _email("e2", subject="Plain"),
+        ]
+    )
+
+    apply_changes(store, account, _parse(page))
+    store.close()
+
+    with sqlite3.connect(tmp_path / "mail.sqlite3") as conn:
+        conn.row_factory = sqlite3.Row
+        rows = {
+            row["id"]: row
+            for row in conn.execute(
+                "SELECT id, base, keywords, headers, is_read, is_flagged, has_attachments, "
+                "headers_first FROM messages"
+            )
+        }
+        parts = conn.execute("SELECT id, inline FROM attachments").fetchall()
+    first = rows["e1"]
+    # Every JSON column holds exactly what codec.dumps writes (sorted keys, compact): the
+    # trigger body_queue_message_update compares `base` as text.
+    for row in rows.values():
+        for column in ("base", "keywords", "headers"):
+            assert row[column] == codec.dumps(json.loads(row[column]))
+    assert json.loads(first["base"]) == {
+        "keywords": ["$flagged", "$seen", "Work"],
+        "mailboxId": "inbox-1",
+    }
+    assert json.loads(first["headers"]) == {
+        "to": [
+            {"name": None, "email": "alice@example.org"},
+            {"name": None, "email": "b@example.org"},
+        ],
+        "cc": [{"name": "Carol", "email": "c@example.org"}],
+        "bcc": [{"name": None, "email": "d@example.org"}],
+        "replyTo": [{"name": "Lists", "email": "l@example.org"}],
+        "inReplyTo": "<p@example.org>",
+        "references": ["<o@example.org>", "<p@example.org>"],
+    }
+    assert tuple(first)[4:] == (1, 1, 1, 1)
+    assert tuple(rows["e2"])[4:] == (0, 0, 0, 1)
+    assert [tuple(part) for part in parts] == [("e1.2", 0)]
+
+
+def test_a_control_character_in_a_received_address_becomes_a_space(tmp_path: Path) -> None:
+    # Received mail is never refused for its headers: a NUL (escaped in the JSON) or a line
+    # break in a name or address is shown as a space, and the page is applied.
+    page = _page(
+        [
+            _email(
+                "e1",
+                subject="Hello",
+                **{"from": [{"name": "Eve\u0000\r\nBcc: x@evil.example", "email": "e@x.org\n"}]},
+                to=[{"name": "=?utf-8?q?Bob=0D=0AX-Evil:_1?=", "email": "b@example.org"}],
+            )
+        ]
+    )
+    assert b"\\u0000" in page
+    store = open_store(tmp_path / "mail.sqlite3")
+    account = synced_account(store)
+
+    apply_changes(store, account, _parse(page))
+
+    (message,) = store.page("inbox-1")
+    assert (message.sender_name, message.sender_email) == ("Eve Bcc: x@evil.example", "e@x.org")
+    full = store.message(message.id)
+    assert full is not None
+    assert [(a.name, a.email) for a in full.to] == [("Bob X-Evil: 1", "b@example.org")]
+    store.close()
