@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -82,7 +83,7 @@ def test_a_synced_message_is_stored_as_any_writer_would_store_it(tmp_path: Path)
             row["id"]: row
             for row in conn.execute(
                 "SELECT id, base, keywords, headers, is_read, is_flagged, has_attachments, "
-                "headers_first FROM messages"
+                "headers_first, thread_id FROM messages"
             )
         }
         parts = conn.execute("SELECT id, inline FROM attachments").fetchall()
@@ -107,8 +108,13 @@ def test_a_synced_message_is_stored_as_any_writer_would_store_it(tmp_path: Path)
         "inReplyTo": "<p@example.org>",
         "references": ["<o@example.org>", "<p@example.org>"],
     }
-    assert tuple(first)[4:] == (1, 1, 1, 1)
-    assert tuple(rows["e2"])[4:] == (0, 0, 0, 1)
+    assert tuple(first)[4:8] == (1, 1, 1, 1)
+    assert tuple(rows["e2"])[4:8] == (0, 0, 0, 1)
+    # Thread ids are derived from the thread's first Message-ID as they always were: mail
+    # synced or imported before this version joins the same conversations.
+    namespace = uuid.UUID("6f1d7b52-3c1e-4b8e-9a52-2f0b1c4f7e11")
+    assert first["thread_id"] == str(uuid.uuid5(namespace, f"{account}\0<o@example.org>"))
+    assert rows["e2"]["thread_id"] == str(uuid.uuid5(namespace, f"{account}\0e2"))
     assert [tuple(part) for part in parts] == [("e1.2", 0)]
 
 
