@@ -32,6 +32,7 @@ from mailapp.wire.base import (
     SubmissionStateName,
     WireModel,
     json_is_nul_free,
+    validate_json,
 )
 from mailapp.wire.records import (
     Changes,
@@ -158,4 +159,5 @@ __all__ = [
     "Versioned",
     "WireModel",
     "json_is_nul_free",
+    "validate_json",
 ]

@@ -11,7 +11,7 @@ strings (`IsoDateTime`).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal, Self, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -72,6 +72,17 @@ NUL_FREE = "nul_free"
 def json_is_nul_free(text: bytes) -> bool:
     """True when no string parsed from this JSON text can contain U+0000."""
     return b"\\u0000" not in text and b"\x00" not in text
+
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def validate_json(model: type[ModelT], text: bytes) -> ModelT:
+    """JSON text from the other side validated as pydantic's own parser reads it (no tree of
+    dicts from json.loads to build and walk again: about a third of a feed page's CPU), the
+    NUL walk skipped when the text cannot hold a NUL. Raises pydantic's ValidationError."""
+    context = {NUL_FREE: True} if json_is_nul_free(text) else None
+    return model.model_validate_json(text, context=context)
 
 
 def _reject_nul(value: Any) -> None:
