@@ -8,6 +8,10 @@ and asks every installed backend, 100-200 ms of CPU on each start of the app and
 `mailapp sync --once`, where loading the remembered one costs a few ms. An environment variable
 or keyring's own config file still decides first, and a remembered backend that is no longer
 usable (another desktop session, a removed package) is forgotten and detection runs again.
+
+keyring itself is imported when a token is first saved, read or forgotten, not with this module:
+with its importlib_metadata, jaraco and configparser it is ~2 MB of a window that has no
+account to sign in (the sync machinery imports this module whether or not an account exists).
 """
 
 from __future__ import annotations
@@ -17,11 +21,7 @@ import logging
 import os
 import threading
 from pathlib import Path
-
-import keyring
-import keyring.core
-from keyring.backends import chainer, fail
-from keyring.errors import KeyringError
+from types import ModuleType
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +40,28 @@ def _remembered_path() -> Path:
     return platformdirs.user_data_path("mailapp", appauthor=False) / REMEMBERED_FILE
 
 
+def _keyring() -> ModuleType:
+    """keyring, with this process's backend chosen (once)."""
+    import keyring
+
+    _choose_backend()
+    return keyring
+
+
+def _keyring_errors() -> tuple[type[BaseException], ...]:
+    """What a keyring call raises when there is no usable keyring: the session keeps the token."""
+    from keyring.errors import KeyringError
+
+    return (KeyringError, RuntimeError, OSError)
+
+
 def _choose_backend() -> None:
     """Load the remembered backend, unless the user configured one; else let keyring detect."""
     global _chosen
+    import keyring
+    import keyring.core
+    from keyring.backends import chainer, fail
+
     with _lock:
         if _chosen:
             return
@@ -81,20 +100,20 @@ def store_token(account_key: str, token: str) -> bool:
     """Save the token; False when the keyring is unavailable (it is then kept in memory only)."""
     with _lock:
         _session[account_key] = token
+    errors = _keyring_errors()
     try:
-        _choose_backend()
-        keyring.set_password(SERVICE, account_key, token)
-    except (KeyringError, RuntimeError, OSError) as exc:
+        _keyring().set_password(SERVICE, account_key, token)
+    except errors as exc:
         log.warning("the system keyring is unavailable (%s); the sign-in lasts this session", exc)
         return False
     return True
 
 
 def load_token(account_key: str) -> str | None:
+    errors = _keyring_errors()
     try:
-        _choose_backend()
-        token = keyring.get_password(SERVICE, account_key)
-    except (KeyringError, RuntimeError, OSError):
+        token = _keyring().get_password(SERVICE, account_key)
+    except errors:
         token = None
     if token:
         return token
@@ -105,6 +124,5 @@ def load_token(account_key: str) -> str | None:
 def forget_token(account_key: str) -> None:
     with _lock:
         _session.pop(account_key, None)
-    with contextlib.suppress(KeyringError, RuntimeError, OSError):
-        _choose_backend()
-        keyring.delete_password(SERVICE, account_key)
+    with contextlib.suppress(*_keyring_errors()):
+        _keyring().delete_password(SERVICE, account_key)

@@ -98,3 +98,52 @@ def test_window_starts_and_paints_without_loading_slow_unneeded_modules(
         if any(module == slow or module.startswith(f"{slow}.") for slow in SLOW_AND_UNNEEDED)
     ]
     assert loaded == []
+
+
+# The window complete (its store attached, the sync machinery and menus set up) for a profile
+# with no account to sign in: nothing asks for a secret, so the keyring is not loaded.
+_ATTACH_AND_LIST_MODULES = """
+import json, sys
+from contextlib import ExitStack
+from pathlib import Path
+from PySide6.QtCore import QTimer
+from mailapp.gui_options import GuiOptions
+from mailapp.ui import app as desktop_app
+
+qapp = desktop_app._create_application([])
+options = GuiOptions(Path(sys.argv[1]), False, None, False, False)
+with ExitStack() as cleanup:
+    (window,) = desktop_app._open_first_screen(options, cleanup, qapp)
+    window.storeAttached.connect(lambda: QTimer.singleShot(200, qapp.quit))
+    QTimer.singleShot(60_000, qapp.quit)  # bounded
+    window.show()
+    qapp.exec()
+    print(json.dumps({"attached": window.store is not None, "modules": sorted(sys.modules)}))
+    window.close()
+"""
+
+
+def test_window_without_an_account_does_not_load_the_keyring(
+    store: MailStore, tmp_path: Path
+) -> None:
+    profile = store.path.parent
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "XDG_STATE_HOME": str(tmp_path / "xdg-state"),
+        "XDG_DATA_HOME": str(tmp_path / "xdg-data"),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", _ATTACH_AND_LIST_MODULES, str(profile)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["attached"]
+    assert "mailapp.sync.credentials" in report["modules"]  # the sync machinery is there
+    assert [m for m in report["modules"] if m == "keyring" or m.startswith("keyring.")] == []
