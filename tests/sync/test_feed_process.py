@@ -155,3 +155,24 @@ def test_the_childs_failure_is_the_sync_error_the_window_shows(
 
     assert len(children) == 1 and children[0].returncode == 1
     assert device.store.count(device.mailbox("inbox")) == 0
+
+
+def test_the_child_ends_when_the_window_goes(
+    sync_server: RunningServer, device_factory: DeviceFactory
+) -> None:
+    """A window that dies (killed, crashed) closes the child's stdin: it stops at once rather
+    than writing on into the store behind the next start's back."""
+    alice = sync_server.new_user("alice")
+    fill_messages(sync_server.settings.database_url, alice.account_id, BIG)
+    device = device_factory(alice)
+    command = feed_process.child_command(device.store.path, device.account_id, 200)
+    child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert child.stdin is not None and child.stdout is not None
+    child.stdin.write(f"{device.client.base_url}\n{device.client.token}\n".encode())
+    child.stdin.close()  # as when its parent is gone
+
+    lines = child.stdout.read().decode().splitlines()
+    assert child.wait(timeout=60) == 0
+    child.stdout.close()
+    assert '{"done": true}' not in lines
+    assert device.store.count(device.mailbox("inbox")) < BIG
