@@ -7,6 +7,7 @@ never holds the write lock for long and another window can still open the store 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import uuid
 from collections.abc import Iterable, Iterator
@@ -136,6 +137,21 @@ def _check_mailbox(conn: Connection, ctx: ImportContext, mailbox_id: str) -> str
     return mailbox_id
 
 
+# Sets of keys go in as one JSON array, not an IN list of a bound parameter each: the statement
+# text stays the same whatever the count, so SQLite parses it once per connection (an IN list
+# of a page's ~500 ids was parsed again whenever the count changed, at ~1 ms a time) and
+# SQLAlchemy renders no placeholders. Both plans still probe the index per key.
+_NUMS_TAKEN = "SELECT num FROM messages WHERE num IN (SELECT value FROM json_each(?))"
+_THREADS_OF = (
+    "SELECT message_id_header, thread_id FROM messages WHERE account_id = ? "
+    "AND message_id_header IN (SELECT value FROM json_each(?)) AND thread_id IS NOT NULL"
+)
+
+
+def _ids(values: Iterable[str | int]) -> str:
+    return json.dumps(list(values))
+
+
 def look_up_threads(conn: Connection, ctx: ImportContext, refs: Iterable[str]) -> None:
     """Learn the threads of stored messages with these Message-IDs, a query per 500 ids.
 
@@ -143,15 +159,10 @@ def look_up_threads(conn: Connection, ctx: ImportContext, refs: Iterable[str]) -
     per reply (one per reply was a quarter of a large sync's time).
     """
     unknown = sorted({ref for ref in refs if ref not in ctx.threads})
-    for start in range(0, len(unknown), 500):
-        for message_id, thread_id in conn.execute(
-            select(messages.c.message_id_header, messages.c.thread_id).where(
-                messages.c.account_id == ctx.account_id,
-                messages.c.message_id_header.in_(unknown[start : start + 500]),
-                messages.c.thread_id.isnot(None),
-            )
-        ):
-            ctx.threads.setdefault(message_id, thread_id)
+    if not unknown:
+        return
+    for message_id, thread_id in conn.exec_driver_sql(_THREADS_OF, (ctx.account_id, _ids(unknown))):
+        ctx.threads.setdefault(message_id, thread_id)
 
 
 def thread_for(ctx: ImportContext, related: list[str], own_key: str) -> str:
@@ -172,14 +183,10 @@ def allocate_nums(conn: Connection, wanted: list[int]) -> list[int]:
     Keying messages (and so the search index) by date lets search return the newest matches
     by walking the index backwards and stopping at the limit, instead of sorting every match.
     """
+    if not wanted:
+        return []
     checked = set(wanted)
-    taken: set[int] = set()
-    unique = sorted(checked)
-    for start in range(0, len(unique), 500):
-        chunk = unique[start : start + 500]
-        taken.update(
-            conn.execute(select(messages.c.num).where(messages.c.num.in_(chunk))).scalars()
-        )
+    taken: set[int] = set(conn.exec_driver_sql(_NUMS_TAKEN, (_ids(checked),)).scalars())
     result: list[int] = []
     # Where to resume probing for each wanted key: mail dated to the second often shares one.
     resume: dict[int, int] = {}

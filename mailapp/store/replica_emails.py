@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -297,12 +298,14 @@ def upsert_emails(
     conn: Connection, ctx: ImportContext, records: Sequence[wire.EmailRecord], touched: Touched
 ) -> None:
     """Apply server versions of messages, new or already here, a few statements per chunk."""
-    present: set[str] = set()
-    for start in range(0, len(records), CHUNK):
-        chunk = [record.id for record in records[start : start + CHUNK]]
-        present.update(
-            conn.execute(select(messages.c.id).where(messages.c.id.in_(chunk))).scalars()
-        )
+    if not records:
+        return
+    present = set(
+        conn.exec_driver_sql(
+            "SELECT id FROM messages WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps([record.id for record in records]),),
+        ).scalars()
+    )
     update_emails(conn, ctx.account_id, [r for r in records if r.id in present], touched)
     insert_emails(conn, ctx, [record for record in records if record.id not in present], touched)
 

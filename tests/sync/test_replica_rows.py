@@ -10,6 +10,8 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import Engine, event
+
 from mailapp import wire
 from mailapp.store import codec, open_store
 from mailapp.store.replica import apply_changes
@@ -140,4 +142,45 @@ def test_a_control_character_in_a_received_address_becomes_a_space(tmp_path: Pat
     full = store.message(message.id)
     assert full is not None
     assert [(a.name, a.email) for a in full.to] == [("Bob X-Evil: 1", "b@example.org")]
+    store.close()
+
+
+def test_pages_of_any_size_run_the_same_statements(tmp_path: Path) -> None:
+    # SQLite parses a statement once per connection and text: an IN list with a placeholder
+    # per id was a new text, parsed again, whenever a page's count of ids changed.
+    store = open_store(tmp_path / "mail.sqlite3")
+    account = synced_account(store)
+    executed: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        executed.append(statement)
+
+    def page(first: int, count: int) -> wire.Changes:
+        return _parse(
+            _page(
+                [
+                    _email(
+                        f"e{n}",
+                        subject=f"Re: plan {n}",
+                        messageId=f"<m{n}@example.org>",
+                        references=[f"<m{n - 1}@example.org>", f"<root{n % 7}@example.org>"],
+                        keywords=["$seen"] if n % 3 else [],
+                    )
+                    for n in range(first, first + count)
+                ]
+            )
+        )
+
+    first, second = page(0, 40), page(40, 170)
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        apply_changes(store, account, first)
+        statements_first = set(executed)
+        executed.clear()
+        apply_changes(store, account, second)
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+
+    assert set(executed) == statements_first
+    assert len(store.page("inbox-1", limit=500)) == 210
     store.close()
