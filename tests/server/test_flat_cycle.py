@@ -80,5 +80,12 @@ def test_no_change_cycle_is_flat_in_mailbox_size(
     large = _no_change_statements(server, tmp_path, 3000)
     assert len(small) == len(large), (small, large)
     assert len(large) <= MAX_STATEMENTS, large
-    # None of them touches the mail itself.
-    assert not [s for s in large if " email" in s.lower()], large
+    # None of them touches the mail itself. The feed's state read names the feed tables, but
+    # asks them only once the account moved past the client's state (a CASE; PostgreSQL's
+    # plan shows them never executed: test_feed_statements.py).
+    assert not [s for s in large if " email" in s.lower() and not _state_read(s)], large
+    assert len([s for s in large if _state_read(s)]) == 1, large
+
+
+def _state_read(statement: str) -> bool:
+    return statement.startswith("SELECT account.modseq, account.pruned_modseq, CASE WHEN")

@@ -99,7 +99,7 @@ def changes_since(conn: Connection, account_id: str, since: int, limit: int) -> 
     The account's modseq is read first and rows are bounded by it: a write committing meanwhile
     has a higher modseq (commit order == modseq order), so the page never skips one.
     """
-    top, pruned = ACCOUNT_STATE.rows(conn, account=account_id)[0]
+    top, pruned, *changed = ACCOUNT_STATE.rows(conn, account=account_id, since=since)[0]
     top = int(top)
     check_since(since, top, int(pruned))
     if since == top:
@@ -108,7 +108,9 @@ def changes_since(conn: Connection, account_id: str, since: int, limit: int) -> 
         return FeedPage(old_state=str(since), new_state=str(top), has_more=False)
 
     candidates: list[tuple[str, Row]] = []
-    for kind, reader in READERS.items():
+    for (kind, reader), has_rows in zip(READERS.items(), changed, strict=True):
+        if not has_rows:  # the state read saw no row of this kind in (since, top]
+            continue
         rows = reader.page.rows(conn, account=account_id, since=since, top=top, limit=limit + 1)
         candidates.extend((kind, row) for row in rows)
     candidates.sort(key=lambda item: item[1][UPDATED])

@@ -22,7 +22,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import Connection, Select, Text, bindparam, cast, select
+from sqlalchemy import Connection, Select, Text, bindparam, case, cast, exists, select
 from sqlalchemy.engine import Dialect
 
 from mailapp.server.models import SYNCED_MODELS, Account, Email
@@ -68,10 +68,6 @@ class Prepared:
         return conn.exec_driver_sql(sql, args).fetchall()  # type: ignore[arg-type,return-value]
 
 
-ACCOUNT_STATE = Prepared(
-    select(Account.modseq, Account.pruned_modseq).where(Account.id == bindparam("account"))
-)
-
 # Every kind's columns start with these four, in this order: the feed reads them by position.
 ID, CREATED, UPDATED, DESTROYED = 0, 1, 2, 3
 _LEADING = ("id", "created_modseq", "updated_modseq", "destroyed_modseq")
@@ -84,6 +80,7 @@ class KindReader:
     as their stored text."""
 
     def __init__(self, model: Any, keys: Sequence[str], as_text: Sequence[str] = ()) -> None:
+        self.model = model
         self.keys = tuple(keys)
         attributes = [getattr(model, key) for key in keys]
         self._types = [attribute.type for attribute in attributes]
@@ -281,3 +278,33 @@ READERS: dict[str, KindReader] = {
     "drafts": _ModelReader(SYNCED_MODELS["drafts"], draft_model),
     "submissions": _ModelReader(SYNCED_MODELS["submissions"], submission_model),
 }
+
+
+def _changed_since(model: Any) -> Any:
+    """Whether `model` has a row of the account in (since, the account's modseq]; only asked
+    when the account moved past `since` (CASE evaluates its branch only then)."""
+    account = Account.__table__.c
+    table = model.__table__.c
+    return case(
+        (
+            account.modseq > bindparam("since"),
+            exists().where(
+                table.account_id == account.id,
+                table.updated_modseq > bindparam("since"),
+                table.updated_modseq <= account.modseq,
+            ),
+        ),
+        else_=None,
+    )
+
+
+# The account's state, and which kinds changed since the client's state, in one statement
+# (one snapshot): a pull then reads only the kinds that changed, mostly emails alone, instead
+# of one query per kind whether or not it changed (issue 11: 2 statements instead of 5).
+ACCOUNT_STATE = Prepared(
+    select(
+        Account.modseq,
+        Account.pruned_modseq,
+        *(_changed_since(reader.model) for reader in READERS.values()),
+    ).where(Account.id == bindparam("account"))
+)
