@@ -1,4 +1,5 @@
-"""uvicorn's HTTP/1.1 protocol, answering a request it cannot parse with a problem document.
+"""uvicorn's HTTP/1.1 protocol, answering a request it cannot parse with a problem document,
+and sending each response's head and body in one write.
 
 uvicorn refuses a request that is not valid HTTP (a control character in a header value such
 as Content-Type, a broken request line) itself, before the app sees it, with a text/plain 400.
@@ -32,7 +33,51 @@ HEADERS = [
 ]
 
 
+class CoalescingTransport:
+    """The connection's transport, with the writes of one turn of the event loop sent as one.
+
+    uvicorn writes a response's status line and headers, then its body, as two writes: two
+    send() calls and two TCP segments, and the client woken twice per response (issue 11's
+    load test: every request). Held until the loop's next turn, they go out together. Anything
+    but write, close and abort is the transport's own.
+    """
+
+    def __init__(self, transport: asyncio.Transport) -> None:
+        self._transport = transport
+        self._pending: list[bytes] = []
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        if not self._pending:
+            asyncio.get_running_loop().call_soon(self.flush)
+        self._pending.append(data if type(data) is bytes else bytes(data))
+
+    def flush(self) -> None:
+        if self._pending:
+            data = b"".join(self._pending)
+            self._pending.clear()
+            if not self._transport.is_closing():
+                self._transport.write(data)
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def abort(self) -> None:
+        self._pending.clear()
+        self._transport.abort()
+
+    def get_write_buffer_size(self) -> int:
+        return self._transport.get_write_buffer_size() + sum(map(len, self._pending))
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._transport, name)
+
+
 class ProblemH11Protocol(H11Protocol):
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self.transport = CoalescingTransport(transport)  # type: ignore[assignment]
+
     def send_400_response(self, msg: str) -> None:
         for event in (
             h11.Response(status_code=400, headers=HEADERS, reason=b"Bad Request"),
@@ -51,6 +96,11 @@ except ImportError:  # httptools is optional
 if HttpToolsProtocol is not None:
 
     class ProblemHttpToolsProtocol(HttpToolsProtocol):
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            # Flow control (pause/resume reading) stays on the transport itself.
+            self.transport = CoalescingTransport(transport)  # type: ignore[assignment]
+
         def send_400_response(self, msg: str) -> None:
             head = b"HTTP/1.1 400 Bad Request\r\n" + b"".join(
                 name + b": " + value + b"\r\n"
