@@ -56,6 +56,31 @@ def rss_mb(pid: str = "self") -> float:
     return 0.0
 
 
+def pss_mb(pid: str = "self") -> float:
+    """Proportional set size: each shared page (the libraries the window and its child both
+    map) divided among the processes mapping it, so a sum over processes counts it once."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as rollup:
+            for line in rollup:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:  # gone meanwhile
+        pass
+    return 0.0
+
+
+def family_pss_mb() -> float:
+    """PSS of this process and its children together."""
+    pids: list[str] = []
+    for task in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{task}/children") as children:
+                pids += children.read().split()
+        except OSError:
+            continue
+    return pss_mb() + sum(pss_mb(pid) for pid in pids)
+
+
 def children_rss_mb() -> float:
     """RSS of this process's children (the feed child of a big first sync, whose memory the
     app's footprint includes though not its process's)."""
@@ -97,7 +122,8 @@ def child(profile: Path, count: int, top: int) -> None:
     cpu_gaps: list[float] = []
     samples: list[tuple[float, str]] = []  # (time, where the UI thread was) during stalls
     rss: list[float] = []
-    child_rss: list[float] = []
+    child_rss: list[float] = []  # sampled with `rss`, at the same moments
+    family_pss: list[float] = []  # the window's and its children's PSS, once a second
     stop = threading.Event()
 
     # The kernel's count of how long this thread waited on a run queue for a CPU (Linux
@@ -203,6 +229,8 @@ def child(profile: Path, count: int, top: int) -> None:
             if now >= next_rss:
                 rss.append(rss_mb())
                 child_rss.append(children_rss_mb())
+                if len(rss) % 10 == 1:  # smaps_rollup walks every mapping: once a second
+                    family_pss.append(family_pss_mb())
                 next_rss = now + 0.1
             if (now - last_beat[0]) * 1000 < SAMPLE_OVER_MS:
                 continue
@@ -287,6 +315,10 @@ def child(profile: Path, count: int, top: int) -> None:
                 "own_over_goal": sum(1 for g in own_ordered if g > STALL_GOAL_MS + 10),
                 "peak_rss_mb": round(max(rss or [0.0]), 1),
                 "child_rss_mb": round(max(child_rss or [0.0]), 1),
+                "family_rss_mb": round(
+                    max(map(sum, zip(rss, child_rss, strict=False)), default=0.0), 1
+                ),
+                "family_pss_mb": round(max(family_pss or [0.0]), 1),
                 "end_rss_mb": round(end_rss, 1),
                 "sites": long_sites.most_common(top),
                 "other_sites": Counter(others).most_common(top),
@@ -369,6 +401,10 @@ def main() -> None:
         f"process's peak besides: {figures['child_rss_mb']} MB); "
         f"goal <= {RSS_GOAL_MB} MB (bare Qt 60 MB); load average {figures['load']} on "
         f"{os.cpu_count()} CPUs"
+    )
+    print(
+        f"  the window and its child together: peak RSS {figures['family_rss_mb']} MB (the "
+        f"libraries both map counted twice), peak PSS {figures['family_pss_mb']} MB (counted once)"
     )
     print(f"  where the UI thread was during stalls over {SAMPLE_OVER_MS} ms (5 ms samples):")
     for where, hits in figures["sites"]:
