@@ -248,7 +248,9 @@ def _plain_addresses(raw: str) -> list[tuple[str, str]] | None:
 
 def addresses(msg: Fields, name: str, notes: list[str]) -> list[Address]:
     first = raw_header(msg, name)
-    plain = _plain_addresses(first) if first is not None else None
+    if first is None:
+        return []  # no such field (most messages have no Cc, Bcc, Reply-To or Sender)
+    plain = _plain_addresses(first)
     if plain is not None:
         result = []
         for display, addr_spec in plain:

@@ -20,7 +20,12 @@ from __future__ import annotations
 
 import functools
 import re
-from email.message import EmailMessage, _splitparam  # type: ignore[attr-defined]
+from email.message import (  # type: ignore[attr-defined]
+    EmailMessage,
+    _parseparam,
+    _splitparam,
+)
+from email.utils import decode_params
 from typing import Any
 
 from mailapp.mime.headers import CachingPolicy
@@ -77,6 +82,18 @@ def _light(name: str, value: str) -> Any:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
+def _params_of(value: str) -> tuple[tuple[str, Any], ...]:
+    """The stdlib's `Message._get_params_preserve` of a header whose text is `value`: its
+    answer depends on that text alone, and most parts' headers repeat (`text/plain;
+    charset="utf-8"`), so it is worked out once per text."""
+    params = []
+    for piece in _parseparam(value):
+        name, equals, val = piece.partition("=")
+        params.append((name.strip(), val.strip()) if equals else (piece.strip(), ""))
+    return tuple(decode_params(params))
+
+
 class LightPolicy(CachingPolicy):
     """The parse policy, except that plain MIME header values come back as `_LightHeader`."""
 
@@ -116,6 +133,10 @@ class _TreeMessage(EmailMessage):
         found = self._first().get(name.lower())
         return failobj if found is None else self.policy.header_fetch_parse(*found)
 
+    def __contains__(self, name: str) -> bool:
+        # get_param asks this before every parameter look-up; the stdlib scans every field.
+        return name.lower() in self._first()
+
     def _get_params_preserve(self, failobj: Any, header: str) -> Any:
         # Every parameter question (charset, boundary, name, filename) parses the whole
         # header again; the answer for a header is kept with the content type.
@@ -125,9 +146,8 @@ class _TreeMessage(EmailMessage):
             params = self._params = {}
         key = header.lower()
         if key not in params:
-            missing = object()
-            found = super()._get_params_preserve(missing, header)  # type: ignore[misc]
-            params[key] = None if found is missing else found
+            value = self.get(header)
+            params[key] = None if value is None else _params_of(str(value))
         found = params[key]
         return failobj if found is None else list(found)
 
@@ -136,6 +156,12 @@ class _TreeMessage(EmailMessage):
         if self._type is None:
             self._type = super().get_content_type()
         return self._type
+
+    def get_content_maintype(self) -> str:
+        return self.get_content_type().split("/")[0]  # as the stdlib, without its frames
+
+    def get_content_subtype(self) -> str:
+        return self.get_content_type().split("/")[1]
 
     def _changed(self) -> None:
         self._index = None

@@ -223,6 +223,7 @@ def _answers(msg: Message) -> Any:
         msg.get_content_disposition, lambda: msg.is_attachment(),  # type: ignore[attr-defined]
         lambda: msg.get_param("start"), lambda: msg.get_param("name"),
         lambda: msg.get_payload(decode=True),
+        lambda: "Content-Type" in msg, lambda: "content-disposition" in msg,
     ):
         try:
             out.append(call())
@@ -239,10 +240,14 @@ def _answers(msg: Message) -> Any:
        _value, st.sampled_from(["aGVsbG8=", "a=C3=A9", "plain"]))
 def test_light_values_answer_as_header_objects(name: str, value: str, payload: str) -> None:
     light, full = EmailMessage(policy=tree.LIGHT_POLICY), EmailMessage(policy=PARSE_POLICY)
-    for msg in (light, full):
+    built = tree._TreeMessage(policy=tree.LIGHT_POLICY)  # its own look-ups and parameter cache
+    for msg in (light, full, built):
         msg._headers = [(name, value)]  # type: ignore[attr-defined]
         msg._payload = payload  # type: ignore[attr-defined]
     assert _answers(light) == _answers(full)
+    assert _answers(built) == _answers(full)
+    assert _answers(built) == _answers(full)  # asked again: the kept answers are the same
+    assert built.get_params() == light.get_params()  # the same parameter split as before
 
 
 def test_tree_messages_answer_after_changes_as_stdlib_messages() -> None:
