@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from imapclient import IMAPClient
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Engine
 
 from mailapp.server.db import ModseqAllocator, session_scope
@@ -43,6 +43,9 @@ from mailapp.server.upstream.remap import remap_folder
 
 HEADER_ITEMS = ("UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE", "BODY.PEEK[HEADER]")
 STATUS_ITEMS = (b"UIDVALIDITY", b"UIDNEXT", b"MESSAGES")
+_INSERT_MAPS = insert(UpstreamMessage.__table__).values(
+    keywords=bindparam("keywords", type_=records.JSON_TEXT)
+)
 
 
 @dataclass
@@ -297,7 +300,7 @@ class AccountSync:
                         "header_sha": records.header_sha(header),
                         "has_body": False,
                         "size": msg_size,
-                        "keywords": row["keywords"],
+                        "keywords": records.json_text(row["keywords"]),
                     }
                 )
             with session_scope(self.engine) as session:
@@ -306,7 +309,7 @@ class AccountSync:
                 for item, row in zip(maps, emails, strict=True):
                     item["synced_modseq"] = row["updated_modseq"]
                 if maps:
-                    session.connection().execute(insert(UpstreamMessage.__table__), maps)
+                    session.connection().execute(_INSERT_MAPS, maps)
                 session.execute(
                     update(UpstreamFolder)
                     .where(UpstreamFolder.id == folder.id)
