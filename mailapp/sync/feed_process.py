@@ -42,6 +42,7 @@ from mailapp.sync.errors import (
     TlsError,
     TransientError,
 )
+from mailapp.wire import state_modseq
 
 if TYPE_CHECKING:
     from mailapp.sync.engine import SyncEngine
@@ -162,7 +163,7 @@ def _page_applied(
     engine._applied_state = str(page["state"])
     report.pulled += int(page["pulled"])
     if progress is not None and target:
-        progress(min(int(page["state"]), target), target)
+        progress(min(state_modseq(str(page["state"])), target), target)
 
 
 # -- the child -------------------------------------------------------------------------------

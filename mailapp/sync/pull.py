@@ -79,7 +79,7 @@ class PullMixin(EngineParts):
             for changes in pages:
                 report.pulled += record_count(changes)
                 if progress is not None and target:
-                    progress(min(int(changes.new_state), target), target)
+                    progress(min(wire.state_modseq(changes.new_state), target), target)
 
     def _resync(self, report: CycleReport, progress: Progress | None) -> None:
         """Rebuild the copy from state 0; queued local mutations stay and are pushed after."""
@@ -98,7 +98,7 @@ class PullMixin(EngineParts):
                 self._applied_state = changes.new_state
                 report.pulled += record_count(changes)
                 if progress is not None and target:
-                    progress(min(int(changes.new_state), target), target)
+                    progress(min(wire.state_modseq(changes.new_state), target), target)
         replica.drop_unseen(
             self.store,
             self.account_id,

@@ -14,6 +14,7 @@ from mailapp.wire.base import (
     DRAFT_FIELDS,
     ID_PATTERN,
     NUL_FREE,
+    STATE_PATTERN,
     Address,
     AttachmentRef,
     Change,
@@ -32,6 +33,7 @@ from mailapp.wire.base import (
     SubmissionStateName,
     WireModel,
     json_is_nul_free,
+    state_modseq,
     validate_json,
 )
 from mailapp.wire.records import (
@@ -97,6 +99,7 @@ __all__ = [
     "MUTATION_ARGS",
     "NUL_FREE",
     "PROBLEM_BASE",
+    "STATE_PATTERN",
     "Address",
     "AttachmentRef",
     "BlobInfo",
@@ -159,5 +162,6 @@ __all__ = [
     "Versioned",
     "WireModel",
     "json_is_nul_free",
+    "state_modseq",
     "validate_json",
 ]

@@ -43,7 +43,17 @@ Keyword = Annotated[
 # Ids are UUID strings chosen by their creator; anything id-like up to 36 characters is accepted.
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,36}$"
 RecordId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
-State = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,18}$")]
+# A change-feed state: the decimal modseq, or on a page in the middle of a first listing,
+# "<modseq>.<floor>" (docs/protocol.md); opaque to clients but for their progress bar.
+STATE_PATTERN = r"^[0-9]{1,18}(\.[0-9]{1,18})?$"
+State = Annotated[str, StringConstraints(pattern=STATE_PATTERN)]
+
+
+def state_modseq(state: str) -> int:
+    """How far into the change feed a state is (for progress): its modseq part."""
+    return int(state.partition(".")[0])
+
+
 MailboxRole = Literal["inbox", "drafts", "sent", "trash", "archive", "junk"]
 MutationStatus = Literal["applied", "merged", "conflict", "rejected"]
 SubmissionStateName = Literal["scheduled", "sending", "sent", "cancelled", "failed"]

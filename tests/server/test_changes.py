@@ -149,3 +149,68 @@ def test_retention_prunes_only_old_tombstones(server: RunningServer, user: User)
     )
     tail = page(user, str(destroyed_at + 1))  # the watermark: state - retention
     assert tail["emails"]["destroyed"] == [recent]
+
+
+def _destroy(user: User, email_id: str, mutation_id: int) -> None:
+    mutation = {"mutationId": mutation_id, "type": "email.destroy", "args": {"emailId": email_id}}
+    answer = user.client.post("/v1/sync", json={"clientId": "p", "mutations": [mutation]})
+    assert answer.status_code == 200, answer.text
+
+
+def _listing(user: User, limit: int) -> tuple[list[str], str]:
+    """A new device's first sync: every page from state 0; the live ids and the final state."""
+    since, live, pages = "0", set(), 0
+    while True:
+        body = page(user, since, limit=limit)
+        emails = body["emails"]
+        live |= {e["id"] for e in emails["created"] + emails["updated"]}
+        live -= set(emails["destroyed"])
+        since, pages = body["newState"], pages + 1
+        if not body["hasMore"]:
+            return sorted(live), since
+        assert pages < 20
+
+
+def test_a_first_sync_pages_through_a_mailbox_whose_tombstones_were_pruned(
+    server: RunningServer, user: User
+) -> None:
+    # The watermark is raised by the periodic prune (state - retention): any account with a
+    # long history has one. A new device's listing from 0 must still get past its first page.
+    ids = [server.deliver(user.account_id, subject=f"m{i}") for i in range(10)]
+    _destroy(user, ids[0], 1)
+    now = user.client.get("/v1/session").json()["state"]
+    with session_scope(server.engine) as session:
+        assert prune_tombstones(session, user.account_id, int(now)) == 1
+
+    live, state = _listing(user, limit=3)
+
+    assert live == sorted(ids[1:])
+    assert state == now
+    assert page(user, state)["hasMore"] is False
+    # A push from the middle of a listing is answered too (the sync thread pushes between pages).
+    first = page(user, "0", limit=3)
+    assert first["hasMore"]
+    pushed = user.client.post(
+        "/v1/sync", json={"clientId": "p", "sinceState": first["newState"], "mutations": []}
+    )
+    assert pushed.status_code == 200, pushed.text
+
+
+def test_a_listing_whose_messages_lost_their_tombstones_meanwhile_resyncs(
+    server: RunningServer, user: User
+) -> None:
+    ids = [server.deliver(user.account_id, subject=f"k{i}") for i in range(6)]
+    since, held = "0", set()
+    while not held:  # the listing's first pages hold the mailboxes, then the first emails
+        body = page(user, since, limit=3)
+        held, since = {e["id"] for e in body["emails"]["created"]}, body["newState"]
+        assert body["hasMore"]
+    # Deleted after this device got it, and the deletion pruned before it asks for the rest:
+    # it could never learn of it, so it must start over.
+    _destroy(user, sorted(held)[0], 1)
+    now = user.client.get("/v1/session").json()["state"]
+    with session_scope(server.engine) as session:
+        assert prune_tombstones(session, user.account_id, int(now)) == 1
+    gone = user.client.get("/v1/changes", params={"since": since, "limit": 3})
+    assert gone.status_code == 410
+    assert sorted(_listing(user, limit=3)[0]) == sorted(set(ids) - {sorted(held)[0]})

@@ -62,13 +62,33 @@ def cannot_calculate(since: int, detail: str) -> ProblemError:
     )
 
 
-def check_since(since: int, top: int, pruned: int) -> None:
-    """410 when changes since `since` cannot be listed: tombstones pruned, or a future state."""
-    # State 0 is a client starting empty: it has nothing the pruned tombstones would delete.
-    if 0 < since < pruned:
-        raise cannot_calculate(since, f"Deletions up to state {pruned} were pruned.")
-    if since > top:
+def check_since(since: int, top: int, pruned: int, floor: int | None = None) -> None:
+    """410 when changes since `since` cannot be listed: tombstones pruned, or a future state.
+
+    `floor` comes with a state in the middle of a first listing (see `changes_since`): every
+    message that client holds was live at state `floor`, so a deletion it has not seen yet is
+    newer than that, and its tombstone is still kept while the watermark is not above it.
+    """
+    if since > top or (floor is not None and floor > top):
         raise cannot_calculate(since, f"State {since} is newer than the server's ({top}).")
+    # State 0 is a client starting empty: it has nothing the pruned tombstones would delete.
+    if 0 < max(since, floor or 0) < pruned:
+        raise cannot_calculate(since, f"Deletions up to state {pruned} were pruned.")
+
+
+def parse_since(value: str | None) -> tuple[int, int | None]:
+    """A state a client sent back: its modseq, and the floor of a listing's page state."""
+    modseq, dot, floor = (value or "").partition(".")
+    if not dot:
+        return parse_state(value), None
+    if not floor:
+        parse_state("-")  # "12." is not a state: the same 400 as any other malformed one
+    return parse_state(modseq), parse_state(floor)
+
+
+def page_state(modseq: int, floor: int | None) -> str:
+    """The state of a page cut at `modseq`: with the listing's floor while that is above it."""
+    return f"{modseq}.{floor}" if floor is not None and floor > modseq else str(modseq)
 
 
 def parse_state(value: str | None) -> int:
@@ -93,19 +113,29 @@ def read_connection(engine: Engine) -> Iterator[Connection]:
             yield conn
 
 
-def changes_since(conn: Connection, account_id: str, since: int, limit: int) -> FeedPage:
+def changes_since(
+    conn: Connection, account_id: str, since: int, limit: int, floor: int | None = None
+) -> FeedPage:
     """Changes after `since`, at most `limit` records (more when one modseq spans the cut).
 
     The account's modseq is read first and rows are bounded by it: a write committing meanwhile
     has a higher modseq (commit order == modseq order), so the page never skips one.
+
+    A first listing (from state 0) is cut at modseqs that soon fall below the pruning watermark
+    (state - retention, raised by housekeeping), so a plain state would make its next page a
+    410, and the rebuild after it the same, forever. What that client holds was live at the
+    state its listing began at, though: its page states carry that floor ("<modseq>.<floor>"),
+    and the listing goes on while the watermark stays at or below it (check_since).
     """
     top, pruned, *changed = ACCOUNT_STATE.rows(conn, account=account_id, since=since)[0]
     top = int(top)
-    check_since(since, top, int(pruned))
+    check_since(since, top, int(pruned), floor)
+    if since == 0:
+        floor = top  # whatever this listing returns is live at `top`
     if since == top:
         # Nothing changed (most syncs): no record can lie in (since, top], so the per-type
         # queries are skipped; the answer costs this one primary-key read whatever the size.
-        return FeedPage(old_state=str(since), new_state=str(top), has_more=False)
+        return FeedPage(old_state=page_state(since, floor), new_state=str(top), has_more=False)
 
     candidates: list[tuple[str, Row]] = []
     for (kind, reader), has_rows in zip(READERS.items(), changed, strict=True):
@@ -132,7 +162,11 @@ def changes_since(conn: Connection, account_id: str, since: int, limit: int) -> 
         page = candidates
         new_state = top
 
-    changes = FeedPage(old_state=str(since), new_state=str(new_state), has_more=has_more)
+    changes = FeedPage(
+        old_state=page_state(since, floor),
+        new_state=page_state(new_state, floor) if has_more else str(new_state),
+        has_more=has_more,
+    )
     dialect = conn.dialect
     decoded = Decoded()
     for kind, row in page:

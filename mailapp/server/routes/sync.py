@@ -15,12 +15,12 @@ from mailapp.server.routes.feed import (
     FeedPage,
     changes_since,
     check_since,
-    parse_state,
+    parse_since,
     read_connection,
 )
 from mailapp.server.routes.mutations import apply_batch
 from mailapp.server.routes.responses import errors
-from mailapp.wire import Changes, SyncRequest, SyncResponse
+from mailapp.wire import STATE_PATTERN, Changes, SyncRequest, SyncResponse
 
 router = APIRouter(prefix="/v1", tags=["sync"])
 
@@ -37,12 +37,13 @@ def get_changes(
     auth: AuthDep,
     engine: EngineDep,
     settings: SettingsDep,
-    since: Annotated[str, Query(pattern=r"^[0-9]{1,18}$")] = "0",
+    since: Annotated[str, Query(pattern=STATE_PATTERN)] = "0",
     limit: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
     page = min(limit or settings.max_changes_per_page, settings.max_changes_per_page)
+    state, floor = parse_since(since)
     with read_connection(engine) as conn:
-        changes = changes_since(conn, auth.account_id, parse_state(since), page)
+        changes = changes_since(conn, auth.account_id, state, page, floor)
     return Response(changes.json(), media_type=JSON)
 
 
@@ -66,23 +67,25 @@ def sync(body: SyncRequest, auth: AuthDep, engine: EngineDep, settings: Settings
             limit="maxMutationsPerSync",
             limitValue=settings.max_mutations_per_sync,
         )
-    since = parse_state(body.since_state)
+    since, floor = parse_since(body.since_state)
     if not body.mutations:
         # A pull (most syncs): read-only, like GET /v1/changes, so it neither takes the
         # account's lock nor waits behind another device's push of the same account.
         with read_connection(engine) as conn:
-            changes = changes_since(conn, auth.account_id, since, settings.max_changes_per_page)
+            changes = changes_since(
+                conn, auth.account_id, since, settings.max_changes_per_page, floor
+            )
         return sync_answer([], changes)
     with session_scope(engine) as session:
         modseq, pruned_modseq = lock_counter(session, auth.account_id)
         # Checked before anything is applied: a client that must resync keeps its queue.
-        check_since(since, modseq, pruned_modseq)
+        check_since(since, modseq, pruned_modseq, floor)
         results = apply_batch(session, auth.account_id, body.client_id, body.mutations, settings)
     # Committed, so the account's lock is free again: the answer's page of changes (which may
     # hold a thousand records) is read as a pull reads it, while other devices push. It holds
     # this push's changes and any committed since; their results are stored, so a retry after
     # a failure from here on changes nothing twice.
     with read_connection(engine) as conn:
-        changes = changes_since(conn, auth.account_id, since, settings.max_changes_per_page)
+        changes = changes_since(conn, auth.account_id, since, settings.max_changes_per_page, floor)
     # The results are in MutationResult's JSON form already, as stored (mutations.py).
     return sync_answer(results, changes)
