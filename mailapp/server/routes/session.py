@@ -7,14 +7,14 @@ from sqlalchemy.orm import Session
 
 from mailapp.server.auth import authenticate, issue_token, revoke_token
 from mailapp.server.config import Settings
-from mailapp.server.db import session_scope
+from mailapp.server.db import read_scope, session_scope
 from mailapp.server.limits import usage
 from mailapp.server.models import Account, Token
 from mailapp.server.problems import ProblemError
 from mailapp.server.routes.deps import AuthDep, EngineDep, SettingsDep, unauthorized
 from mailapp.server.routes.responses import AUTH_ERRORS, errors
 from mailapp.server.throttle import Throttle, ThrottleRule, forgive, reserve_check
-from mailapp.server.upstream.submission import allowed_senders, sending_address
+from mailapp.server.upstream.submission import allowed_senders
 from mailapp.wire import Limits, LoginRequest, LoginResponse, Quota, Quotas, SessionInfo
 
 router = APIRouter(prefix="/v1/session", tags=["session"])
@@ -45,12 +45,15 @@ def quotas(session: Session, account_id: str, settings: Settings) -> Quotas:
 
 
 def session_info(session: Session, account: Account, settings: Settings) -> SessionInfo:
+    # Every From address the account may use, its sending address first (the address its
+    # mail goes out as: its provider's, when linked to one). One read of the linked provider,
+    # not one for `email` and another for `addresses`.
+    addresses = allowed_senders(session, account)
     return SessionInfo(
         account_id=account.id,
         name=account.name,
-        # The address the account's mail goes out as (its provider's, when linked to one).
-        email=sending_address(session, account),
-        addresses=allowed_senders(session, account),
+        email=addresses[0],
+        addresses=addresses,
         state=str(account.modseq),
         limits=limits(settings),
         quotas=quotas(session, account.id, settings),
@@ -107,7 +110,8 @@ def login(
 
 @router.get("", response_model=SessionInfo, responses=AUTH_ERRORS)
 def describe(auth: AuthDep, engine: EngineDep, settings: SettingsDep) -> Response:
-    with session_scope(engine, write=False) as session:
+    # Reads only: on PostgreSQL each statement on its own, no BEGIN and COMMIT round trips.
+    with read_scope(engine) as session:
         account = session.get(Account, auth.account_id)
         assert account is not None
         info = session_info(session, account, settings)
