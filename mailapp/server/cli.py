@@ -285,7 +285,7 @@ def _start_lmtp(settings: Any) -> Any:
 def _run_uvicorn(args: argparse.Namespace) -> None:
     import uvicorn
 
-    from mailapp.server.http_protocol import protocol_name
+    from mailapp.server.http_protocol import KEEP_ALIVE_SECONDS, protocol_name
 
     uvicorn.run(
         "mailapp.server.app:create_app",
@@ -298,6 +298,7 @@ def _run_uvicorn(args: argparse.Namespace) -> None:
         timeout_graceful_shutdown=args.grace,
         # Requests that are not valid HTTP also get a problem document, not text/plain.
         http=protocol_name(),
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
 
 
