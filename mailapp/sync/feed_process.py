@@ -83,7 +83,8 @@ def pull_in_child(
 ) -> bool:
     """The first sync's feed from state 0, applied by a child process; this thread relays its
     change sets to the store's subscribers and its progress, and raises its errors. False
-    when no child could be started (the caller pulls in its thread)."""
+    when no child could be started or it ended without a line (the caller pulls in its
+    thread)."""
     command = child_command(engine.store.path, engine.account_id, engine.page_size)
     env = dict(os.environ)
     if not getattr(sys, "frozen", False):  # `-m mailapp` finds this very package
@@ -104,6 +105,14 @@ def pull_in_child(
             if child.poll() is None:
                 child.kill()  # aborted, or this thread failed: the child must not go on
             child.wait()
+    if not last:
+        # Not a word, not even an error: it could not run `mailapp sync` (an interpreter or a
+        # bundle without it, a crash while importing). Starting it again next cycle would end
+        # the same way, and the account would never be synced.
+        log.warning(
+            "the sync process said nothing (exit %s); syncing in this thread", child.returncode
+        )
+        return False
     if "error" in last:
         kind = str(last["error"])
         message = str(last.get("message") or "The sync failed.")

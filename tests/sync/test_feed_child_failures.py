@@ -1,0 +1,99 @@
+"""The feed child (mailapp.sync.feed_process) when things go wrong around it, against the real
+server: the window's own changes made during the child's sync, a revoked sign-in, a child that
+cannot run at all."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mailapp.server.auth import revoke_all_tokens
+from mailapp.server.db import session_scope
+from mailapp.store import open_store
+from mailapp.sync import feed_process
+from mailapp.sync.engine import SyncEngine
+from mailapp.sync.errors import AuthError
+from tests.bench.bench_support import fill_messages
+from tests.server.conftest import RunningServer
+from tests.sync.conftest import DeviceFactory
+from tests.sync.test_feed_process import BIG, window_engine
+
+
+def test_local_changes_made_during_the_childs_sync_are_kept_and_pushed(
+    sync_server: RunningServer, device_factory: DeviceFactory
+) -> None:
+    alice = sync_server.new_user("alice")
+    fill_messages(sync_server.settings.database_url, alice.account_id, BIG)
+    device = device_factory(alice)
+    engine = window_engine(device)
+    ui = open_store(device.store.path)  # the window's own store, beside the sync thread's
+    done: list[str] = []
+
+    def progress(_done: int, _total: int) -> None:
+        # The child has applied its first page: the user reads and flags what has arrived.
+        if done:
+            return
+        inbox = device.mailbox("inbox")
+        first = ui.page(inbox, limit=3)
+        ui.mark_read([first[0].id])
+        ui.set_flagged([first[1].id])
+        done.extend([first[0].id, first[1].id])
+
+    engine.run_cycle(progress=progress, prefetch=False)
+    ui.close()
+    read_id, flagged_id = done
+    listed = {m.id: m for m in device.store.page(device.mailbox("inbox"), limit=BIG + 10)}
+    assert listed[read_id].is_read and listed[flagged_id].is_flagged  # the child's pages kept them
+    engine.run_cycle(prefetch=False)  # pushes them
+    other = device_factory(alice, "other")
+    SyncEngine(other.store, other.client, other.account_id, page_size=2000).run_cycle(
+        prefetch=False
+    )
+    there = {m.id: m for m in other.store.page(other.mailbox("inbox"), limit=BIG + 10)}
+    assert there[read_id].is_read and there[flagged_id].is_flagged
+
+
+def test_a_401_in_the_child_is_an_auth_error(
+    sync_server: RunningServer, device_factory: DeviceFactory
+) -> None:
+    alice = sync_server.new_user("alice")
+    fill_messages(sync_server.settings.database_url, alice.account_id, BIG)
+    device = device_factory(alice)
+    engine = window_engine(device)
+    asked = engine.client.session_info
+
+    def then_revoked() -> Any:
+        answer = asked()
+        with session_scope(sync_server.engine) as session:
+            revoke_all_tokens(session, alice.account_id)
+        return answer
+
+    engine.client.session_info = then_revoked  # type: ignore[method-assign]
+
+    # The window asks the user to sign in again (an AuthError), not "try again later".
+    with pytest.raises(AuthError):
+        engine.run_cycle(progress=lambda done, total: None)
+
+
+def test_a_child_that_cannot_run_leaves_the_first_sync_to_the_sync_thread(
+    sync_server: RunningServer, device_factory: DeviceFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A child that ends without a word (an interpreter or bundle that cannot run
+    `mailapp sync`, a crash while importing) must not leave the account unsynced for good:
+    every cycle would start it again, and fail again."""
+    alice = sync_server.new_user("alice")
+    fill_messages(sync_server.settings.database_url, alice.account_id, BIG)
+    device = device_factory(alice)
+    engine = window_engine(device)
+
+    def broken(store_path: Path, account_id: str, page_size: int) -> list[str]:
+        return [sys.executable, "-c", "import sys; sys.exit(1)"]
+
+    monkeypatch.setattr(feed_process, "child_command", broken)
+
+    engine.run_cycle(progress=lambda done, total: None, prefetch=False)
+
+    assert device.store.count(device.mailbox("inbox")) == BIG
