@@ -119,6 +119,11 @@ def pull_in_child(
         if kind in ("ResyncRequired", "PermanentError"):
             error = ResyncRequired if kind == "ResyncRequired" else PermanentError
             raise error(message, int(last.get("status") or 400))
+        if kind == "TransientError":
+            # The server's Retry-After (429, 503): the scheduler waits that long, as it does
+            # after the thread's own requests, before starting another child.
+            retry_after = last.get("retryAfter")
+            raise TransientError(message, float(retry_after) if retry_after is not None else None)
         raise ERRORS.get(kind, SyncError)(message)
     if not last.get("done"):
         raise TransientError("The sync process ended before the sync did; it is tried again.")
@@ -232,7 +237,13 @@ def _exit_at_end_of_stdin() -> None:
 
 
 def _status(exc: SyncError) -> dict[str, Any]:
-    return {"status": exc.status} if isinstance(exc, PermanentError) else {}
+    """What the window needs to raise the same error: a refusal's status, a busy server's
+    Retry-After."""
+    if isinstance(exc, PermanentError):
+        return {"status": exc.status}
+    if isinstance(exc, TransientError) and exc.retry_after is not None:
+        return {"retryAfter": exc.retry_after}
+    return {}
 
 
 def _merged(a: ChangeSet, b: ChangeSet) -> ChangeSet:

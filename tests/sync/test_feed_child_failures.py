@@ -15,9 +15,10 @@ from mailapp.server.db import session_scope
 from mailapp.store import open_store
 from mailapp.sync import feed_process
 from mailapp.sync.engine import SyncEngine
-from mailapp.sync.errors import AuthError
+from mailapp.sync.errors import AuthError, TransientError
 from tests.bench.bench_support import fill_messages
 from tests.server.conftest import RunningServer
+from tests.support.faultproxy import Fault, FaultProxy
 from tests.sync.conftest import DeviceFactory
 from tests.sync.test_feed_process import BIG, window_engine
 
@@ -97,3 +98,29 @@ def test_a_child_that_cannot_run_leaves_the_first_sync_to_the_sync_thread(
     engine.run_cycle(progress=lambda done, total: None, prefetch=False)
 
     assert device.store.count(device.mailbox("inbox")) == BIG
+
+
+def test_a_busy_server_s_retry_after_reaches_the_window_from_the_child(
+    sync_server: RunningServer, device_factory: DeviceFactory, proxy: FaultProxy
+) -> None:
+    """A 429 or 503 with Retry-After answered to the child: the window's scheduler must wait
+    that long before the next try, as it does for the thread's own requests, rather than
+    start a new child (and its requests) on its own shorter back-off."""
+    alice = sync_server.new_user("alice")
+    fill_messages(sync_server.settings.database_url, alice.account_id, BIG)
+    device = device_factory(alice)
+    engine = window_engine(device)
+    asked = engine.client.session_info
+    proxy.retry_after = 120
+
+    def then_busy() -> Any:
+        answer = asked()
+        proxy.set_fault(Fault.HTTP_429)  # the server is busy by the child's first request
+        return answer
+
+    engine.client.session_info = then_busy  # type: ignore[method-assign]
+
+    with pytest.raises(TransientError) as raised:
+        engine.run_cycle(progress=lambda done, total: None)
+
+    assert raised.value.retry_after == 120
