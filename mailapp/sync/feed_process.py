@@ -27,6 +27,7 @@ import selectors
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +46,7 @@ from mailapp.sync.errors import (
 from mailapp.wire import state_modseq
 
 if TYPE_CHECKING:
+    from mailapp.store import MailStore
     from mailapp.sync.engine import SyncEngine
 
 log = logging.getLogger(__name__)
@@ -53,6 +55,9 @@ log = logging.getLogger(__name__)
 CHILD_OVER = 5000
 CHILD_NICENESS = 10
 POLL_S = 0.2  # how often the waiting sync thread looks whether the sync was aborted
+# How long the child waits for another writer to open the store: as long as the sync thread's
+# own writes wait for the lock (the store engine's busy timeout).
+OPEN_PATIENCE_S = 5.0
 ERRORS: dict[str, type[SyncError]] = {
     kind.__name__: kind
     for kind in (AuthError, OfflineError, ProtocolError, TlsError, TransientError, SyncError)
@@ -185,7 +190,6 @@ def _page_applied(
 
 def child_main(store_path: Path, account_id: str, page_size: int) -> int:
     """`mailapp sync --feed-child`: pull the feed from state 0 into the store, say so per page."""
-    from mailapp.store import open_store
     from mailapp.sync.client import ApiClient
     from mailapp.sync.engine import SyncEngine
 
@@ -206,7 +210,7 @@ def child_main(store_path: Path, account_id: str, page_size: int) -> int:
         sys.stdout.flush()
 
     try:
-        with open_store(store_path) as store:
+        with _open_store(store_path) as store:
             seen: list[ChangeSet] = []
             store.subscribe(seen.append)
             # The URL was checked by the window's client (plain http only where allowed).
@@ -229,6 +233,23 @@ def child_main(store_path: Path, account_id: str, page_size: int) -> int:
         return 1
     say({"done": True})
     return 0
+
+
+def _open_store(store_path: Path) -> MailStore:
+    """The window's store. open_store gives up after a second of another writer (at start-up
+    that is another program holding the file, worth saying at once); here the writer is most
+    likely the window itself (the user's action, another account's page), which its own sync
+    thread would have waited out, rather than fail the sync with "in use by another program"."""
+    from mailapp.store import StoreLockedError, open_store
+
+    deadline = time.monotonic() + OPEN_PATIENCE_S
+    while True:
+        try:
+            return open_store(store_path)
+        except StoreLockedError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.1)  # open_store waited a second already; this only bounds a quick one
 
 
 def _exit_at_end_of_stdin() -> None:

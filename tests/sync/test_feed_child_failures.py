@@ -4,7 +4,10 @@ cannot run at all."""
 
 from __future__ import annotations
 
+import sqlite3
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -124,3 +127,37 @@ def test_a_busy_server_s_retry_after_reaches_the_window_from_the_child(
         engine.run_cycle(progress=lambda done, total: None)
 
     assert raised.value.retry_after == 120
+
+
+def test_a_write_of_the_window_as_the_child_starts_is_waited_for(
+    sync_server: RunningServer, device_factory: DeviceFactory
+) -> None:
+    """The window writes the store (a user's action, another account's page) for a few
+    seconds just as the child opens it: the sync thread would have waited that out, so the
+    child does too, rather than fail with "in use by another program"."""
+    alice = sync_server.new_user("alice")
+    fill_messages(sync_server.settings.database_url, alice.account_id, BIG)
+    device = device_factory(alice)
+    engine = window_engine(device)
+    asked = engine.client.session_info
+    held = threading.Event()
+
+    def hold_the_write_lock() -> None:
+        conn = sqlite3.connect(device.store.path, isolation_level=None)
+        conn.execute("BEGIN IMMEDIATE")
+        held.set()
+        time.sleep(2.5)  # longer than open_store's 1 s, shorter than a write's 5 s wait
+        conn.execute("ROLLBACK")
+        conn.close()
+
+    def then_locked() -> Any:
+        answer = asked()
+        threading.Thread(target=hold_the_write_lock, daemon=True).start()
+        assert held.wait(10)
+        return answer
+
+    engine.client.session_info = then_locked  # type: ignore[method-assign]
+
+    engine.run_cycle(progress=lambda done, total: None, prefetch=False)
+
+    assert device.store.count(device.mailbox("inbox")) == BIG
