@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 
 from mailapp.server.db import session_scope
@@ -13,6 +15,7 @@ from mailapp.server.upstream.syncer import SyncLimits
 from tests.imap.conftest import MailUser
 from tests.imap.helpers import link_user
 from tests.imap.messages import message, messages
+from tests.support.dovecot import Dovecot
 
 
 def test_folders_map_to_mailboxes_with_their_roles(engine: Engine, mail_user: MailUser) -> None:
@@ -134,3 +137,37 @@ def test_initial_import_of_two_thousand_messages(engine: Engine, mail_user: Mail
     assert linked.blob_count() == 2000
     with_attachment = [e for e in linked.emails("inbox") if e.attachments]
     assert len(with_attachment) == len(range(0, 1500, 7))
+
+
+def _statements_of_import(engine: Engine, mail_user: MailUser, batch: int) -> int:
+    linked = link_user(engine, mail_user)
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        stats = sync_link(
+            engine,
+            linked.key,
+            linked.upstream_id,
+            limits=SyncLimits(header_batch=batch, body_batch=batch),
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert stats is not None and stats.bodies == stats.headers == 2 * batch
+    return len(statements)
+
+
+def test_the_import_runs_the_same_statements_for_a_batch_of_any_size(
+    engine: Engine, mail_user: MailUser, dovecot: Dovecot
+) -> None:
+    # Every batch's rows go in with one statement per table (executemany), so the import's
+    # database work is a few statements per batch, however many messages a batch holds.
+    mail_user.append("INBOX", messages(20))
+    small = _statements_of_import(engine, mail_user, batch=10)  # 2 + 2 batches of 10
+    larger = MailUser(dovecot, f"u{uuid.uuid4().hex[:12]}", f"pw-{uuid.uuid4().hex}")
+    dovecot.add_user(larger.name, larger.password)
+    larger.append("INBOX", messages(80))
+    assert _statements_of_import(engine, larger, batch=40) == small  # 2 + 2 batches of 40
