@@ -12,8 +12,9 @@ only waits on its pipe (no GIL held), and passes each page's change set and prog
 
 The protocol is JSON lines on the child's stdout: one per applied page
 (`{"state", "pulled", "changes"}`), then `{"done": true}`, or `{"error", "message", ...}`.
-The token comes on stdin (never the command line, which `ps` shows); the child exits when
-stdin closes, so it never outlives the window, and the sync thread kills it on abort.
+The token (and the state to go on from, when a first sync was cut off) comes on stdin (never
+the command line, which `ps` shows); the child exits when stdin closes, so it never outlives
+the window, and the sync thread kills it on abort.
 Smaller first syncs and every later cycle stay in the thread: a child's start-up (imports,
 store open) is ~0.5 s of CPU, more than a small pull's stalls are worth.
 """
@@ -84,12 +85,16 @@ def child_command(store_path: Path, account_id: str, page_size: int) -> list[str
 
 
 def pull_in_child(
-    engine: SyncEngine, report: CycleReport, progress: Progress | None, target: int
+    engine: SyncEngine,
+    report: CycleReport,
+    progress: Progress | None,
+    target: int,
+    since: str | None = None,
 ) -> bool:
-    """The first sync's feed from state 0, applied by a child process; this thread relays its
-    change sets to the store's subscribers and its progress, and raises its errors. False
-    when no child could be started or it ended without a line (the caller pulls in its
-    thread)."""
+    """The first sync's feed from `since` (None: from state 0; else the state a first sync
+    was cut off at), applied by a child process; this thread relays its change sets to the
+    store's subscribers and its progress, and raises its errors. False when no child could be
+    started or it ended without a line (the caller pulls in its thread)."""
     command = child_command(engine.store.path, engine.account_id, engine.page_size)
     env = dict(os.environ)
     if not getattr(sys, "frozen", False):  # `-m mailapp` finds this very package
@@ -103,7 +108,8 @@ def pull_in_child(
     with started as child:
         assert child.stdin is not None and child.stdout is not None
         try:
-            child.stdin.write(f"{engine.client.base_url}\n{engine.client.token or ''}\n".encode())
+            lines = (engine.client.base_url, engine.client.token or "", since or "")
+            child.stdin.write("".join(f"{line}\n" for line in lines).encode())
             child.stdin.flush()
             last = _relay(engine, child.stdout.fileno(), report, progress, target)
         finally:
@@ -202,6 +208,7 @@ def child_main(store_path: Path, account_id: str, page_size: int) -> int:
         os.nice(CHILD_NICENESS)
     base_url = sys.stdin.readline().strip()
     token = sys.stdin.readline().strip()
+    since = sys.stdin.readline().strip() or None
     # The window closed or died: stdin reaches its end, and nothing here must go on writing.
     threading.Thread(target=_exit_at_end_of_stdin, daemon=True).start()
 
@@ -217,7 +224,7 @@ def child_main(store_path: Path, account_id: str, page_size: int) -> int:
             with ApiClient(base_url, token=token, allow_insecure_http=True) as client:
                 engine = SyncEngine(store, client, account_id, page_size=page_size)
                 # An account's first sync brings its whole mailbox: none of it is announced.
-                for changes in engine.applied_pages(None, announce=False):
+                for changes in engine.applied_pages(since, announce=False):
                     touched = ChangeSet()
                     for changeset in seen:
                         touched = _merged(touched, changeset)

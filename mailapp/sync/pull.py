@@ -67,15 +67,18 @@ class PullMixin(EngineParts):
     def _pull(self, report: CycleReport, progress: Progress | None) -> None:
         target: int | None = None
         since = self._state()
-        if progress is not None and since is None:
-            # Only the first sync is long enough to be worth a progress bar.
+        # A first sync, or the rest of one that was cut off (work offline, a restart, a network
+        # failure): its state then carries the listing's floor ("<modseq>.<floor>",
+        # docs/protocol.md). Either brings the mailbox that was there before: not new mail.
+        listing = since is None or "." in since
+        if progress is not None and listing:
+            # Only a first sync is long enough to be worth a progress bar.
             target = int(self.client.session_info().state)
             # A big one in a process of its own (see mailapp.sync.feed_process).
-            big = self.feed_in_child and target > CHILD_OVER
-            if big and pull_in_child(self, report, progress, target):
+            big = self.feed_in_child and target - wire.state_modseq(since or "0") > CHILD_OVER
+            if big and pull_in_child(self, report, progress, target, since):
                 return
-        # An account's first sync brings its whole mailbox: none of it is announced as new.
-        with contextlib.closing(self.applied_pages(since, announce=since is not None)) as pages:
+        with contextlib.closing(self.applied_pages(since, announce=not listing)) as pages:
             for changes in pages:
                 report.pulled += record_count(changes)
                 if progress is not None and target:

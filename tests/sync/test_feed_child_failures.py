@@ -5,6 +5,7 @@ cannot run at all."""
 from __future__ import annotations
 
 import sqlite3
+import subprocess
 import sys
 import threading
 import time
@@ -15,10 +16,11 @@ import pytest
 
 from mailapp.server.auth import revoke_all_tokens
 from mailapp.server.db import session_scope
-from mailapp.store import open_store
+from mailapp.store import ChangeSet, open_store
 from mailapp.sync import feed_process
+from mailapp.sync.abortable import AbortableSession
 from mailapp.sync.engine import SyncEngine
-from mailapp.sync.errors import AuthError, TransientError
+from mailapp.sync.errors import AuthError, OfflineError, TransientError
 from tests.bench.bench_support import fill_messages
 from tests.server.conftest import RunningServer
 from tests.support.faultproxy import Fault, FaultProxy
@@ -161,3 +163,39 @@ def test_a_write_of_the_window_as_the_child_starts_is_waited_for(
     engine.run_cycle(progress=lambda done, total: None, prefetch=False)
 
     assert device.store.count(device.mailbox("inbox")) == BIG
+
+
+def test_a_first_sync_cut_off_goes_on_in_a_child_and_announces_nothing(
+    sync_server: RunningServer,
+    device_factory: DeviceFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Work offline, a restart or a network failure in the middle of a big first sync: the rest
+    of the mailbox is not new mail (no "5,300 new messages" notice), and it is applied by a
+    child with a progress bar, as the start was, not in the window's sync thread."""
+    alice = sync_server.new_user("alice")
+    fill_messages(sync_server.settings.database_url, alice.account_id, BIG)
+    device = device_factory(alice)
+    session = AbortableSession()
+    engine = window_engine(device, session)
+    with pytest.raises(OfflineError):
+        engine.run_cycle(progress=lambda done, total: session.abort())  # as page 1 arrives
+    session.resume()
+    started: list[list[str]] = []
+    popen = subprocess.Popen
+
+    def recording(command: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
+        started.append(command)
+        return popen(command, **kwargs)
+
+    monkeypatch.setattr(feed_process.subprocess, "Popen", recording)
+    heard: list[ChangeSet] = []
+    device.store.subscribe(heard.append)
+    progress: list[tuple[int, int]] = []
+
+    engine.run_cycle(progress=lambda done, total: progress.append((done, total)), prefetch=False)
+
+    assert device.store.count(device.mailbox("inbox")) == BIG
+    assert not any(changes.arrived for changes in heard)
+    assert len(started) == 1
+    assert progress and progress[-1][0] == progress[-1][1]
