@@ -145,14 +145,17 @@ class PushMixin(EngineParts):
     ) -> None:
         outcome = apply_push(self.store, self.account_id, batch, answer)
         self._applied_state = answer.new_state
-        # The answer's page is the feed from the state sent (a first sync, from no state, is
-        # left to the pull, which shows progress).
-        self._fed = self._fed or self._sent_since is not None
+        # The answer's page is the feed from the state sent. A first sync, from no state or
+        # cut off midway (its state carries the listing's floor, docs/protocol.md), is left to
+        # the pull: it shows progress, runs a big one in a child and announces nothing.
+        sent = self._sent_since
+        listing = sent is None or "." in sent
+        self._fed = self._fed or not listing
         report.pushed += outcome.pushed
         report.conflicts += outcome.conflicts
         report.failed += outcome.failed
         report.pulled += record_count(answer.changes)
-        if answer.changes.has_more and pull_pages:
+        if answer.changes.has_more and pull_pages and not listing:
             self._pull(report, None)
         if outcome.unsettled:
             # After the last page; or now when closing (flush_only), as no page will follow

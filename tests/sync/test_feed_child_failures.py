@@ -199,3 +199,46 @@ def test_a_first_sync_cut_off_goes_on_in_a_child_and_announces_nothing(
     assert not any(changes.arrived for changes in heard)
     assert len(started) == 1
     assert progress and progress[-1][0] == progress[-1][1]
+
+
+def test_a_first_sync_cut_off_with_changes_queued_still_goes_on_in_a_child(
+    sync_server: RunningServer,
+    device_factory: DeviceFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The user flagged a message of a big first sync that was then cut off: the next cycle
+    pushes the flag first, and the push's answer must not take the rest of the first sync
+    over (in the sync thread, without progress), but leave it to the pull and its child."""
+    alice = sync_server.new_user("alice")
+    # Big enough that what is left after the push's answer (a page of 1,000) is still big.
+    many = feed_process.CHILD_OVER + 2000
+    fill_messages(sync_server.settings.database_url, alice.account_id, many)
+    device = device_factory(alice)
+    session = AbortableSession()
+    engine = window_engine(device, session)
+    with pytest.raises(OfflineError):
+        engine.run_cycle(progress=lambda done, total: session.abort())  # as page 1 arrives
+    session.resume()
+    inbox = device.mailbox("inbox")
+    flagged = device.store.page(inbox, limit=1)[0].id
+    device.store.set_flagged([flagged])
+    started: list[list[str]] = []
+    popen = subprocess.Popen
+
+    def recording(command: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
+        started.append(command)
+        return popen(command, **kwargs)
+
+    monkeypatch.setattr(feed_process.subprocess, "Popen", recording)
+    progress: list[tuple[int, int]] = []
+
+    engine.run_cycle(progress=lambda done, total: progress.append((done, total)), prefetch=False)
+
+    assert device.store.count(inbox) == many
+    assert len(started) == 1
+    assert progress and progress[-1][0] == progress[-1][1]
+    other = device_factory(alice, "other")
+    SyncEngine(other.store, other.client, other.account_id, page_size=2000).run_cycle(
+        prefetch=False
+    )
+    assert {m.id: m for m in other.store.page(inbox, limit=many)}[flagged].is_flagged
