@@ -14,7 +14,8 @@ The protocol is JSON lines on the child's stdout: one per applied page
 (`{"state", "pulled", "changes"}`), then `{"done": true}`, or `{"error", "message", ...}`.
 The token (and the state to go on from, when a first sync was cut off) comes on stdin (never
 the command line, which `ps` shows); the child exits when stdin closes, so it never outlives
-the window, and the sync thread kills it on abort.
+the window, and the sync thread kills it on abort or when it falls silent for longer than a
+request may take (SILENT_S).
 Smaller first syncs and every later cycle stay in the thread: a child's start-up (imports,
 store open) is ~0.5 s of CPU, more than a small pull's stalls are worth.
 """
@@ -33,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mailapp.store import ChangeSet
+from mailapp.sync.client import TOTAL_TIMEOUT
 from mailapp.sync.cycle import CycleReport, Progress, record_count
 from mailapp.sync.errors import (
     AuthError,
@@ -59,6 +61,10 @@ POLL_S = 0.2  # how often the waiting sync thread looks whether the sync was abo
 # How long the child waits for another writer to open the store: as long as the sync thread's
 # own writes wait for the lock (the store engine's busy timeout).
 OPEN_PATIENCE_S = 5.0
+# A child silent this long is stuck outside any request (stopped, a lock, a bug): its requests
+# end within their deadline (TOTAL_TIMEOUT) and a page applies in seconds, so it is given up
+# (killed) and the sync retried, rather than the sync thread waiting on its pipe for ever.
+SILENT_S = TOTAL_TIMEOUT + 60.0
 ERRORS: dict[str, type[SyncError]] = {
     kind.__name__: kind
     for kind in (AuthError, OfflineError, ProtocolError, TlsError, TransientError, SyncError)
@@ -147,13 +153,17 @@ def _relay(
     """Read the child's lines until it closes its stdout; the last line read."""
     last: dict[str, Any] = {}
     pending = b""
+    heard = time.monotonic()
     with selectors.DefaultSelector() as selector:
         selector.register(fd, selectors.EVENT_READ)
         while True:
             if engine.client.aborted:
                 raise OfflineError("The sync was stopped.")
             if not selector.select(POLL_S):
+                if time.monotonic() - heard > SILENT_S:
+                    raise TransientError("The sync process stopped answering; it is tried again.")
                 continue
+            heard = time.monotonic()
             chunk = os.read(fd, 1 << 16)
             if not chunk:
                 return last

@@ -346,8 +346,9 @@ def test_a_child_the_server_stopped_answering_times_out_by_itself(
     proxy: FaultProxy,
     children: list[subprocess.Popen[bytes]],
 ) -> None:
-    """Nobody clicks anything: the child's read timeout (30 s) ends its request, and the
-    window gets the error the thread's own request would have raised."""
+    """Nobody clicks anything: the child's read timeout (30 s) ends its request (or the
+    connection drops: the proxy's idle upstream is closed by the server), and the window gets
+    the error the thread's own request would have raised: offline, retried later."""
     device, session, progress = _hung_child(sync_server, device_factory, proxy)
     engine = window_engine(device, session)
 
@@ -357,5 +358,52 @@ def test_a_child_the_server_stopped_answering_times_out_by_itself(
     assert isinstance(raised.value, (OfflineError, TransientError)), raised.value
     assert len(children) == 1 and children[0].returncode == 1
     proxy.latency = 0.0
+    engine.run_cycle(prefetch=False)
+    assert device.store.count(device.mailbox("inbox")) == BIG
+
+
+def test_a_child_that_stops_saying_anything_is_given_up_and_the_next_sync_finishes(
+    sync_server: RunningServer,
+    device_factory: DeviceFactory,
+    children: list[subprocess.Popen[bytes]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A child frozen outside any request (stopped, stuck on a lock, a bug) has no client
+    timeout to end it: the window's sync thread must not wait on its pipe forever (the
+    account would never sync again until a restart, its spinner turning)."""
+    alice = sync_server.new_user("alice")
+    fill_messages(sync_server.settings.database_url, alice.account_id, BIG)
+    device = device_factory(alice)
+    session = AbortableSession()
+    engine = window_engine(device, session)
+    pages: list[int] = []
+
+    def progress(_done: int, _total: int) -> None:
+        pages.append(1)
+        if len(pages) == 2:
+            os.kill(children[0].pid, signal.SIGSTOP)
+            # Give up on silence sooner than the real limit (a request's whole deadline).
+            monkeypatch.setattr(feed_process, "SILENT_S", 1.0)
+
+    raised: list[BaseException] = []
+
+    def cycle() -> None:
+        try:
+            engine.run_cycle(progress=progress, prefetch=False)
+        except BaseException as exc:  # handed to the test thread
+            raised.append(exc)
+
+    sync_thread = threading.Thread(target=cycle, daemon=True)
+    sync_thread.start()
+    sync_thread.join(timeout=120)  # bounded: without a limit it would wait forever
+    hung = sync_thread.is_alive()
+    if hung:
+        session.abort()  # clean up the stuck cycle
+        sync_thread.join(timeout=30)
+    assert not hung, "the sync thread still waits on a silent child"
+    assert len(raised) == 1 and isinstance(raised[0], TransientError), raised
+    assert children[0].poll() is not None  # killed, not left stopped
+
+    monkeypatch.setattr(feed_process, "SILENT_S", 10_000.0)
     engine.run_cycle(prefetch=False)
     assert device.store.count(device.mailbox("inbox")) == BIG
