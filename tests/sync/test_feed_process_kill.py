@@ -39,6 +39,10 @@ DRAFT_SUBJECT = "Written while the first sync ran"
 
 @pytest.fixture
 def children(monkeypatch: pytest.MonkeyPatch) -> list[subprocess.Popen[bytes]]:
+    return record_children(monkeypatch)
+
+
+def record_children(monkeypatch: pytest.MonkeyPatch) -> list[subprocess.Popen[bytes]]:
     """The feed children started (real processes), to kill them."""
     started: list[subprocess.Popen[bytes]] = []
     popen = subprocess.Popen
@@ -108,7 +112,7 @@ def _summary(device: Device, message_id: str) -> MessageSummary | None:
     return detail.summary if detail is not None else None
 
 
-def _server_has_everything_once(
+def server_has_everything_once(
     server: RunningServer, user: User, device: Device, queued: Queued
 ) -> None:
     with session_scope(server.engine) as session:
@@ -176,7 +180,7 @@ def _kill_child_mid_sync(
     queued.assert_local(device)
     read = _summary(device, queued.read)
     assert read is not None and read.is_flagged  # the other device's change arrived too
-    _server_has_everything_once(server, alice, device, queued)
+    server_has_everything_once(server, alice, device, queued)
 
 
 def test_kill_9_of_the_child_loses_nothing_queued_in_the_window(
