@@ -17,7 +17,8 @@ the command line, which `ps` shows); the child exits when stdin closes, so it ne
 the window, and the sync thread kills it on abort or when it falls silent for longer than a
 request may take (SILENT_S).
 Smaller first syncs and every later cycle stay in the thread: a child's start-up (imports,
-store open) is ~0.5 s of CPU, more than a small pull's stalls are worth.
+store open) is 0.40-0.45 s of CPU, more than a small pull's stalls are worth; past it the
+child costs per message what the thread does (README, "Tests and benchmarks").
 """
 
 from __future__ import annotations
