@@ -1,7 +1,6 @@
 """`kill -9` around the feed child (mailapp.sync.feed_process), with real processes against the
 real server: nothing the user did while a big first sync ran in the child is lost or pushed
-twice, whichever process dies; a child the server stops answering does not hold the window's
-sync thread."""
+twice, whichever process dies (a child that hangs: test_feed_process_hang.py)."""
 
 from __future__ import annotations
 
@@ -11,8 +10,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,20 +18,19 @@ from sqlalchemy import func, select
 
 from mailapp.core.addresses import Address
 from mailapp.server.db import session_scope
-from mailapp.server.models import ClientMutation, Draft, Email
+from mailapp.server.models import ClientMutation, Draft, Email, Submission
 from mailapp.store import DraftInput, MessageSummary, OutboxState, fts, open_store
 from mailapp.sync import feed_process
-from mailapp.sync.abortable import AbortableSession
-from mailapp.sync.errors import OfflineError, SyncError, TransientError
+from mailapp.sync.errors import TransientError
 from tests.bench.bench_support import fill_messages
 from tests.server.conftest import RunningServer, User
-from tests.support.faultproxy import FaultProxy
 from tests.sync.conftest import Device, DeviceFactory, wait_for
 from tests.sync.keyring_backend import ENV as KEYRING_ENV
 from tests.sync.test_feed_process import BIG, window_engine
 from tests.sync.test_headless import ROOT
 
 DRAFT_SUBJECT = "Written while the first sync ran"
+SENT_SUBJECT = "Sent while the first sync ran"
 
 
 @pytest.fixture
@@ -58,8 +54,10 @@ def record_children(monkeypatch: pytest.MonkeyPatch) -> list[subprocess.Popen[by
 class Queued:
     """What the user did in the window while the child applied the first pages."""
 
-    def __init__(self) -> None:
+    def __init__(self, recipient: User) -> None:
+        self.recipient = recipient
         self.read = self.flagged = self.moved = self.draft = ""
+        self.mutations = 0
 
     def do(self, device: Device, user: User) -> None:
         ui = open_store(device.store.path)  # the window's own store, beside the sync thread's
@@ -78,6 +76,14 @@ class Queued:
                     to=[Address(None, "bob@example.org")],
                 )
             )  # fmt: skip
+            sent = ui.save_draft(
+                DraftInput(
+                    None, device.account_id, subject=SENT_SUBJECT,
+                    to=[Address(None, f"{self.recipient.name}@example.org")],
+                )
+            )  # fmt: skip
+            ui.queue_send(sent)
+            self.mutations = len(ui.pending_mutations())
         finally:
             ui.close()
         # Meanwhile another device flags the message read here: the pages that bring that
@@ -136,7 +142,21 @@ def server_has_everything_once(
                 ClientMutation.client_id == device.store.client_id,
             )
         ).all()
-    assert len(applied) == len(set(applied)) == 4  # read, flag, move, draft: each once
+    # Read, flag, move, the draft, the sent one and its sending: each applied once.
+    assert len(applied) == len(set(applied)) == queued.mutations
+    with session_scope(server.engine) as session:
+        sendings = session.scalar(
+            select(func.count()).where(Submission.account_id == user.account_id)
+        )
+    assert sendings == 1
+
+    def delivered_once() -> bool:
+        listed = queued.recipient.client.get("/v1/mailboxes").json()["items"]
+        inbox = next(m["id"] for m in listed if m["role"] == "inbox")
+        page = queued.recipient.client.get(f"/v1/mailboxes/{inbox}/messages").json()["items"]
+        return [m["subject"] for m in page] == [SENT_SUBJECT]
+
+    wait_for(delivered_once, "the mail sent during the first sync to arrive, once")
 
 
 def _kill_child_mid_sync(
@@ -149,7 +169,7 @@ def _kill_child_mid_sync(
     fill_messages(server.settings.database_url, alice.account_id, BIG)
     device = device_factory(alice)
     engine = window_engine(device)
-    queued = Queued()
+    queued = Queued(server.new_user("bob"))
     kill_at = rng.randint(2, 12)  # of ~28 pages: early, in the middle, late
     pages: list[int] = []
 
@@ -169,7 +189,7 @@ def _kill_child_mid_sync(
     inbox = device.mailbox("inbox")
     assert device.store.count(inbox) < BIG - 1  # the child did not get to the end
     pending = device.store.pending_mutations()
-    assert [row.state for row in pending] == [OutboxState.PENDING] * 4
+    assert [row.state for row in pending] == [OutboxState.PENDING] * queued.mutations
     queued.assert_local(device)
 
     engine.run_cycle(prefetch=False)  # the next sync: pushes, then finishes the mailbox
@@ -283,131 +303,3 @@ def test_kill_9_of_the_window_ends_its_child_and_the_store_stays_whole(
     window_engine(device).run_cycle(prefetch=False)  # the next start finishes it
     assert device.store.count(device.mailbox("inbox")) == BIG
     _consistent(path)
-
-
-# -- the server stops answering -----------------------------------------------------------------
-
-
-def _hung_child(
-    server: RunningServer, device_factory: DeviceFactory, proxy: FaultProxy
-) -> tuple[Device, AbortableSession, Callable[[int, int], None]]:
-    alice = server.new_user("alice")
-    fill_messages(server.settings.database_url, alice.account_id, BIG)
-    device = device_factory(alice)
-    session = AbortableSession()
-    pages: list[int] = []
-
-    def progress(_done: int, _total: int) -> None:
-        pages.append(1)
-        if len(pages) == 2:
-            # The server stops answering the feed: the child's next request waits on.
-            proxy.latency_path, proxy.latency = "/v1/changes", 3600.0
-
-    return device, session, progress
-
-
-def test_a_child_the_server_stopped_answering_ends_when_the_user_works_offline(
-    sync_server: RunningServer,
-    device_factory: DeviceFactory,
-    proxy: FaultProxy,
-    children: list[subprocess.Popen[bytes]],
-) -> None:
-    device, session, hang = _hung_child(sync_server, device_factory, proxy)
-    engine = window_engine(device, session)
-    requests_before: list[int] = []
-
-    def progress(done: int, total: int) -> None:
-        hang(done, total)
-        if proxy.latency and not requests_before:
-            requests_before.append(len(proxy.stats.paths))
-
-    def offline_when_stuck() -> bool:
-        # The child's request for the next page is held at the proxy: the user works offline.
-        # (a request counts in `paths` as it arrives, before its latency)
-        return bool(requests_before) and len(proxy.stats.paths) > requests_before[0]
-
-    def user() -> None:
-        wait_for(offline_when_stuck, "the child's request to hang", timeout=120)
-        session.abort()
-
-    clicker = threading.Thread(target=user, daemon=True)
-    clicker.start()
-    with pytest.raises(OfflineError):
-        engine.run_cycle(progress=progress, prefetch=False)
-    clicker.join(timeout=30)
-
-    assert len(children) == 1 and children[0].poll() is not None
-    proxy.latency = 0.0
-    session.resume()
-    engine.run_cycle(prefetch=False)
-    assert device.store.count(device.mailbox("inbox")) == BIG
-
-
-@pytest.mark.soak
-def test_a_child_the_server_stopped_answering_times_out_by_itself(
-    sync_server: RunningServer,
-    device_factory: DeviceFactory,
-    proxy: FaultProxy,
-    children: list[subprocess.Popen[bytes]],
-) -> None:
-    """Nobody clicks anything: the child's read timeout (30 s) ends its request (or the
-    connection drops: the proxy's idle upstream is closed by the server), and the window gets
-    the error the thread's own request would have raised: offline, retried later."""
-    device, session, progress = _hung_child(sync_server, device_factory, proxy)
-    engine = window_engine(device, session)
-
-    with pytest.raises(SyncError) as raised:
-        engine.run_cycle(progress=progress, prefetch=False)
-
-    assert isinstance(raised.value, (OfflineError, TransientError)), raised.value
-    assert len(children) == 1 and children[0].returncode == 1
-    proxy.latency = 0.0
-    engine.run_cycle(prefetch=False)
-    assert device.store.count(device.mailbox("inbox")) == BIG
-
-
-def test_a_child_that_stops_saying_anything_is_given_up_and_the_next_sync_finishes(
-    sync_server: RunningServer,
-    device_factory: DeviceFactory,
-    children: list[subprocess.Popen[bytes]],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """A child frozen outside any request (stopped, stuck on a lock, a bug) has no client
-    timeout to end it: the window's sync thread must not wait on its pipe forever (the
-    account would never sync again until a restart, its spinner turning)."""
-    alice = sync_server.new_user("alice")
-    fill_messages(sync_server.settings.database_url, alice.account_id, BIG)
-    device = device_factory(alice)
-    session = AbortableSession()
-    engine = window_engine(device, session)
-    pages: list[int] = []
-
-    def progress(_done: int, _total: int) -> None:
-        pages.append(1)
-        if len(pages) == 2:
-            os.kill(children[0].pid, signal.SIGSTOP)
-            # Give up on silence sooner than the real limit (a request's whole deadline).
-            monkeypatch.setattr(feed_process, "SILENT_S", 1.0)
-
-    raised: list[BaseException] = []
-
-    def cycle() -> None:
-        try:
-            engine.run_cycle(progress=progress, prefetch=False)
-        except BaseException as exc:  # handed to the test thread
-            raised.append(exc)
-
-    sync_thread = threading.Thread(target=cycle, daemon=True)
-    sync_thread.start()
-    sync_thread.join(timeout=120)  # bounded: without a limit it would wait forever
-    hung = sync_thread.is_alive()
-    if hung:
-        session.abort()  # clean up the stuck cycle
-        sync_thread.join(timeout=30)
-    assert not hung, "the sync thread still waits on a silent child"
-    assert len(raised) == 1 and isinstance(raised[0], TransientError), raised
-    assert children[0].poll() is not None  # killed, not left stopped
-
-    monkeypatch.setattr(feed_process, "SILENT_S", 10_000.0)
-    engine.run_cycle(prefetch=False)
-    assert device.store.count(device.mailbox("inbox")) == BIG

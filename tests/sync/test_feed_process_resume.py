@@ -33,7 +33,7 @@ def test_the_rest_of_a_killed_first_sync_is_a_first_sync_though_changes_were_que
     fill_messages(sync_server.settings.database_url, alice.account_id, BIG)
     device = device_factory(alice)
     engine = window_engine(device)
-    queued = Queued()
+    queued = Queued(sync_server.new_user("bob"))
     pages: list[int] = []
 
     def progress(_done: int, _total: int) -> None:
