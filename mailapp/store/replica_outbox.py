@@ -200,9 +200,17 @@ def settle_views(
 
 
 def apply_push(
-    store: MailStore, account_id: str, batch: list[OutboxRow], answer: wire.SyncResponse
+    store: MailStore,
+    account_id: str,
+    batch: list[OutboxRow],
+    answer: wire.SyncResponse,
+    *,
+    announce: bool = True,
 ) -> PushOutcome:
     """Record each mutation's result, apply the changes that came back, store the new state.
+
+    `announce` False: the page is part of an account's first sync (apply_changes's), so the
+    messages new to the store are not announced as new mail.
 
     All in one transaction: after a crash either nothing of this answer is stored (and the
     in-flight mutations are resent with the same ids) or all of it is.
@@ -295,6 +303,8 @@ def apply_push(
         unsettled = applied if answer.changes.has_more else []
         _refresh_from_base(conn, account_id, refused + ([] if unsettled else applied), touched)
         _set_state(conn, account_id, answer.new_state)
+    if not announce:
+        touched.arrived.clear()
     changeset = touched.changeset()
     store._notify(changeset)
     return PushOutcome(pushed, conflict_count, failed, changeset, tuple(unsettled))

@@ -54,7 +54,6 @@ class SyncEngine(PushMixin, PullMixin):
         self._fed = False
         self._sent_since: str | None = None
         self._applied_state: str | None = None  # what this cycle's last apply stored
-        self._listed = False  # the account's first sync (its listing) was seen finished
         self._draft_blobs_checked = False  # every draft attachment was here (or not on the server)
 
     # -- public -----------------------------------------------------------------------------
@@ -103,17 +102,11 @@ class SyncEngine(PushMixin, PullMixin):
         client CPU).
         """
         self._fed = False
-        if not self._listed:
-            since = self._state()
-            if since is None or "." in since:
-                # A first sync, or the rest of one cut off: pulled first, as one (in the feed
-                # child when big, with progress, nothing announced; pull.py). Pushed first, the
-                # push's answer brought the rest of the mailbox from that state: its page
-                # announced as new mail, the rest applied in this thread.
-                self._pull(report, progress)
-                self._push(report)
-                return
-            self._listed = True  # read once per engine, not every cycle
+        # Pushed first even during a first sync (none yet, or one cut off midway): what the
+        # user queued, a message sent above all, must not wait minutes behind a big mailbox's
+        # listing, nor for ever behind one that keeps failing. The push's answer then applies
+        # one page of the listing, announcing none of it, and leaves the rest to the pull (in
+        # the feed child when big, with progress: push.py, pull.py).
         self._push(report)
         if not self._fed:
             self._pull(report, progress)

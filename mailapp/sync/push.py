@@ -143,13 +143,14 @@ class PushMixin(EngineParts):
         *,
         pull_pages: bool = True,
     ) -> None:
-        outcome = apply_push(self.store, self.account_id, batch, answer)
-        self._applied_state = answer.new_state
         # The answer's page is the feed from the state sent. A first sync, from no state or
         # cut off midway (its state carries the listing's floor, docs/protocol.md), is left to
-        # the pull: it shows progress, runs a big one in a child and announces nothing.
+        # the pull: it shows progress, runs a big one in a child and announces nothing; nor
+        # is the old mail on this page announced as new.
         sent = self._sent_since
         listing = sent is None or "." in sent
+        outcome = apply_push(self.store, self.account_id, batch, answer, announce=not listing)
+        self._applied_state = answer.new_state
         self._fed = self._fed or not listing
         report.pushed += outcome.pushed
         report.conflicts += outcome.conflicts
