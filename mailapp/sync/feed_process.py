@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-import selectors
+import queue
 import subprocess
 import sys
 import threading
@@ -104,9 +104,12 @@ def pull_in_child(
     started or it ended without a line (the caller pulls in its thread)."""
     command = child_command(engine.store.path, engine.account_id, engine.page_size)
     env = dict(os.environ)
-    if not getattr(sys, "frozen", False):  # `-m mailapp` finds this very package
-        here = str(Path(__file__).resolve().parents[2])
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [here, env.get("PYTHONPATH")]))
+    here = Path(__file__).resolve().parents[2]
+    # `-m mailapp` must find this very package: a source tree is named on the path; an
+    # installed one is found anyway, and its site-packages named there would come before the
+    # standard library (a backport there shadowing a stdlib module would break the child).
+    if not getattr(sys, "frozen", False) and here.name not in ("site-packages", "dist-packages"):
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(here), env.get("PYTHONPATH")]))
     try:
         started = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
     except OSError as exc:
@@ -155,27 +158,44 @@ def _relay(
     last: dict[str, Any] = {}
     pending = b""
     heard = time.monotonic()
-    with selectors.DefaultSelector() as selector:
-        selector.register(fd, selectors.EVENT_READ)
-        while True:
-            if engine.client.aborted:
-                raise OfflineError("The sync was stopped.")
-            if not selector.select(POLL_S):
-                if time.monotonic() - heard > SILENT_S:
-                    raise TransientError("The sync process stopped answering; it is tried again.")
-                continue
-            heard = time.monotonic()
+    # A thread reads the pipe and this one waits on a queue with a timeout, to look at the
+    # abort flag meanwhile: select() would do it in one thread on POSIX, but on Windows it
+    # takes sockets only, and every big first sync there would fail.
+    chunks: queue.Queue[bytes] = queue.Queue()
+    threading.Thread(target=_read_into, args=(fd, chunks), daemon=True).start()
+    while True:
+        if engine.client.aborted:
+            raise OfflineError("The sync was stopped.")
+        try:
+            chunk = chunks.get(timeout=POLL_S)
+        except queue.Empty:
+            if time.monotonic() - heard > SILENT_S:
+                message = "The sync process stopped answering; it is tried again."
+                raise TransientError(message) from None
+            continue
+        heard = time.monotonic()
+        if not chunk:
+            return last
+        *lines, pending = (pending + chunk).split(b"\n")
+        for line in lines:
+            try:
+                last = json.loads(line)
+            except ValueError:
+                continue  # not ours (a library printing): the end says how it went
+            if "state" in last:
+                _page_applied(engine, last, report, progress, target)
+
+
+def _read_into(fd: int, chunks: queue.Queue[bytes]) -> None:
+    """The child's output as it comes, then b"" at its end (the child exited or was killed)."""
+    while True:
+        try:
             chunk = os.read(fd, 1 << 16)
-            if not chunk:
-                return last
-            *lines, pending = (pending + chunk).split(b"\n")
-            for line in lines:
-                try:
-                    last = json.loads(line)
-                except ValueError:
-                    continue  # not ours (a library printing): the end says how it went
-                if "state" in last:
-                    _page_applied(engine, last, report, progress, target)
+        except OSError:  # closed under us: this sync is over either way
+            chunk = b""
+        chunks.put(chunk)
+        if not chunk:
+            return
 
 
 def _page_applied(
