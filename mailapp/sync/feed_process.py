@@ -57,7 +57,6 @@ log = logging.getLogger(__name__)
 
 # Changes on the server (its state) from which a first sync runs in a child process.
 CHILD_OVER = 5000
-CHILD_NICENESS = 10
 POLL_S = 0.2  # how often the waiting sync thread looks whether the sync was aborted
 # How long the child waits for another writer to open the store: as long as the sync thread's
 # own writes wait for the lock (the store engine's busy timeout).
@@ -230,13 +229,11 @@ def child_main(store_path: Path, account_id: str, page_size: int) -> int:
     from mailapp.sync.client import ApiClient
     from mailapp.sync.engine import SyncEngine
 
-    if hasattr(os, "nice"):
-        # Background work: where the child is what keeps the CPUs busy, the window's thread
-        # gets one first when it wakes (in a thread of the window's process a lower priority
-        # made stalls worse: it was preempted holding the GIL; a process holds nothing the
-        # window needs). On the shared 2-core test machine at load 9-11 the effect on stalls
-        # was within the noise, and the first sync took 15-30 % longer.
-        os.nice(CHILD_NICENESS)
+    # Not niced, though it is background work: it holds the store's write lock while it
+    # applies a page, and the window's UI thread waits for that lock when it writes (a message
+    # marked read as it opens). At nice 10 it was preempted holding the lock: with one busy
+    # process on its CPU the window's writes waited up to 1.2-1.5 s (0.24 s at the window's
+    # priority), past the busy timeout (5 s) they fail; its gain on stalls was within the noise.
     base_url = sys.stdin.readline().strip()
     token = sys.stdin.readline().strip()
     since = sys.stdin.readline().strip() or None
