@@ -24,10 +24,12 @@ def children(monkeypatch: pytest.MonkeyPatch) -> list[subprocess.Popen[bytes]]:
     return record_children(monkeypatch)
 
 
+@pytest.mark.parametrize("closed", [False, True], ids=["restarted", "closed-then-restarted"])
 def test_the_rest_of_a_killed_first_sync_is_a_first_sync_though_changes_were_queued(
     sync_server: RunningServer,
     device_factory: DeviceFactory,
     children: list[subprocess.Popen[bytes]],
+    closed: bool,
 ) -> None:
     alice = sync_server.new_user("alice")
     fill_messages(sync_server.settings.database_url, alice.account_id, BIG)
@@ -45,6 +47,9 @@ def test_the_rest_of_a_killed_first_sync_is_a_first_sync_though_changes_were_que
 
     with pytest.raises(TransientError):
         engine.run_cycle(progress=progress, prefetch=False)
+    if closed:
+        # The window closed then: its last flush pushes the queue from the cut-off state.
+        engine.flush_only()
     heard: list[ChangeSet] = []
     device.store.subscribe(heard.append)
     shown: list[tuple[int, int]] = []
