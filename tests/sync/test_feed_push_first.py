@@ -33,13 +33,13 @@ def test_what_the_user_did_reaches_the_server_before_the_rest_of_a_cut_off_first
     fill_messages(sync_server.settings.database_url, alice.account_id, BIG)
     device = device_factory(alice)
     engine = window_engine(device)
-    queued = Queued()
+    queued = Queued(sync_server.new_user("bob"))  # the user also sends bob a mail
     pages: list[int] = []
 
     def progress(_done: int, _total: int) -> None:
         pages.append(1)
         if len(pages) == 1:
-            queued.do(device, alice)  # the user reads, flags, moves, writes
+            queued.do(device, alice)  # the user reads, flags, moves, writes, sends
         elif len(pages) == 3:
             os.kill(children[0].pid, signal.SIGKILL)
 
