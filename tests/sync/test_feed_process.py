@@ -23,10 +23,26 @@ from tests.sync.conftest import Device, DeviceFactory
 BIG = feed_process.CHILD_OVER + 500  # messages: a first sync big enough for the child
 
 
-def window_engine(device: Device, session: AbortableSession | None = None) -> SyncEngine:
+def window_engine(
+    device: Device, session: AbortableSession | None = None, page_size: int = 200
+) -> SyncEngine:
     """The engine as the window's sync thread makes it (sync_factories.default_engine)."""
     client = client_for(device.store, device.account_id, session=session)
-    return SyncEngine(device.store, client, device.account_id, page_size=200, feed_in_child=True)
+    return SyncEngine(
+        device.store, client, device.account_id, page_size=page_size, feed_in_child=True
+    )
+
+
+def slow_listing(proxy: FaultProxy) -> None:
+    """Each feed page 50 ms late: a test that acts on page k (the user's changes on page 1,
+    a kill on page 3-12) then finds the child still listing, whatever the machine's load (its
+    relay lags the child: a fast child finished a 28-page listing before a busy test's third
+    page once)."""
+    proxy.latency_path, proxy.latency = "/v1/changes", 0.05
+
+
+def fast_again(proxy: FaultProxy) -> None:
+    proxy.latency, proxy.latency_path = 0.0, None
 
 
 @pytest.fixture

@@ -24,9 +24,10 @@ from mailapp.sync import feed_process
 from mailapp.sync.errors import TransientError
 from tests.bench.bench_support import fill_messages
 from tests.server.conftest import RunningServer, User
+from tests.support.faultproxy import FaultProxy
 from tests.sync.conftest import Device, DeviceFactory, wait_for
 from tests.sync.keyring_backend import ENV as KEYRING_ENV
-from tests.sync.test_feed_process import BIG, window_engine
+from tests.sync.test_feed_process import BIG, fast_again, slow_listing, window_engine
 from tests.sync.test_headless import ROOT
 
 DRAFT_SUBJECT = "Written while the first sync ran"
@@ -164,13 +165,14 @@ def _kill_child_mid_sync(
     device_factory: DeviceFactory,
     children: list[subprocess.Popen[bytes]],
     rng: random.Random,
+    proxy: FaultProxy,
 ) -> None:
     alice = server.new_user("alice")
     fill_messages(server.settings.database_url, alice.account_id, BIG)
     device = device_factory(alice)
-    engine = window_engine(device)
+    engine = window_engine(device, page_size=50)
     queued = Queued(server.new_user("bob"))
-    kill_at = rng.randint(2, 12)  # of ~28 pages: early, in the middle, late
+    kill_at = rng.randint(2, 12)  # of ~110 pages: early, in the middle, later
     pages: list[int] = []
 
     def progress(_done: int, _total: int) -> None:
@@ -182,8 +184,10 @@ def _kill_child_mid_sync(
             # its apply or its commit.
             os.kill(children[0].pid, signal.SIGKILL)
 
+    slow_listing(proxy)
     with pytest.raises(TransientError):
         engine.run_cycle(progress=progress, prefetch=False)
+    fast_again(proxy)
 
     assert children[0].returncode == -signal.SIGKILL
     inbox = device.mailbox("inbox")
@@ -207,8 +211,9 @@ def test_kill_9_of_the_child_loses_nothing_queued_in_the_window(
     sync_server: RunningServer,
     device_factory: DeviceFactory,
     children: list[subprocess.Popen[bytes]],
+    proxy: FaultProxy,
 ) -> None:
-    _kill_child_mid_sync(sync_server, device_factory, children, random.Random(20261204))
+    _kill_child_mid_sync(sync_server, device_factory, children, random.Random(20261204), proxy)
 
 
 @pytest.mark.soak
@@ -218,8 +223,9 @@ def test_kill_9_of_the_child_soak(
     device_factory: DeviceFactory,
     children: list[subprocess.Popen[bytes]],
     seed: int,
+    proxy: FaultProxy,
 ) -> None:
-    _kill_child_mid_sync(sync_server, device_factory, children, random.Random(seed))
+    _kill_child_mid_sync(sync_server, device_factory, children, random.Random(seed), proxy)
 
 
 # -- the window killed --------------------------------------------------------------------------

@@ -14,8 +14,9 @@ from mailapp.store import ChangeSet
 from mailapp.sync.errors import TransientError
 from tests.bench.bench_support import fill_messages
 from tests.server.conftest import RunningServer
+from tests.support.faultproxy import FaultProxy
 from tests.sync.conftest import DeviceFactory
-from tests.sync.test_feed_process import BIG, window_engine
+from tests.sync.test_feed_process import BIG, fast_again, slow_listing, window_engine
 from tests.sync.test_feed_process_kill import Queued, record_children, server_has_everything_once
 
 
@@ -29,12 +30,13 @@ def test_the_rest_of_a_killed_first_sync_is_a_first_sync_though_changes_were_que
     sync_server: RunningServer,
     device_factory: DeviceFactory,
     children: list[subprocess.Popen[bytes]],
+    proxy: FaultProxy,
     closed: bool,
 ) -> None:
     alice = sync_server.new_user("alice")
     fill_messages(sync_server.settings.database_url, alice.account_id, BIG)
     device = device_factory(alice)
-    engine = window_engine(device)
+    engine = window_engine(device, page_size=50)
     queued = Queued(sync_server.new_user("bob"))
     pages: list[int] = []
 
@@ -45,8 +47,10 @@ def test_the_rest_of_a_killed_first_sync_is_a_first_sync_though_changes_were_que
         elif len(pages) == 3:
             os.kill(children[0].pid, signal.SIGKILL)
 
+    slow_listing(proxy)
     with pytest.raises(TransientError):
         engine.run_cycle(progress=progress, prefetch=False)
+    fast_again(proxy)
     if closed:
         # The window closed then: its last flush pushes the queue from the cut-off state.
         engine.flush_only()

@@ -14,8 +14,9 @@ from mailapp.store import ChangeSet
 from mailapp.sync.errors import TransientError
 from tests.bench.bench_support import fill_messages
 from tests.server.conftest import RunningServer
+from tests.support.faultproxy import FaultProxy
 from tests.sync.conftest import DeviceFactory
-from tests.sync.test_feed_process import BIG, window_engine
+from tests.sync.test_feed_process import BIG, fast_again, slow_listing, window_engine
 from tests.sync.test_feed_process_kill import Queued, record_children, server_has_everything_once
 
 
@@ -28,11 +29,12 @@ def test_what_the_user_did_reaches_the_server_before_the_rest_of_a_cut_off_first
     sync_server: RunningServer,
     device_factory: DeviceFactory,
     children: list[subprocess.Popen[bytes]],
+    proxy: FaultProxy,
 ) -> None:
     alice = sync_server.new_user("alice")
     fill_messages(sync_server.settings.database_url, alice.account_id, BIG)
     device = device_factory(alice)
-    engine = window_engine(device)
+    engine = window_engine(device, page_size=50)
     queued = Queued(sync_server.new_user("bob"))  # the user also sends bob a mail
     pages: list[int] = []
 
@@ -43,8 +45,10 @@ def test_what_the_user_did_reaches_the_server_before_the_rest_of_a_cut_off_first
         elif len(pages) == 3:
             os.kill(children[0].pid, signal.SIGKILL)
 
+    slow_listing(proxy)
     with pytest.raises(TransientError):
         engine.run_cycle(progress=progress, prefetch=False)
+    fast_again(proxy)
     heard: list[ChangeSet] = []
     device.store.subscribe(heard.append)
     on_server_during_the_rest: list[bool] = []
