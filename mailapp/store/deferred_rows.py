@@ -51,6 +51,16 @@ class ChangeSet:
     # mail (mailapp.ui.window.notifications).
     arrived: frozenset[str] = frozenset()
 
+    def merged(self, other: ChangeSet) -> ChangeSet:
+        """What this and `other` touched together (several commits reported as one)."""
+        return ChangeSet(
+            messages=self.messages | other.messages,
+            mailboxes=self.mailboxes | other.mailboxes,
+            outbox=self.outbox or other.outbox,
+            drafts=self.drafts | other.drafts,
+            arrived=self.arrived | other.arrived,
+        )
+
 
 @dataclass
 class DraftInput:

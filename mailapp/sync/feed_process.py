@@ -255,7 +255,7 @@ def child_main(store_path: Path, account_id: str, page_size: int) -> int:
                 for changes in engine.applied_pages(since, announce=False):
                     touched = ChangeSet()
                     for changeset in seen:
-                        touched = _merged(touched, changeset)
+                        touched = touched.merged(changeset)
                     seen.clear()
                     pulled = record_count(changes)
                     say({"state": changes.new_state, "pulled": pulled, "changes": _wire(touched)})
@@ -300,15 +300,6 @@ def _status(exc: SyncError) -> dict[str, Any]:
     if isinstance(exc, TransientError) and exc.retry_after is not None:
         return {"retryAfter": exc.retry_after}
     return {}
-
-
-def _merged(a: ChangeSet, b: ChangeSet) -> ChangeSet:
-    return ChangeSet(
-        messages=a.messages | b.messages,
-        mailboxes=a.mailboxes | b.mailboxes,
-        outbox=a.outbox or b.outbox,
-        drafts=a.drafts | b.drafts,
-    )
 
 
 def _wire(changes: ChangeSet) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from mailapp.store import ChangeSet, MailStore
+from mailapp.store import MailStore
 from mailapp.store.replica import sync_account
 from mailapp.sync.abortable import AbortableSession
 from mailapp.sync.account import client_for
@@ -47,13 +47,3 @@ def default_engine(store: MailStore, client: ApiClient, account_id: str) -> Engi
     # Beside the window, a big first sync applies in a child process: its own GIL (see
     # mailapp.sync.feed_process).
     return SyncEngine(store, client, account_id, page_size=PAGE_SIZE, feed_in_child=True)
-
-
-def merge_changes(a: ChangeSet, b: ChangeSet) -> ChangeSet:
-    return ChangeSet(
-        messages=a.messages | b.messages,
-        mailboxes=a.mailboxes | b.mailboxes,
-        outbox=a.outbox or b.outbox,
-        drafts=a.drafts | b.drafts,
-        arrived=a.arrived | b.arrived,
-    )

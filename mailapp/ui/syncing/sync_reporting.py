@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 from mailapp.store import ChangeSet, OutboxState
 from mailapp.sync.connectivity import Reachability
 from mailapp.sync.scheduler import SyncState
-from mailapp.ui.syncing.sync_factories import merge_changes
 
 if TYPE_CHECKING:
     from mailapp.store import MailStore
@@ -35,7 +34,7 @@ class Reporting:
     _last_error: str | None
 
     def _collect(self, changes: ChangeSet) -> None:
-        self._changes = changes if self._changes is None else merge_changes(self._changes, changes)
+        self._changes = changes if self._changes is None else self._changes.merged(changes)
 
     def _flush_changes(self, force: bool = False) -> None:
         now = time.monotonic()
