@@ -7,18 +7,14 @@ import sqlite3
 from dataclasses import replace
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
 
 import pytest
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
-from mailapp.store import MailStore
-from mailapp.sync.client import ApiClient
 from mailapp.sync.credentials import account_key, load_token
 from mailapp.ui.composer.composer import Composer
 from mailapp.ui.reading.attachments import AttachmentBar
-from mailapp.ui.syncing import sync_factories
 from tests.server.conftest import RunningServer
 from tests.support.faultproxy import Fault, FaultProxy
 from tests.ui import test_e2e_sync as e2e
@@ -183,15 +179,7 @@ def test_a_timed_out_download_says_it_retries_and_saves_the_file_without_a_click
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    real_client_for = sync_factories.client_for
-
-    def impatient(store: MailStore, account_id: str, **kwargs: Any) -> ApiClient:
-        # Requests give up after two seconds (the real ones wait minutes), so one can time out.
-        client = real_client_for(store, account_id, **kwargs)
-        client.total_timeout = client.transfer_timeout = 2.0
-        return client
-
-    monkeypatch.setattr(sync_factories, "client_for", impatient)
+    e2e.impatient_requests(monkeypatch)  # a request gives up after 2 s
     user = server.new_user("hurried")
     server.deliver(user.account_id, _with_attachment("Figures slow"))
     me = desktop(user)

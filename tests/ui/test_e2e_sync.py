@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import keyring
 import pytest
@@ -20,11 +21,13 @@ from mailapp.server.config import Settings
 from mailapp.store import MailStore, OutboxState, open_store
 from mailapp.store.outbox_admin import outbox_entries
 from mailapp.store.replica import sync_account
+from mailapp.sync.client import ApiClient
 from mailapp.sync.credentials import account_key, load_token
 from mailapp.ui.account.account_setup import AccountSetupDialog, SignedIn
 from mailapp.ui.composer.composer import Composer, open_composer
 from mailapp.ui.mailbox.mailbox_tree_model import OUTBOX_ID
 from mailapp.ui.mailbox.message_list_model import Column
+from mailapp.ui.syncing import sync_factories
 from mailapp.ui.syncing.sync_worker import SyncController
 from mailapp.ui.window.main_window import MainWindow
 from mailapp.ui.window.notifications import GROUP_MS, Notification
@@ -49,6 +52,19 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
 def proxy(server: RunningServer) -> Iterator[FaultProxy]:
     with FaultProxy(int(server.url.rsplit(":", 1)[1])) as running:
         yield running
+
+
+def impatient_requests(monkeypatch: pytest.MonkeyPatch, seconds: float = 2.0) -> None:
+    """Desktops made after this give up on a request after `seconds` (the real ones wait
+    minutes), so a slow answer can time out within a test."""
+    real_client_for = sync_factories.client_for
+
+    def impatient(store: MailStore, account_id: str, **kwargs: Any) -> ApiClient:
+        client = real_client_for(store, account_id, **kwargs)
+        client.total_timeout = client.transfer_timeout = seconds
+        return client
+
+    monkeypatch.setattr(sync_factories, "client_for", impatient)
 
 
 @pytest.fixture(autouse=True)
