@@ -70,7 +70,7 @@ class PullMixin(EngineParts):
         # A first sync, or the rest of one that was cut off (work offline, a restart, a network
         # failure): its state then carries the listing's floor ("<modseq>.<floor>",
         # docs/protocol.md). Either brings the mailbox that was there before: not new mail.
-        listing = since is None or "." in since
+        listing = wire.in_first_sync(since)
         if progress is not None and listing:
             # Only a first sync is long enough to be worth a progress bar.
             target = int(self.client.session_info().state)

@@ -148,7 +148,7 @@ class PushMixin(EngineParts):
         # the pull: it shows progress, runs a big one in a child and announces nothing; nor
         # is the old mail on this page announced as new.
         sent = self._sent_since
-        listing = sent is None or "." in sent
+        listing = wire.in_first_sync(sent)
         outcome = apply_push(self.store, self.account_id, batch, answer, announce=not listing)
         self._applied_state = answer.new_state
         self._fed = self._fed or not listing

@@ -54,6 +54,12 @@ def state_modseq(state: str) -> int:
     return int(state.partition(".")[0])
 
 
+def in_first_sync(state: str | None) -> bool:
+    """Whether a client at `state` is still in its first listing: none yet, or cut off midway
+    (the state carries the listing's floor)."""
+    return state is None or "." in state
+
+
 MailboxRole = Literal["inbox", "drafts", "sent", "trash", "archive", "junk"]
 MutationStatus = Literal["applied", "merged", "conflict", "rejected"]
 SubmissionStateName = Literal["scheduled", "sending", "sent", "cancelled", "failed"]
