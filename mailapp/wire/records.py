@@ -12,6 +12,7 @@ from mailapp.wire.base import (
     EmailAttachment,
     MailboxRole,
     RecordAddress,
+    State,
     SubmissionStateName,
     WireModel,
 )
@@ -89,8 +90,8 @@ class TypeChanges(WireModel, Generic[RecordT]):
 
 
 class Changes(WireModel):
-    old_state: str
-    new_state: str
+    old_state: State
+    new_state: State  # stored and sent back: a malformed one is refused here
     has_more: bool
     mailboxes: TypeChanges[MailboxRecord] = Field(default_factory=TypeChanges[MailboxRecord])
     emails: TypeChanges[EmailRecord] = Field(default_factory=TypeChanges[EmailRecord])

@@ -75,7 +75,7 @@ class MutationResult(WireModel):
 class SyncResponse(WireModel):
     results: list[MutationResult]
     changes: Changes
-    new_state: str
+    new_state: State
 
 
 # --- mutation arguments (validated per mutation by the server) --------------------------------

@@ -304,3 +304,19 @@ def test_a_garbled_bodies_stream_keeps_the_lines_before_it(garbage: GarbageServe
     batch = client.message_bodies(["m1", "m2"])
     assert set(batch.bodies) == {"m1"} and isinstance(batch.error, OfflineError)
     client.close()
+
+
+@pytest.mark.parametrize("state", ["soon", "12.", "-3", "1" * 19])
+def test_a_state_that_is_not_one_is_a_protocol_error_and_not_stored(
+    garbage: GarbageServer, store: MailStore, state: str
+) -> None:
+    # Stored, it would be sent back on every later sync (a 400 each time) and read for the
+    # progress bar of a first sync (a ValueError).
+    account_id = _account(store, garbage.url)
+    before = _snapshot(store)
+    garbage.answer(json.dumps({**VALID_CHANGES, "newState": state}).encode())
+    engine = SyncEngine(store, ApiClient(garbage.url, token="t"), account_id)
+    with pytest.raises(ProtocolError) as raised:
+        engine.run_cycle(prefetch=False)
+    assert raised.value.user_message
+    assert _snapshot(store) == before
