@@ -25,7 +25,7 @@ class SortOrder(StrEnum):
     SUBJECT_DESC = "subject_desc"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MailboxRow:
     id: str
     account_id: str
@@ -35,14 +35,16 @@ class MailboxRow:
     sort_order: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MailboxCounts:
     total: int
     unread: int
     pending: int  # messages here with a local change not yet confirmed by the server
 
 
-@dataclass(frozen=True)
+# Slots: a list holds up to its resident window of these (mailapp.ui.mailbox), and a row
+# without a __dict__ is ~100 bytes smaller (tracemalloc, 216 -> 120 bytes for the object).
+@dataclass(frozen=True, slots=True)
 class MessageSummary:
     id: str
     mailbox_id: str
@@ -57,7 +59,7 @@ class MessageSummary:
     thread_id: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PageCursor:
     """A keyset position in a mailbox list: ``page()`` returns rows strictly after it."""
 
