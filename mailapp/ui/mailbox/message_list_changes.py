@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QModelIndex, QTimer
 
 from mailapp.store.rows import MessageSummary
+from mailapp.ui.mailbox.message_list_window import Hole
 
 if TYPE_CHECKING:
     from mailapp.store import MailStore
@@ -44,7 +45,7 @@ class FollowsStoreChanges:
     if TYPE_CHECKING:  # provided by MessageListModel / QAbstractTableModel
         _store: MailStore | None
         _mailbox_id: str | None
-        _rows: list[MessageSummary]
+        _rows: list[MessageSummary | Hole]
         _row_of: dict[str, int]
         _exhausted: bool
         _page_size: int
@@ -63,6 +64,9 @@ class FollowsStoreChanges:
         persistentIndexList: Any
         fetchMore: Any
         _reload: Any
+        _forget_window: Any
+        _key_of: Any
+        resident_summary: Any
 
     def _init_changes(self) -> None:
         # Ordered sets (dicts): listed messages to re-read; unlisted ones that may belong here.
@@ -115,6 +119,7 @@ class FollowsStoreChanges:
         self._stale.clear()
         self._arrived.clear()
         self._slice_timer.stop()
+        self._forget_window()
 
     def _apply_slice(self) -> None:
         from mailapp.store import views  # SQLAlchemy: never before the first paint
@@ -129,7 +134,12 @@ class FollowsStoreChanges:
         if self._arrived:
             ids = [i for i in _take(self._arrived, ARRIVED_SLICE) if i not in self._row_of]
             keep = max(len(self._rows), self._page_size)
-            bound = None if self._exhausted or not self._rows else self._rows[-1]
+            # The last page is never forgotten (message_list_window), so this reads nothing.
+            bound = (
+                None
+                if self._exhausted or not self._rows
+                else self.resident_summary(len(self._rows) - 1)
+            )
             found = views.summaries_before(
                 store, mailbox_id, ids, order=self.effective_order, bound=bound, limit=len(ids)
             )
@@ -182,9 +192,15 @@ class FollowsStoreChanges:
         order = self.effective_order
         descending = views.is_descending(order)
 
-        def key(summary: MessageSummary) -> Any:
-            return _Reversed(views.list_key(summary, order)) if descending else (
-                views.list_key(summary, order)
+        def key(slot: MessageSummary | Hole) -> Any:
+            # A forgotten row sorts as its hole's upper bound: the keys stay in order.
+            found = self._key_of(slot)
+            return _Reversed(found) if descending else found
+
+        def after(hole: Hole, summary: MessageSummary) -> bool:
+            assert hole.after is not None
+            return self._key_of(summary) < hole.after if descending else (
+                self._key_of(summary) > hole.after
             )  # fmt: skip
 
         keys = _LazyKeys(self._rows, key)
@@ -193,6 +209,9 @@ class FollowsStoreChanges:
             position = bisect_left(keys, key(summary))
             if position == len(self._rows) and not self._exhausted:
                 break  # older than everything fetched (and so are the rest): fetchMore()
+            hole = self._rows[position] if position < len(self._rows) else None
+            if isinstance(hole, Hole) and (hole.after is None or after(hole, summary)):
+                continue  # in a forgotten run's range: read with it when it is shown again
             if blocks and blocks[-1][0] == position:
                 blocks[-1][1].append(summary)
             else:
@@ -212,11 +231,13 @@ class FollowsStoreChanges:
             return
         for first, last in reversed(list(_runs(ordered))):
             self.beginRemoveRows(QModelIndex(), first, last)
-            for summary in self._rows[first : last + 1]:
-                del self._row_of[summary.id]
+            for slot in self._rows[first : last + 1]:
+                if not isinstance(slot, Hole):
+                    del self._row_of[slot.id]
             del self._rows[first : last + 1]
             self.endRemoveRows()
         self._reindex(ordered[0])
+        self._trim_holes()
 
     def _remove_row(self, row: int) -> None:
         self._remove_rows([row])
@@ -224,7 +245,23 @@ class FollowsStoreChanges:
     def _reindex(self, start: int) -> None:
         row_of, rows = self._row_of, self._rows
         for row in range(start, len(rows)):
-            row_of[rows[row].id] = row
+            slot = rows[row]
+            if not isinstance(slot, Hole):
+                row_of[slot.id] = row
+
+    def _trim_holes(self) -> None:
+        """Forgotten rows left at the end go: fetchMore() reads after the last row, so that one
+        must be held (as is the bound of arriving mail)."""
+        rows = self._rows
+        last = len(rows)
+        while last > 0 and isinstance(rows[last - 1], Hole):
+            last -= 1
+        if last == len(rows):
+            return
+        self.beginRemoveRows(QModelIndex(), last, len(rows) - 1)
+        del rows[last:]
+        self._exhausted = False
+        self.endRemoveRows()
 
     def _insert_sorted(self, summary: MessageSummary) -> None:
         self._insert_many([summary])
@@ -232,11 +269,13 @@ class FollowsStoreChanges:
     def _drop_tail(self, keep: int) -> None:
         """Forget the rows after the first `keep`; fetchMore() reads them again when wanted."""
         self.beginRemoveRows(QModelIndex(), keep, len(self._rows) - 1)
-        for summary in self._rows[keep:]:
-            del self._row_of[summary.id]
+        for slot in self._rows[keep:]:
+            if not isinstance(slot, Hole):
+                del self._row_of[slot.id]
         del self._rows[keep:]
         self._exhausted = False
         self.endRemoveRows()
+        self._trim_holes()
 
     def _comes_before(self, a: MessageSummary, b: MessageSummary) -> bool:
         from mailapp.store import views  # see _apply_slice

@@ -30,6 +30,7 @@ from mailapp.ui.common import icons
 from mailapp.ui.mailbox.mailbox_tree_view import MESSAGE_IDS_MIME, message_ids_mime
 from mailapp.ui.mailbox.message_list_changes import FollowsStoreChanges
 from mailapp.ui.mailbox.message_list_pages import ReadsPages
+from mailapp.ui.mailbox.message_list_window import RESIDENT_ROWS, KeepsAWindow, Slot
 
 if TYPE_CHECKING:
     from mailapp.store import MailStore
@@ -58,11 +59,12 @@ COLUMN_ORDERS = {
 }
 
 
-class MessageListModel(FollowsStoreChanges, ReadsPages, QAbstractTableModel):
+class MessageListModel(FollowsStoreChanges, KeepsAWindow, ReadsPages, QAbstractTableModel):
     """Rows are the messages fetched so far, in date order (newest first by default).
 
     `rowCount()` only counts fetched rows; views call `canFetchMore()`/`fetchMore()` while the last
-    row is visible, which pulls the next keyset page. Store changes update rows in place.
+    row is visible, which pulls the next keyset page. Only `resident_rows` of them stay in memory
+    (message_list_window: far pages are read again when shown). Store changes update rows in place.
     Optional modes: other orders (date, sender, subject; either direction), one row per
     conversation, the results of a search, or an account's drafts (`set_mailbox(...,
     drafts_account=...)`: rows are drafts, newest edit first, the From column lists recipients).
@@ -77,13 +79,14 @@ class MessageListModel(FollowsStoreChanges, ReadsPages, QAbstractTableModel):
         store: MailStore | None,
         *,
         page_size: int = DEFAULT_PAGE_SIZE,
+        resident_rows: int = RESIDENT_ROWS,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self._store = store
         self._page_size = page_size
         self._mailbox_id: str | None = None
-        self._rows: list[MessageSummary] = []
+        self._rows: list[Slot] = []  # a forgotten row is a Hole (message_list_window)
         self._row_of: dict[str, int] = {}
         self._exhausted = True
         self._order = SortOrder.NEWEST_FIRST
@@ -105,6 +108,7 @@ class MessageListModel(FollowsStoreChanges, ReadsPages, QAbstractTableModel):
             Column.DATE: self.tr("Date"),
         }
         self._init_changes()
+        self._init_window(resident_rows)
 
     # -- what the window calls --------------------------------------------------------------
     @property
@@ -205,9 +209,6 @@ class MessageListModel(FollowsStoreChanges, ReadsPages, QAbstractTableModel):
             ascending, descending = COLUMN_ORDERS[Column(column)]
             self.set_order(descending if order == Qt.SortOrder.DescendingOrder else ascending)
 
-    def summary(self, row: int) -> MessageSummary:
-        return self._rows[row]
-
     def row_of(self, message_id: str) -> int | None:
         return self._row_of.get(message_id)
 
@@ -230,7 +231,8 @@ class MessageListModel(FollowsStoreChanges, ReadsPages, QAbstractTableModel):
         if self._editing:  # asked from inside a row removal: done once the rows are whole
             self._fetch_after_edit = True
             return
-        page = self._fetch(self._rows[-1] if self._rows else None, self._page_size)
+        last = self._key_of(self._rows[-1]) if self._rows else None
+        page = self._fetch_from(last, self._page_size)
         self._exhausted = len(page) < self._page_size
         fresh = [s for s in page if s.id not in self._row_of]
         if not fresh:
@@ -240,6 +242,7 @@ class MessageListModel(FollowsStoreChanges, ReadsPages, QAbstractTableModel):
         self._extend(fresh)
         self._load_thread_sizes(fresh)
         self.endInsertRows()
+        self._forget_far(len(self._rows) - 1)
 
     def flags(self, index: ModelIndex) -> Qt.ItemFlag:
         flags = super().flags(index)
@@ -255,7 +258,7 @@ class MessageListModel(FollowsStoreChanges, ReadsPages, QAbstractTableModel):
 
     def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
         rows = sorted({i.row() for i in indexes if i.isValid()})
-        return message_ids_mime([self._rows[r].id for r in rows if r < len(self._rows)])
+        return message_ids_mime([self.summary(r).id for r in rows if r < len(self._rows)])
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
@@ -278,7 +281,9 @@ class MessageListModel(FollowsStoreChanges, ReadsPages, QAbstractTableModel):
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or index.row() >= len(self._rows):
             return None
-        summary = self._rows[index.row()]
+        summary = self.resident_summary(index.row())
+        if summary is None:  # a page read back with another count, fitted on the next turn
+            return None
         column = Column(index.column())
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(summary, column)
@@ -358,10 +363,11 @@ class MessageListModel(FollowsStoreChanges, ReadsPages, QAbstractTableModel):
             self._rows.append(summary)
 
     def _reload(self) -> None:
-        """Re-reads as many rows as were fetched; for bulk changes where row diffs cost more."""
+        """Re-reads as many rows as were fetched (up to the resident window); for bulk changes
+        where row diffs cost more."""
         if self._mailbox_id is None:
             return
-        wanted = max(len(self._rows), self._page_size)
+        wanted = min(max(len(self._rows), self._page_size), self._resident_rows)
         self.beginResetModel()
         self._forget_changes()
         self._rows = []

@@ -30,27 +30,35 @@ class ReadsPages:
         """The page after the row ``last`` (None: the first page)."""
         from mailapp.store import views  # SQLAlchemy: never before the first paint
 
+        key = None if last is None else views.list_key(last, self.effective_order)
+        return self._fetch_from(key, limit)
+
+    def _fetch_from(self, after: tuple[str, Any, str] | None, limit: int) -> list[MessageSummary]:
+        """The page after the list key ``after`` (views.list_key: sort key, date, id; None: the
+        first page). A key, not a row: a forgotten run of rows is read again from its bound."""
+        from mailapp.store import views  # SQLAlchemy: never before the first paint
+
         assert self._mailbox_id is not None and self._store is not None
-        after = None if last is None else PageCursor.after(last)
+        cursor = None if after is None else PageCursor(after[1], after[2])
         if self._drafts_account is not None:
             return views.draft_page(
                 self._store,
                 self._drafts_account,
                 self._mailbox_id,
-                after,
+                cursor,
                 limit,
                 order=self.effective_order,
             )
         if self._order == SortOrder.NEWEST_FIRST and not self._conversations:
-            return self._store.page(self._mailbox_id, after, limit)
+            return self._store.page(self._mailbox_id, cursor, limit)
         return views.page(
             self._store,
             self._mailbox_id,
-            after,
+            cursor,
             limit,
             order=self._order,
             conversations=self._conversations,
-            after_key=None if last is None else views.list_key(last, self._order)[0],
+            after_key=None if after is None else after[0],
         )
 
     def _load_thread_sizes(self, summaries: Iterable[MessageSummary]) -> None:

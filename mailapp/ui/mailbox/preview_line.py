@@ -49,7 +49,8 @@ class PreviewLineDelegate(QStyledItemDelegate):
         if not isinstance(model, MessageListModel) or index.row() >= model.rowCount():
             super().paint(painter, option, index)
             return
-        snippet = " ".join(model.summary(index.row()).snippet.split())
+        summary = model.resident_summary(index.row())  # not summary(): nothing moves in paint
+        snippet = " ".join(summary.snippet.split()) if summary is not None else ""
         item = QStyleOptionViewItem(option)
         self.initStyleOption(item, index)
         subject = item.text
