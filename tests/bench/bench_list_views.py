@@ -1,6 +1,7 @@
 """Benchmark the message list's orders and conversation grouping on a large mailbox (a plain
 script; prints figures). Every order (date, sender, subject; both directions) must page by
-keyset, so a page costs the same at the top and deep down; the Drafts list too.
+keyset, so a page costs the same at the top and deep down; the Drafts list too. Then the real
+list model scrolled to the end: the rows it holds, their memory.
 
 Run from the repository root:
     .venv/bin/python tests/bench/bench_list_views.py [--messages N]
@@ -9,10 +10,13 @@ Run from the repository root:
 from __future__ import annotations
 
 import argparse
+import gc
+import os
 import statistics
 import sys
 import tempfile
 import time
+import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
@@ -93,6 +97,52 @@ def _bench_drafts(store: MailStore, account_id: str, count: int) -> None:
     print(f"{'drafts newest first':32s} first page {_ms(first)}; at 90 % {_ms(deep)}")
 
 
+def _rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        line = next(x for x in status if x.startswith("VmRSS:"))
+    return int(line.split()[1]) / 1024
+
+
+def _bench_scrolled_to_the_end(store: MailStore, mailbox_id: str) -> None:
+    """The real list model (offscreen Qt) fetched to the end of the mailbox, each row read as a
+    view paints it: the rows it holds and the Python memory they take (tracemalloc), then the
+    CPU time to show the top again (a forgotten page read back)."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QModelIndex
+    from PySide6.QtWidgets import QApplication
+
+    from mailapp.ui.mailbox.message_list_model import Column, MessageListModel
+
+    _app = QApplication.instance() or QApplication([])
+    gc.collect()
+    rss = _rss_mb()
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    model = MessageListModel(store)
+    model.set_mailbox(mailbox_id)
+    held = 0
+    started = time.process_time()
+    while model.canFetchMore(QModelIndex()):
+        first = model.rowCount()
+        model.fetchMore(QModelIndex())
+        for row in range(first, model.rowCount()):
+            model.index(row, Column.SUBJECT).data()
+        held = max(held, len(model._row_of))  # rows held in memory (before: every row)
+    cpu = time.process_time() - started
+    gc.collect()
+    python_mb = (tracemalloc.get_traced_memory()[0] - base) / 2**20
+    tracemalloc.stop()
+    print(
+        f"scrolled to the end ({model.rowCount():,} rows, {cpu:.1f} s CPU with tracemalloc): "
+        f"at most {held:,} rows held, their Python memory {python_mb:.1f} MB, RSS "
+        f"+{_rss_mb() - rss:.1f} MB"
+    )
+    started = time.process_time()
+    for row in range(PAGE):
+        model.index(row, Column.SUBJECT).data()
+    print(f"  back to the top: {(time.process_time() - started) * 1000:.1f} ms CPU for a page")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=100_000)
@@ -113,6 +163,7 @@ def main() -> None:
                 label = f"{order.value}{' by conversation' if conversations else ''}"
                 print(f"{label:32s} {_figures(store, inbox.id, order, conversations, deep_at)}")
         _bench_drafts(store, account_id, args.drafts)
+        _bench_scrolled_to_the_end(store, inbox.id)
         store.close()
 
 
