@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import zlib
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -46,21 +45,6 @@ def addresses_to_wire(addresses: Iterable[Address]) -> list[dict[str, str | None
 
 def addresses_from_wire(items: Iterable[dict[str, Any]]) -> list[Address]:
     return [Address(item.get("name"), item["email"]) for item in items]
-
-
-def pack(raw: bytes) -> bytes:
-    """A raw message as message_bodies.raw keeps it: compressed (store migration 0008).
-
-    Plain zlib (``zlib.decompress`` reads it). A small window for the usual few-KB message:
-    setting up the default 32 KB one costs more than compressing, for the same ratio.
-    """
-    packer = zlib.compressobj(6, zlib.DEFLATED, 15 if len(raw) > 65536 else 13, 8)
-    return packer.compress(raw) + packer.flush()
-
-
-def unpack(packed: bytes) -> bytes:
-    """The raw message kept by `pack`."""
-    return zlib.decompress(packed)
 
 
 # One encoder for every call: json.dumps with options builds a new one each time, which an

@@ -11,7 +11,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from mailapp.core.addresses import Address
 from mailapp.store import codec
-from mailapp.store.raw_parts import find_part, parse_packed
+from mailapp.store.raw_parts import find_part, parse_raw
 from mailapp.store.schema import accounts, attachments, drafts, message_bodies, messages, meta
 from mailapp.store.store import MailStore
 
@@ -82,19 +82,24 @@ def reply_source(store: MailStore, message_id: str) -> ParsedMessage | None:
         if row is None:
             return None
         body = conn.execute(
-            select(
-                message_bodies.c.text_body, message_bodies.c.html_body, message_bodies.c.raw
-            ).where(message_bodies.c.message_num == row.num)
+            select(message_bodies.c.text_body, message_bodies.c.html_body).where(
+                message_bodies.c.message_num == row.num
+            )
         ).first()
         parts = conn.execute(
             select(attachments)
             .where(attachments.c.message_num == row.num)
             .order_by(attachments.c.position)
         ).all()
+        raw = None
+        if body is not None and (body.html_body is None or any(p.data is None for p in parts)):
+            from mailapp.store.raw_codec import read  # zstandard: not needed at start-up
+
+            raw = read(conn, row.num)
     html = body.html_body if body else None
     found: list[Attachment] = []
     # Mail that keeps its raw bytes keeps its HTML and attachments only there (raw_parts.py).
-    parsed = parse_packed(body.raw) if body is not None and body.raw is not None else None
+    parsed = parse_raw(raw) if raw is not None else None
     if parsed is not None and html is None:
         html = parsed.html_body
     for p in parts:

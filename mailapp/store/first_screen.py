@@ -25,7 +25,7 @@ from mailapp.store.rows import MailboxCounts, MailboxRow, MessageSummary
 # The schema these queries are written for; it equals `migrate.HEAD_REVISION` (a test checks).
 # Whoever adds a store revision checks these queries (and those of store/quiet.py, which uses
 # this value too) against it and updates this value.
-SCHEMA_REVISION = "0013"
+SCHEMA_REVISION = "0014"
 # Another process (sync, a second window) may hold a write lock briefly; the first screen is
 # not worth waiting for, since the normal path opens the store right after anyway.
 BUSY_TIMEOUT_S = 0.05

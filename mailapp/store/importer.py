@@ -263,6 +263,7 @@ def import_batch(conn: Connection, ctx: ImportContext, batch: list[ImportItem]) 
     body_rows: list[dict[str, Any]] = []
     attachment_rows: list[dict[str, Any]] = []
     fts_rows: list[dict[str, Any]] = []
+    raw_rows: list[tuple[int, bytes]] = []
     for (mailbox_id, message, keywords, thread_id), date_us, num in zip(
         resolved, dates, nums, strict=True
     ):
@@ -311,10 +312,11 @@ def import_batch(conn: Connection, ctx: ImportContext, batch: list[ImportItem]) 
                 "text_body": message.text_body,
                 "html_body": None if kept else message.html_body,
                 "notes": codec.dumps(message.notes),
-                "raw": None if message.raw is None else codec.pack(message.raw),
                 "search_text": searchable,
             }
         )
+        if message.raw is not None:
+            raw_rows.append((num, message.raw))
         fts_rows.append(
             index_row(
                 num,
@@ -341,8 +343,17 @@ def import_batch(conn: Connection, ctx: ImportContext, batch: list[ImportItem]) 
             )
     # Plain executemany with tuples: at 100,000 rows SQLAlchemy's per-row parameter
     # processing costs more than SQLite's own work.
+    # In key order: rows appended at the end of a table fill their pages (mail arrives
+    # roughly by date, the key, but not exactly).
+    by_num = itemgetter("num")
+    message_rows.sort(key=by_num)
+    body_rows.sort(key=itemgetter("message_num"))
     insert_many(conn, messages.name, message_rows)
     insert_many(conn, message_bodies.name, body_rows)
+    if raw_rows:
+        from mailapp.store.raw_codec import keep  # zstandard: only when raw mail is stored
+
+        keep(conn, raw_rows)
     insert_many(conn, attachments.name, attachment_rows)
     insert_many(conn, "messages_fts", fts_rows)
 

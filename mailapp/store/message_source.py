@@ -1,18 +1,17 @@
 """A message's source (its bytes as received), and messages added from .eml files.
 
-Imported messages keep their bytes (`message_bodies.raw`); synced ones keep only what the reading
-pane needs, so their source comes from the server (`GET /v1/messages/{id}/raw`, fetched by the
-desktop app when asked for) and is kept here once fetched.
+Imported messages keep their bytes (`message_raw`, store/raw_codec.py); synced ones keep only
+what the reading pane needs, so their source comes from the server (`GET /v1/messages/{id}/raw`,
+fetched by the desktop app when asked for) and is kept here once fetched.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from mailapp.store.codec import pack, unpack
-from mailapp.store.schema import accounts, mailboxes, message_bodies, messages
+from mailapp.store.schema import accounts, mailboxes, message_bodies, message_raw, messages
 from mailapp.store.store import MailStore
 
 # What a dropped file may be at most: a message is rarely over 50 MB even with attachments, and
@@ -22,25 +21,30 @@ MAX_EML_BYTES = 100 * 2**20
 
 def raw_source(store: MailStore, message_id: str) -> bytes | None:
     """The message's bytes if this computer has them (None: ask the server, or never had)."""
+    from mailapp.store.raw_codec import unpack  # zstandard: only when a source is asked for
+
     with store._read() as conn:
-        packed = conn.execute(
-            select(message_bodies.c.raw)
-            .join(messages, messages.c.num == message_bodies.c.message_num)
+        row = conn.execute(
+            select(message_raw.c.raw, message_raw.c.dictionary)
+            .join(messages, messages.c.num == message_raw.c.message_num)
             .where(messages.c.id == message_id)
-        ).scalar()
-    return None if packed is None else unpack(packed)
+        ).first()
+        return None if row is None else unpack(conn, row.raw, row.dictionary)
 
 
 def keep_raw_source(store: MailStore, message_id: str, raw: bytes) -> None:
     """Keeps bytes fetched from the server beside the message's stored body, if it has one
     (without one the message is not offline at all, and its source is fetched again)."""
-    number = select(messages.c.num).where(messages.c.id == message_id).scalar_subquery()
+    from mailapp.store.raw_codec import keep
+
     with store._write() as conn:
-        conn.execute(
-            update(message_bodies)
-            .where(message_bodies.c.message_num == number)
-            .values(raw=pack(raw))
-        )
+        number = conn.execute(
+            select(message_bodies.c.message_num)
+            .join(messages, messages.c.num == message_bodies.c.message_num)
+            .where(messages.c.id == message_id)
+        ).scalar()
+        if number is not None:
+            keep(conn, [(number, raw)])
 
 
 def is_synced_mailbox(store: MailStore, mailbox_id: str) -> bool:

@@ -81,7 +81,6 @@ def store_bodies(store: MailStore, bodies: dict[str, wire.MessageBody]) -> set[s
                     "text_body": bodies[email_id].text,
                     "html_body": bodies[email_id].html,
                     "notes": empty_notes,
-                    "raw": None,
                     "search_text": searchable[email_id],
                 }
                 for email_id, num, *_rest in fresh

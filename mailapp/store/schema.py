@@ -113,11 +113,33 @@ message_bodies = Table(
     # NULL when `raw` holds the HTML part (imported mail, migration 0010: store/raw_parts.py).
     Column("html_body", Text),
     Column("notes", Text, nullable=False),
-    # The raw message compressed with zlib (codec.pack, migration 0008); NULL for synced mail.
-    Column("raw", LargeBinary),
     # What search indexes for HTML-only mail: the HTML's text (fts.search_text). NULL when
     # text_body has text, which is then what is indexed (the view messages_fts_source, 0008).
     Column("search_text", Text),
+)
+
+# Zstandard dictionaries trained on the store's own mail (store/raw_codec.py, migration 0014).
+raw_dictionaries = Table(
+    "raw_dictionaries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),  # from its bytes' SHA-256
+    Column("data", LargeBinary, nullable=False),
+)
+
+# A message's bytes as received, compressed (store/raw_codec.py): imported mail, and synced
+# mail whose source was fetched. Apart from its body row since 0014 (it was
+# message_bodies.raw), so body rows of a few hundred bytes fill their pages, rather than one
+# 2-3 KB row with its raw bytes to a 4 KB page.
+message_raw = Table(
+    "message_raw",
+    metadata,
+    Column(
+        "message_num",
+        ForeignKey("message_bodies.message_num", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("dictionary", ForeignKey("raw_dictionaries.id")),  # NULL: none (or zlib, before 0014)
+    Column("raw", LargeBinary, nullable=False),
 )
 
 # Synced messages whose body is not stored yet (migration 0007; triggers keep it exact).

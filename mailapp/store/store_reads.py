@@ -11,7 +11,7 @@ from sqlalchemy import Connection, func, insert, select, text, tuple_
 from sqlalchemy.exc import IntegrityError
 
 from mailapp.store import codec
-from mailapp.store.raw_parts import find_part, html_from_packed, parse_packed
+from mailapp.store.raw_parts import find_part, html_from_raw, parse_raw
 from mailapp.store.rows import (
     AttachmentInfo,
     ChangeSet,
@@ -199,6 +199,13 @@ class StoreReads(StoreBase):
             body = conn.execute(
                 select(message_bodies).where(message_bodies.c.message_num == row.num)
             ).first()
+            html = body.html_body if body else None
+            raw = None
+            if body is not None and html is None:
+                # Mail that keeps its raw bytes keeps its HTML only there (raw_parts.py, 0010).
+                from mailapp.store.raw_codec import read  # zstandard: not needed at start-up
+
+                raw = read(conn, row.num)
             parts = conn.execute(
                 select(
                     attachments.c.id,
@@ -212,10 +219,8 @@ class StoreReads(StoreBase):
                 .order_by(attachments.c.position)
             ).all()
         headers = codec.loads(row.headers)
-        html = body.html_body if body else None
-        if body is not None and html is None and body.raw is not None:
-            # Mail that keeps its raw bytes keeps its HTML only there (raw_parts.py, 0010).
-            html = html_from_packed(body.raw)
+        if raw is not None:
+            html = html_from_raw(raw)
         return MessageDetail(
             summary=_summary(row),
             to=codec.addresses_from_wire(headers["to"]),
@@ -238,22 +243,23 @@ class StoreReads(StoreBase):
             row = conn.execute(
                 select(
                     attachments.c.data,
+                    attachments.c.message_num,
                     attachments.c.position,
                     attachments.c.filename,
                     attachments.c.content_type,
                     attachments.c.content_id,
                     attachments.c.size,
-                    message_bodies.c.raw,
-                )
-                .outerjoin(
-                    message_bodies, message_bodies.c.message_num == attachments.c.message_num
-                )
-                .where(attachments.c.id == attachment_id)
+                ).where(attachments.c.id == attachment_id)
             ).first()
-        if row is None or row.data is not None or row.raw is None:
-            return None if row is None else row.data
-        # Mail that keeps its raw bytes keeps its attachments only there (raw_parts.py, 0010).
-        part = find_part(parse_packed(row.raw), row)
+            if row is None or row.data is not None:
+                return None if row is None else row.data
+            # Mail that keeps its raw bytes keeps its attachments only there (raw_parts.py, 0010).
+            from mailapp.store.raw_codec import read  # zstandard: not needed at start-up
+
+            raw = read(conn, row.message_num)
+        if raw is None:
+            return None
+        part = find_part(parse_raw(raw), row)
         return None if part is None else part.data
 
     def blob(self, blob_id: str) -> bytes | None:
