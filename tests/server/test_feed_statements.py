@@ -14,33 +14,23 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event
 
 from mailapp.server.routes.feed_rows import ACCOUNT_STATE
 from tests.server.conftest import RunningServer, User
+from tests.server.statements import request_statements
 
 FEED_TABLES = ("mailbox", "email", "draft", "submission")
 
 
 @contextmanager
 def _statements(server: RunningServer) -> Iterator[list[str]]:
-    """The statements run on the server's database inside the block, bar transaction control
-    and the token check (cached per worker, so present or not by timing)."""
-    database = server.engine.url.database
-    seen: list[str] = []
-
-    def on_execute(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        text = " ".join(statement.split())
-        if conn.engine.url.database != database or text.upper().startswith(("BEGIN", "COMMIT")):
-            return
-        if "FROM token" not in text:
-            seen.append(text)
-
-    event.listen(Engine, "before_cursor_execute", on_execute)
-    try:
+    """The statements requests run on the server's database inside the block, bar transaction
+    control and the token check (cached per worker, so present or not by timing)."""
+    with request_statements(server) as seen:
         yield seen
-    finally:
-        event.remove(Engine, "before_cursor_execute", on_execute)
+    seen[:] = [
+        s for s in seen if not s.upper().startswith(("BEGIN", "COMMIT")) and "FROM token" not in s
+    ]
 
 
 def _tables_read(statements: list[str]) -> list[str]:

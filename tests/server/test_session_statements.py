@@ -4,34 +4,20 @@ database, on SQLite and PostgreSQL; no timing."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import Engine, event
-
 from tests.server.conftest import RunningServer
+from tests.server.statements import request_statements
 
 
 def test_session_info_reads_the_provider_link_once(server: RunningServer) -> None:
     alice = server.new_user("alice")
     alice.client.get("/v1/session")  # warm: this worker has checked the token
-    database = server.engine.url.database
-    seen: list[str] = []
-
-    def on_execute(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        text = " ".join(statement.split())
-        if conn.engine.url.database == database and not text.upper().startswith("BEGIN"):
-            seen.append(text)
-
-    event.listen(Engine, "before_cursor_execute", on_execute)
-    try:
+    with request_statements(server) as seen:
         info = alice.client.get("/v1/session")
-    finally:
-        event.remove(Engine, "before_cursor_execute", on_execute)
     assert info.status_code == 200
     body = info.json()
     assert body["email"] == f"{alice.name}@example.org"
     assert body["addresses"] == [body["email"]]
-    reads = [s for s in seen if "FROM token" not in s]
+    reads = [s for s in seen if "FROM token" not in s and not s.upper().startswith("BEGIN")]
     assert len([s for s in reads if "FROM upstream_account" in s]) == 1, reads
     # The account, its provider link, its mail bytes, its blobs, its drafts' attachments.
     assert len(reads) == 5, reads
