@@ -1,7 +1,8 @@
 """The statements requests run on the server's database, counted with a SQLAlchemy event.
 
 The server's background steps (the delivery worker's poll, an event stream's state read) run
-through `asyncio.to_thread`, in asyncio's default executor (threads named "asyncio_N"), at any
+through `asyncio.to_thread`, in the event loop's default executor (threads named "uvloop_N"
+under uvloop, which uvicorn picks when it is installed; "asyncio_N" without it), at any
 moment, a request's included. They are left out here, or a count would depend on timing: the
 delivery poll landing inside a GET /v1/session once made 7 statements of 5."""
 
@@ -16,7 +17,7 @@ from sqlalchemy import Engine, event
 
 from tests.server.conftest import RunningServer
 
-BACKGROUND_THREAD_PREFIX = "asyncio_"
+BACKGROUND_THREAD_PREFIXES = ("uvloop_", "asyncio_")
 
 
 @contextmanager
@@ -29,7 +30,7 @@ def request_statements(server: RunningServer) -> Iterator[list[str]]:
     def on_execute(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         if conn.engine.url.database != database:
             return
-        if threading.current_thread().name.startswith(BACKGROUND_THREAD_PREFIX):
+        if threading.current_thread().name.startswith(BACKGROUND_THREAD_PREFIXES):
             return
         seen.append(" ".join(statement.split()))
 
