@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt
 from pytestqt.qtbot import QtBot
 
 from mailapp.store import MailStore, open_store
+from mailapp.store.rows import SortOrder
 from mailapp.ui.common.store_bridge import StoreChanges
 from mailapp.ui.mailbox.message_list_model import Column, MessageListModel
 from mailapp.ui.mailbox.message_list_view import MessageListView
@@ -104,4 +106,34 @@ def test_changes_to_forgotten_rows_show_when_they_are_read_again(
     assert model.index(1, Column.SUBJECT).data(Qt.ItemDataRole.FontRole) is None  # read
     assert model.index(2, Column.SUBJECT).data(Qt.ItemDataRole.FontRole) is not None
     changes.close()
+    mail.close()
+
+
+@pytest.mark.parametrize(
+    ("order", "conversations"),
+    [
+        (SortOrder.OLDEST_FIRST, False),
+        (SortOrder.SENDER_ASC, False),
+        (SortOrder.SUBJECT_DESC, False),
+        (SortOrder.NEWEST_FIRST, True),
+    ],
+)
+def test_every_order_reads_forgotten_rows_back_in_their_places(
+    tmp_path: Path, order: SortOrder, conversations: bool
+) -> None:
+    mail = open_store(tmp_path / "mail.sqlite3")
+    account_id = mail.create_account(ACCOUNT_EMAIL)
+    mail.import_messages(account_id, [demo_item(i) for i in range(300)])
+    lists: list[list[str]] = []
+    for resident in (40, 10_000):  # a window of 40 rows; every row held
+        model = MessageListModel(mail, page_size=10, resident_rows=resident)
+        model.set_mailbox(inbox_id(mail))
+        model.set_order(order)
+        model.set_conversations(conversations)
+        while model.canFetchMore(QModelIndex()):
+            model.fetchMore(QModelIndex())
+        assert (model.resident_count <= 50) == (resident == 40)
+        lists.append([_subject(model, row) for row in range(model.rowCount())])
+    assert lists[0] == lists[1]
+    assert len(lists[0]) == 300
     mail.close()
