@@ -8,7 +8,7 @@ from sqlalchemy.engine import Engine
 from mailapp.server.db import session_scope
 from mailapp.server.models import Mailbox
 from mailapp.server.upstream.run import sync_link
-from mailapp.server.upstream.syncer import AccountSync
+from mailapp.server.upstream.syncer import AccountSync, SyncLimits
 from tests.imap.conftest import MailUser
 from tests.imap.helpers import link_user
 from tests.imap.messages import messages
@@ -189,3 +189,46 @@ def test_an_all_digit_keyword_is_kept_as_text(
     by_subject = {e.subject: e for e in linked.emails("inbox")}
     assert by_subject["m message 0: status report ✓"].keywords == ["$seen", "2024"]
     assert by_subject["m message 1: status report ✓"].keywords == ["7"]
+
+
+class Crash(Exception):
+    pass
+
+
+def test_changes_to_mail_an_interrupted_pass_stored_arrive(
+    engine: Engine, mail_user: MailUser, extensions: str
+) -> None:
+    # New mail comes newest first and UIDNEXT moves only once all of it is in: the rows an
+    # interrupted pass stored lie above it, and their flag changes and expunges still count.
+    mail_user.append("INBOX", messages(10))
+    linked = link_user(engine, mail_user)
+    assert sync_link(engine, linked.key, linked.upstream_id) is not None
+    uids = mail_user.append("INBOX", messages(100, tag="new"))
+
+    def crash(phase: str, _count: int) -> None:
+        if phase == "messages":
+            raise Crash
+
+    with pytest.raises(Crash):
+        sync_link(
+            engine,
+            linked.key,
+            linked.upstream_id,
+            limits=SyncLimits(body_batch=40),
+            after_batch=crash,
+        )
+    assert len(linked.emails()) == 10 + 40  # the newest 40
+    with mail_user.connect() as client:
+        client.select_folder("INBOX")
+        client.add_flags(uids[-5:-4], [b"\\Flagged"])  # stored by the interrupted pass
+        client.delete_messages(uids[-10:-9])
+        client.expunge()
+
+    stats = sync_link(engine, linked.key, linked.upstream_id)
+
+    assert stats is not None and stats.headers == 60
+    emails = {e.message_id: e for e in linked.emails()}
+    assert len(emails) == 10 + 100 - 1 and len(linked.emails()) == 109
+    assert "<new-90@test.mailapp.invalid>" not in emails
+    assert emails["<new-95@test.mailapp.invalid>"].keywords == ["$flagged"]
+    assert linked.blob_count() == 109

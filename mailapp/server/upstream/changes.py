@@ -21,7 +21,7 @@ from sqlalchemy import bindparam, func, select, update
 
 from mailapp.server.db import ModseqAllocator, session_scope
 from mailapp.server.models import Email
-from mailapp.server.upstream import drafts, imap
+from mailapp.server.upstream import drafts, imap, newmail
 from mailapp.server.upstream.models import UpstreamFolder, UpstreamMessage
 from mailapp.server.upstream.writeback import merge_keywords
 
@@ -36,13 +36,17 @@ def folder_changes(
     folder: UpstreamFolder,
     selected: dict[bytes, Any],
     prefetched: tuple[dict[int, dict[bytes, Any]], list[int]] | None = None,
+    top: int | None = None,
 ) -> None:
     """The folder is selected; `selected` is its SELECT answer, `prefetched` the changed flags
-    and vanished UIDs that came with a QRESYNC SELECT."""
-    if folder.uidnext <= 1:
+    and vanished UIDs that came with a QRESYNC SELECT, `top` its `newmail.top_uid`."""
+    # Every UID known here, also those above UIDNEXT that an interrupted import stored
+    # (newmail.py imports newest first and moves UIDNEXT at the end).
+    top = newmail.top_uid(sync, folder) if top is None else top
+    if top < 1:
         return
     client = sync.client
-    span = f"1:{folder.uidnext - 1}"
+    span = f"1:{top}"
     known: dict[int, str]
     # A mailbox that no longer keeps mod-sequences (NOMODSEQ at SELECT) answers no changes
     # since one: its flags are compared in full.
@@ -58,14 +62,14 @@ def folder_changes(
             imap.take_vanished(client)  # drop stale ones
         changed = imap.uid_fetch(client, span, ["FLAGS"], modifiers)
         if sync.qresync:
-            gone = set(imap.take_vanished(client, below=folder.uidnext))
+            gone = set(imap.take_vanished(client, below=top + 1))
             known = rows_of(sync, folder, set(changed) | gone)
         elif none_vanished(sync, folder, selected):
             gone = set()
             known = rows_of(sync, folder, set(changed))
         else:
             known = sync._known(folder.id)
-            gone = set(known) - set(imap.search_uids(client, folder.uidnext))
+            gone = set(known) - set(imap.search_uids(client, top + 1))
     else:
         known = sync._known(folder.id)
         if not known:

@@ -1,10 +1,12 @@
-"""Upstream messages as the server's emails: a header-only record first, the body after.
+"""Upstream messages as the server's emails: whole in one write, or a header-only record
+first and the body after.
 
 The record is a normal `Email` of the account, so the change feed, `/v1/events` and every
-client see upstream mail exactly as they see mail delivered locally. The header pass fills
-everything the message list shows (sender, subject, date, size, flags); the body pass adds the
-raw message, the preview and the attachments, and bumps the record's modseq so clients fetch
-the new fields.
+client see upstream mail exactly as they see mail delivered locally. A message fetched whole
+(`whole_row`, new mail below the size threshold, newmail.py) is parsed once and lands complete.
+Otherwise the header pass fills everything the message list shows (sender, subject, date,
+size, flags); the body pass adds the raw message, the preview and the attachments, and bumps
+the record's modseq so clients fetch the new fields.
 """
 
 from __future__ import annotations
@@ -56,6 +58,9 @@ _INSERT_EMAILS = insert(Email.__table__).values(
 )
 
 
+_INSERT_BLOBS = insert(EmailBlob.__table__)
+
+
 def header_sha(header: bytes) -> str:
     return hashlib.sha256(header).hexdigest()
 
@@ -94,6 +99,57 @@ def header_row(
         "attachments": [],
         "destroyed_modseq": None,
     }
+
+
+def whole_row(
+    account_id: str,
+    mailbox_id: str,
+    raw: bytes,
+    *,
+    received_at: datetime,
+    keywords: list[str],
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The email and blob rows of a message fetched whole, from one parse (the header fields
+    and the bodies together), for `insert_emails` and `insert_blobs`; parsed before the
+    transaction, as `header_row`."""
+    parsed = parse_message(raw)
+    fields = header_fields(parsed, received_at)
+    fields["subject"] = fields["subject"][:MAX_SUBJECT]
+    email_id = new_id()
+    row = {
+        "id": email_id,
+        "account_id": account_id,
+        "mailbox_id": mailbox_id,
+        "keywords": keywords,
+        **fields,
+        **body_fields(parsed),
+        "received_at": received_at,
+        "size": len(raw),
+        "content_sha256": content_hash(raw),
+        "destroyed_modseq": None,
+    }
+    blob = {
+        "email_id": email_id,
+        "raw": raw,
+        # Kept with the raw message, as for mail filed locally (incoming.store_incoming).
+        "bodies_parsed": True,
+        "text_body": parsed.text_body,
+        "html_body": parsed.html_body,
+    }
+    return row, blob
+
+
+def header_of(raw: bytes) -> bytes:
+    """The header block of a whole message as the server's `BODY[HEADER]` gives it (through
+    the blank line; the whole message when it has none), so `header_sha` of either is the same
+    (remap.py and moves.py match messages by it)."""
+    end = raw.find(b"\r\n\r\n")
+    return raw if end < 0 else raw[: end + 4]
+
+
+def insert_blobs(alloc: ModseqAllocator, blobs: list[dict[str, Any]]) -> None:
+    if blobs:
+        alloc.session.connection().execute(_INSERT_BLOBS, blobs)
 
 
 def insert_emails(alloc: ModseqAllocator, rows: list[dict[str, Any]]) -> None:
@@ -172,8 +228,8 @@ def store_bodies(
             for row in rows
         ],
     )
-    alloc.session.connection().execute(
-        insert(EmailBlob.__table__),
+    insert_blobs(
+        alloc,
         [
             {
                 "email_id": row["b_id"],

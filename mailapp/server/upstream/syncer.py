@@ -1,11 +1,12 @@
-"""One sync of one upstream account: folders, then headers, then bodies.
+"""One sync of one upstream account: folders, then new messages, then the bodies still missing.
 
-Order matters for the user: every folder's new headers come first (the client lists the
-mailbox within seconds), bodies after, newest first. Every batch is one committed transaction
-that records the UIDs it imported next to the emails it created, so an interrupted run resumes
-where it stopped and fetches no UID twice. Per folder:
+Order matters for the user: new messages come newest first, those up to a size threshold whole
+(headers and bodies in one batch, one write: the newest mail is complete first), larger ones
+as header records whose bodies follow in the body pass, newest first (newmail.py, bodies.py).
+Every batch is one committed transaction that records the UIDs it imported next to the emails
+it created, so an interrupted run resumes where it stopped and fetches no UID twice. Per folder:
 
-- UIDVALIDITY unchanged: new UIDs (headers), then changed flags and expunged UIDs — via
+- UIDVALIDITY unchanged: new UIDs, then changed flags and expunged UIDs — via
   CONDSTORE/QRESYNC (`CHANGEDSINCE`, `VANISHED`) when offered, by a full UID/flags diff when not.
   With CONDSTORE a folder whose STATUS (UIDNEXT, HIGHESTMODSEQ) did not move is not even opened.
 - UIDVALIDITY changed: the folder's messages are matched to the emails already here by the
@@ -20,39 +21,34 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from imapclient import IMAPClient
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
 from mailapp.server.db import ModseqAllocator, session_scope
 from mailapp.server.upstream import (
     bodies,
-    drafts,
     folder_writeback,
     imap,
     imports,
+    newmail,
     pending,
-    records,
 )
 from mailapp.server.upstream.blocked import RETRY_SECONDS
 from mailapp.server.upstream.changes import folder_changes
 from mailapp.server.upstream.folders import map_folders
 from mailapp.server.upstream.models import UpstreamFolder, UpstreamMessage
-from mailapp.server.upstream.moves import MovePool, adopt, remove_leftover
+from mailapp.server.upstream.moves import MovePool, remove_leftover
 from mailapp.server.upstream.push import push_drafts_guarded, push_folder
 from mailapp.server.upstream.remap import remap_folder
 
-HEADER_ITEMS = ("UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE", "BODY.PEEK[HEADER]")
 STATUS_ITEMS = (b"UIDVALIDITY", b"UIDNEXT", b"MESSAGES")
-_INSERT_MAPS = insert(UpstreamMessage.__table__).values(
-    keywords=bindparam("keywords", type_=records.JSON_TEXT)
-)
 
 
 @dataclass
 class SyncStats:
     folders: int = 0
-    headers: int = 0  # messages whose header block was fetched
-    bodies: int = 0  # messages whose full body was fetched
+    headers: int = 0  # messages whose header block was fetched (alone or in the whole message)
+    bodies: int = 0  # messages whose full body was fetched (whole at once, or after the header)
     flag_changes: int = 0
     expunged: int = 0
     remapped: int = 0  # kept their email across a UIDVALIDITY change
@@ -78,6 +74,9 @@ class SyncLimits:
     header_batch: int = 500
     body_batch: int = 500
     body_batch_bytes: int = 16 * 1024 * 1024
+    # New messages up to this size are fetched whole, in batches of `body_batch` messages
+    # and `body_batch_bytes` bytes (newmail.py); larger ones get their headers first.
+    whole_message_bytes: int = 1024 * 1024
     # Larger messages keep their header record only (the client shows them without a body).
     max_message_bytes: int = 50 * 1024 * 1024
     # Seconds a draft must rest before its copy goes upstream (autosaves coalesce; drafts.py).
@@ -142,7 +141,7 @@ class AccountSync:
             # UIDNEXT as selected not above ours: no new message, no SELECT and SEARCH for it.
             if selected_next is None or folder.uidnext < selected_next:
                 self.client.select_folder(folder.name, readonly=True)
-                self._new_messages(folder)
+                newmail.import_new(self, folder)
         remove_leftover(self, self.moves)
         # Only now: an interrupted pass must see the same VANISHED again.
         for folder, (highest, selected_next) in changed:
@@ -191,10 +190,13 @@ class AccountSync:
             self._push(folder, highest)
             return None
         prefetched = None
+        top = None
         if self.qresync and folder.uidvalidity is not None and folder.highestmodseq is not None:
-            # The changed flags and expunged UIDs come with the SELECT itself.
+            # The changed flags and expunged UIDs come with the SELECT itself, for every UID
+            # known here (newmail.top_uid).
+            top = newmail.top_uid(self, folder)
             selected, *answers = imap.select_qresync(
-                self.client, folder.name, folder.uidvalidity, folder.highestmodseq, folder.uidnext
+                self.client, folder.name, folder.uidvalidity, folder.highestmodseq, top + 1
             )
             prefetched = (answers[0], answers[1])
         else:
@@ -206,28 +208,13 @@ class AccountSync:
         elif folder.uidvalidity != uidvalidity:
             remap_folder(self, folder, uidvalidity)
         else:
-            folder_changes(self, folder, selected, prefetched)
+            folder_changes(self, folder, selected, prefetched, top)
             # Merged up to `highest`: anything changed upstream after that is refused.
             self._push(folder, highest)
         # Every UID below the UIDNEXT seen at SELECT is considered (imported or gone) by the
         # end of the pass; None (not announced): the new messages are searched.
         selected_next = selected.get(b"UIDNEXT")
         return highest, int(selected_next) if selected_next else None
-
-    def _moved_here(
-        self, folder: UpstreamFolder, fetched: dict[int, Any], headers: dict[int, bytes]
-    ) -> set[int]:
-        if not self.moves:
-            return set()
-        moved = []
-        for uid, header in headers.items():
-            size = int(fetched[uid].get(b"RFC822.SIZE") or len(header))
-            item = self.moves.take((records.header_sha(header), size))
-            if item is not None:
-                moved.append((item, uid, imap.keywords_of(fetched[uid].get(b"FLAGS") or ())))
-        if moved:
-            adopt(self, folder, moved)
-        return {uid for _item, uid, _kw in moved}
 
     def _push(self, folder: UpstreamFolder, highest: int | None) -> None:
         push_folder(self, folder, highest)
@@ -248,73 +235,3 @@ class AccountSync:
                 )
             ).all()
         return {int(uid): email_id for uid, email_id in rows}
-
-    def _new_messages(self, folder: UpstreamFolder) -> None:
-        # Rows at or above UIDNEXT: moved here by this server (COPYUID), not new mail.
-        known = self._known(folder.id, folder.uidnext)
-        found = self.client.search(["UID", f"{folder.uidnext}:*"])
-        # `N:*` always matches the highest UID, even when it is below N.
-        pending = sorted(int(u) for u in found if int(u) >= folder.uidnext and int(u) not in known)
-        size = self.limits.header_batch
-        batches = [pending[start : start + size] for start in range(0, len(pending), size)]
-        answers = imap.pipelined_fetch(
-            self.client, [imap.uid_set(batch) for batch in batches], HEADER_ITEMS
-        )
-        for batch, fetched in zip(batches, answers, strict=True):
-            self.stats.headers += len(fetched)
-            headers = {uid: bytes(d.get(b"BODY[HEADER]") or b"") for uid, d in fetched.items()}
-            # Copies of drafts written here are those drafts, not new mail.
-            own = drafts.own_copies(self.engine, self.account_id, self.upstream_id, headers)
-            # Copies of messages imported here, appended by a run that died before recording.
-            own |= imports.own_copies(
-                self.engine,
-                self.account_id,
-                folder,
-                {uid: h for uid, h in headers.items() if uid not in own},
-            )
-            # Moved here by another client: the email it was follows (moves.py).
-            own |= self._moved_here(
-                folder, fetched, {uid: h for uid, h in headers.items() if uid not in own}
-            )
-            # Parsed before the transaction: it holds the account's lock, API writes wait.
-            emails: list[dict[str, Any]] = []
-            maps: list[dict[str, Any]] = []
-            for uid in sorted(set(fetched) - own):
-                data = fetched[uid]
-                header = headers[uid]
-                msg_size = int(data.get(b"RFC822.SIZE") or len(header))
-                row = records.header_row(
-                    self.account_id,
-                    folder.mailbox_id,
-                    header,
-                    size=msg_size,
-                    received_at=records.as_utc(data.get(b"INTERNALDATE")),
-                    keywords=imap.keywords_of(data.get(b"FLAGS") or ()),
-                )
-                emails.append(row)
-                maps.append(
-                    {
-                        "folder_id": folder.id,
-                        "uid": uid,
-                        "email_id": row["id"],
-                        "header_sha": records.header_sha(header),
-                        "has_body": False,
-                        "size": msg_size,
-                        "keywords": records.json_text(row["keywords"]),
-                    }
-                )
-            with session_scope(self.engine) as session:
-                alloc = ModseqAllocator(session, self.account_id)
-                records.insert_emails(alloc, emails)
-                for item, row in zip(maps, emails, strict=True):
-                    item["synced_modseq"] = row["updated_modseq"]
-                if maps:
-                    session.connection().execute(_INSERT_MAPS, maps)
-                session.execute(
-                    update(UpstreamFolder)
-                    .where(UpstreamFolder.id == folder.id)
-                    .values(uidnext=batch[-1] + 1)
-                )
-                alloc.finish()
-            folder.uidnext = batch[-1] + 1
-            self._batch_done("headers", len(fetched))

@@ -1,0 +1,201 @@
+"""A folder's new messages: small ones whole in one pass, large ones headers first.
+
+One `UID FETCH n:* (UID RFC822.SIZE)` lists the new UIDs with their sizes. Messages up to
+`SyncLimits.whole_message_bytes` are then fetched whole (`BODY.PEEK[]` with FLAGS and
+INTERNALDATE), newest first, in batches bounded in count and in bytes; each batch is parsed
+once and lands with its headers and bodies in one transaction, so the user sees the newest
+mail complete first (as Thunderbird's offline folders and mbsync fetch whole messages).
+Larger messages get their header records first (one batch listed before the small ones), and
+their bodies follow in the body pass (bodies.py).
+
+Exactly once: every batch's transaction records the UIDs it imported next to the emails it
+created. The folder's UIDNEXT moves only when all its new messages are in; until then the rows
+at or above it are the ones a run that died already imported, and the next run skips them
+(`known`). changes.py looks at those rows too (`top_uid`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import bindparam, func, insert, select
+
+from mailapp.server.db import ModseqAllocator, session_scope
+from mailapp.server.upstream import drafts, imap, imports, records
+from mailapp.server.upstream.models import UpstreamFolder, UpstreamMessage
+from mailapp.server.upstream.moves import adopt
+
+if TYPE_CHECKING:
+    from mailapp.server.upstream.syncer import AccountSync
+
+HEADER_ITEMS = ("UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE", "BODY.PEEK[HEADER]")
+WHOLE_ITEMS = ("UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE", "BODY.PEEK[]")
+_INSERT_MAPS = insert(UpstreamMessage.__table__).values(
+    keywords=bindparam("keywords", type_=records.JSON_TEXT)
+)
+
+
+def top_uid(sync: AccountSync, folder: UpstreamFolder) -> int:
+    """The highest UID known in the folder: UIDNEXT - 1, or above it the rows a run that died
+    mid-import stored (newest first, before UIDNEXT moved) or moved here (COPYUID)."""
+    with session_scope(sync.engine, write=False) as session:
+        highest = session.scalar(
+            select(func.max(UpstreamMessage.uid)).where(UpstreamMessage.folder_id == folder.id)
+        )
+    return max(folder.uidnext - 1, int(highest or 0))
+
+
+def import_new(sync: AccountSync, folder: UpstreamFolder) -> None:
+    """Import the selected folder's messages from its UIDNEXT on that are not here yet."""
+    # Rows at or above UIDNEXT: imported by a run that died, or moved here by this server.
+    known = sync._known(folder.id, folder.uidnext)
+    listed = imap.uid_fetch(sync.client, f"{folder.uidnext}:*", ["UID", "RFC822.SIZE"])
+    # `N:*` always matches the highest UID, even when it is below N.
+    sizes = {
+        uid: int(data.get(b"RFC822.SIZE") or 0)
+        for uid, data in listed.items()
+        if uid >= folder.uidnext and uid not in known
+    }
+    limits = sync.limits
+    whole_limit = min(limits.whole_message_bytes, limits.max_message_bytes)
+    newest_first = sorted(sizes, reverse=True)
+    large = [uid for uid in newest_first if sizes[uid] > whole_limit]
+    small = [uid for uid in newest_first if sizes[uid] <= whole_limit]
+    _fetch(sync, folder, _batches(large, sizes, limits.header_batch, None), whole=False)
+    _fetch(sync, folder, _batches(small, sizes, limits.body_batch, limits.body_batch_bytes), True)
+    top = max((uid for uid in listed if uid >= folder.uidnext), default=0)
+    if top:
+        sync._set_folder(folder, uidnext=top + 1)  # every UID up to `top` is here or gone
+
+
+def _batches(
+    uids: list[int], sizes: dict[int, int], count: int, budget: int | None
+) -> list[list[int]]:
+    """`uids` in order, cut into batches of at most `count` UIDs and `budget` bytes (a single
+    message over the budget is a batch of its own)."""
+    batches: list[list[int]] = []
+    batch: list[int] = []
+    total = 0
+    for uid in uids:
+        over = budget is not None and batch and total + sizes[uid] > budget
+        if len(batch) >= count or over:
+            batches.append(batch)
+            batch, total = [], 0
+        batch.append(uid)
+        total += sizes[uid]
+    if batch:
+        batches.append(batch)
+    return batches
+
+
+def _fetch(
+    sync: AccountSync, folder: UpstreamFolder, batches: list[list[int]], whole: bool
+) -> None:
+    items = WHOLE_ITEMS if whole else HEADER_ITEMS
+    answers = imap.pipelined_fetch(sync.client, [imap.uid_set(b) for b in batches], items)
+    for batch, fetched in zip(batches, answers, strict=True):
+        _store(sync, folder, batch, fetched, whole)
+
+
+def _store(
+    sync: AccountSync,
+    folder: UpstreamFolder,
+    batch: list[int],
+    fetched: dict[int, dict[bytes, Any]],
+    whole: bool,
+) -> None:
+    sync.stats.headers += len(fetched)
+    key = b"BODY[]" if whole else b"BODY[HEADER]"
+    raws = {uid: data.get(key) for uid, data in fetched.items()}
+    headers = {
+        uid: records.header_of(bytes(raw)) if whole and raw is not None else bytes(raw or b"")
+        for uid, raw in raws.items()
+    }
+    own = _own_copies(sync, folder, fetched, headers)
+    # Parsed before the transaction: it holds the account's lock, API writes wait.
+    emails: list[dict[str, Any]] = []
+    blobs: list[dict[str, Any]] = []
+    maps: list[dict[str, Any]] = []
+    for uid in batch:  # newest first: the modseqs follow the order the user sees them in
+        data = fetched.get(uid)
+        if data is None or uid in own:
+            continue  # expunged since it was listed, or not new mail
+        raw, header = raws[uid], headers[uid]
+        received_at = records.as_utc(data.get(b"INTERNALDATE"))
+        keywords = imap.keywords_of(data.get(b"FLAGS") or ())
+        size = int(data.get(b"RFC822.SIZE") or len(header))
+        if whole and raw is not None:
+            raw = bytes(raw)
+            row, blob = records.whole_row(
+                sync.account_id, folder.mailbox_id, raw, received_at=received_at, keywords=keywords
+            )
+            blobs.append(blob)
+            size = len(raw)
+        else:  # a large message, or no body in the answer: the body pass fetches it
+            row = records.header_row(
+                sync.account_id,
+                folder.mailbox_id,
+                header,
+                size=size,
+                received_at=received_at,
+                keywords=keywords,
+            )
+        emails.append(row)
+        maps.append(
+            {
+                "folder_id": folder.id,
+                "uid": uid,
+                "email_id": row["id"],
+                "header_sha": records.header_sha(header),
+                "has_body": "content_sha256" in row,
+                "size": size,
+                "keywords": records.json_text(row["keywords"]),
+            }
+        )
+    with session_scope(sync.engine) as session:
+        alloc = ModseqAllocator(session, sync.account_id)
+        # One statement per table even when a batch mixes both kinds (rare: a body missing
+        # from the answer); executemany takes rows of one shape.
+        for shape in (True, False):
+            group = [row for row in emails if ("content_sha256" in row) is shape]
+            records.insert_emails(alloc, group)
+        records.insert_blobs(alloc, blobs)
+        for item, row in zip(maps, emails, strict=True):
+            item["synced_modseq"] = row["updated_modseq"]
+        if maps:
+            session.connection().execute(_INSERT_MAPS, maps)
+        alloc.finish()
+    if whole:
+        sync.stats.bodies += len(blobs)
+    sync._batch_done("messages" if whole else "headers", len(fetched))
+
+
+def _own_copies(
+    sync: AccountSync,
+    folder: UpstreamFolder,
+    fetched: dict[int, dict[bytes, Any]],
+    headers: dict[int, bytes],
+) -> set[int]:
+    """New UIDs that are not new mail: copies of drafts written here, copies of messages
+    imported here appended by a run that died before recording them, and messages another
+    client moved here (the email they were follows, moves.py)."""
+    own = drafts.own_copies(sync.engine, sync.account_id, sync.upstream_id, headers)
+    own |= imports.own_copies(
+        sync.engine,
+        sync.account_id,
+        folder,
+        {uid: h for uid, h in headers.items() if uid not in own},
+    )
+    if not sync.moves:
+        return own
+    moved = []
+    for uid, header in headers.items():
+        if uid in own:
+            continue
+        size = int(fetched[uid].get(b"RFC822.SIZE") or len(header))
+        item = sync.moves.take((records.header_sha(header), size))
+        if item is not None:
+            moved.append((item, uid, imap.keywords_of(fetched[uid].get(b"FLAGS") or ())))
+    if moved:
+        adopt(sync, folder, moved)
+    return own | {uid for _item, uid, _kw in moved}
