@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from mailapp.server import profiling
 from mailapp.server.config import Settings
 from mailapp.server.db import make_engine, migrate
+from mailapp.server.fast_lane import FastLane
 from mailapp.server.media_types import ContentTypeMiddleware
 from mailapp.server.openapi import install_truthful_openapi
 from mailapp.server.problems import BodyLimitMiddleware, install_problem_handlers
@@ -79,6 +80,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return "maxAttachmentBytes", settings.max_attachment_bytes
         return "maxRequestBytes", settings.max_body_bytes
 
+    # Innermost of our own: GET /v1/changes and POST /v1/sync in their plain form skip
+    # FastAPI's routing and dependencies (fast_lane.py); anything else reaches FastAPI as before.
+    app.add_middleware(FastLane, settings=settings, engine=engine)
     app.add_middleware(BodyLimitMiddleware, limit_for=limit_for)
     # Outermost: a malformed Content-Type is refused before the body is even read.
     app.add_middleware(

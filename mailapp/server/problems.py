@@ -128,6 +128,44 @@ def allowed_methods(app: FastAPI, request: Request) -> list[str]:
     return sorted(methods)
 
 
+def data_error_response(exc: DataError) -> JSONResponse:
+    # Input the database cannot store (out-of-range numbers, odd characters) is the client's
+    # problem, not a server failure.
+    log.info("refused data the database cannot store: %s", exc.orig)
+    return problem_response(
+        400, "invalidData", title="Invalid data", detail="The database cannot store a value."
+    )
+
+
+def operational_error_response(exc: OperationalError) -> JSONResponse:
+    if not is_busy_error(exc):
+        log.exception("unhandled database error", exc_info=exc)
+        return problem_response(500, "serverFail", title="Internal server error")
+    # Another account's long write (or a lost connection) is not this request's fault and must
+    # not look like a server crash: the client retries after Retry-After.
+    log.warning("database busy, answering 503: %s", exc.orig)
+    return problem_response(
+        503,
+        "serverBusy",
+        title="Server busy",
+        detail="The server is busy with other writes; try again in a moment.",
+        headers={"Retry-After": str(BUSY_RETRY_AFTER)},
+    )
+
+
+def handled_response(exc: Exception) -> JSONResponse | None:
+    """The problem document the app's exception handlers answer `exc` with, or None for an
+    exception left to the last-resort handler (a 500): for code answering outside FastAPI's
+    routing (server/fast_lane.py)."""
+    if isinstance(exc, ProblemError):
+        return exc.response()
+    if isinstance(exc, DataError):
+        return data_error_response(exc)
+    if isinstance(exc, OperationalError):
+        return operational_error_response(exc)
+    return None
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def on_problem(_request: Request, exc: ProblemError) -> JSONResponse:
@@ -164,28 +202,11 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DataError)
     async def on_data_error(_request: Request, exc: DataError) -> JSONResponse:
-        # Input the database cannot store (out-of-range numbers, odd characters) is the
-        # client's problem, not a server failure.
-        log.info("refused data the database cannot store: %s", exc.orig)
-        return problem_response(
-            400, "invalidData", title="Invalid data", detail="The database cannot store a value."
-        )
+        return data_error_response(exc)
 
     @app.exception_handler(OperationalError)
     async def on_operational_error(_request: Request, exc: OperationalError) -> JSONResponse:
-        if not is_busy_error(exc):
-            log.exception("unhandled database error", exc_info=exc)
-            return problem_response(500, "serverFail", title="Internal server error")
-        # Another account's long write (or a lost connection) is not this request's fault and
-        # must not look like a server crash: the client retries after Retry-After.
-        log.warning("database busy, answering 503: %s", exc.orig)
-        return problem_response(
-            503,
-            "serverBusy",
-            title="Server busy",
-            detail="The server is busy with other writes; try again in a moment.",
-            headers={"Retry-After": str(BUSY_RETRY_AFTER)},
-        )
+        return operational_error_response(exc)
 
     @app.exception_handler(Exception)
     async def on_crash(_request: Request, exc: Exception) -> JSONResponse:

@@ -67,12 +67,21 @@ async def current_auth(
     settings: Settings = request.app.state.settings
     hashed = token_hash(credentials.credentials)
     # The common case: a token checked a moment ago by this worker costs no database session.
-    cached = token_cache.lookup(hashed, settings.token_cache_seconds)
-    if cached is not None and cached.expires_at - datetime.now(UTC) >= settings.token_ttl / 2:
-        return Auth(account_id=cached.account_id, token_id=cached.token_id)
+    cached = cached_auth(settings, hashed)
+    if cached is not None:
+        return cached
     return await anyio.to_thread.run_sync(
         _auth_from_database, request.app.state.engine, settings, credentials.credentials, hashed
     )
+
+
+def cached_auth(settings: Settings, hashed: str) -> Auth | None:
+    """The account of a token this worker checked lately, while far from its expiry (then it
+    is renewed, which takes the database); None when the database must be asked."""
+    cached = token_cache.lookup(hashed, settings.token_cache_seconds)
+    if cached is not None and cached.expires_at - datetime.now(UTC) >= settings.token_ttl / 2:
+        return Auth(account_id=cached.account_id, token_id=cached.token_id)
+    return None
 
 
 def _auth_from_database(engine: Engine, settings: Settings, secret: str, hashed: str) -> Auth:

@@ -6,11 +6,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 from pydantic_core import to_json
+from sqlalchemy import Engine
 
+from mailapp.server.config import Settings
 from mailapp.server.db import session_scope
 from mailapp.server.modseq import lock_counter
 from mailapp.server.problems import ProblemError
-from mailapp.server.routes.deps import AuthDep, EngineDep, SettingsDep
+from mailapp.server.routes.deps import Auth, AuthDep, EngineDep, SettingsDep
 from mailapp.server.routes.feed import (
     FeedPage,
     changes_since,
@@ -40,21 +42,33 @@ def get_changes(
     since: Annotated[str, Query(pattern=STATE_PATTERN)] = "0",
     limit: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
+    return Response(changes_json(auth, engine, settings, since, limit), media_type=JSON)
+
+
+def changes_json(
+    auth: Auth, engine: Engine, settings: Settings, since: str, limit: int | None
+) -> bytes:
+    """GET /v1/changes's answer for validated arguments (also server/fast_lane.py's)."""
     page = min(limit or settings.max_changes_per_page, settings.max_changes_per_page)
     state, floor = parse_since(since)
     with read_connection(engine) as conn:
         changes = changes_since(conn, auth.account_id, state, page, floor)
-    return Response(changes.json(), media_type=JSON)
+    return changes.json()
 
 
-def sync_answer(results: list[dict[str, Any]], changes: FeedPage) -> Response:
+def sync_answer(results: list[dict[str, Any]], changes: FeedPage) -> bytes:
     """SyncResponse's JSON: results (in MutationResult's JSON form), the page, its state."""
     wire = {"results": results, "changes": changes.wire, "newState": changes.new_state}
-    return Response(to_json(wire), media_type=JSON)
+    return to_json(wire)
 
 
 @router.post("/sync", response_model=SyncResponse, responses=errors(400, 401, 410, 413, 422))
 def sync(body: SyncRequest, auth: AuthDep, engine: EngineDep, settings: SettingsDep) -> Response:
+    return Response(sync_json(body, auth, engine, settings), media_type=JSON)
+
+
+def sync_json(body: SyncRequest, auth: Auth, engine: Engine, settings: Settings) -> bytes:
+    """POST /v1/sync's answer for a validated request (also server/fast_lane.py's)."""
     if len(body.mutations) > settings.max_mutations_per_sync:
         raise ProblemError(
             413,
