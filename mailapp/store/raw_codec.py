@@ -19,9 +19,12 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import zstandard
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 LEVEL = 3  # zstd's default: with a dictionary level 6 saves 3% more for 3.5x the CPU
 DICTIONARY_SIZE = 112_640  # zstd's default dictionary size
@@ -44,12 +47,6 @@ _CACHED = 4
 def dictionary_id(data: bytes) -> int:
     """A dictionary's id: its bytes' SHA-256, as a positive 63-bit integer."""
     return int.from_bytes(hashlib.sha256(data).digest()[:8], "big") >> 1
-
-
-def _run(conn: Any, sql: str, params: tuple[Any, ...] = ()) -> Any:
-    # sqlite3's connection or SQLAlchemy's.
-    run = conn.exec_driver_sql if hasattr(conn, "exec_driver_sql") else conn.execute
-    return run(sql, params)
 
 
 def _cache(kind: str) -> dict[int | None, Any]:
@@ -81,7 +78,7 @@ def _compressor(dictionary: int | None, data: bytes | None) -> zstandard.ZstdCom
     return found
 
 
-def unpack(conn: Any, packed: bytes, dictionary: int | None) -> bytes:
+def unpack(conn: Connection, packed: bytes, dictionary: int | None) -> bytes:
     """The raw message of a ``message_raw`` row (``raw``, ``dictionary``); ``conn`` reads the
     dictionary the first time this thread needs it."""
     cache = _cache("decompressors")
@@ -90,15 +87,17 @@ def unpack(conn: Any, packed: bytes, dictionary: int | None) -> bytes:
         if dictionary is None:
             found = zstandard.ZstdDecompressor()
         else:
-            data = _run(conn, _ONE, (dictionary,)).scalar_one()
+            data = conn.exec_driver_sql(_ONE, (dictionary,)).scalar_one()
             found = zstandard.ZstdDecompressor(dict_data=zstandard.ZstdCompressionDict(data))
         _remember(cache, dictionary, found)
     return found.decompress(packed)  # type: ignore[no-any-return]
 
 
-def read(conn: Any, num: int) -> bytes | None:
+def read(conn: Connection, num: int) -> bytes | None:
     """The raw message of message `num`, None when the store does not have it."""
-    row = _run(conn, "SELECT raw, dictionary FROM message_raw WHERE message_num = ?", (num,))
+    row = conn.exec_driver_sql(
+        "SELECT raw, dictionary FROM message_raw WHERE message_num = ?", (num,)
+    )
     found = row.first()
     return None if found is None else unpack(conn, found[0], found[1])
 
@@ -119,9 +118,9 @@ class Packer:
     """Compresses the raw messages one write transaction stores (`conn`): with the store's
     dictionary, trained from the first batch that has enough mail when there is none."""
 
-    def __init__(self, conn: Any) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
-        row = _run(conn, _CURRENT).first()
+        row = conn.exec_driver_sql(_CURRENT).first()
         self.dictionary: int | None = None if row is None else row[0]
         self._data: bytes | None = None if row is None else row[1]
 
@@ -131,8 +130,7 @@ class Packer:
             data = train(raws)
             if data is not None:
                 self.dictionary, self._data = dictionary_id(data), data
-                _run(
-                    self._conn,
+                self._conn.exec_driver_sql(
                     "INSERT OR IGNORE INTO raw_dictionaries (id, data) VALUES (?, ?)",
                     (self.dictionary, data),
                 )
@@ -140,7 +138,7 @@ class Packer:
         return [compress(raw) for raw in raws]
 
 
-def keep(conn: Any, rows: Sequence[tuple[int, bytes]]) -> None:
+def keep(conn: Connection, rows: Sequence[tuple[int, bytes]]) -> None:
     """Stores (message_num, raw message) pairs in ``message_raw``, in key order (appended rows
     fill their pages), replacing what a message had. Each message must have its body row."""
     if not rows:
@@ -148,15 +146,7 @@ def keep(conn: Any, rows: Sequence[tuple[int, bytes]]) -> None:
     rows = sorted(rows, key=lambda row: row[0])
     packer = Packer(conn)
     packed = packer.pack([raw for _num, raw in rows])
-    _run_many(
-        conn,
+    conn.exec_driver_sql(
         "INSERT OR REPLACE INTO message_raw (message_num, dictionary, raw) VALUES (?, ?, ?)",
         [(num, packer.dictionary, data) for (num, _raw), data in zip(rows, packed, strict=True)],
     )
-
-
-def _run_many(conn: Any, sql: str, rows: list[tuple[Any, ...]]) -> None:
-    if hasattr(conn, "exec_driver_sql"):
-        conn.exec_driver_sql(sql, rows)
-    else:
-        conn.executemany(sql, rows)
