@@ -12,7 +12,9 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 
 from mailapp.server import db
-from mailapp.server.db import is_busy_error, make_engine, read_scope, session_scope
+from mailapp.server.auth import create_user
+from mailapp.server.db import is_busy_error, make_engine, migrate, read_scope, session_scope
+from mailapp.server.routes.feed import changes_since, read_connection
 from tests.server.conftest import PG_URL, postgres_database
 
 
@@ -94,6 +96,41 @@ def test_read_scope_runs_each_statement_on_its_own_and_leaves_transactions_intac
             assert session.execute(text("SELECT count(*) FROM kept")).scalar_one() == 0
     finally:
         engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_connection_lost_under_the_feeds_driver_reads_is_busy_and_replaced(
+    pg_url: str,
+) -> None:
+    """The change feed runs its statements on the driver's cursor (routes/feed_rows.py): a
+    connection lost there is still a busy server's error, and the pool replaces it."""
+    engine = make_engine(pg_url, pool_size=1, max_overflow=0)
+    migrate(engine)
+    with session_scope(engine) as session:
+        account_id = create_user(session, "reader", "pw").id
+    try:
+        with read_connection(engine) as conn:
+            pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+            _terminate(pid)
+            with pytest.raises(OperationalError) as caught:
+                changes_since(conn, account_id, 0, 10)
+        assert is_busy_error(caught.value) and caught.value.connection_invalidated
+        with read_connection(engine) as conn:
+            mailboxes = changes_since(conn, account_id, 0, 10).kinds["mailboxes"]["created"]
+        assert "Inbox" in [mailbox["name"] for mailbox in mailboxes]
+    finally:
+        engine.dispose()
+
+
+def _terminate(pid: int) -> None:
+    with psycopg.connect(PG_URL, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        for _ in range(100):  # the backend exits a moment after the signal
+            if not admin.execute(
+                "SELECT 1 FROM pg_stat_activity WHERE pid = %s", (pid,)
+            ).fetchone():
+                return
+            time.sleep(0.05)
 
 
 def test_read_scope_on_sqlite_reads(tmp_path: object) -> None:
