@@ -57,11 +57,15 @@ def breakdown(path: Path, top: int = 8) -> str:
     with sqlite3.connect(path) as conn:
         try:
             rows = conn.execute(
-                "SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC"
+                "SELECT name, sum(pgsize), sum(payload) FROM dbstat GROUP BY name ORDER BY 2 DESC"
             ).fetchall()
         except sqlite3.OperationalError:
             return "(no dbstat)"
-    return ", ".join(f"{name} {size / 2**20:.1f}" for name, size in rows[:top])
+    # With how full their pages are (payload / page bytes): rows that leave most of a page
+    # empty show here, not in the payload.
+    return ", ".join(
+        f"{name} {size / 2**20:.1f} ({payload / size:.0%})" for name, size, payload in rows[:top]
+    )
 
 
 def report_size(label: str, size: int, raw: int, path: Path) -> None:
@@ -69,7 +73,7 @@ def report_size(label: str, size: int, raw: int, path: Path) -> None:
         f"  {label} store: {size / 2**20:.1f} MiB = {size / raw:.2f}× the raw mail "
         f"(goal ≤ {GOAL_SIZE}×)"
     )
-    print(f"    largest parts (MiB): {breakdown(path)}")
+    print(f"    largest parts (MiB, how full their pages are): {breakdown(path)}")
 
 
 def local_import(items: list[DemoMessage], work: Path, raw: int) -> None:
@@ -95,9 +99,7 @@ def local_import_parsed(items: list[DemoMessage], work: Path) -> None:
     inbox = store.mailbox_by_role(account, "inbox")
     assert inbox is not None
     started, cpu = time.perf_counter(), time.process_time()
-    parsed = [
-        (inbox.id, parse_message(item.message.raw or b""), item.keywords) for item in items
-    ]
+    parsed = [(inbox.id, parse_message(item.message.raw or b""), item.keywords) for item in items]
     parsing = time.perf_counter() - started
     started, cpu_parse = time.perf_counter(), time.process_time() - cpu
     count = store.import_messages(account, parsed)
@@ -240,9 +242,7 @@ def main() -> None:
     parser.add_argument("--small", action="store_true", help="the demo's small messages")
     args = parser.parse_args()
     started = time.perf_counter()
-    items = list(
-        generate_demo(args.messages, seed=11, with_raw=True, realistic=not args.small)
-    )
+    items = list(generate_demo(args.messages, seed=11, with_raw=True, realistic=not args.small))
     raw = sum(len(item.message.raw or b"") for item in items)
     print(
         f"{len(items):,} demo messages, {raw / 2**20:.1f} MiB of raw mail "
