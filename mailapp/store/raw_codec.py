@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import zstandard
 
@@ -38,8 +38,8 @@ SAMPLE_BYTES = 16_384
 _CURRENT = "SELECT id, data FROM raw_dictionaries ORDER BY id LIMIT 1"
 _ONE = "SELECT data FROM raw_dictionaries WHERE id = ?"
 
-# Per thread (zstandard's compressors and decompressors are not thread-safe), keyed by the
-# dictionary's id (None: no dictionary); the last few only (one holds ~1 MB once used).
+# Decompressors per thread (zstandard's are not thread-safe), keyed by the dictionary's id
+# (None: no dictionary); the last few only (one holds ~100 KB).
 _local = threading.local()
 _CACHED = 4
 
@@ -49,39 +49,17 @@ def dictionary_id(data: bytes) -> int:
     return int.from_bytes(hashlib.sha256(data).digest()[:8], "big") >> 1
 
 
-def _cache(kind: str) -> dict[int | None, Any]:
-    cache = getattr(_local, kind, None)
+def _decompressors() -> dict[int | None, zstandard.ZstdDecompressor]:
+    cache = getattr(_local, "decompressors", None)
     if cache is None:
-        cache = {}
-        setattr(_local, kind, cache)
+        cache = _local.decompressors = {}
     return cache  # type: ignore[no-any-return]
-
-
-def _remember(cache: dict[int | None, Any], key: int | None, value: Any) -> Any:
-    if len(cache) >= _CACHED:
-        del cache[next(iter(cache))]  # the oldest
-    cache[key] = value
-    return value
-
-
-def _compressor(dictionary: int | None, data: bytes | None) -> zstandard.ZstdCompressor:
-    cache = _cache("compressors")
-    found = cache.get(dictionary)
-    if found is None:
-        if data is None:
-            found = zstandard.ZstdCompressor(level=LEVEL)
-        else:
-            found = zstandard.ZstdCompressor(
-                level=LEVEL, dict_data=zstandard.ZstdCompressionDict(data)
-            )
-        _remember(cache, dictionary, found)
-    return found
 
 
 def unpack(conn: Connection, packed: bytes, dictionary: int | None) -> bytes:
     """The raw message of a ``message_raw`` row (``raw``, ``dictionary``); ``conn`` reads the
     dictionary the first time this thread needs it."""
-    cache = _cache("decompressors")
+    cache = _decompressors()
     found = cache.get(dictionary)
     if found is None:
         if dictionary is None:
@@ -89,7 +67,9 @@ def unpack(conn: Connection, packed: bytes, dictionary: int | None) -> bytes:
         else:
             data = conn.exec_driver_sql(_ONE, (dictionary,)).scalar_one()
             found = zstandard.ZstdDecompressor(dict_data=zstandard.ZstdCompressionDict(data))
-        _remember(cache, dictionary, found)
+        if len(cache) >= _CACHED:
+            del cache[next(iter(cache))]  # the oldest
+        cache[dictionary] = found
     return found.decompress(packed)  # type: ignore[no-any-return]
 
 
@@ -134,8 +114,15 @@ class Packer:
                     "INSERT OR IGNORE INTO raw_dictionaries (id, data) VALUES (?, ?)",
                     (self.dictionary, data),
                 )
-        compress = _compressor(self.dictionary, self._data).compress
-        return [compress(raw) for raw in raws]
+        # A compressor per call, not kept: it holds ~1 MB once used, and a call compresses
+        # a whole batch (loading the dictionary costs far less than the batch).
+        if self._data is None:
+            compressor = zstandard.ZstdCompressor(level=LEVEL)
+        else:
+            compressor = zstandard.ZstdCompressor(
+                level=LEVEL, dict_data=zstandard.ZstdCompressionDict(self._data)
+            )
+        return [compressor.compress(raw) for raw in raws]
 
 
 def keep(conn: Connection, rows: Sequence[tuple[int, bytes]]) -> None:
