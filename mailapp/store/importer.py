@@ -341,13 +341,12 @@ def import_batch(conn: Connection, ctx: ImportContext, batch: list[ImportItem]) 
                     "data": None if kept else part.data,
                 }
             )
-    # Plain executemany with tuples: at 100,000 rows SQLAlchemy's per-row parameter
-    # processing costs more than SQLite's own work.
     # In key order: rows appended at the end of a table fill their pages (mail arrives
     # roughly by date, the key, but not exactly).
-    by_num = itemgetter("num")
-    message_rows.sort(key=by_num)
+    message_rows.sort(key=itemgetter("num"))
     body_rows.sort(key=itemgetter("message_num"))
+    # Plain executemany with tuples: at 100,000 rows SQLAlchemy's per-row parameter
+    # processing costs more than SQLite's own work.
     insert_many(conn, messages.name, message_rows)
     insert_many(conn, message_bodies.name, body_rows)
     if raw_rows:
