@@ -30,6 +30,10 @@ LEVEL = 3  # zstd's default: with a dictionary level 6 saves 3% more for 3.5x th
 DICTIONARY_SIZE = 112_640  # zstd's default dictionary size
 TRAIN_MIN = 200  # raw messages a batch needs to train from (fewer give a poorer dictionary)
 TRAIN_MAX = 2000
+# zstd's fast-cover parameters (segment and d-mer sizes), given so that it does not try
+# dozens of pairs: what that search picks on the benchmark's mail, at a quarter of the CPU
+# (0.08 s for 2,000 messages; the search took 0.31 s for the same dictionary).
+_SEGMENT, _DMER = 1024, 8
 # The start of each sample only: what repeats is in the headers and the text, not in the
 # attachments, which would make training slower for nothing.
 SAMPLE_BYTES = 16_384
@@ -88,7 +92,9 @@ def train(raws: Sequence[bytes]) -> bytes | None:
     if len(samples) < TRAIN_MIN:
         return None
     try:
-        trained = zstandard.train_dictionary(DICTIONARY_SIZE, samples, level=LEVEL)
+        trained = zstandard.train_dictionary(
+            DICTIONARY_SIZE, samples, k=_SEGMENT, d=_DMER, level=LEVEL
+        )
     except zstandard.ZstdError:
         return None
     return trained.as_bytes()  # type: ignore[no-any-return]

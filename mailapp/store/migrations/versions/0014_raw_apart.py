@@ -43,6 +43,7 @@ _BATCH = 500
 _LEVEL = 3
 _DICTIONARY_SIZE = 112_640
 _TRAIN_MIN, _TRAIN_MAX, _SAMPLE_BYTES = 200, 2000, 16_384
+_SEGMENT, _DMER = 1024, 8
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
 
@@ -100,7 +101,9 @@ def upgrade() -> None:
     compressor = zstandard.ZstdCompressor(level=_LEVEL)
     if len(samples) >= _TRAIN_MIN:
         try:
-            data = zstandard.train_dictionary(_DICTIONARY_SIZE, samples, level=_LEVEL).as_bytes()
+            data = zstandard.train_dictionary(
+                _DICTIONARY_SIZE, samples, k=_SEGMENT, d=_DMER, level=_LEVEL
+            ).as_bytes()
         except zstandard.ZstdError:
             data = None
         if data is not None:
