@@ -21,13 +21,13 @@ from mailapp.server.config import Settings
 from mailapp.store import MailStore, OutboxState, open_store
 from mailapp.store.outbox_admin import outbox_entries
 from mailapp.store.replica import sync_account
+from mailapp.sync import account
 from mailapp.sync.client import ApiClient
 from mailapp.sync.credentials import account_key, load_token
 from mailapp.ui.account.account_setup import AccountSetupDialog, SignedIn
 from mailapp.ui.composer.composer import Composer, open_composer
 from mailapp.ui.mailbox.mailbox_tree_model import OUTBOX_ID
 from mailapp.ui.mailbox.message_list_model import Column
-from mailapp.ui.syncing import sync_factories
 from mailapp.ui.syncing.sync_worker import SyncController
 from mailapp.ui.window.main_window import MainWindow
 from mailapp.ui.window.notifications import GROUP_MS, Notification
@@ -57,14 +57,15 @@ def proxy(server: RunningServer) -> Iterator[FaultProxy]:
 def impatient_requests(monkeypatch: pytest.MonkeyPatch, seconds: float = 2.0) -> None:
     """Desktops made after this give up on a request after `seconds` (the real ones wait
     minutes), so a slow answer can time out within a test."""
-    real_client_for = sync_factories.client_for
+    # Where the sync thread's default_client looks it up, at each call.
+    real_client_for = account.client_for
 
     def impatient(store: MailStore, account_id: str, **kwargs: Any) -> ApiClient:
         client = real_client_for(store, account_id, **kwargs)
         client.total_timeout = client.transfer_timeout = seconds
         return client
 
-    monkeypatch.setattr(sync_factories, "client_for", impatient)
+    monkeypatch.setattr(account, "client_for", impatient)
 
 
 @pytest.fixture(autouse=True)

@@ -29,8 +29,6 @@ from PySide6.QtWidgets import (
 from mailapp.store import MailStore
 from mailapp.store.replica import create_synced_account
 from mailapp.store.settings import apply_prefetch_window, load_settings
-from mailapp.sync.abortable import AbortableSession
-from mailapp.sync.client import ApiClient, check_url
 from mailapp.sync.credentials import account_key, store_token
 from mailapp.sync.errors import (
     AuthError,
@@ -40,6 +38,7 @@ from mailapp.sync.errors import (
     TlsError,
     TransientError,
 )
+from mailapp.sync.urls import check_url
 from mailapp.ui.common import theme
 
 log = logging.getLogger(__name__)
@@ -91,6 +90,10 @@ class SignInWorker(QObject):
         self._username = username
         self._password = password
         # Created here so the UI thread can abort() it; used only on the worker thread.
+        # requests is imported here, not with the module: the window imports this dialog at
+        # start (File → Add Account), and without an account it needs no HTTP stack (~5 MB).
+        from mailapp.sync.abortable import AbortableSession
+
         self.session = AbortableSession()
 
     def cancel(self) -> None:
@@ -116,6 +119,8 @@ class SignInWorker(QObject):
             self.done.emit()
 
     def _sign_in(self) -> SignedIn:
+        from mailapp.sync.client import ApiClient  # see __init__
+
         with ApiClient(
             self._server_url,
             connect_timeout=CONNECT_TIMEOUT,

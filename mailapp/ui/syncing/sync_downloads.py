@@ -14,15 +14,17 @@ never comes (the server stays reachable) would leave the message unreadable for 
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import SignalInstance
 
-from mailapp.sync.abortable import AbortableSession
 from mailapp.sync.backoff import Backoff, RetryCounter
 from mailapp.sync.errors import PermanentError
 from mailapp.sync.scheduler import FailureKind, classify
 from mailapp.ui.syncing.sync_factories import Engine
+
+if TYPE_CHECKING:
+    from mailapp.sync.abortable import AbortableSession
 
 
 class DownloadingWorker(Protocol):

@@ -14,11 +14,11 @@ from PySide6.QtCore import Slot
 
 from mailapp.sync.connectivity import Reachability
 from mailapp.sync.scheduler import FailureKind
-from mailapp.sync.server_events import ServerEventListener
 
 if TYPE_CHECKING:
     from mailapp.sync.client import ApiClient
     from mailapp.sync.scheduler import SyncScheduler
+    from mailapp.sync.server_events import ServerEventListener
 
 
 class ServerEvents:
@@ -43,6 +43,8 @@ class ServerEvents:
         up = scheduler.connectivity.state is Reachability.UP
         wanted = up and not self.work_offline and scheduler.failure is not FailureKind.AUTH
         if wanted and self._listener is None and self._use_server_events:
+            from mailapp.sync.server_events import ServerEventListener  # requests: see SyncWorker
+
             self._listener = ServerEventListener(
                 self._client.base_url,
                 self._client.token,

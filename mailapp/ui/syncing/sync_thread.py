@@ -19,8 +19,6 @@ from urllib.parse import urlsplit
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
 
 from mailapp.store import ChangeSet, MailStore, open_store
-from mailapp.sync.abortable import AbortableSession
-from mailapp.sync.client import ApiClient
 from mailapp.sync.connectivity import Reachability, WakeDetector
 from mailapp.sync.errors import SyncError
 from mailapp.sync.scheduler import (
@@ -31,7 +29,6 @@ from mailapp.sync.scheduler import (
     SyncState,
     classify,
 )
-from mailapp.sync.server_events import ServerEventListener
 from mailapp.sync.threads import share_gil_with_ui
 from mailapp.sync.urls import is_loopback
 from mailapp.ui.syncing.sync_downloads import Downloads
@@ -90,12 +87,14 @@ class SyncWorker(QObject, Reporting, ServerEvents):
         self._settings = settings
         self._use_server_events = use_server_events
         # Created here so that the UI thread can abort() it; used only on the worker thread.
+        from mailapp.sync.abortable import AbortableSession  # requests: once an account syncs
+
         self.session = AbortableSession()
         self.work_offline = False
         self._store: MailStore | None = None
-        self._client: ApiClient | None = None
+        self._client = None  # its type, and _listener's: ServerEvents
         self.engine: Engine | None = None
-        self._listener: ServerEventListener | None = None
+        self._listener = None
         self._scheduler: SyncScheduler | None = None
         self._tick_timer: QTimer | None = None
         self._wake_timer: QTimer | None = None
