@@ -149,7 +149,23 @@ def uid_fetch(
     client: IMAPClient, uids: str, items: Sequence[str], modifiers: Sequence[str] = ()
 ) -> dict[int, dict[bytes, Any]]:
     """`UID FETCH uids (items) [(modifiers)]` with imapclient's parser; UID → data."""
-    return _parsed(_fetch_data(client, _send_fetch(client, uids, items, modifiers)))
+    with _quiet(client):
+        return _parsed(_fetch_data(client, _send_fetch(client, uids, items, modifiers)))
+
+
+@contextlib.contextmanager
+def _quiet(client: IMAPClient) -> Iterator[None]:
+    """imapclient sets imaplib's debug level to 5 and logs through `logging` at DEBUG: with
+    that off, imaplib still formats every line and every message's bytes (repr) for it (a
+    listing of 50,000 UIDs and sizes, or of every flag: a third of its reading)."""
+    imap = client._imap
+    level = imap.debug
+    if not logging.getLogger("imapclient.imaplib").isEnabledFor(logging.DEBUG):
+        imap.debug = 0
+    try:
+        yield
+    finally:
+        imap.debug = level
 
 
 def pipelined_fetch(
@@ -160,17 +176,8 @@ def pipelined_fetch(
     pipelines its FETCHes). The caller issues no other command until it is done."""
     if not uid_sets:
         return
-    imap = client._imap
-    # imapclient sets imaplib's debug level to 5 and logs through `logging` at DEBUG: with
-    # that off, imaplib still formats every line and every message's bytes (repr) for it.
-    quiet = not logging.getLogger("imapclient.imaplib").isEnabledFor(logging.DEBUG)
-    level = imap.debug
-    if quiet:
-        imap.debug = 0
-    try:
+    with _quiet(client):
         yield from _pipelined(client, uid_sets, items)
-    finally:
-        imap.debug = level
 
 
 def _pipelined(

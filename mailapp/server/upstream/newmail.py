@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import bindparam, func, insert, select
 
 from mailapp.server.db import ModseqAllocator, session_scope
-from mailapp.server.upstream import drafts, imap, imports, records
+from mailapp.server.upstream import bulk, drafts, imap, imports, records
 from mailapp.server.upstream.models import UpstreamFolder, UpstreamMessage
 from mailapp.server.upstream.moves import adopt
 
@@ -163,7 +163,7 @@ def _store(
         for item, row in zip(maps, emails, strict=True):
             item["synced_modseq"] = row["updated_modseq"]
         if maps:
-            session.connection().execute(_INSERT_MAPS, maps)
+            bulk.insert_many(session.connection(), _INSERT_MAPS, maps)
         alloc.finish()
     if whole:
         sync.stats.bodies += len(blobs)

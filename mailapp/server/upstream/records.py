@@ -24,6 +24,7 @@ from mailapp.mime.parse import parse_header_block, parse_message
 from mailapp.server.db import ModseqAllocator
 from mailapp.server.incoming import body_fields, content_hash, header_fields
 from mailapp.server.models import Email, EmailBlob, new_id
+from mailapp.server.upstream import bulk
 
 MAX_SUBJECT = 10_000
 
@@ -149,7 +150,7 @@ def header_of(raw: bytes) -> bytes:
 
 def insert_blobs(alloc: ModseqAllocator, blobs: list[dict[str, Any]]) -> None:
     if blobs:
-        alloc.session.connection().execute(_INSERT_BLOBS, blobs)
+        bulk.insert_many(alloc.session.connection(), _INSERT_BLOBS, blobs)
 
 
 def insert_emails(alloc: ModseqAllocator, rows: list[dict[str, Any]]) -> None:
@@ -157,8 +158,11 @@ def insert_emails(alloc: ModseqAllocator, rows: list[dict[str, Any]]) -> None:
     for row in rows:
         row["created_modseq"] = row["updated_modseq"] = alloc.next()
     if rows:
-        # Core executemany: the ORM's bulk insert costs about as much again as the INSERT.
-        alloc.session.connection().execute(_INSERT_EMAILS, [core_columns(row) for row in rows])
+        # The driver's executemany: the ORM's bulk insert costs about as much again as the
+        # INSERT, and Core's per-row parameter handling a tenth of the import (bulk.py).
+        bulk.insert_many(
+            alloc.session.connection(), _INSERT_EMAILS, [core_columns(row) for row in rows]
+        )
 
 
 def core_columns(row: dict[str, Any]) -> dict[str, Any]:
