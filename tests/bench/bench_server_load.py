@@ -175,6 +175,7 @@ def device(url: str, name: str, number: int, cycles: int, seconds: float, barrie
     """One client process: log in, pull everything, open a stream, then run the cycles."""
     rng = random.Random(number)
     latencies: list[float] = []
+    kinds: list[str] = []
     errors: list[str] = []
     initial = 0.0
     cpu = 0.0
@@ -232,6 +233,7 @@ def device(url: str, name: str, number: int, cycles: int, seconds: float, barrie
             except (OSError, http.client.HTTPException) as exc:
                 ok, detail = False, f"{kind} {exc!r}"
             latencies.append(time.perf_counter() - began)
+            kinds.append(kind)
             if not ok:
                 errors.append(detail)
                 continue
@@ -248,7 +250,7 @@ def device(url: str, name: str, number: int, cycles: int, seconds: float, barrie
     finally:
         stop.set()
         client.close()
-        out.put({"latencies": latencies, "errors": errors, "initial": initial,
+        out.put({"latencies": latencies, "kinds": kinds, "errors": errors, "initial": initial,
                  "events": len(events), "cpu": cpu})
 
 
@@ -344,6 +346,18 @@ def report(
     print(f"[postgres, {workers} workers] {clients} client processes: {len(latencies):,} "
           f"requests in {wall:.1f} s ({len(latencies) / wall:,.0f} req/s), p50 {p50:.0f} ms, "
           f"p99 {p99:.0f} ms, errors {len(errors)}   ({GOAL})")
+    by_kind: dict[str, list[float]] = {}
+    for r in results:
+        for kind, seconds in zip(r.get("kinds", ()), r["latencies"], strict=False):
+            by_kind.setdefault(kind, []).append(seconds)
+    print(
+        "  by kind: "
+        + "; ".join(
+            f"{kind} ({len(values):,}) p50 {statistics.median(values) * 1000:.0f} ms, p99 "
+            f"{sorted(values)[min(len(values) - 1, int(len(values) * 0.99))] * 1000:.0f} ms"
+            for kind, values in sorted(by_kind.items())
+        )
+    )
     if initial:
         received = sum(r["events"] for r in results)
         print(f"  initial pull per device: median {statistics.median(initial):.2f} s, "
