@@ -22,7 +22,17 @@ from types import SimpleNamespace
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import Connection, Select, Text, bindparam, case, cast, exists, select
+from sqlalchemy import (
+    Connection,
+    Executable,
+    Select,
+    Text,
+    bindparam,
+    case,
+    cast,
+    exists,
+    select,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 
@@ -47,7 +57,7 @@ class Prepared:
     SQLite, JSON columns read through CAST(... AS TEXT) are their stored text everywhere.
     """
 
-    def __init__(self, statement: Select[*tuple[Any, ...]]) -> None:
+    def __init__(self, statement: Select[*tuple[Any, ...]] | Executable) -> None:
         self.statement = statement
         self._by_dialect: dict[str, tuple[str, tuple[str, ...] | None, dict[str, Any]]] = {}
 
@@ -60,6 +70,13 @@ class Prepared:
             fixed = {k: v for k, v in compiled.params.items() if v is not None}
             found = self._by_dialect[key] = (compiled.string, order, fixed)
         return found
+
+    def driver_args(self, dialect: Dialect, **params: Any) -> tuple[str, Any]:
+        """(SQL, parameters) for the driver's own `execute` (routes/push_flags_pg.py)."""
+        sql, order, fixed = self._compiled(dialect)
+        if fixed:
+            params = {**fixed, **params}
+        return sql, tuple(params[name] for name in order) if order is not None else params
 
     def rows(self, conn: Connection, **params: Any) -> list[Row]:
         sql, order, fixed = self._compiled(conn.dialect)

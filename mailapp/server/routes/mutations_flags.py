@@ -12,7 +12,7 @@ the same batches through both).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import String, Table, any_, bindparam, select, text
@@ -90,11 +90,26 @@ def apply_flags(
 ) -> list[dict[str, Any]]:
     """Apply `email.keywords` mutations in order; their results in stored (JSON) form."""
     parsed = [validated_args(mutation) for mutation in mutations]
-    emails = _emails(
-        session,
-        account_id,
-        {args.email_id for args in parsed if isinstance(args, EmailKeywordsArgs)},
-    )
+    emails = _emails(session, account_id, named_emails(parsed))
+    results, writes = decide_flags(mutations, parsed, emails, modseqs.next)
+    if writes:
+        _write(session, writes)
+    return results
+
+
+def named_emails(parsed: Sequence[Any]) -> set[str]:
+    return {args.email_id for args in parsed if isinstance(args, EmailKeywordsArgs)}
+
+
+def decide_flags(
+    mutations: Sequence[Mutation],
+    parsed: Sequence[Any],
+    emails: dict[str, frozenset[str] | None],
+    next_modseq: Callable[[], int],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Every mutation's outcome, from `emails` ({id: keywords, or None when destroyed}, this
+    account's only) read under the account's lock; and the emails to write (their last
+    keywords, each with its modseq). Nothing is written here: push_flags_pg.py shares it."""
     writes: dict[str, dict[str, Any]] = {}
     results: list[dict[str, Any]] = []
     for mutation, args in zip(mutations, parsed, strict=True):
@@ -128,9 +143,7 @@ def apply_flags(
             writes[email_id] = {
                 "email_id": email_id,
                 "keywords": sorted(after),
-                "modseq": modseqs.next(),
+                "modseq": next_modseq(),
             }
         results.append({"mutationId": mutation_id, "status": status})
-    if writes:
-        _write(session, list(writes.values()))
-    return results
+    return results, list(writes.values())

@@ -12,6 +12,7 @@ from mailapp.server.config import Settings
 from mailapp.server.db import session_scope
 from mailapp.server.modseq import lock_counter
 from mailapp.server.problems import ProblemError
+from mailapp.server.routes import push_flags_pg
 from mailapp.server.routes.deps import Auth, AuthDep, EngineDep, SettingsDep
 from mailapp.server.routes.feed import (
     FeedPage,
@@ -21,6 +22,7 @@ from mailapp.server.routes.feed import (
     read_connection,
 )
 from mailapp.server.routes.mutations import apply_batch
+from mailapp.server.routes.mutations_flags import only_flags
 from mailapp.server.routes.responses import errors
 from mailapp.wire import STATE_PATTERN, Changes, SyncRequest, SyncResponse
 
@@ -90,6 +92,16 @@ def sync_json(body: SyncRequest, auth: Auth, engine: Engine, settings: Settings)
                 conn, auth.account_id, since, settings.max_changes_per_page, floor
             )
         return sync_answer([], changes)
+    if only_flags(body.mutations) and push_flags_pg.usable(engine):
+        # Most pushes: flag changes alone, on PostgreSQL in two round trips under the lock.
+        results = push_flags_pg.push_flags(
+            engine, auth.account_id, body.client_id, body.mutations, since, floor
+        )
+        with read_connection(engine) as conn:
+            changes = changes_since(
+                conn, auth.account_id, since, settings.max_changes_per_page, floor
+            )
+        return sync_answer(results, changes)
     with session_scope(engine) as session:
         modseq, pruned_modseq = lock_counter(session, auth.account_id)
         # Checked before anything is applied: a client that must resync keeps its queue.
