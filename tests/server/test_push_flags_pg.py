@@ -9,6 +9,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
+from mailapp.server.routes import push_flags_pg
 from tests.server.conftest import PG_URL, RunningServer, User
 from tests.server.test_events import open_stream
 from tests.server.test_sync import mutation, sync
@@ -54,6 +55,7 @@ def test_a_connection_lost_under_a_flag_push_is_a_busy_server_then_served(
 ) -> None:
     if backend != "postgres":
         pytest.skip("the pipelined push is PostgreSQL's")
+    assert push_flags_pg.usable(server.engine)  # the path under test, not the Core one
     email = server.deliver(user.account_id)
     state = sync(user, [])["newState"]
     database = server.settings.database_url.rsplit("/", 1)[1]
