@@ -67,6 +67,7 @@ class FollowsStoreChanges:
         _forget_window: Any
         _key_of: Any
         resident_summary: Any
+        _arrivals: set[str]
 
     def _init_changes(self) -> None:
         # Ordered sets (dicts): listed messages to re-read; unlisted ones that may belong here.
@@ -211,7 +212,9 @@ class FollowsStoreChanges:
                 break  # older than everything fetched (and so are the rest): fetchMore()
             hole = self._rows[position] if position < len(self._rows) else None
             if isinstance(hole, Hole) and (hole.after is None or after(hole, summary)):
-                continue  # in a forgotten run's range: read with it when it is shown again
+                # In a forgotten run's range: read with it when it is shown again.
+                self._arrivals.add(summary.id)
+                continue
             if blocks and blocks[-1][0] == position:
                 blocks[-1][1].append(summary)
             else:

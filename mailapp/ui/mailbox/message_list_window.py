@@ -79,6 +79,11 @@ class KeepsAWindow:
     def _init_window(self, resident_rows: int) -> None:
         self._resident_rows = max(resident_rows, 4 * self._page_size)
         self._pending: list[Hole] = []
+        # Messages that arrived among forgotten rows (message_list_changes): when their page is
+        # read back they are the new rows, inserted where they are (Qt leaves an inserted row
+        # out of a selection, so the rows the user selected keep their messages).
+        self._arrivals: set[str] = set()
+        self.fitted = 0  # pages read back with another count: their rows moved (selections)
         self._fit_timer = QTimer(self)  # type: ignore[arg-type]
         self._fit_timer.setSingleShot(True)
         self._fit_timer.setInterval(0)
@@ -91,6 +96,7 @@ class KeepsAWindow:
 
     def _forget_window(self) -> None:
         self._pending.clear()
+        self._arrivals.clear()
         self._fit_timer.stop()
 
     def summary(self, row: int) -> MessageSummary:
@@ -162,10 +168,17 @@ class KeepsAWindow:
             first, last = self._run_of(first, hole)
             count = last - first + 1
             found = [s for s in self._read_range(hole) if s.id not in self._row_of]
+            new = [first + i for i, s in enumerate(found) if s.id in self._arrivals]
+            self._arrivals.difference_update(s.id for s in found)
+            if len(found) != count:
+                self.fitted += 1
             if len(found) > count:
-                self.beginInsertRows(QModelIndex(), last + 1, first + len(found) - 1)
-                self._rows[last + 1 : last + 1] = [hole] * (len(found) - count)
-                self.endInsertRows()
+                extra = len(found) - count
+                places = new if len(new) == extra else range(last + 1, last + 1 + extra)
+                for place in places:  # ascending: each is its row's place in the end
+                    self.beginInsertRows(QModelIndex(), place, place)
+                    self._rows.insert(place, hole)
+                    self.endInsertRows()
             elif len(found) < count:
                 self.beginRemoveRows(QModelIndex(), first + len(found), last)
                 del self._rows[first + len(found) : last + 1]

@@ -44,9 +44,15 @@ class WindowNavigation:
         selection = self.message_list.selectionModel()
         if selection is None:
             return []
-        rows = sorted(index.row() for index in selection.selectedRows())
         model = self.message_model
-        chosen = [model.summary(r) for r in rows if r < model.rowCount()]
+        for _attempt in range(3):
+            # Reading forgotten rows back may fit rows in or out (mail came or went among
+            # them: message_list_window): the selected rows moved, so they are taken again.
+            fitted = model.fitted
+            rows = sorted(index.row() for index in selection.selectedRows())
+            chosen = [model.summary(r) for r in rows if r < model.rowCount()]
+            if model.fitted == fitted:
+                break
         mailbox_id = model.mailbox_id
         in_conversations = (
             model.conversations and model.search_text is None and model.drafts_account is None
