@@ -10,7 +10,7 @@ crash that lost the bookkeeping) is adopted, never appended again. The APPENDUID
 (UIDPLUS; found by the header where the server has none) is committed before the older copies
 are deleted (`\\Deleted` + `UID EXPUNGE` of every copy of the draft but the new one, found by
 the same header); a crash in between leaves the row not `clean`, and the next sync deletes
-them. A copy is never imported here as an email (the header pass skips messages carrying the
+them. A copy is never imported here as an email (the new-mail pass skips messages carrying the
 header of a draft of this account, `own_copies`): it is that draft, not a second one.
 
 Coalescing. A composer autosaves about every second while the user types, each save a new

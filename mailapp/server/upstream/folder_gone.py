@@ -267,7 +267,7 @@ def keep_moved_out(push: FolderPush) -> None:
             match = _APPENDUID.search(answer if isinstance(answer, bytes) else b"")
             uid = int(match.group(2)) if match is not None else None
         if uid is None:
-            continue  # the target's header pass imports it; this email goes with the folder
+            continue  # the target's new-mail pass imports it; this email goes with the folder
         with session_scope(push.engine) as session:
             session.execute(
                 update(UpstreamMessage)

@@ -50,7 +50,7 @@ def json_text(value: Any) -> str:
     return "[]" if isinstance(value, list) and not value else json.dumps(value)
 
 
-# The Email columns of type JSON (by column name), as the header pass inserts them.
+# The Email columns of type JSON (by column name), as the import inserts them.
 _EMAIL_JSON = tuple(
     column.name for column in Email.__table__.columns if isinstance(column.type, JSON)
 )

@@ -2,7 +2,8 @@
 
 UIDVALIDITY changed: the folder's messages are matched to the emails already here by the hash of
 their header block; matches keep their email (and its id, read state, replies) under the new UID,
-the rest are imported by the normal header pass, and emails whose message is gone are removed.
+the rest are imported by the normal new-mail pass (newmail.py), and emails whose message is
+gone are removed.
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ def remap_folder(sync: AccountSync, folder: UpstreamFolder, uidvalidity: int) ->
         for uid, (sha, keywords) in sorted(remote.items()):
             candidates = by_sha.get(sha)
             if not candidates:
-                continue  # imported by _new_messages after this
+                continue  # imported by the new-mail pass after this (newmail.py)
             match = candidates.pop()
             email = emails.get(match.email_id)
             if email is not None:

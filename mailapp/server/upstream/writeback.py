@@ -207,7 +207,7 @@ def push_moves(
             for row_id, uid in items:
                 new_uid = new_uids.get(uid)
                 if new_uid is None:
-                    # No UIDPLUS: the target's header pass imports it; drop this copy.
+                    # No UIDPLUS: the target's new-mail pass imports it; drop this copy.
                     row = session.get(UpstreamMessage, row_id)
                     email = session.get(Email, row.email_id) if row is not None else None
                     if row is not None:
