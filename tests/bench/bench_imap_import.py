@@ -194,7 +194,7 @@ def bench(dovecot: object, count: int, url: str | None, reference: bool = True) 
             )
         print("  resyncs (goal: flat in the mailbox's size; one STATUS per folder when nothing")
         print("  changed, work in the changed messages otherwise):")
-        timed_sync(engine, linked, "first resync (settles the bodies' pass)")
+        timed_sync(engine, linked, "first resync after the import")
         for run in range(3):
             timed_sync(engine, linked, f"no-change resync {run + 1}")
         with user.connect() as client:
