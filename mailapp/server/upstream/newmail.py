@@ -12,10 +12,17 @@ Exactly once: every batch's transaction records the UIDs it imported next to the
 created. The folder's UIDNEXT moves only when all its new messages are in; until then the rows
 at or above it are the ones a run that died already imported, and the next run skips them
 (`known`). changes.py looks at those rows too (`top_uid`).
+
+A message whose answer lacks its content (no `BODY[]` / `BODY[HEADER]`: a broken server, or
+a message expunged meanwhile that comes back with FLAGS only, or not at all) is not stored:
+a record without headers would stay blank for ever (the body pass fills bodies, not headers).
+UIDNEXT stays at the lowest such UID, so the next pass lists it again and imports it, or finds
+it gone; the rows above it are `known`, so nothing is imported twice (as mbsync retries).
 """
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, func, insert, select
@@ -30,6 +37,7 @@ if TYPE_CHECKING:
 
 HEADER_ITEMS = ("UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE", "BODY.PEEK[HEADER]")
 WHOLE_ITEMS = ("UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE", "BODY.PEEK[]")
+log = logging.getLogger(__name__)
 _INSERT_MAPS = insert(UpstreamMessage.__table__).values(
     keywords=bindparam("keywords", type_=records.JSON_TEXT)
 )
@@ -45,8 +53,10 @@ def top_uid(sync: AccountSync, folder: UpstreamFolder) -> int:
     return max(folder.uidnext - 1, int(highest or 0))
 
 
-def import_new(sync: AccountSync, folder: UpstreamFolder) -> None:
-    """Import the selected folder's messages from its UIDNEXT on that are not here yet."""
+def import_new(sync: AccountSync, folder: UpstreamFolder) -> bool:
+    """Import the selected folder's messages from its UIDNEXT on that are not here yet.
+    False when some came without their content: UIDNEXT then stays below them, for the next
+    pass (the caller must not move it either)."""
     # Rows at or above UIDNEXT: imported by a run that died, or moved here by this server.
     known = sync._known(folder.id, folder.uidnext)
     listed = imap.uid_fetch(sync.client, f"{folder.uidnext}:*", ["UID", "RFC822.SIZE"])
@@ -61,11 +71,25 @@ def import_new(sync: AccountSync, folder: UpstreamFolder) -> None:
     newest_first = sorted(sizes, reverse=True)
     large = [uid for uid in newest_first if sizes[uid] > whole_limit]
     small = [uid for uid in newest_first if sizes[uid] <= whole_limit]
-    _fetch(sync, folder, _batches(large, sizes, limits.header_batch, None), whole=False)
-    _fetch(sync, folder, _batches(small, sizes, limits.body_batch, limits.body_batch_bytes), True)
+    missing = _fetch(sync, folder, _batches(large, sizes, limits.header_batch, None), False)
+    missing |= _fetch(
+        sync, folder, _batches(small, sizes, limits.body_batch, limits.body_batch_bytes), True
+    )
+    if missing:
+        sync.stats.retried += len(missing)
+        log.warning(
+            "folder %r: no content in the FETCH answer for UIDs %s (expunged meanwhile, or the"
+            " server's fault); not stored, retried next pass",
+            folder.name,
+            imap.uid_set(sorted(missing)),
+        )
+        if min(missing) > folder.uidnext:
+            sync._set_folder(folder, uidnext=min(missing))  # those below it are here or gone
+        return False
     top = max((uid for uid in listed if uid >= folder.uidnext), default=0)
     if top:
         sync._set_folder(folder, uidnext=top + 1)  # every UID up to `top` is here or gone
+    return True
 
 
 def _batches(
@@ -90,11 +114,14 @@ def _batches(
 
 def _fetch(
     sync: AccountSync, folder: UpstreamFolder, batches: list[list[int]], whole: bool
-) -> None:
+) -> set[int]:
+    """Fetch and store the batches; returns the UIDs answered without their content."""
     items = WHOLE_ITEMS if whole else HEADER_ITEMS
     answers = imap.pipelined_fetch(sync.client, [imap.uid_set(b) for b in batches], items)
+    missing: set[int] = set()
     for batch, fetched in zip(batches, answers, strict=True):
-        _store(sync, folder, batch, fetched, whole)
+        missing |= _store(sync, folder, batch, fetched, whole)
+    return missing
 
 
 def _store(
@@ -103,13 +130,15 @@ def _store(
     batch: list[int],
     fetched: dict[int, dict[bytes, Any]],
     whole: bool,
-) -> None:
-    sync.stats.headers += len(fetched)
+) -> set[int]:
     key = b"BODY[]" if whole else b"BODY[HEADER]"
     raws = {uid: data.get(key) for uid, data in fetched.items()}
+    # Not in the answer, or in it without its content: left for the next pass (see above).
+    missing = {uid for uid in batch if raws.get(uid) is None}
+    raws = {uid: raw for uid, raw in raws.items() if raw is not None}
+    sync.stats.headers += len(raws)
     headers = {
-        uid: records.header_of(bytes(raw)) if whole and raw is not None else bytes(raw or b"")
-        for uid, raw in raws.items()
+        uid: records.header_of(bytes(raw)) if whole else bytes(raw) for uid, raw in raws.items()
     }
     own = _own_copies(sync, folder, fetched, headers)
     # Parsed before the transaction: it holds the account's lock, API writes wait.
@@ -118,20 +147,20 @@ def _store(
     maps: list[dict[str, Any]] = []
     for uid in batch:  # newest first: the modseqs follow the order the user sees them in
         data = fetched.get(uid)
-        if data is None or uid in own:
-            continue  # expunged since it was listed, or not new mail
+        if uid in missing or uid in own:
+            continue  # for the next pass, or not new mail
         raw, header = raws[uid], headers[uid]
         received_at = records.as_utc(data.get(b"INTERNALDATE"))
         keywords = imap.keywords_of(data.get(b"FLAGS") or ())
         size = int(data.get(b"RFC822.SIZE") or len(header))
-        if whole and raw is not None:
+        if whole:
             raw = bytes(raw)
             row, blob = records.whole_row(
                 sync.account_id, folder.mailbox_id, raw, received_at=received_at, keywords=keywords
             )
             blobs.append(blob)
             size = len(raw)
-        else:  # a large message, or no body in the answer: the body pass fetches it
+        else:  # a large message: the body pass fetches its body
             row = records.header_row(
                 sync.account_id,
                 folder.mailbox_id,
@@ -154,11 +183,7 @@ def _store(
         )
     with session_scope(sync.engine) as session:
         alloc = ModseqAllocator(session, sync.account_id)
-        # One statement per table even when a batch mixes both kinds (rare: a body missing
-        # from the answer); executemany takes rows of one shape.
-        for shape in (True, False):
-            group = [row for row in emails if ("content_sha256" in row) is shape]
-            records.insert_emails(alloc, group)
+        records.insert_emails(alloc, emails)  # one shape per batch: executemany
         records.insert_blobs(alloc, blobs)
         for item, row in zip(maps, emails, strict=True):
             item["synced_modseq"] = row["updated_modseq"]
@@ -167,7 +192,8 @@ def _store(
         alloc.finish()
     if whole:
         sync.stats.bodies += len(blobs)
-    sync._batch_done("messages" if whole else "headers", len(fetched))
+    sync._batch_done("messages" if whole else "headers", len(raws))
+    return missing
 
 
 def _own_copies(

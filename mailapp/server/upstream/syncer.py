@@ -66,6 +66,7 @@ class SyncStats:
     folders_created: int = 0  # mailboxes created, renamed, deleted here (folder_writeback.py)
     folders_renamed: int = 0
     folders_deleted: int = 0
+    retried: int = 0  # new messages answered without their content: left for the next pass
     notices: list[str] = field(default_factory=list)  # for the link's last_error
 
 
@@ -137,15 +138,19 @@ class AccountSync:
             self.client, [folder.name for folder in folders], self._status_items()
         )
         changed = [(folder, step) for folder in folders if (step := self.sync_changes(folder))]
+        held: set[int] = set()  # folders with new messages left for the next pass
         for folder, (_highest, selected_next) in changed:
             # UIDNEXT as selected not above ours: no new message, no SELECT and SEARCH for it.
             if selected_next is None or folder.uidnext < selected_next:
                 self.client.select_folder(folder.name, readonly=True)
-                newmail.import_new(self, folder)
+                if not newmail.import_new(self, folder):
+                    held.add(folder.id)
         remove_leftover(self, self.moves)
         # Only now: an interrupted pass must see the same VANISHED again.
         for folder, (highest, selected_next) in changed:
-            uidnext = max(folder.uidnext, selected_next or 0)
+            uidnext = (
+                folder.uidnext if folder.id in held else max(folder.uidnext, selected_next or 0)
+            )
             self._set_folder(folder, highestmodseq=highest, uidnext=uidnext)
         push_drafts_guarded(self)
         imports.push_imports(self)
