@@ -1,6 +1,8 @@
 """Settings every test needs before anything imports Qt."""
 
+import gc
 import os
+from collections.abc import Iterator
 
 import pytest
 
@@ -20,6 +22,18 @@ def qapp(qapp):  # type: ignore[no-untyped-def]  # pytest-qt's, as the app sets 
 
     translations.install(qapp, QLocale(QLocale.Language.English, QLocale.Country.UnitedStates))
     return qapp
+
+
+@pytest.fixture(autouse=True)
+def _qt_garbage_on_the_ui_thread(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After a test with Qt, collect its cyclic garbage here, on the GUI thread. Left for
+    later, a later test's server or sync thread would collect it, and a top-level widget
+    destroyed there waits for the GUI thread while holding the GIL: 30 s frozen, the next
+    test's server "did not start". The app collects on its UI thread only (ui/common/ui_gc.py);
+    a test process keeps CPython's collector for the tests without Qt."""
+    yield
+    if "qtbot" in request.fixturenames or "qapp" in request.fixturenames:
+        gc.collect()
 
 
 # Test files that assert a wall-clock bound a user would notice (typing saved within 2 s, the

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import importlib
 import logging
 import tempfile
@@ -19,7 +18,7 @@ from PySide6.QtWidgets import QApplication
 from mailapp import paths
 from mailapp.gui_options import GuiOptions
 from mailapp.ui import translations
-from mailapp.ui.common import icons
+from mailapp.ui.common import icons, ui_gc
 from mailapp.ui.common.crash_reporting import (
     install_excepthook,
     log,
@@ -143,10 +142,9 @@ def _take_screenshot(windows: list[MainWindow], target: Path, app: QApplication)
 
 
 def _resume_gc() -> None:
-    if not gc.isenabled():
-        # What start-up created mostly lives as long as the app: keep it out of later scans.
-        gc.freeze()
-        gc.enable()
+    # What start-up created mostly lives as long as the app: frozen out of later scans; from
+    # here on cycles are collected on the UI thread only (ui_gc says why).
+    ui_gc.resume()
 
 
 def run(options: GuiOptions, argv: list[str]) -> int:
@@ -155,7 +153,7 @@ def run(options: GuiOptions, argv: list[str]) -> int:
     # over them before the first paint, 10-20 % of start-up CPU, and freed next to nothing. So it
     # is paused until the message list has painted, and the store and the window are imported
     # in _start(), inside the pause, rather than at the top of this module.
-    gc.disable()
+    ui_gc.pause()
     try:
         return _start(options, argv)
     finally:
@@ -326,7 +324,7 @@ class _ModuleLoader(QObject):
 
     @Slot()
     def start(self) -> None:
-        gc.disable()  # as in run(): these imports create objects that live as long as the app
+        ui_gc.pause()  # as in run(): these imports create objects that live as long as the app
         threading.Thread(target=self._load, name="mailapp-imports", daemon=True).start()
 
     def _load(self) -> None:
@@ -342,7 +340,7 @@ def _complete_window(
     """Opens the store for a window painted from its first screen, then starts sync."""
     from mailapp.store.errors import StoreError
 
-    gc.disable()  # as in run(): the store's imports create objects that live as long as the app
+    ui_gc.pause()  # as in run(): the store's imports create objects that live as long as the app
     try:
         store = _open_profile(options, cleanup)
     except (StoreError, ProfileError) as error:
