@@ -3,12 +3,9 @@ another device of the same account pushes (issue 11: the 50-client run queued be
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import Engine, event
-
 from mailapp.server.db import lock_account, session_scope
 from tests.server.conftest import RunningServer
+from tests.server.statements import driver_trace
 
 
 def test_a_pull_is_answered_while_another_push_holds_the_account(server: RunningServer) -> None:
@@ -32,29 +29,21 @@ def test_a_push_releases_the_account_before_building_its_answer(server: RunningS
     push commits: other devices' pushes do not queue behind the lock while it is built."""
     alice = server.new_user("alice")
     email_id = server.deliver(alice.account_id, subject="Flag me")
-    # Per connection: the statements run on it and its commits, in order.
-    trace: dict[int, list[str]] = {}
-
-    def statement(conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
-        trace.setdefault(id(conn.connection.dbapi_connection), []).append(sql)
-
-    def commit(conn: Any) -> None:
-        trace.setdefault(id(conn.connection.dbapi_connection), []).append("COMMIT")
-
-    event.listen(Engine, "before_cursor_execute", statement)
-    event.listen(Engine, "commit", commit)
-    try:
-        mutation = {
-            "mutationId": 1,
-            "type": "email.keywords",
-            "args": {"emailId": email_id, "add": ["$flagged"], "remove": []},
-        }
+    mutation = {
+        "mutationId": 1,
+        "type": "email.keywords",
+        "args": {"emailId": email_id, "add": ["$flagged"], "remove": []},
+    }
+    # Counted at the driver (tests/server/statements.py): on PostgreSQL the flag push runs on
+    # psycopg's connection itself, pipelined, where SQLAlchemy's events see nothing.
+    with driver_trace(server) as steps_of_all:
         pushed = alice.client.post(
             "/v1/sync", json={"clientId": "laptop", "sinceState": None, "mutations": [mutation]}
         )
-    finally:
-        event.remove(Engine, "before_cursor_execute", statement)
-        event.remove(Engine, "commit", commit)
+    # Per connection: the statements run on it and its commits, in order.
+    trace: dict[int, list[str]] = {}
+    for conn, sql in steps_of_all:
+        trace.setdefault(conn, []).append(sql)
     assert pushed.status_code == 200
     assert pushed.json()["results"][0]["status"] == "applied"
     # The answer still carries the push's own change.

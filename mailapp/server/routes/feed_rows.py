@@ -83,10 +83,6 @@ class Prepared:
         if fixed:
             params = {**fixed, **params}
         args = tuple(params[name] for name in order) if order is not None else params
-        if conn.dispatch.before_cursor_execute or conn.dispatch.after_cursor_execute:
-            # Someone watches the statements (tests counting them): SQLAlchemy's own path,
-            # which tells them; the SQL and the rows are the same.
-            return conn.exec_driver_sql(sql, args).fetchall()  # type: ignore[arg-type,return-value]
         return driver_rows(conn, sql, args)
 
 

@@ -39,13 +39,8 @@ _SET = Prepared(_SET_PG)
 
 
 def usable(engine: Engine) -> bool:
-    """PostgreSQL through psycopg with a libpq that has pipeline mode (14 and later), and
-    nobody watching the statements through SQLAlchemy's events (tests tracing a push's
-    statements and commits see the Core path's, which runs the same ones one by one)."""
-    if engine.dialect.name != "postgresql" or not psycopg.Pipeline.is_supported():
-        return False
-    events = engine.dispatch
-    return not (events.before_cursor_execute or events.after_cursor_execute or events.commit)
+    """PostgreSQL through psycopg with a libpq that has pipeline mode (14 and later)."""
+    return engine.dialect.name == "postgresql" and psycopg.Pipeline.is_supported()
 
 
 def push_flags(
