@@ -2,8 +2,8 @@
 
 The account's state read also says which kinds have a change since the client's state, so a
 pull after a flag change reads the account and the emails: two statements, not one query per
-kind (mailboxes, emails, drafts, submissions) whether or not it changed. Counted with a
-SQLAlchemy event on the server's database, on SQLite and PostgreSQL; no timing.
+kind (mailboxes, emails, drafts, submissions) whether or not it changed. Counted at the
+server database's driver (tests/server/statements.py), on SQLite and PostgreSQL; no timing.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """GET /v1/session reads the linked provider once, not once for `email` and again for
-`addresses` (issue 11's per-request overhead). Counted with a SQLAlchemy event on the server's
-database, on SQLite and PostgreSQL; no timing."""
+`addresses` (issue 11's per-request overhead). Counted at the server database's driver
+(tests/server/statements.py), on SQLite and PostgreSQL; no timing."""
 
 from __future__ import annotations
 
