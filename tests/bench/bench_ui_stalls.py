@@ -1,6 +1,6 @@
 """UI stalls and memory of the real window while it syncs a big mailbox; prints figures.
 
-    .venv/bin/python tests/bench/bench_ui_stalls.py [--messages 100000] [--top 8]
+    .venv/bin/python tests/bench/bench_ui_stalls.py [--messages 100000] [--top 8] [--gc ui|cpython]
 
 The real server (`mailapp-server serve`, SQLite) runs in a subprocess on 127.0.0.1 with
 `--messages` header rows in the inbox. A fresh child process opens the profile the way the app
@@ -94,7 +94,7 @@ def children_rss_mb() -> float:
     return sum(rss_mb(pid) for pid in pids)
 
 
-def child(profile: Path, count: int, top: int) -> None:
+def child(profile: Path, count: int, top: int, gc_mode: str) -> None:
     import faulthandler
     import gc
     import signal
@@ -254,6 +254,10 @@ def child(profile: Path, count: int, top: int) -> None:
         window = MainWindow(store)
         window.resize(1200, 800)
         window.show()
+        if gc_mode == "ui":
+            from mailapp.ui.common import ui_gc
+
+            ui_gc.resume()  # as the app after its first paint: cycles collected on the UI thread
         inbox = store.mailbox_by_role(store.accounts()[0][0], "inbox")
         heartbeat = QTimer()
         heartbeat.setInterval(10)
@@ -341,10 +345,15 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--top", type=int, default=8)
+    parser.add_argument(
+        "--gc", choices=("ui", "cpython"), default="ui",
+        help="ui: the app's collector on the UI thread (default); cpython: CPython's own, in "
+        "whichever thread allocates (the app before ui_gc)",
+    )  # fmt: skip
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(Path(args.child[0]), int(args.child[1]), args.top)
+        child(Path(args.child[0]), int(args.child[1]), args.top, args.gc)
         return
     from mailapp.store import open_store
     from mailapp.sync.account import add_account
@@ -370,7 +379,7 @@ def main() -> None:
             with open_store(work / "profile" / "mail.sqlite3") as store:
                 add_account(store, url, name, PASSWORD)
             command = [sys.executable, __file__, "--child", str(work / "profile")]
-            command += [str(args.messages), "--top", str(args.top)]
+            command += [str(args.messages), "--top", str(args.top), "--gc", args.gc]
             out = subprocess.run(
                 command, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True, timeout=4000,
                 check=False,
