@@ -124,8 +124,8 @@ class SyncWorker(QObject, Reporting, ServerEvents):
         self._wake_timer.timeout.connect(self._check_wake)
         self._build()  # on failure (no saved sign-in) set_token() builds again later
         # A full garbage collection walks every object in the process while holding the GIL:
-        # with Qt, SQLAlchemy and pydantic loaded that is ~250 ms, and when the sync thread's
-        # allocations trigger it, the UI thread freezes that long. Objects alive now (modules,
+        # with Qt, SQLAlchemy and pydantic loaded that is ~250 ms, a freeze of the UI whichever
+        # thread runs it (in the app, the UI thread: ui_gc). Objects alive now (modules,
         # caches, the window) live as long as the app, so move them out of the collector's way.
         gc.freeze()
         share_gil_with_ui()  # see mailapp.sync.threads
