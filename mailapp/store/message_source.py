@@ -25,11 +25,11 @@ def raw_source(store: MailStore, message_id: str) -> bytes | None:
 
     with store._read() as conn:
         row = conn.execute(
-            select(message_raw.c.raw, message_raw.c.dictionary)
+            select(message_raw.c.message_num, message_raw.c.raw, message_raw.c.dictionary)
             .join(messages, messages.c.num == message_raw.c.message_num)
             .where(messages.c.id == message_id)
         ).first()
-        return None if row is None else unpack(conn, row.raw, row.dictionary)
+        return None if row is None else unpack(conn, row.message_num, row.raw, row.dictionary)
 
 
 def keep_raw_source(store: MailStore, message_id: str, raw: bytes) -> None:

@@ -17,6 +17,7 @@ Migration 0014 compressed the zlib of the rows before it again this way.
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -47,6 +48,8 @@ _ONE = "SELECT data FROM raw_dictionaries WHERE id = ?"
 _local = threading.local()
 _CACHED = 4
 
+log = logging.getLogger(__name__)
+
 
 def dictionary_id(data: bytes) -> int:
     """A dictionary's id: its bytes' SHA-256, as a positive 63-bit integer."""
@@ -60,30 +63,45 @@ def _decompressors() -> dict[int | None, zstandard.ZstdDecompressor]:
     return cache  # type: ignore[no-any-return]
 
 
-def unpack(conn: Connection, packed: bytes, dictionary: int | None) -> bytes:
-    """The raw message of a ``message_raw`` row (``raw``, ``dictionary``); ``conn`` reads the
-    dictionary the first time this thread needs it."""
+def unpack(conn: Connection, num: int, packed: bytes, dictionary: int | None) -> bytes | None:
+    """The raw message of message `num`'s ``message_raw`` row (``raw``, ``dictionary``);
+    ``conn`` reads the dictionary the first time this thread needs it. None, logged, when the
+    row cannot be read back (damaged bytes, or its dictionary gone): callers then act as for
+    mail that keeps no source (its text still shows; a synced one's source is fetched again
+    and replaces the row) rather than fail in the reading pane."""
     cache = _decompressors()
     found = cache.get(dictionary)
-    if found is None:
-        if dictionary is None:
-            found = zstandard.ZstdDecompressor()
-        else:
-            data = conn.exec_driver_sql(_ONE, (dictionary,)).scalar_one()
-            found = zstandard.ZstdDecompressor(dict_data=zstandard.ZstdCompressionDict(data))
-        if len(cache) >= _CACHED:
-            del cache[next(iter(cache))]  # the oldest
-        cache[dictionary] = found
-    return found.decompress(packed)  # type: ignore[no-any-return]
+    try:
+        if found is None:
+            if dictionary is None:
+                found = zstandard.ZstdDecompressor()
+            else:
+                data = conn.exec_driver_sql(_ONE, (dictionary,)).scalar()
+                if data is None:
+                    log.warning(
+                        "message %d: its raw bytes need dictionary %d, which the store lacks",
+                        num,
+                        dictionary,
+                    )
+                    return None
+                found = zstandard.ZstdDecompressor(dict_data=zstandard.ZstdCompressionDict(data))
+            if len(cache) >= _CACHED:
+                del cache[next(iter(cache))]  # the oldest
+            cache[dictionary] = found
+        return found.decompress(packed)  # type: ignore[no-any-return]
+    except zstandard.ZstdError as error:
+        log.warning("message %d: its raw bytes cannot be decompressed (%s)", num, error)
+        return None
 
 
 def read(conn: Connection, num: int) -> bytes | None:
-    """The raw message of message `num`, None when the store does not have it."""
+    """The raw message of message `num`, None when the store does not have it (or cannot
+    read it back: `unpack`)."""
     row = conn.exec_driver_sql(
         "SELECT raw, dictionary FROM message_raw WHERE message_num = ?", (num,)
     )
     found = row.first()
-    return None if found is None else unpack(conn, found[0], found[1])
+    return None if found is None else unpack(conn, num, found[0], found[1])
 
 
 def train(raws: Sequence[bytes]) -> bytes | None:
