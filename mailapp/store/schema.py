@@ -138,7 +138,9 @@ message_raw = Table(
         ForeignKey("message_bodies.message_num", ondelete="CASCADE"),
         primary_key=True,
     ),
-    Column("dictionary", ForeignKey("raw_dictionaries.id")),  # NULL: none (or zlib, before 0014)
+    # NULL: plain zstd, no dictionary (stored before the store had one). Never zlib: 0014
+    # compressed every older row again.
+    Column("dictionary", ForeignKey("raw_dictionaries.id")),
     Column("raw", LargeBinary, nullable=False),
 )
 

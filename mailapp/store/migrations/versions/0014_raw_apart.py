@@ -44,7 +44,6 @@ _LEVEL = 3
 _DICTIONARY_SIZE = 112_640
 _TRAIN_MIN, _TRAIN_MAX, _SAMPLE_BYTES = 200, 2000, 16_384
 _SEGMENT, _DMER = 1024, 8
-_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
 
 def _dictionary_id(data: bytes) -> int:
@@ -118,7 +117,10 @@ def upgrade() -> None:
     for rows in _rows(conn, select, count):
         conn.exec_driver_sql(
             "INSERT INTO message_raw (message_num, dictionary, raw) VALUES (?, ?, ?)",
-            [(num, dictionary, compressor.compress(zlib.decompress(packed))) for num, packed in rows],
+            [
+                (num, dictionary, compressor.compress(zlib.decompress(packed)))
+                for num, packed in rows
+            ],
         )
     # Rewrites message_bodies without the column (SQLite 3.35+).
     op.execute("ALTER TABLE message_bodies DROP COLUMN raw")
@@ -146,13 +148,9 @@ def downgrade() -> None:
     for rows in _rows(conn, select, "SELECT count(*) FROM message_raw"):
         conn.exec_driver_sql(
             "UPDATE message_bodies SET raw = ? WHERE message_num = ?",
+            # Every row is zstd: the upgrade compressed each zlib row again.
             [
-                (
-                    _zlib(decompressors.get(key, plain).decompress(packed))
-                    if packed[:4] == _ZSTD_MAGIC
-                    else packed,
-                    num,
-                )
+                (_zlib(decompressors.get(key, plain).decompress(packed)), num)
                 for num, packed, key in rows
             ],
         )
