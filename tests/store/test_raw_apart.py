@@ -16,6 +16,7 @@ from mailapp.store.composer_reads import reply_source
 from mailapp.store.fts import integrity_check, search_text
 from mailapp.store.message_source import keep_raw_source, raw_source
 from mailapp.store.migrate import alembic_config
+from tests.store.old_stores import add_message, store_at
 
 
 def _zlib(raw: bytes) -> bytes:
@@ -27,56 +28,21 @@ def _zlib(raw: bytes) -> bytes:
 def _store_at_0013(path: Path, items: list[DemoMessage]) -> None:
     """A store as revision 0013's import wrote it: the raw message (zlib) in message_bodies,
     the HTML part and attachments' bytes only there, the text part beside it."""
-    engine = create_engine(f"sqlite:///{path}")
-    with engine.begin() as conn:
-        command.upgrade(alembic_config(conn), "0013")
-    engine.dispose()
+    store_at(path, "0013")
     with sqlite3.connect(path) as conn:
-        conn.execute("INSERT INTO accounts (id, email, created_at) VALUES ('a', 'me@b.org', 0)")
-        conn.execute(
-            "INSERT INTO mailboxes (id, account_id, name, role)"
-            " VALUES ('box', 'a', 'Inbox', 'inbox')"
-        )
         for num, item in enumerate(items, start=1):
             message = item.message
-            conn.execute(
-                "INSERT INTO messages (num, id, account_id, mailbox_id, subject, sender_name,"
-                " sender_email, date, is_read, is_flagged, keywords, has_attachments, snippet,"
-                " headers) VALUES (?, ?, 'a', 'box', ?, 'Ann', 'ann@example.org', ?, 0, 0, '[]',"
-                " 0, '', '{\"to\":[],\"cc\":[]}')",
-                (num, f"m{num}", message.subject, num),
+            add_message(
+                conn,
+                num,
+                message.subject,
+                text=message.text_body,
+                html=None,
+                packed_raw=_zlib(message.raw or b""),
+                search_text=search_text(message.text_body, message.html_body),
+                parts=message.attachments,
+                part_data=False,
             )
-            conn.execute(
-                "INSERT INTO message_bodies (message_num, text_body, html_body, notes, raw,"
-                " search_text) VALUES (?, ?, NULL, '[]', ?, ?)",
-                (
-                    num,
-                    message.text_body,
-                    _zlib(message.raw or b""),
-                    search_text(message.text_body, message.html_body),
-                ),
-            )
-            conn.execute(
-                "INSERT INTO messages_fts (rowid, subject, sender, recipients, body)"
-                " SELECT num, subject, sender, recipients, body FROM messages_fts_source"
-                " WHERE num = ?",
-                (num,),
-            )
-            for position, part in enumerate(message.attachments):
-                conn.execute(
-                    "INSERT INTO attachments (id, message_num, position, filename, content_type,"
-                    " size, content_id, inline) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        f"p{num}.{position}",
-                        num,
-                        position,
-                        part.filename,
-                        part.content_type,
-                        part.size,
-                        part.content_id,
-                        part.inline,
-                    ),
-                )
 
 
 def _size(path: Path) -> int:

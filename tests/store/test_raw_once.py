@@ -19,6 +19,7 @@ from mailapp.store import open_store
 from mailapp.store.composer_reads import reply_source
 from mailapp.store.fts import integrity_check, search_text
 from mailapp.store.migrate import alembic_config
+from tests.store.old_stores import add_message, store_at
 
 PDF = b"%PDF-1.4\n" + bytes(range(256)) * 40
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(200))
@@ -83,10 +84,7 @@ def _raw(subject: str, html: str, attachments: list[Attachment]) -> bytes:
 def _store_at_0009(path: Path) -> dict[int, bytes]:
     """A store as revision 0009's code wrote it: imported mail with its raw bytes and, beside
     them, the HTML and the attachments' bytes; message 3's HTML is not what its raw holds."""
-    engine = create_engine(f"sqlite:///{path}")
-    with engine.begin() as conn:
-        command.upgrade(alembic_config(conn), "0009")
-    engine.dispose()
+    store_at(path, "0009")
     parts = [
         Attachment("report.pdf", "application/pdf", len(PDF), None, False, PDF),
         Attachment("logo.png", "image/png", len(PNG), "logo@x", True, PNG),
@@ -97,49 +95,21 @@ def _store_at_0009(path: Path) -> dict[int, bytes]:
         3: _raw("Odd one", "<p>What the raw says</p>", parts[:1]),
     }
     with sqlite3.connect(path) as conn:
-        conn.execute("INSERT INTO accounts (id, email, created_at) VALUES ('a', 'me@b.org', 0)")
-        conn.execute(
-            "INSERT INTO mailboxes (id, account_id, name, role)"
-            " VALUES ('box', 'a', 'Inbox', 'inbox')"
-        )
         for num, raw in raws.items():
             parsed = parse_message(raw)
             html = parsed.html_body if num != 3 else "<p>Something else</p>"
-            conn.execute(
-                "INSERT INTO messages (num, id, account_id, mailbox_id, subject, sender_name,"
-                " sender_email, date, is_read, is_flagged, keywords, has_attachments, snippet,"
-                " headers) VALUES (?, ?, 'a', 'box', ?, 'Ann', 'ann@example.org', ?, 0, 0, '[]',"
-                " 0, '', '{\"to\":[],\"cc\":[]}')",
-                (num, f"m{num}", parsed.subject, num),
-            )
             text = parsed.text_body
-            conn.execute(
-                "INSERT INTO message_bodies (message_num, text_body, html_body, notes, raw,"
-                " search_text) VALUES (?, ?, ?, '[]', ?, ?)",
-                (num, text, html, zlib.compress(raw), search_text(text, html)),
+            add_message(
+                conn,
+                num,
+                parsed.subject,
+                text=text,
+                html=html,
+                packed_raw=zlib.compress(raw),
+                search_text=search_text(text, html),
+                parts=parsed.attachments,
+                part_data=True,
             )
-            conn.execute(
-                "INSERT INTO messages_fts (rowid, subject, sender, recipients, body)"
-                " SELECT num, subject, sender, recipients, body FROM messages_fts_source"
-                " WHERE num = ?",
-                (num,),
-            )
-            for position, part in enumerate(parsed.attachments):
-                conn.execute(
-                    "INSERT INTO attachments (id, message_num, position, filename, content_type,"
-                    " size, content_id, inline, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        f"p{num}.{position}",
-                        num,
-                        position,
-                        part.filename,
-                        part.content_type,
-                        part.size,
-                        part.content_id,
-                        part.inline,
-                        part.data,
-                    ),
-                )
     return raws
 
 
