@@ -372,7 +372,7 @@ class MessageListModel(FollowsStoreChanges, KeepsAWindow, ReadsPages, QAbstractT
         self._forget_changes()
         self._rows = []
         self._row_of = {}
-        page = self._fetch(None, wanted)
+        page = self._fetch_from(None, wanted)
         self._extend(page)
         self._exhausted = len(page) < wanted
         self._thread_sizes = {}
@@ -388,7 +388,7 @@ class MessageListModel(FollowsStoreChanges, KeepsAWindow, ReadsPages, QAbstractT
         self._exhausted = self._mailbox_id is None
         self._restart_when_attached = self._store is None and self._mailbox_id is not None
         if self._mailbox_id is not None and self._store is not None:
-            page = self._fetch(None, self._page_size)
+            page = self._fetch_from(None, self._page_size)
             self._append(page)
             self._load_thread_sizes(page)
         self.endResetModel()

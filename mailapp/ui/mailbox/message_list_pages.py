@@ -26,13 +26,6 @@ class ReadsPages:
         _thread_sizes: dict[str, int]
         effective_order: Any  # the model's property
 
-    def _fetch(self, last: MessageSummary | None, limit: int) -> list[MessageSummary]:
-        """The page after the row ``last`` (None: the first page)."""
-        from mailapp.store import views  # SQLAlchemy: never before the first paint
-
-        key = None if last is None else views.list_key(last, self.effective_order)
-        return self._fetch_from(key, limit)
-
     def _fetch_from(self, after: tuple[str, Any, str] | None, limit: int) -> list[MessageSummary]:
         """The page after the list key ``after`` (views.list_key: sort key, date, id; None: the
         first page). A key, not a row: a forgotten run of rows is read again from its bound."""
