@@ -79,11 +79,7 @@ class Prepared:
         return sql, tuple(params[name] for name in order) if order is not None else params
 
     def rows(self, conn: Connection, **params: Any) -> list[Row]:
-        sql, order, fixed = self._compiled(conn.dialect)
-        if fixed:
-            params = {**fixed, **params}
-        args = tuple(params[name] for name in order) if order is not None else params
-        return driver_rows(conn, sql, args)
+        return driver_rows(conn, *self.driver_args(conn.dialect, **params))
 
 
 def driver_rows(conn: Connection, sql: str, args: Any) -> list[Row]:
