@@ -96,19 +96,31 @@ def driver_rows(conn: Connection, sql: str, args: Any) -> list[Row]:
         cursor.execute(sql, args)
         return cursor.fetchall()  # type: ignore[no-any-return]
     except conn.dialect.loaded_dbapi.Error as exc:
-        lost = conn.dialect.is_disconnect(exc, fairy.dbapi_connection, cursor)
-        if lost:
-            conn.invalidate(exc)
-        raise DBAPIError.instance(
-            sql,
-            args,
-            exc,
-            conn.dialect.loaded_dbapi.Error,
-            connection_invalidated=lost,
-            dialect=conn.dialect,
+        raise sqlalchemy_error(
+            exc, conn.dialect, fairy.dbapi_connection, conn.invalidate, cursor, sql, args
         ) from exc
     finally:
         cursor.close()
+
+
+def sqlalchemy_error(
+    exc: Exception,
+    dialect: Dialect,
+    dbapi_connection: Any,
+    invalidate: Callable[[BaseException], None],
+    cursor: Any = None,
+    sql: str | None = None,
+    args: Any = None,
+) -> DBAPIError:
+    """The error SQLAlchemy would raise for the driver's `exc` (for code that runs statements
+    on the driver itself): a lost connection is invalidated through `invalidate`, so the app
+    answers 503 (busy) and the pool reconnects; bad data stays a DataError (400)."""
+    lost = dialect.is_disconnect(exc, dbapi_connection, cursor)
+    if lost:
+        invalidate(exc)
+    return DBAPIError.instance(
+        sql, args, exc, dialect.loaded_dbapi.Error, connection_invalidated=lost, dialect=dialect
+    )
 
 
 # Every kind's columns start with these four, in this order: the feed reads them by position.

@@ -20,11 +20,10 @@ from typing import Any
 
 import psycopg
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError
 
 from mailapp.server.modseq import _LOCK_COUNTER, _SET_PG
 from mailapp.server.routes.feed import check_since
-from mailapp.server.routes.feed_rows import Prepared
+from mailapp.server.routes.feed_rows import Prepared, sqlalchemy_error
 from mailapp.server.routes.mutation_context import validated_args
 from mailapp.server.routes.mutations import _STORE_PG, _STORED_PG
 from mailapp.server.routes.mutations_flags import _LOAD_PG, _WRITE_PG, decide_flags, named_emails
@@ -59,12 +58,8 @@ def push_flags(
             pg = fairy.driver_connection
             return _push(pg, engine, account_id, client_id, mutations, since, floor)
         except psycopg.Error as exc:
-            # As SQLAlchemy would raise it: a busy or lost database answers 503, bad data 400.
-            lost = engine.dialect.is_disconnect(exc, fairy.dbapi_connection, None)
-            if lost:
-                fairy.invalidate(exc)
-            raise DBAPIError.instance(
-                None, None, exc, psycopg.Error, connection_invalidated=lost, dialect=engine.dialect
+            raise sqlalchemy_error(
+                exc, engine.dialect, fairy.dbapi_connection, fairy.invalidate
             ) from exc
     finally:
         fairy.close()
