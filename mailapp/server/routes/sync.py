@@ -97,16 +97,14 @@ def sync_json(body: SyncRequest, auth: Auth, engine: Engine, settings: Settings)
         results = push_flags_pg.push_flags(
             engine, auth.account_id, body.client_id, body.mutations, since, floor
         )
-        with read_connection(engine) as conn:
-            changes = changes_since(
-                conn, auth.account_id, since, settings.max_changes_per_page, floor
+    else:
+        with session_scope(engine) as session:
+            modseq, pruned_modseq = lock_counter(session, auth.account_id)
+            # Checked before anything is applied: a client that must resync keeps its queue.
+            check_since(since, modseq, pruned_modseq, floor)
+            results = apply_batch(
+                session, auth.account_id, body.client_id, body.mutations, settings
             )
-        return sync_answer(results, changes)
-    with session_scope(engine) as session:
-        modseq, pruned_modseq = lock_counter(session, auth.account_id)
-        # Checked before anything is applied: a client that must resync keeps its queue.
-        check_since(since, modseq, pruned_modseq, floor)
-        results = apply_batch(session, auth.account_id, body.client_id, body.mutations, settings)
     # Committed, so the account's lock is free again: the answer's page of changes (which may
     # hold a thousand records) is read as a pull reads it, while other devices push. It holds
     # this push's changes and any committed since; their results are stored, so a retry after
