@@ -89,15 +89,24 @@ def _items(text: bytes, at: int, end: int, values: dict[bytes, Any]) -> tuple[in
         )
         if word is not None:
             values[_UPPER[word.lower()]] = _number(number)
-        elif flags is not None:
-            values[b"FLAGS"] = _flags(flags)
-        elif date is not None:
-            values[b"INTERNALDATE"] = _internaldate(date)
-        elif modseq is not None:
-            values[b"MODSEQ"] = (_number(modseq),)
         elif body is not None:
             return at, body.upper()
+        else:  # one of the three
+            _put(values, flags, date, modseq)
     return at, None
+
+
+def _put(
+    values: dict[bytes, Any], flags: bytes | None, date: bytes | None, modseq: bytes | None
+) -> None:
+    """The FLAGS, INTERNALDATE and MODSEQ items that were matched (not None), converted as
+    imapclient converts them; shared by the one-match reading and the item-by-item one."""
+    if flags is not None:
+        values[b"FLAGS"] = _flags(flags)
+    if date is not None:
+        values[b"INTERNALDATE"] = _internaldate(date)
+    if modseq is not None:
+        values[b"MODSEQ"] = (_number(modseq),)
 
 
 def _fast(data: list[Any]) -> dict[int, dict[bytes, Any]]:
@@ -121,14 +130,9 @@ def _fast(data: list[Any]) -> dict[int, dict[bytes, Any]]:
         if common is not None:
             seq, uid, flags, date, size, modseq, key = common.groups()
             values = {b"SEQ": int(seq), b"UID": _number(uid)}
-            if flags is not None:
-                values[b"FLAGS"] = _flags(flags)
-            if date is not None:
-                values[b"INTERNALDATE"] = _internaldate(date)
             if size is not None:
                 values[b"RFC822.SIZE"] = _number(size)
-            if modseq is not None:
-                values[b"MODSEQ"] = (_number(modseq),)
+            _put(values, flags, date, modseq)
             at = len(line) if key is not None else len(line) - 1  # at the literal, or ")"
         else:
             head = _HEAD.match(line)
