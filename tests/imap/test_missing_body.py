@@ -86,3 +86,28 @@ def test_message_expunged_while_fetched_is_not_stored(
     _assert_complete(
         linked, [s for i, s in enumerate(SUBJECTS) if i != 2] + ["m message 4: status report ✓"]
     )
+
+
+def test_garbage_size_is_a_recorded_error_not_a_traceback(
+    engine: Engine, mail_user: MailUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server answering `RFC822.SIZE` with something not a number: the sync stops with the
+    link in error, saying what the server sent, and stores nothing half-read."""
+    mail_user.append("INBOX", messages(2))
+    linked = link_user(engine, mail_user)
+    real = imap.parse_fetch
+
+    def garbage_size(data: list[Any]) -> dict[int, dict[bytes, Any]]:
+        parsed = real(data)
+        for values in parsed.values():
+            if b"RFC822.SIZE" in values:
+                values[b"RFC822.SIZE"] = b"lots"  # as imapclient reads the atom `lots`
+        return parsed
+
+    monkeypatch.setattr(imap, "parse_fetch", garbage_size)
+    assert sync_link(engine, linked.key, linked.upstream_id) is None
+    row = linked.link_row()
+    assert row.state == "error"
+    assert row.last_error is not None and "RFC822.SIZE" in row.last_error
+    assert "lots" in row.last_error
+    assert linked.emails("inbox") == []

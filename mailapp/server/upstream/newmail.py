@@ -29,7 +29,8 @@ from sqlalchemy import bindparam, func, insert, select
 
 from mailapp.server.db import ModseqAllocator, session_scope
 from mailapp.server.upstream import bulk, drafts, imap, imports, records
-from mailapp.server.upstream.models import UpstreamFolder, UpstreamMessage
+from mailapp.server.upstream.connection import UpstreamError
+from mailapp.server.upstream.models import LinkState, UpstreamFolder, UpstreamMessage
 from mailapp.server.upstream.moves import adopt
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ def import_new(sync: AccountSync, folder: UpstreamFolder) -> bool:
     listed = imap.uid_fetch(sync.client, f"{folder.uidnext}:*", ["UID", "RFC822.SIZE"])
     # `N:*` always matches the highest UID, even when it is below N.
     sizes = {
-        uid: int(data.get(b"RFC822.SIZE") or 0)
+        uid: _size(data, 0)
         for uid, data in listed.items()
         if uid >= folder.uidnext and uid not in known
     }
@@ -90,6 +91,21 @@ def import_new(sync: AccountSync, folder: UpstreamFolder) -> bool:
     if top:
         sync._set_folder(folder, uidnext=top + 1)  # every UID up to `top` is here or gone
     return True
+
+
+def _size(data: dict[bytes, Any], default: int) -> int:
+    """The answer's RFC822.SIZE (`default` when absent or NIL). Anything else not a number is
+    the server's fault: the sync stops with the link in error saying so (run.py records it),
+    rather than with a traceback."""
+    value = data.get(b"RFC822.SIZE")
+    if not value:
+        return default
+    try:
+        return int(value)  # imapclient leaves "0123" as bytes
+    except (TypeError, ValueError):
+        raise UpstreamError(
+            LinkState.error, f"the server answered RFC822.SIZE {value!r}, not a number"
+        ) from None
 
 
 def _batches(
@@ -152,7 +168,6 @@ def _store(
         raw, header = raws[uid], headers[uid]
         received_at = records.as_utc(data.get(b"INTERNALDATE"))
         keywords = imap.keywords_of(data.get(b"FLAGS") or ())
-        size = int(data.get(b"RFC822.SIZE") or len(header))
         if whole:
             raw = bytes(raw)
             row, blob = records.whole_row(
@@ -161,6 +176,7 @@ def _store(
             blobs.append(blob)
             size = len(raw)
         else:  # a large message: the body pass fetches its body
+            size = _size(data, len(header))
             row = records.header_row(
                 sync.account_id,
                 folder.mailbox_id,
@@ -218,7 +234,7 @@ def _own_copies(
     for uid, header in headers.items():
         if uid in own:
             continue
-        size = int(fetched[uid].get(b"RFC822.SIZE") or len(header))
+        size = _size(fetched[uid], len(header))
         item = sync.moves.take((records.header_sha(header), size))
         if item is not None:
             moved.append((item, uid, imap.keywords_of(fetched[uid].get(b"FLAGS") or ())))
