@@ -54,10 +54,11 @@ def top_uid(sync: AccountSync, folder: UpstreamFolder) -> int:
     return max(folder.uidnext - 1, int(highest or 0))
 
 
-def import_new(sync: AccountSync, folder: UpstreamFolder) -> bool:
-    """Import the selected folder's messages from its UIDNEXT on that are not here yet.
-    False when some came without their content: UIDNEXT then stays below them, for the next
-    pass (the caller must not move it either)."""
+def import_new(sync: AccountSync, folder: UpstreamFolder, selected_next: int | None) -> None:
+    """Import the selected folder's messages from its UIDNEXT on that are not here yet, then
+    move its UIDNEXT as far as they are all here or gone: past the highest listed, or to
+    `selected_next` (the UIDNEXT its SELECT announced) when higher. When some came without
+    their content it stays below them instead, for the next pass."""
     # Rows at or above UIDNEXT: imported by a run that died, or moved here by this server.
     known = sync._known(folder.id, folder.uidnext)
     listed = imap.uid_fetch(sync.client, f"{folder.uidnext}:*", ["UID", "RFC822.SIZE"])
@@ -86,11 +87,12 @@ def import_new(sync: AccountSync, folder: UpstreamFolder) -> bool:
         )
         if min(missing) > folder.uidnext:
             sync._set_folder(folder, uidnext=min(missing))  # those below it are here or gone
-        return False
+        return
     top = max((uid for uid in listed if uid >= folder.uidnext), default=0)
-    if top:
-        sync._set_folder(folder, uidnext=top + 1)  # every UID up to `top` is here or gone
-    return True
+    # Every UID up to `top` is here or gone, and every one below `selected_next` was listed.
+    uidnext = max(top + 1, selected_next or 0)
+    if uidnext > folder.uidnext:
+        sync._set_folder(folder, uidnext=uidnext)
 
 
 def _size(data: dict[bytes, Any], default: int) -> int:

@@ -138,20 +138,15 @@ class AccountSync:
             self.client, [folder.name for folder in folders], self._status_items()
         )
         changed = [(folder, step) for folder in folders if (step := self.sync_changes(folder))]
-        held: set[int] = set()  # folders with new messages left for the next pass
         for folder, (_highest, selected_next) in changed:
             # UIDNEXT as selected not above ours: no new message, no SELECT and SEARCH for it.
             if selected_next is None or folder.uidnext < selected_next:
                 self.client.select_folder(folder.name, readonly=True)
-                if not newmail.import_new(self, folder):
-                    held.add(folder.id)
+                newmail.import_new(self, folder, selected_next)  # moves UIDNEXT as far as it may
         remove_leftover(self, self.moves)
         # Only now: an interrupted pass must see the same VANISHED again.
-        for folder, (highest, selected_next) in changed:
-            uidnext = (
-                folder.uidnext if folder.id in held else max(folder.uidnext, selected_next or 0)
-            )
-            self._set_folder(folder, highestmodseq=highest, uidnext=uidnext)
+        for folder, (highest, _selected_next) in changed:
+            self._set_folder(folder, highestmodseq=highest)
         push_drafts_guarded(self)
         imports.push_imports(self)
         pending.finish(self.engine, self.account_id, self.upstream_id, self.pending)
