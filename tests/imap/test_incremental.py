@@ -74,6 +74,26 @@ def test_a_second_sync_without_changes_fetches_nothing(engine: Engine, mail_user
         assert current_modseq(session, linked.account_id) == before  # clients see no change
 
 
+def test_newest_message_expunged_before_the_import_is_not_looked_for_again(
+    engine: Engine, mail_user: MailUser
+) -> None:
+    """The folder's UIDNEXT moves past UIDs that are gone, not only past the highest imported:
+    the next sync finds nothing new and opens no folder (newmail.import_new)."""
+    uids = mail_user.append("INBOX", messages(5))
+    with mail_user.connect() as client:
+        client.select_folder("INBOX")
+        client.delete_messages([uids[-1]])
+        client.expunge()
+    linked = link_user(engine, mail_user)
+    first = sync_link(engine, linked.key, linked.upstream_id)
+    assert first is not None and first.headers == 4
+
+    stats = sync_link(engine, linked.key, linked.upstream_id)
+
+    assert stats is not None and stats.headers == 0
+    assert stats.skipped_folders == stats.folders  # STATUS said nothing moved
+
+
 def test_a_uidvalidity_change_remaps_without_duplicates(
     engine: Engine, mail_user: MailUser
 ) -> None:
