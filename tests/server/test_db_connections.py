@@ -37,14 +37,7 @@ def test_an_idle_connection_that_died_is_replaced_before_use(
     engine = make_engine(pg_url, pool_size=1, max_overflow=0)
     try:
         first = _backend_pid(engine)
-        with psycopg.connect(PG_URL, autocommit=True) as admin:
-            admin.execute("SELECT pg_terminate_backend(%s)", (first,))
-            for _ in range(100):  # the backend exits a moment after the signal
-                if not admin.execute(
-                    "SELECT 1 FROM pg_stat_activity WHERE pid = %s", (first,)
-                ).fetchone():
-                    break
-                time.sleep(0.05)
+        _terminate(first)
         # The ping finds the connection dead; the pool opens a new one and the request is served.
         assert _backend_pid(engine) != first
     finally:
