@@ -33,10 +33,11 @@ from mailapp.server.media_types import is_json, parse_media_type
 from mailapp.server.problems import ASGIApp, Message, Receive, Scope, Send, handled_response
 from mailapp.server.routes.deps import Auth, cached_auth
 from mailapp.server.routes.sync import changes_json, sync_json
-from mailapp.wire import SyncRequest
+from mailapp.wire import STATE_PATTERN, SyncRequest
 
-# wire.STATE_PATTERN, whole-string: Python's `$` would also accept a trailing newline.
-_STATE = re.compile(rb"[0-9]{1,18}(?:\.[0-9]{1,18})?")
+# wire.STATE_PATTERN itself, matched whole-string: Python's `$` would also accept a trailing
+# newline (which FastAPI's check refuses).
+_STATE = re.compile(STATE_PATTERN.removeprefix("^").removesuffix("$").encode())
 _LIMIT = re.compile(rb"[1-9][0-9]{0,8}")
 # RFC 6750's b64token: the form the cache holds; any other value is FastAPI's to judge.
 _BEARER = re.compile(rb"[Bb][Ee][Aa][Rr][Ee][Rr] ([A-Za-z0-9\-._~+/]+=*)")
